@@ -1,0 +1,19 @@
+//! The command line: every subcommand and its flags (clap derive).
+
+use clap::{Parser, Subcommand};
+
+/// Create, inspect, use, remove and benchmark Unix IPC objects.
+#[derive(Debug, Parser)]
+#[command(name = "ipckit", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Benchmark every mechanism between two real processes, each beside its raw libc twin.
+    Bench(crate::bench::BenchArgs),
+}

@@ -1,0 +1,1 @@
+//! FIFOs, or named pipes (`mkfifo`): a one-way byte stream opened by path.

@@ -1,0 +1,1 @@
+//! File-backed shared memory maps (`mmap` with `MAP_SHARED`, `msync`).

@@ -1,0 +1,1 @@
+//! Unix domain sockets (`unix(7)`): stream, datagram and seqpacket; fd passing, peer credentials.

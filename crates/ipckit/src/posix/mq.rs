@@ -1,0 +1,1 @@
+//! POSIX message queues (`mq_open`, `mq_send`, `mq_receive`, `mq_notify`).

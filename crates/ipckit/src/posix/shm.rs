@@ -1,0 +1,1 @@
+//! POSIX shared memory (`shm_open` + `mmap`).

@@ -1,0 +1,1 @@
+//! Signals: the signal table, sending (`kill`, `sigqueue`), dispositions, masks, `signalfd`.

@@ -1,0 +1,1 @@
+//! System V IPC keys (`ftok(3)`, `IPC_PRIVATE`).

@@ -1,0 +1,1 @@
+//! System V shared memory (`shmget`, `shmat`, `shmdt`, `shmctl`).

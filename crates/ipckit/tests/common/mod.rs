@@ -1,0 +1,129 @@
+//! Shared test support: unique names and keys, and peers that are real processes.
+//!
+//! A test file that needs a peer process declares
+//!
+//! ```ignore
+//! mod common;
+//!
+//! #[test]
+//! #[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
+//! fn peer() {
+//!     common::run_peer(|role, args| match role {
+//!         "reader" => { /* ... */ }
+//!         other => panic!("unknown peer role {other}"),
+//!     });
+//! }
+//! ```
+//!
+//! and starts it with [`Peer::spawn`]`("reader", &[...])`: the test binary re-executes itself
+//! running only `peer`, in a new process. What the peer wants the test to read it prints with
+//! [`say`]; [`Peer::wait_lines`] returns those lines.
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+const PEER_ENV: &str = "IPCKIT_PEER";
+const SAY_PREFIX: &str = "@@peer ";
+
+/// A name unique to this process and call: `ipckit-test-<pid>-<n>-<tag>`.
+pub fn unique_name(tag: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("ipckit-test-{}-{}-{}", std::process::id(), n, tag)
+}
+
+/// A System V key unique to this process and call (positive, never `IPC_PRIVATE`).
+pub fn unique_key() -> i32 {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed) & 0xff;
+    let pid = std::process::id() & 0x3f_ffff;
+    (0x4000_0000 | (pid << 8) as i32 | n as i32) & 0x7fff_ffff
+}
+
+/// A path in the temp dir unique to this process and call.
+pub fn unique_path(tag: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(unique_name(tag))
+}
+
+/// Runs the peer role this process was started for, then exits with status 0 (a panic in the
+/// role exits non-zero). Without `IPCKIT_PEER` set it returns at once.
+pub fn run_peer(f: impl FnOnce(&str, &[String])) {
+    let Ok(role) = std::env::var(PEER_ENV) else {
+        return;
+    };
+    let args: Vec<String> = std::env::var("IPCKIT_PEER_ARGS")
+        .map(|s| {
+            s.split('\u{1f}')
+                .filter(|a| !a.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    f(&role, &args);
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    std::process::exit(0);
+}
+
+/// Prints a line for the test to read with [`Peer::wait_lines`].
+pub fn say(line: impl std::fmt::Display) {
+    println!("{SAY_PREFIX}{line}");
+}
+
+/// A peer process: this test binary re-executed to run one role.
+pub struct Peer {
+    child: Child,
+}
+
+impl Peer {
+    /// The command that runs `role` with `args`; adjust it (fds, env) before [`Peer::from_command`].
+    pub fn command(role: &str, args: &[&str]) -> Command {
+        let exe = std::env::current_exe().expect("current_exe");
+        let mut cmd = Command::new(exe);
+        cmd.args(["--ignored", "--exact", "peer", "--nocapture", "--test-threads=1"])
+            .env(PEER_ENV, role)
+            .env("IPCKIT_PEER_ARGS", args.join("\u{1f}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        cmd
+    }
+
+    /// Starts `role` with `args` in a new process.
+    pub fn spawn(role: &str, args: &[&str]) -> Peer {
+        Peer::from_command(Peer::command(role, args))
+    }
+
+    /// Starts a command made by [`Peer::command`].
+    pub fn from_command(mut cmd: Command) -> Peer {
+        Peer {
+            child: cmd.spawn().expect("spawn peer"),
+        }
+    }
+
+    /// The peer's pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The child process, to signal or kill it.
+    pub fn child_mut(&mut self) -> &mut Child {
+        &mut self.child
+    }
+
+    /// Waits for the peer, asserts it succeeded, and returns the lines it [`say`]s.
+    pub fn wait_lines(self) -> Vec<String> {
+        let out = self.child.wait_with_output().expect("wait for peer");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "peer failed: {:?}\n{stdout}", out.status);
+        stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix(SAY_PREFIX).map(String::from))
+            .collect()
+    }
+
+    /// Waits for the peer and returns its exit status without asserting on it.
+    pub fn wait(mut self) -> std::process::ExitStatus {
+        self.child.wait().expect("wait for peer")
+    }
+}
