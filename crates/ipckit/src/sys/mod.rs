@@ -49,3 +49,5 @@ pub(crate) fn retry_eintr_until<T>(
         }
     }
 }
+
+pub(crate) mod posix;
