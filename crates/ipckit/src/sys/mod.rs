@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 
+pub(crate) mod poll;
+
 /// Calls `f` until it returns anything but `EINTR`.
 pub(crate) fn retry_eintr<T>(mut f: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
     loop {
