@@ -51,3 +51,5 @@ pub(crate) fn retry_eintr_until<T>(
         }
     }
 }
+
+pub(crate) mod posix;
