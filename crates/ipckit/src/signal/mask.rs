@@ -343,32 +343,8 @@ impl AsRawFd for SignalFd {
     }
 }
 
-/// Waits until `fd` is readable; `Ok(false)` when `deadline` passed first. `EINTR` is
-/// retried with the time left.
+/// Waits until `fd` is readable (or reports an error); `Ok(false)` when `deadline` passed
+/// first. `EINTR` is retried with the time left.
 pub(crate) fn poll_readable(fd: BorrowedFd<'_>, deadline: Option<Deadline>) -> Result<bool, Errno> {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    loop {
-        let timeout = match deadline {
-            None => PollTimeout::NONE,
-            Some(d) => {
-                let left = d.remaining();
-                if left.is_zero() {
-                    // One last non-blocking look.
-                    PollTimeout::ZERO
-                } else {
-                    // Round up so a sub-millisecond remainder does not spin.
-                    let ms = left.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128);
-                    PollTimeout::try_from(ms as i32).unwrap_or(PollTimeout::MAX)
-                }
-            }
-        };
-        let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
-        match poll(&mut fds, timeout) {
-            Ok(0) if deadline.is_some_and(|d| d.remaining().is_zero()) => return Ok(false),
-            Ok(0) => continue,
-            Ok(_) => return Ok(true),
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(e),
-        }
-    }
+    crate::sys::poll::wait_fd(fd, nix::poll::PollFlags::POLLIN, deadline).map(|ev| !ev.is_empty())
 }

@@ -4,11 +4,13 @@
 //! plain Rust values and `Result<_, Errno>`; the public modules turn them into safe types and
 //! [`crate::Error`]s. Every `unsafe` block carries a `// SAFETY:` comment.
 #![allow(unsafe_code)]
+#![expect(dead_code, reason = "used by the mechanism modules as they land")]
 
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 
+pub(crate) mod poll;
 pub(crate) mod signal;
 
 /// Calls `f` until it returns anything but `EINTR`.
@@ -50,3 +52,5 @@ pub(crate) fn retry_eintr_until<T>(
         }
     }
 }
+
+pub(crate) mod posix;
