@@ -4,6 +4,7 @@
 //! plain Rust values and `Result<_, Errno>`; the public modules turn them into safe types and
 //! [`crate::Error`]s. Every `unsafe` block carries a `// SAFETY:` comment.
 #![allow(unsafe_code)]
+#![expect(dead_code, reason = "used by the mechanism modules as they land")]
 
 use std::time::{Duration, Instant};
 
