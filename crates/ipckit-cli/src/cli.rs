@@ -16,4 +16,6 @@ pub struct Cli {
 pub enum Command {
     /// Benchmark every mechanism between two real processes, each beside its raw libc twin.
     Bench(crate::bench::BenchArgs),
+    /// Signals: list the table (`kill -l`), send one (with a value), wait for and print them.
+    Signal(crate::command::signal::SignalArgs),
 }
