@@ -10,6 +10,7 @@ pub mod signal;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Bench(args) => crate::bench::run(args),
+        Command::BenchPeer(args) => crate::bench::run_peer(args),
         Command::Signal(args) => signal::run(args),
     }
 }
