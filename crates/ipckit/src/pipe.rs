@@ -97,20 +97,6 @@ impl fmt::Display for End {
     }
 }
 
-/// `fcntl(F_SETFL)` toggling `O_NONBLOCK`, keeping the other status flags.
-pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>, on: bool) -> std::result::Result<(), Errno> {
-    let flags = OFlag::from_bits_retain(fcntl(fd, FcntlArg::F_GETFL)?);
-    let new = if on {
-        flags | OFlag::O_NONBLOCK
-    } else {
-        flags - OFlag::O_NONBLOCK
-    };
-    if new != flags {
-        fcntl(fd, FcntlArg::F_SETFL(new))?;
-    }
-    Ok(())
-}
-
 fn capacity(fd: BorrowedFd<'_>, end: End) -> Result<usize> {
     let n = fcntl(fd, FcntlArg::F_GETPIPE_SZ).ctx("fcntl(F_GETPIPE_SZ)", end)?;
     Ok(n as usize)
@@ -230,7 +216,7 @@ macro_rules! common_methods {
             /// <https://man7.org/linux/man-pages/man2/fcntl.2.html>
             #[doc(alias = "O_NONBLOCK")]
             pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
-                set_nonblocking(self.fd.as_fd(), nonblocking)
+                crate::sys::poll::set_nonblocking(self.fd.as_fd(), nonblocking)
                     .ctx("fcntl(F_SETFL)", End($end, self.fd.as_raw_fd()))
             }
 

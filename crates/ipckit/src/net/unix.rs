@@ -537,7 +537,7 @@ macro_rules! socket_common {
             /// <https://man7.org/linux/man-pages/man2/fcntl.2.html>
             #[doc(alias = "O_NONBLOCK")]
             pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
-                crate::pipe::set_nonblocking(self.fd.as_fd(), nonblocking)
+                crate::sys::poll::set_nonblocking(self.fd.as_fd(), nonblocking)
                     .ctx("fcntl(F_SETFL)", desc($kind, &self.fd))
             }
 
@@ -954,7 +954,7 @@ impl UnixListener {
     /// Only from `fcntl` on a bad fd.
     #[doc(alias = "O_NONBLOCK")]
     pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
-        crate::pipe::set_nonblocking(self.fd.as_fd(), nonblocking)
+        crate::sys::poll::set_nonblocking(self.fd.as_fd(), nonblocking)
             .ctx("fcntl(F_SETFL)", desc(STREAM, &self.fd))
     }
 
@@ -1441,7 +1441,7 @@ impl UnixSeqpacketListener {
     /// Only from `fcntl` on a bad fd.
     #[doc(alias = "O_NONBLOCK")]
     pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
-        crate::pipe::set_nonblocking(self.fd.as_fd(), nonblocking)
+        crate::sys::poll::set_nonblocking(self.fd.as_fd(), nonblocking)
             .ctx("fcntl(F_SETFL)", desc(SEQPACKET, &self.fd))
     }
 

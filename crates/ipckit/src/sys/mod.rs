@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 
 pub(crate) mod pipe;
+pub(crate) mod poll;
+pub(crate) mod signal;
 pub(crate) mod unix;
 
 /// Calls `f` until it returns anything but `EINTR`.
@@ -52,3 +54,5 @@ pub(crate) fn retry_eintr_until<T>(
         }
     }
 }
+
+pub(crate) mod posix;
