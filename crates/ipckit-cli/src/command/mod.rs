@@ -8,6 +8,7 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Bench(args) => crate::bench::run(args),
+        Command::BenchPeer(args) => crate::bench::run_peer(args),
     }
 }
 
