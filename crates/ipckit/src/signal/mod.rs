@@ -111,7 +111,7 @@ impl DefaultAction {
 
 impl fmt::Display for DefaultAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -394,10 +394,11 @@ impl Signal {
 
 impl fmt::Display for Signal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `{:#}` leaves out the `SIG` prefix; width and alignment apply.
         if f.alternate() {
-            write!(f, "{}", self.name())
+            f.pad(&self.name())
         } else {
-            write!(f, "SIG{}", self.name())
+            f.pad(&format!("SIG{}", self.name()))
         }
     }
 }
