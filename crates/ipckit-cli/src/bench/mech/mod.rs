@@ -56,7 +56,7 @@
 //! length then the payload). Both sides get the same socket options and buffer sizes, so the
 //! ratio measures ipckit's overhead and nothing else.
 
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -215,4 +215,36 @@ pub fn arg<'a>(args: &'a [String], i: usize, what: &str) -> anyhow::Result<&'a s
 /// A path argument.
 pub fn path_arg(args: &[String], i: usize, what: &str) -> anyhow::Result<PathBuf> {
     arg(args, i, what).map(PathBuf::from)
+}
+
+/// The ipckit side of a framed byte stream: ipckit's own
+/// [`FramedSender`](ipckit::channel::FramedSender) and
+/// [`FramedReceiver`](ipckit::channel::FramedReceiver), plus whatever must live as long
+/// as the scenario (e.g. the [`ipckit::fifo::Fifo`] owners that unlink on drop).
+pub struct IpckitFramed<R: AsFd, W: AsFd> {
+    rx: ipckit::channel::FramedReceiver<R>,
+    tx: ipckit::channel::FramedSender<W>,
+    _keep: Box<dyn std::any::Any>,
+}
+
+impl<R: AsFd, W: AsFd> IpckitFramed<R, W> {
+    /// Frames over `rx` (incoming) and `tx` (outgoing), keeping `keep` alive.
+    pub fn new(rx: R, tx: W, keep: Box<dyn std::any::Any>) -> IpckitFramed<R, W> {
+        IpckitFramed {
+            rx: ipckit::channel::FramedReceiver::new(rx),
+            tx: ipckit::channel::FramedSender::new(tx),
+            _keep: keep,
+        }
+    }
+}
+
+impl<R: AsFd, W: AsFd> Endpoint for IpckitFramed<R, W> {
+    fn send(&mut self, msg: &[u8]) -> anyhow::Result<()> {
+        Ok(self.tx.send(msg)?)
+    }
+
+    fn recv(&mut self, buf: &mut Vec<u8>) -> anyhow::Result<()> {
+        ipckit::channel::Receiver::recv(&mut self.rx, buf)?;
+        Ok(())
+    }
 }
