@@ -63,6 +63,7 @@ use anyhow::Context as _;
 
 pub mod fifo;
 pub mod pipe;
+pub mod signal;
 pub mod tcp;
 pub mod unix_dgram;
 pub mod unix_seqpacket;
@@ -77,6 +78,7 @@ pub fn all() -> &'static [&'static dyn Mechanism] {
         &unix_seqpacket::UnixSeqpacket,
         &unix_dgram::UnixDgram,
         &tcp::Tcp,
+        &signal::Sig,
     ]
 }
 
