@@ -271,6 +271,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         pin(parent_cpu).context("sched_setaffinity (pinning the benchmark to one CPU)")?;
     }
     let dir = RunDir::create()?;
+    // Before any thread or peer starts, so that all of them inherit the mask.
+    mech::signal::block_for_run()?;
     let watchdog = Watchdog::start(dir.path.clone());
     let mut progress = report::Progress::new(mechs.len() * args.sizes.len() * 2);
 

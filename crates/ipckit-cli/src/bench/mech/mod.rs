@@ -86,6 +86,7 @@ use anyhow::Context as _;
 
 pub mod fifo;
 pub mod pipe;
+pub mod signal;
 pub mod tcp;
 pub mod unix_dgram;
 pub mod unix_seqpacket;
@@ -100,6 +101,7 @@ pub fn all() -> &'static [&'static dyn Mechanism] {
         &unix_seqpacket::UnixSeqpacket,
         &unix_dgram::UnixDgram,
         &tcp::Tcp,
+        &signal::Sig,
     ]
 }
 
