@@ -2,8 +2,7 @@
 //!
 //! Another process (`sh`) sends two SIGUSR1 and a SIGTERM. The handler only records every
 //! delivery (async-signal-safe work); the loop reads them outside the handler, where
-//! anything goes. From another terminal, `ipckit signal send PID USR1 --value 7` while it
-//! runs would show up with its value.
+//! anything goes.
 //!
 //! Run: `cargo run -p ipckit --example signal_handler`
 
