@@ -41,11 +41,7 @@ impl Mechanism for MmapFile {
                 Box::new(move || Ok(Box::new(slots) as _))
             }
         };
-        Ok(Setup {
-            args: vec![path.display().to_string()],
-            inherit: Vec::new(),
-            connect,
-        })
+        Ok(Setup::new(vec![path.display().to_string()], connect))
     }
 
     fn peer(&self, sc: &Scenario, args: &[String]) -> anyhow::Result<Box<dyn Endpoint>> {

@@ -106,11 +106,7 @@ impl Mechanism for PosixMq {
                 Box::new(move || Ok(Box::new(IpckitMq { tx, rx }) as _))
             }
         };
-        Ok(Setup {
-            args,
-            inherit: Vec::new(),
-            connect,
-        })
+        Ok(Setup::new(args, connect))
     }
 
     fn peer(&self, sc: &Scenario, args: &[String]) -> anyhow::Result<Box<dyn Endpoint>> {

@@ -105,11 +105,7 @@ impl Mechanism for PosixShm {
                 Box::new(move || Ok(Box::new(slots) as _))
             }
         };
-        Ok(Setup {
-            args: vec![name],
-            inherit: Vec::new(),
-            connect,
-        })
+        Ok(Setup::new(vec![name], connect))
     }
 
     fn peer(&self, sc: &Scenario, args: &[String]) -> anyhow::Result<Box<dyn Endpoint>> {
