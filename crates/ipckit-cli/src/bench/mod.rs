@@ -560,6 +560,7 @@ fn spawn_peer(
     cpu: Option<usize>,
     setup_args: &[String],
     inherit: &[std::os::fd::OwnedFd],
+    hook: Option<mech::CommandHook>,
 ) -> anyhow::Result<PeerProc> {
     use nix::fcntl::{fcntl, FcntlArg, FdFlag};
     for fd in inherit {
@@ -581,9 +582,12 @@ fn spawn_peer(
     if let Some(c) = cpu {
         cmd.args(["--cpu", &c.to_string()]);
     }
-    cmd.arg("--")
-        .args(setup_args)
-        .stdin(Stdio::null())
+    cmd.arg("--").args(setup_args);
+    if let Some(hook) = hook {
+        let more = hook(&mut cmd).context("handing objects to the peer")?;
+        cmd.args(more);
+    }
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(stderr);
     let child = cmd.spawn().context("spawn the bench peer")?;
@@ -611,7 +615,7 @@ fn run_scenario(
             return o;
         }
     };
-    let peer = spawn_peer(m, sc, peer_cpu, &setup.args, &setup.inherit);
+    let peer = spawn_peer(m, sc, peer_cpu, &setup.args, &setup.inherit, setup.command);
     drop(setup.inherit);
     let mut peer = match peer {
         Ok(p) => p,

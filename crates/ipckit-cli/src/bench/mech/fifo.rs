@@ -31,20 +31,16 @@ impl Mechanism for Fifo {
                     .with_context(|| format!("mkfifo {}", to_peer.display()))?;
                 raw::mkfifo(&from_peer, 0o600)
                     .with_context(|| format!("mkfifo {}", from_peer.display()))?;
-                Ok(Setup {
-                    args,
-                    inherit: Vec::new(),
-                    connect: Box::new(move || {
-                        // Same order as the peer: each open waits for the other end's.
-                        let tx = raw::open(&to_peer, libc::O_WRONLY)
-                            .with_context(|| format!("open {}", to_peer.display()))?;
-                        let rx = raw::open(&from_peer, libc::O_RDONLY)
-                            .with_context(|| format!("open {}", from_peer.display()))?;
-                        raw::unlink(&to_peer).context("unlink FIFO")?;
-                        raw::unlink(&from_peer).context("unlink FIFO")?;
-                        Ok(Box::new(RawStream::pair(Some(rx), Some(tx))) as _)
-                    }),
-                })
+                Ok(Setup::new(args, move || {
+                    // Same order as the peer: each open waits for the other end's.
+                    let tx = raw::open(&to_peer, libc::O_WRONLY)
+                        .with_context(|| format!("open {}", to_peer.display()))?;
+                    let rx = raw::open(&from_peer, libc::O_RDONLY)
+                        .with_context(|| format!("open {}", from_peer.display()))?;
+                    raw::unlink(&to_peer).context("unlink FIFO")?;
+                    raw::unlink(&from_peer).context("unlink FIFO")?;
+                    Ok(Box::new(RawStream::pair(Some(rx), Some(tx))) as _)
+                }))
             }
             Impl::Ipckit => {
                 let to = ipckit::fifo::Fifo::builder()
@@ -53,17 +49,13 @@ impl Mechanism for Fifo {
                 let from = ipckit::fifo::Fifo::builder()
                     .mode(0o600)
                     .create_new(&from_peer)?;
-                Ok(Setup {
-                    args,
-                    inherit: Vec::new(),
-                    connect: Box::new(move || {
-                        // Same order as the peer: each open waits for the other end's.
-                        let tx = to.open_writer()?;
-                        let rx = from.open_reader()?;
-                        // The owners unlink the paths when the scenario ends.
-                        Ok(Box::new(IpckitFramed::new(rx, tx, Box::new((to, from)))) as _)
-                    }),
-                })
+                Ok(Setup::new(args, move || {
+                    // Same order as the peer: each open waits for the other end's.
+                    let tx = to.open_writer()?;
+                    let rx = from.open_reader()?;
+                    // The owners unlink the paths when the scenario ends.
+                    Ok(Box::new(IpckitFramed::new(rx, tx, Box::new((to, from)))) as _)
+                }))
             }
         }
     }

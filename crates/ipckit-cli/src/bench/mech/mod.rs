@@ -8,6 +8,28 @@
 //! peer, pins both processes, drives the latency and throughput loops, stamps and verifies
 //! every message (`bench/verify.rs`), times, tabulates and writes JSON/CSV.
 //!
+//! A skeleton (see `pipe.rs` for fds handed over by inheritance, `fifo.rs` for objects
+//! opened by path, `unix_dgram.rs` for a handshake inside `connect`):
+//!
+//! ```text
+//! pub struct SysvMq;
+//! impl Mechanism for SysvMq {
+//!     fn name(&self) -> &'static str { "sysv-mq" }
+//!     fn about(&self) -> &'static str { "System V message queue (msgsnd/msgrcv), one per direction" }
+//!     fn check(&self, _imp: Impl, size: usize) -> Result<(), String> {
+//!         // read /proc/sys/kernel/msgmax; Err(format!("above msgmax ({max} bytes)")) if larger
+//!     }
+//!     fn setup(&self, sc: &Scenario) -> anyhow::Result<Setup> {
+//!         // create both queues (IPC_PRIVATE or a unique key), owned by the parent
+//!         let args = vec![id_a.to_string(), id_b.to_string()];
+//!         Ok(Setup::new(args, move || Ok(Box::new(MqEndpoint { .. }) as _)))
+//!     }
+//!     fn peer(&self, sc: &Scenario, args: &[String]) -> anyhow::Result<Box<dyn Endpoint>> {
+//!         // open the same queues by id from args, the other way round
+//!     }
+//! }
+//! ```
+//!
 //! # What one scenario does
 //!
 //! A scenario is one (mechanism, [`Impl`], message size). For each:
@@ -15,7 +37,8 @@
 //! 1. Parent: [`Mechanism::setup`] creates the kernel objects (pipes, a listening socket, a
 //!    FIFO path, a queue, a segment...) and returns a [`Setup`]: the strings to put on the
 //!    peer's command line, the fds the peer inherits (their numbers go in those strings, see
-//!    [`fd_arg`] / [`inherited`]), and a `connect` closure.
+//!    [`fd_arg`] / [`inherited`]) or a hook that hands objects over through the peer's
+//!    `Command`, and a `connect` closure.
 //! 2. The harness starts `ipckit __bench-peer --mech NAME --impl raw|ipckit --size N --dir DIR
 //!    -- ARGS...` (the CLI re-executing itself), pinned to its own CPU, then calls
 //!    `connect` in the parent, which finishes the parent's side (e.g. `accept`, or opening a
@@ -153,8 +176,30 @@ pub struct Setup {
     pub args: Vec<String>,
     /// Fds the peer inherits under the same numbers (name them in `args` with [`fd_arg`]).
     pub inherit: Vec<OwnedFd>,
+    /// Optional: adjusts the peer's [`Command`](std::process::Command) before it spawns,
+    /// for hand-over APIs that work on a `Command` (e.g. ipckit's
+    /// `PipeReader::inherit(&mut cmd)`); returns more arguments, appended after `args`.
+    pub command: Option<CommandHook>,
     /// Runs in the parent once the peer has started; returns the parent's endpoint.
     pub connect: Box<dyn FnOnce() -> anyhow::Result<Box<dyn Endpoint>>>,
+}
+
+/// See [`Setup::command`].
+pub type CommandHook = Box<dyn FnOnce(&mut std::process::Command) -> anyhow::Result<Vec<String>>>;
+
+impl Setup {
+    /// A setup with only `args` and `connect` (nothing inherited, no command hook).
+    pub fn new(
+        args: Vec<String>,
+        connect: impl FnOnce() -> anyhow::Result<Box<dyn Endpoint>> + 'static,
+    ) -> Setup {
+        Setup {
+            args,
+            inherit: Vec::new(),
+            command: None,
+            connect: Box::new(connect),
+        }
+    }
 }
 
 /// One mechanism of the benchmark. Implement it on a unit struct in `mech/<name>.rs`.

@@ -31,6 +31,7 @@ impl Mechanism for Pipe {
                 Ok(Setup {
                     args: vec![fd_arg(&to_peer_r), fd_arg(&from_peer_w)],
                     inherit: vec![to_peer_r, from_peer_w],
+                    command: None,
                     connect: Box::new(move || {
                         Ok(Box::new(RawStream::pair(Some(from_peer_r), Some(to_peer_w))) as _)
                     }),

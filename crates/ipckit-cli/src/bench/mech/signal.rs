@@ -177,6 +177,7 @@ impl Mechanism for Sig {
         Ok(Setup {
             args: Vec::new(),
             inherit: Vec::new(),
+            command: None,
             connect: Box::new(move || {
                 let (value, pid) = set
                     .wait_timeout(Duration::from_secs(10))

@@ -36,15 +36,11 @@ impl Mechanism for Tcp {
                 let listener = raw::socket(libc::AF_INET, libc::SOCK_STREAM).context("socket")?;
                 let port = raw::bind_tcp_loopback(&listener).context("bind 127.0.0.1:0")?;
                 raw::listen(&listener, 1).context("listen")?;
-                Ok(Setup {
-                    args: vec![port.to_string()],
-                    inherit: Vec::new(),
-                    connect: Box::new(move || {
-                        let conn = raw::accept(&listener).context("accept")?;
-                        nodelay(&conn)?;
-                        Ok(Box::new(RawStream::socket(conn)) as _)
-                    }),
-                })
+                Ok(Setup::new(vec![port.to_string()], move || {
+                    let conn = raw::accept(&listener).context("accept")?;
+                    nodelay(&conn)?;
+                    Ok(Box::new(RawStream::socket(conn)) as _)
+                }))
             }
             Impl::Ipckit => anyhow::bail!("ipckit::net::tcp not landed yet"),
         }

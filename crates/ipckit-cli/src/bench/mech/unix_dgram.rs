@@ -47,22 +47,18 @@ impl Mechanism for UnixDgram {
                 let s = raw::socket(libc::AF_UNIX, libc::SOCK_DGRAM).context("socket")?;
                 raw::bind_unix(&s, &mine).with_context(|| format!("bind {}", mine.display()))?;
                 raw_bufs(&s, size)?;
-                Ok(Setup {
-                    args,
-                    inherit: Vec::new(),
-                    connect: Box::new(move || {
-                        let mut ep = RawMsgSocket::new(s, size.max(2));
-                        let mut hello = Vec::new();
-                        ep.recv(&mut hello).context("recv hello")?;
-                        anyhow::ensure!(hello == b"h", "expected the peer's hello, got {hello:?}");
-                        ep.connect_unix(&theirs)
-                            .with_context(|| format!("connect {}", theirs.display()))?;
-                        for p in [&mine, &theirs] {
-                            raw::unlink(p).with_context(|| format!("unlink {}", p.display()))?;
-                        }
-                        Ok(Box::new(ep) as _)
-                    }),
-                })
+                Ok(Setup::new(args, move || {
+                    let mut ep = RawMsgSocket::new(s, size.max(2));
+                    let mut hello = Vec::new();
+                    ep.recv(&mut hello).context("recv hello")?;
+                    anyhow::ensure!(hello == b"h", "expected the peer's hello, got {hello:?}");
+                    ep.connect_unix(&theirs)
+                        .with_context(|| format!("connect {}", theirs.display()))?;
+                    for p in [&mine, &theirs] {
+                        raw::unlink(p).with_context(|| format!("unlink {}", p.display()))?;
+                    }
+                    Ok(Box::new(ep) as _)
+                }))
             }
             Impl::Ipckit => anyhow::bail!("ipckit::net::unix not landed yet"),
         }

@@ -47,16 +47,12 @@ impl Mechanism for UnixSeqpacket {
                 raw::bind_unix(&listener, &path)
                     .with_context(|| format!("bind {}", path.display()))?;
                 raw::listen(&listener, 1).context("listen")?;
-                Ok(Setup {
-                    args,
-                    inherit: Vec::new(),
-                    connect: Box::new(move || {
-                        let conn = raw::accept(&listener).context("accept")?;
-                        raw::unlink(&path).with_context(|| format!("unlink {}", path.display()))?;
-                        raw_bufs(&conn, size)?;
-                        Ok(Box::new(RawMsgSocket::new(conn, size.max(2))) as _)
-                    }),
-                })
+                Ok(Setup::new(args, move || {
+                    let conn = raw::accept(&listener).context("accept")?;
+                    raw::unlink(&path).with_context(|| format!("unlink {}", path.display()))?;
+                    raw_bufs(&conn, size)?;
+                    Ok(Box::new(RawMsgSocket::new(conn, size.max(2))) as _)
+                }))
             }
             Impl::Ipckit => anyhow::bail!("ipckit::net::unix not landed yet"),
         }

@@ -35,15 +35,11 @@ impl Mechanism for UnixStream {
                 raw::bind_unix(&listener, &path)
                     .with_context(|| format!("bind {}", path.display()))?;
                 raw::listen(&listener, 1).context("listen")?;
-                Ok(Setup {
-                    args,
-                    inherit: Vec::new(),
-                    connect: Box::new(move || {
-                        let conn = raw::accept(&listener).context("accept")?;
-                        raw::unlink(&path).with_context(|| format!("unlink {}", path.display()))?;
-                        Ok(Box::new(RawStream::socket(conn)) as _)
-                    }),
-                })
+                Ok(Setup::new(args, move || {
+                    let conn = raw::accept(&listener).context("accept")?;
+                    raw::unlink(&path).with_context(|| format!("unlink {}", path.display()))?;
+                    Ok(Box::new(RawStream::socket(conn)) as _)
+                }))
             }
             Impl::Ipckit => anyhow::bail!("ipckit::net::unix not landed yet"),
         }
