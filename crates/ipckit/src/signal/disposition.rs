@@ -143,6 +143,20 @@ impl Catcher {
     /// - [`ErrorKind::LimitReached`]: no file descriptor left for the pipe.
     ///
     /// On error nothing stays installed.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{ErrorKind, signal::{Catcher, Signal}};
+    /// let c = Catcher::new([Signal::USR2, Signal::rtmin()])?;
+    /// assert!(c.signals().contains(Signal::USR2));
+    /// // One catcher per signal; SIGKILL cannot be caught at all.
+    /// assert_eq!(Catcher::new([Signal::USR2]).unwrap_err().kind(), ErrorKind::AlreadyExists);
+    /// assert_eq!(Catcher::new([Signal::KILL]).unwrap_err().kind(), ErrorKind::InvalidInput);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/sigaction.2.html>
     pub fn new(signals: impl IntoIterator<Item = Signal>) -> Result<Catcher> {
         const OP: &str = "sigaction(SA_SIGINFO)";
         let set: SignalSet = signals.into_iter().collect();
@@ -176,10 +190,21 @@ impl Catcher {
         &self.set
     }
 
-    /// The next recorded signal, or `None` if none arrived since the last read.
+    /// `read(2)` of the self-pipe: the next recorded signal, or `None` if none arrived since
+    /// the last read.
     ///
     /// # Errors
     /// Read failures of the pipe (not expected).
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::signal::{kill, Catcher, Signal};
+    /// let c = Catcher::new([Signal::WINCH])?;
+    /// assert!(c.try_recv()?.is_none());
+    /// kill(std::process::id(), Signal::WINCH)?; // handled before kill returns (one thread)
+    /// assert_eq!(c.try_recv()?.map(|i| i.signal()), Some(Signal::WINCH));
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     pub fn try_recv(&self) -> Result<Option<SigInfo>> {
         let mut rec = [0u8; sys::RECORD_SIZE];
         match retry_eintr(|| nix::unistd::read(&self.read, &mut rec)) {
@@ -192,7 +217,8 @@ impl Catcher {
         }
     }
 
-    /// Waits for the next signal and returns it.
+    /// `poll(2)` then `read(2)`: waits for the next signal and returns it (`EINTR`
+    /// retried).
     ///
     /// # Errors
     /// As [`Catcher::try_recv`].
@@ -205,7 +231,8 @@ impl Catcher {
         }
     }
 
-    /// Waits up to `timeout` for the next signal.
+    /// As [`Catcher::recv`], waiting up to `timeout` (the time keeps counting down across
+    /// `EINTR`).
     ///
     /// # Errors
     /// [`ErrorKind::TimedOut`] if none arrived in time; else as [`Catcher::try_recv`].

@@ -85,7 +85,10 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 pub mod fifo;
+pub mod mmap_file;
 pub mod pipe;
+pub mod posix_mq;
+pub mod posix_shm;
 pub mod signal;
 pub mod tcp;
 pub mod unix_dgram;
@@ -101,6 +104,9 @@ pub fn all() -> &'static [&'static dyn Mechanism] {
         &unix_seqpacket::UnixSeqpacket,
         &unix_dgram::UnixDgram,
         &tcp::Tcp,
+        &posix_mq::PosixMq,
+        &posix_shm::PosixShm,
+        &mmap_file::MmapFile,
         &signal::Sig,
     ]
 }
@@ -159,7 +165,6 @@ pub struct Scenario {
 impl Scenario {
     /// A name unique to this run and scenario, e.g. `ipckit-bench-4711-3-fifo`: use it for
     /// POSIX names (with a leading `/`), file names under [`Scenario::dir`], etc.
-    #[expect(dead_code, reason = "for the named System V / POSIX mechanisms")]
     pub fn unique(&self, tag: &str) -> String {
         format!("ipckit-bench-{}-{}-{}", self.parent, self.id, tag)
     }

@@ -15,6 +15,7 @@
 
 pub mod fd;
 pub mod msg;
+pub mod posix;
 pub mod signal;
 pub mod stream;
 
