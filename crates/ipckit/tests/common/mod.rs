@@ -128,7 +128,12 @@ impl Peer {
         );
         stdout
             .lines()
-            .filter_map(|l| l.strip_prefix(SAY_PREFIX).map(String::from))
+            // libtest prints "test peer ... " without a newline before the role's output, so
+            // the first line said may follow it on the same line.
+            .filter_map(|l| {
+                l.find(SAY_PREFIX)
+                    .map(|i| l[i + SAY_PREFIX.len()..].to_string())
+            })
             .collect()
     }
 
