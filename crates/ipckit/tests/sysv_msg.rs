@@ -1,6 +1,7 @@
 //! System V message queues between real processes.
 
 mod common;
+mod sysv_support;
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use common::{say, unique_key, Peer};
 use ipckit::sysv::key::Key;
 use ipckit::sysv::msg::{MessageQueue, Selector, Wait};
 use ipckit::ErrorKind;
+use sysv_support::wait_sleeping;
 
 #[test]
 #[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
@@ -57,24 +59,6 @@ fn new_queue() -> (MessageQueue, String) {
     let key = Key::new(unique_key());
     let q = MessageQueue::builder(key).create_new().unwrap();
     (q, key.to_string())
-}
-
-/// Waits until every thread of process `pid` sleeps in a syscall (state `S`), for at most
-/// 10 s: the peer has then entered the blocking call it announced.
-fn wait_sleeping(pid: u32) {
-    for _ in 0..1000 {
-        let all_sleep = std::fs::read_dir(format!("/proc/{pid}/task"))
-            .unwrap()
-            .all(|t| {
-                let stat = std::fs::read_to_string(t.unwrap().path().join("stat")).unwrap();
-                stat.rsplit_once(") ").unwrap().1.starts_with('S')
-            });
-        if all_sleep {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("peer {pid} never blocked");
 }
 
 #[test]
