@@ -16,4 +16,9 @@ pub struct Cli {
 pub enum Command {
     /// Benchmark every mechanism between two real processes, each beside its raw libc twin.
     Bench(crate::bench::BenchArgs),
+    /// The peer side of one `ipckit bench` scenario (started by `ipckit bench` itself).
+    #[command(name = "__bench-peer", hide = true)]
+    BenchPeer(crate::bench::PeerArgs),
+    /// Signals: list the table (`kill -l`), send one (with a value), wait for and print them.
+    Signal(crate::command::signal::SignalArgs),
 }

@@ -221,7 +221,6 @@ impl From<Error> for std::io::Error {
 ///
 /// The object is only formatted when there is an error, so this costs nothing on the
 /// success path.
-#[expect(dead_code, reason = "used by the mechanism modules as they land")]
 pub(crate) trait Context<T> {
     /// Wrap the error as an [`Error`] for `op` on `object`.
     fn ctx(self, op: &'static str, object: impl fmt::Display) -> Result<T>;

@@ -1,1 +1,570 @@
 //! FIFOs, or named pipes (`mkfifo`): a one-way byte stream opened by path.
+//!
+//! A FIFO is a pipe with a name in the file system: any process that may open the path can
+//! read or write it, and the bytes never touch the disk. [`Fifo`] names one and owns it (the
+//! process that created it unlinks it on drop unless [`Fifo::persist`] was called);
+//! [`FifoReader`] and [`FifoWriter`] are the open ends, implementing [`Read`] and [`Write`].
+//!
+//! # How opening behaves (`fifo(7)`)
+//!
+//! | open | another process has the other end open | nobody has it open |
+//! |---|---|---|
+//! | [`Fifo::open_reader`] (blocking) | returns | **waits** until a writer opens it |
+//! | [`Fifo::open_writer`] (blocking) | returns | **waits** until a reader opens it |
+//! | [`Fifo::open_reader_nonblocking`] | returns | returns at once |
+//! | [`Fifo::open_writer_nonblocking`] | returns | fails: [`ErrorKind::PeerGone`] (`ENXIO`) |
+//!
+//! Once open: a read returns what is there (at most the buffer's length), and `0` (end of
+//! stream) only when every writer has closed; a write whose readers all closed fails with
+//! [`ErrorKind::PeerGone`] (`EPIPE`). Writes of at most `PIPE_BUF` (4096 bytes on Linux) are
+//! atomic: several writers never interleave inside them.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use ipckit::fifo::Fifo;
+//!
+//! let path = std::env::temp_dir().join(format!("ipckit-doc-fifo-{}", std::process::id()));
+//! let fifo = Fifo::create_new(&path)?;           // mkfifo, mode 0o600; unlinked on drop
+//! let mut reader = fifo.open_reader_nonblocking()?; // does not wait for a writer
+//! let mut writer = fifo.open_writer()?;          // a reader exists: returns at once
+//! writer.write_all(b"hello")?;
+//! let mut buf = [0u8; 5];
+//! reader.read_exact(&mut buf)?;
+//! assert_eq!(&buf, b"hello");
+//! drop(fifo);
+//! assert!(!path.exists());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # References
+//! - <https://man7.org/linux/man-pages/man7/fifo.7.html>
+//! - <https://man7.org/linux/man-pages/man3/mkfifo.3.html>
+//! - <https://man7.org/linux/man-pages/man7/pipe.7.html>
+
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
+
+use crate::error::Context;
+use crate::sys::{poll, retry_eintr};
+use crate::{Error, ErrorKind, Result};
+
+/// The permission bits FIFOs are created with unless [`FifoBuilder::mode`] says otherwise.
+pub const DEFAULT_MODE: u32 = 0o600;
+
+const NO_READER: &str = "no process has the FIFO open for reading";
+
+/// Creates a FIFO at `path` with permission bits `mode` (`mkfifo(3)`).
+///
+/// `mode` is the usual `0o777`-style permission set, reduced by the process umask. The FIFO
+/// is not removed automatically; use [`Fifo::create_new`] for a FIFO that is.
+///
+/// # Errors
+/// [`ErrorKind::AlreadyExists`] if `path` exists (whatever it is),
+/// [`ErrorKind::NotFound`] if a directory on the way does not exist,
+/// [`ErrorKind::PermissionDenied`] if the directory is not writable,
+/// [`ErrorKind::InvalidInput`] if `mode` has bits outside `0o7777` or the name is too long.
+///
+/// # Examples
+/// ```
+/// let path = std::env::temp_dir().join(format!("ipckit-doc-mkfifo-{}", std::process::id()));
+/// ipckit::fifo::mkfifo(&path, 0o600)?;
+/// assert_eq!(ipckit::fifo::mkfifo(&path, 0o600).unwrap_err().kind(),
+///            ipckit::ErrorKind::AlreadyExists);
+/// std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man3/mkfifo.3.html>
+pub fn mkfifo(path: impl AsRef<Path>, mode: u32) -> Result<()> {
+    let path = path.as_ref();
+    let mode = checked_mode(mode, path)?;
+    retry_eintr(|| nix::unistd::mkfifo(path, mode)).ctx("mkfifo", path.display())
+}
+
+fn checked_mode(mode: u32, path: &Path) -> Result<Mode> {
+    if mode & !0o7777 != 0 {
+        return Err(
+            Error::new(ErrorKind::InvalidInput, "mkfifo", path.display()).with_detail(format!(
+                "mode {mode:#o} has bits outside 0o7777 (permission bits only)"
+            )),
+        );
+    }
+    Ok(Mode::from_bits_truncate(mode as libc::mode_t))
+}
+
+/// Options for creating or opening a [`Fifo`]: the permission bits, then one of the creation
+/// modes [`create_new`](FifoBuilder::create_new), [`open`](FifoBuilder::open) or
+/// [`open_or_create`](FifoBuilder::open_or_create).
+///
+/// # Examples
+/// ```
+/// use ipckit::fifo::Fifo;
+/// let path = std::env::temp_dir().join(format!("ipckit-doc-builder-{}", std::process::id()));
+/// let fifo = Fifo::builder().mode(0o620).open_or_create(&path)?;
+/// assert!(fifo.is_owner());
+/// let again = Fifo::builder().open(&path)?;  // exists: not the owner, never unlinks
+/// assert!(!again.is_owner());
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct FifoBuilder {
+    mode: u32,
+    persist: bool,
+}
+
+impl Default for FifoBuilder {
+    fn default() -> Self {
+        FifoBuilder {
+            mode: DEFAULT_MODE,
+            persist: false,
+        }
+    }
+}
+
+impl FifoBuilder {
+    /// A builder with mode [`DEFAULT_MODE`] (`0o600`) that removes what it creates on drop.
+    pub fn new() -> FifoBuilder {
+        FifoBuilder::default()
+    }
+
+    /// The permission bits (`0o600` style, at most `0o7777`, reduced by the umask) a new FIFO
+    /// gets. Ignored when the FIFO already exists.
+    #[must_use]
+    pub fn mode(mut self, mode: u32) -> FifoBuilder {
+        self.mode = mode;
+        self
+    }
+
+    /// Keep a FIFO this builder creates when the [`Fifo`] is dropped (see [`Fifo::persist`]).
+    #[must_use]
+    pub fn persist(mut self) -> FifoBuilder {
+        self.persist = true;
+        self
+    }
+
+    /// Creates the FIFO at `path` (`mkfifo`); fails if anything exists there. The returned
+    /// [`Fifo`] owns it: dropping it unlinks the path (unless persisted).
+    ///
+    /// # Errors
+    /// As [`mkfifo`]: [`ErrorKind::AlreadyExists`] if `path` exists.
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man3/mkfifo.3.html>
+    #[doc(alias = "mkfifo")]
+    pub fn create_new(&self, path: impl AsRef<Path>) -> Result<Fifo> {
+        let path = path.as_ref();
+        mkfifo(path, self.mode)?;
+        Ok(Fifo {
+            path: path.to_path_buf(),
+            owner: !self.persist,
+        })
+    }
+
+    /// Names an existing FIFO at `path` (`stat`); creates nothing, so the [`Fifo`] never
+    /// unlinks it.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if nothing exists at `path`; [`ErrorKind::InvalidInput`] if
+    /// `path` exists but is not a FIFO (the detail says what it is).
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/stat.2.html>
+    pub fn open(&self, path: impl AsRef<Path>) -> Result<Fifo> {
+        let path = path.as_ref();
+        check_is_fifo(path, "stat")?;
+        Ok(Fifo {
+            path: path.to_path_buf(),
+            owner: false,
+        })
+    }
+
+    /// Creates the FIFO at `path` if nothing is there, else names the existing FIFO. The
+    /// [`Fifo`] owns (unlinks on drop) only a FIFO this call created: see
+    /// [`Fifo::is_owner`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] if `path` exists but is not a FIFO; others as [`mkfifo`].
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man3/mkfifo.3.html>
+    pub fn open_or_create(&self, path: impl AsRef<Path>) -> Result<Fifo> {
+        let path = path.as_ref();
+        match self.create_new(path) {
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => self.open(path),
+            other => other,
+        }
+    }
+}
+
+fn describe_file_type(t: libc::mode_t) -> &'static str {
+    match t {
+        libc::S_IFREG => "a regular file",
+        libc::S_IFDIR => "a directory",
+        libc::S_IFSOCK => "a socket",
+        libc::S_IFCHR => "a character device",
+        libc::S_IFBLK => "a block device",
+        libc::S_IFLNK => "a symbolic link",
+        _ => "not a FIFO",
+    }
+}
+
+fn not_a_fifo(op: &'static str, path: &Path, t: libc::mode_t) -> Error {
+    Error::new(ErrorKind::InvalidInput, op, path.display()).with_detail(format!(
+        "not a FIFO: the path is {} (create one with mkfifo)",
+        describe_file_type(t)
+    ))
+}
+
+fn check_is_fifo(path: &Path, op: &'static str) -> Result<()> {
+    let st = nix::sys::stat::stat(path).ctx(op, path.display())?;
+    let t = st.st_mode & libc::S_IFMT;
+    if t != libc::S_IFIFO {
+        return Err(not_a_fifo(op, path, t));
+    }
+    Ok(())
+}
+
+/// A FIFO in the file system, by path. Opening it gives a [`FifoReader`] or [`FifoWriter`];
+/// the `Fifo` itself holds no fd.
+///
+/// A `Fifo` that created its path ([`Fifo::is_owner`]) unlinks it when dropped, unless
+/// [`Fifo::persist`] was called. Ends already open keep working after the unlink.
+#[derive(Debug)]
+pub struct Fifo {
+    path: PathBuf,
+    owner: bool,
+}
+
+impl Fifo {
+    /// A [`FifoBuilder`] to choose the mode and creation mode.
+    pub fn builder() -> FifoBuilder {
+        FifoBuilder::new()
+    }
+
+    /// Creates a new FIFO with mode `0o600`, owned by the result; see
+    /// [`FifoBuilder::create_new`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::AlreadyExists`] if `path` exists; others as [`mkfifo`].
+    #[doc(alias = "mkfifo")]
+    pub fn create_new(path: impl AsRef<Path>) -> Result<Fifo> {
+        FifoBuilder::new().create_new(path)
+    }
+
+    /// Names an existing FIFO; see [`FifoBuilder::open`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`], or [`ErrorKind::InvalidInput`] if `path` is not a FIFO.
+    pub fn open(path: impl AsRef<Path>) -> Result<Fifo> {
+        FifoBuilder::new().open(path)
+    }
+
+    /// Creates the FIFO (mode `0o600`) unless it exists; see [`FifoBuilder::open_or_create`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] if `path` exists but is not a FIFO; others as [`mkfifo`].
+    pub fn open_or_create(path: impl AsRef<Path>) -> Result<Fifo> {
+        FifoBuilder::new().open_or_create(path)
+    }
+
+    /// The FIFO's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether dropping this `Fifo` unlinks the path (it created it and was not persisted).
+    pub fn is_owner(&self) -> bool {
+        self.owner
+    }
+
+    /// Keep the FIFO in the file system when this `Fifo` is dropped. Returns the path.
+    pub fn persist(&mut self) -> &Path {
+        self.owner = false;
+        &self.path
+    }
+
+    /// Unlinks the path now (`unlink(2)`), whether or not this `Fifo` created it, and reports
+    /// the result that drop would swallow.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the path is already gone; [`ErrorKind::PermissionDenied`]
+    /// if the directory is not writable.
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/unlink.2.html>
+    #[doc(alias = "unlink")]
+    pub fn remove(mut self) -> Result<()> {
+        self.owner = false;
+        nix::unistd::unlink(&self.path).ctx("unlink", self.path.display())
+    }
+
+    /// Opens the read end, waiting until some process opens the FIFO for writing
+    /// (`open(O_RDONLY)`). The reader is in blocking mode.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the path is gone; [`ErrorKind::InvalidInput`] if it is no
+    /// longer a FIFO; [`ErrorKind::PermissionDenied`] without read permission.
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man7/fifo.7.html>
+    pub fn open_reader(&self) -> Result<FifoReader> {
+        FifoReader::open(&self.path)
+    }
+
+    /// Opens the read end without waiting for a writer (`open(O_RDONLY | O_NONBLOCK)`). The
+    /// reader stays non-blocking: a read with no data returns
+    /// [`std::io::ErrorKind::WouldBlock`] while a writer has the FIFO open, and `Ok(0)`
+    /// (end of stream) while none has. [`FifoReader::set_nonblocking`] turns that off.
+    ///
+    /// # Errors
+    /// As [`Fifo::open_reader`].
+    pub fn open_reader_nonblocking(&self) -> Result<FifoReader> {
+        FifoReader::open_nonblocking(&self.path)
+    }
+
+    /// Opens the write end, waiting until some process opens the FIFO for reading
+    /// (`open(O_WRONLY)`). The writer is in blocking mode.
+    ///
+    /// # Errors
+    /// As [`Fifo::open_reader`], with write permission.
+    pub fn open_writer(&self) -> Result<FifoWriter> {
+        FifoWriter::open(&self.path)
+    }
+
+    /// Opens the write end without waiting (`open(O_WRONLY | O_NONBLOCK)`); the writer stays
+    /// non-blocking (a write to a full FIFO returns [`std::io::ErrorKind::WouldBlock`]).
+    ///
+    /// # Errors
+    /// [`ErrorKind::PeerGone`] (errno `ENXIO`, detail "no process has the FIFO open for
+    /// reading") if no reader has it open; others as [`Fifo::open_writer`].
+    pub fn open_writer_nonblocking(&self) -> Result<FifoWriter> {
+        FifoWriter::open_nonblocking(&self.path)
+    }
+}
+
+impl Drop for Fifo {
+    fn drop(&mut self) {
+        if self.owner {
+            let _ = nix::unistd::unlink(&self.path);
+        }
+    }
+}
+
+/// Opens `path` with `flags` and checks that it is a FIFO, before (so that opening a socket
+/// or device has no side effect) and after (the fd itself, race-free).
+fn open_end(path: &Path, flags: OFlag) -> Result<OwnedFd> {
+    check_is_fifo(path, "open")?;
+    let flags = flags | OFlag::O_CLOEXEC | OFlag::O_NOCTTY;
+    let fd = retry_eintr(|| nix::fcntl::open(path, flags, Mode::empty())).map_err(|e| {
+        let err = Error::from_errno(e, "open", path.display());
+        if e == Errno::ENXIO {
+            err.with_kind(ErrorKind::PeerGone).with_detail(NO_READER)
+        } else {
+            err
+        }
+    })?;
+    let t = poll::file_type(fd.as_fd()).ctx("fstat", path.display())?;
+    if t != libc::S_IFIFO {
+        return Err(not_a_fifo("open", path, t));
+    }
+    Ok(fd)
+}
+
+fn io_err(e: Errno, op: &'static str, fd: RawFd) -> std::io::Error {
+    Error::from_errno(e, op, format_args!("FIFO fd {fd}")).into()
+}
+
+/// The read end of a FIFO: [`Read`] gives the bytes in order, `Ok(0)` once every writer has
+/// closed. Closed on drop.
+#[derive(Debug)]
+pub struct FifoReader {
+    fd: OwnedFd,
+}
+
+impl FifoReader {
+    /// Opens `path` for reading, waiting for a writer; see [`Fifo::open_reader`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`]; [`ErrorKind::InvalidInput`] if `path` is not a FIFO;
+    /// [`ErrorKind::PermissionDenied`].
+    pub fn open(path: impl AsRef<Path>) -> Result<FifoReader> {
+        open_end(path.as_ref(), OFlag::O_RDONLY).map(|fd| FifoReader { fd })
+    }
+
+    /// Opens `path` for reading without waiting; see [`Fifo::open_reader_nonblocking`].
+    ///
+    /// # Errors
+    /// As [`FifoReader::open`].
+    pub fn open_nonblocking(path: impl AsRef<Path>) -> Result<FifoReader> {
+        open_end(path.as_ref(), OFlag::O_RDONLY | OFlag::O_NONBLOCK).map(|fd| FifoReader { fd })
+    }
+
+    /// Sets or clears `O_NONBLOCK` (`fcntl(F_SETFL)`).
+    ///
+    /// # Errors
+    /// Only if the kernel refuses `fcntl` ([`ErrorKind::Other`]).
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/fcntl.2.html>
+    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
+        poll::set_nonblocking(self.fd.as_fd(), nonblocking).ctx(
+            "fcntl(F_SETFL)",
+            format_args!("FIFO fd {}", self.fd.as_raw_fd()),
+        )
+    }
+}
+
+impl Read for FifoReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        retry_eintr(|| nix::unistd::read(&self.fd, buf))
+            .map_err(|e| io_err(e, "read", self.fd.as_raw_fd()))
+    }
+}
+
+impl AsFd for FifoReader {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for FifoReader {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl From<FifoReader> for OwnedFd {
+    fn from(r: FifoReader) -> OwnedFd {
+        r.fd
+    }
+}
+
+/// The write end of a FIFO: [`Write`] appends bytes. A write whose readers all closed fails
+/// with [`std::io::ErrorKind::BrokenPipe`] (ipckit's [`ErrorKind::PeerGone`], `EPIPE`);
+/// Rust programs ignore `SIGPIPE`, so that error is returned rather than the process killed.
+/// Closed on drop, which readers see as end of stream once every writer closed.
+#[derive(Debug)]
+pub struct FifoWriter {
+    fd: OwnedFd,
+}
+
+impl FifoWriter {
+    /// Opens `path` for writing, waiting for a reader; see [`Fifo::open_writer`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`]; [`ErrorKind::InvalidInput`] if `path` is not a FIFO;
+    /// [`ErrorKind::PermissionDenied`].
+    pub fn open(path: impl AsRef<Path>) -> Result<FifoWriter> {
+        open_end(path.as_ref(), OFlag::O_WRONLY).map(|fd| FifoWriter { fd })
+    }
+
+    /// Opens `path` for writing without waiting; see [`Fifo::open_writer_nonblocking`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::PeerGone`] (`ENXIO`) if no process has the FIFO open for reading; others
+    /// as [`FifoWriter::open`].
+    pub fn open_nonblocking(path: impl AsRef<Path>) -> Result<FifoWriter> {
+        open_end(path.as_ref(), OFlag::O_WRONLY | OFlag::O_NONBLOCK).map(|fd| FifoWriter { fd })
+    }
+
+    /// Sets or clears `O_NONBLOCK` (`fcntl(F_SETFL)`).
+    ///
+    /// # Errors
+    /// Only if the kernel refuses `fcntl` ([`ErrorKind::Other`]).
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/fcntl.2.html>
+    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
+        poll::set_nonblocking(self.fd.as_fd(), nonblocking).ctx(
+            "fcntl(F_SETFL)",
+            format_args!("FIFO fd {}", self.fd.as_raw_fd()),
+        )
+    }
+}
+
+impl Write for FifoWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        retry_eintr(|| nix::unistd::write(&self.fd, buf)).map_err(|e| {
+            let err =
+                Error::from_errno(e, "write", format_args!("FIFO fd {}", self.fd.as_raw_fd()));
+            if e == Errno::EPIPE {
+                err.with_detail(NO_READER).into()
+            } else {
+                err.into()
+            }
+        })
+    }
+
+    fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+        retry_eintr(|| nix::sys::uio::writev(&self.fd, bufs))
+            .map_err(|e| io_err(e, "writev", self.fd.as_raw_fd()))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl AsFd for FifoWriter {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for FifoWriter {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl From<FifoWriter> for OwnedFd {
+    fn from(w: FifoWriter) -> OwnedFd {
+        w.fd
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(tag: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("ipckit-unit-fifo-{}-{tag}", std::process::id()))
+    }
+
+    #[test]
+    fn mode_outside_permission_bits_is_invalid() {
+        let p = path("badmode");
+        let e = mkfifo(&p, 0o10_000).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(!p.exists());
+    }
+
+    #[test]
+    fn creation_modes() {
+        let p = path("modes");
+        assert_eq!(Fifo::open(&p).unwrap_err().kind(), ErrorKind::NotFound);
+        let mut f = Fifo::create_new(&p).unwrap();
+        assert!(f.is_owner());
+        assert_eq!(
+            Fifo::create_new(&p).unwrap_err().kind(),
+            ErrorKind::AlreadyExists
+        );
+        let g = Fifo::open_or_create(&p).unwrap();
+        assert!(!g.is_owner());
+        drop(g);
+        assert!(p.exists(), "a non-owner must not unlink");
+        f.persist();
+        drop(f);
+        assert!(p.exists(), "a persisted FIFO stays");
+        Fifo::open(&p).unwrap().remove().unwrap();
+        assert!(!p.exists());
+    }
+}

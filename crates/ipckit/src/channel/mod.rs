@@ -10,6 +10,12 @@ use std::time::Duration;
 
 use crate::Result;
 
+mod address;
+mod stream;
+
+pub use address::{Address, UnixName, ACCEPTED_FORMS, MAX_ABSTRACT_NAME, MAX_SOCKET_PATH};
+pub use stream::{FramedReceiver, FramedSender, HEADER_LEN};
+
 /// The largest message a [`Receiver`] accepts unless configured otherwise: 16 MiB.
 ///
 /// A framed length above the receiver's maximum is rejected with

@@ -1,5 +1,129 @@
 //! POSIX IPC: message queues (`mq_overview(7)`), named semaphores (`sem_overview(7)`), shared memory (`shm_overview(7)`).
+//!
+//! # Names
+//!
+//! Every POSIX object is named like `/orders`: exactly one leading `/`, then 1 to 255 bytes
+//! (`NAME_MAX`; 251 for semaphores, whose file is `sem.NAME`) containing no `/` and no NUL,
+//! and not `.` or `..`. ipckit checks this before any syscall and reports a bad name as
+//! [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) saying what is wrong, instead
+//! of the kernel's bare `EINVAL`/`ENOENT`/`EACCES`.
+//!
+//! Names are always shown with their leading slash, for all three kinds (the string you pass
+//! to `mq_open`, `shm_open` and `sem_open`), in errors, in [`crate::inspect`] and in
+//! `ipckit ls`.
+//!
+//! # Lifetime
+//!
+//! POSIX objects outlive the processes that use them until unlinked. The handle that
+//! *created* an object unlinks it when dropped, unless [`persist`](mq::MessageQueue::persist)
+//! was called; handles that only opened an existing object never unlink it.
+
+use std::ffi::CString;
+
+use crate::{Error, ErrorKind, Result};
 
 pub mod mq;
 pub mod sem;
 pub mod shm;
+
+/// `NAME_MAX`: the longest name after the leading slash, in bytes.
+pub const NAME_MAX: usize = 255;
+
+/// Validates a POSIX IPC name for `op` and returns it as a C string.
+///
+/// `max` is the longest part after the slash allowed for this kind of object.
+pub(crate) fn validate_name(name: &str, op: &'static str, max: usize) -> Result<CString> {
+    let bad = |why: String| Err(Error::new(ErrorKind::InvalidInput, op, name).with_detail(why));
+    if name.is_empty() {
+        return bad("the name is empty (a POSIX IPC name looks like \"/orders\")".into());
+    }
+    let Some(rest) = name.strip_prefix('/') else {
+        return bad(format!(
+            "a POSIX IPC name starts with one '/' (try \"/{}\")",
+            name.trim_start_matches('/')
+        ));
+    };
+    if rest.is_empty() {
+        return bad("the name after '/' is empty".into());
+    }
+    if rest.contains('/') {
+        return bad("a POSIX IPC name has no '/' after the leading one".into());
+    }
+    if rest == "." || rest == ".." {
+        return bad("\".\" and \"..\" are not names".into());
+    }
+    if rest.len() > max {
+        return bad(format!(
+            "the name after '/' is {} bytes, longer than the maximum of {max}",
+            rest.len()
+        ));
+    }
+    CString::new(name).or_else(|_| bad("a POSIX IPC name contains no NUL byte".into()))
+}
+
+/// How to open a named POSIX object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Creation {
+    /// `O_CREAT | O_EXCL`: fail if it exists.
+    CreateNew,
+    /// No `O_CREAT`: fail if it does not exist.
+    Open,
+    /// Create it if missing, otherwise open it.
+    OpenOrCreate,
+}
+
+/// Runs the open with the creation mode, telling whether this call created the object.
+///
+/// `OpenOrCreate` tries an exclusive create first and falls back to a plain open, so the
+/// answer is exact even when several processes race (and only the creator unlinks on drop).
+pub(crate) fn open_with<T>(
+    how: Creation,
+    mut open: impl FnMut(bool) -> Result<T>,
+) -> Result<(T, bool)> {
+    match how {
+        Creation::CreateNew => open(true).map(|t| (t, true)),
+        Creation::Open => open(false).map(|t| (t, false)),
+        Creation::OpenOrCreate => {
+            // Bounded: each round either succeeds or the object appeared/vanished in between.
+            let mut last = None;
+            for _ in 0..100 {
+                match open(true) {
+                    Ok(t) => return Ok((t, true)),
+                    Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(e),
+                }
+                match open(false) {
+                    Ok(t) => return Ok((t, false)),
+                    Err(e) if e.kind() == ErrorKind::NotFound => last = Some(e),
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(last.expect("the loop ran at least once"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_validated_with_a_reason() {
+        assert!(validate_name("/ok.name-1", "mq_open", NAME_MAX).is_ok());
+        for (bad, why) in [
+            ("noslash", "starts with one '/'"),
+            ("/", "empty"),
+            ("/a/b", "no '/' after"),
+            ("/..", "not names"),
+            ("/a\0b", "NUL"),
+        ] {
+            let e = validate_name(bad, "mq_open", NAME_MAX).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad:?}");
+            assert!(e.to_string().contains(why), "{bad:?}: {e}");
+        }
+        let long = format!("/{}", "x".repeat(256));
+        let e = validate_name(&long, "mq_open", NAME_MAX).unwrap_err();
+        assert!(e.to_string().contains("maximum of 255"), "{e}");
+        assert!(validate_name(&format!("/{}", "x".repeat(255)), "mq_open", NAME_MAX).is_ok());
+    }
+}

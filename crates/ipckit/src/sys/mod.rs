@@ -10,6 +10,11 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 
+pub(crate) mod pipe;
+pub(crate) mod poll;
+pub(crate) mod signal;
+pub(crate) mod unix;
+
 /// Calls `f` until it returns anything but `EINTR`.
 pub(crate) fn retry_eintr<T>(mut f: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
     loop {
@@ -49,3 +54,5 @@ pub(crate) fn retry_eintr_until<T>(
         }
     }
 }
+
+pub(crate) mod posix;

@@ -81,11 +81,17 @@ impl Peer {
     pub fn command(role: &str, args: &[&str]) -> Command {
         let exe = std::env::current_exe().expect("current_exe");
         let mut cmd = Command::new(exe);
-        cmd.args(["--ignored", "--exact", "peer", "--nocapture", "--test-threads=1"])
-            .env(PEER_ENV, role)
-            .env("IPCKIT_PEER_ARGS", args.join("\u{1f}"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        cmd.args([
+            "--ignored",
+            "--exact",
+            "peer",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(PEER_ENV, role)
+        .env("IPCKIT_PEER_ARGS", args.join("\u{1f}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
         cmd
     }
 
@@ -115,10 +121,19 @@ impl Peer {
     pub fn wait_lines(self) -> Vec<String> {
         let out = self.child.wait_with_output().expect("wait for peer");
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "peer failed: {:?}\n{stdout}", out.status);
+        assert!(
+            out.status.success(),
+            "peer failed: {:?}\n{stdout}",
+            out.status
+        );
         stdout
             .lines()
-            .filter_map(|l| l.strip_prefix(SAY_PREFIX).map(String::from))
+            // libtest prints "test peer ... " without a newline before the role's output, so
+            // the first line said may follow it on the same line.
+            .filter_map(|l| {
+                l.find(SAY_PREFIX)
+                    .map(|i| l[i + SAY_PREFIX.len()..].to_string())
+            })
             .collect()
     }
 

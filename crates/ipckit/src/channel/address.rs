@@ -1,0 +1,325 @@
+//! [`Address`]: the strings a person types to name a channel endpoint, parsed and printed.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use crate::{Error, ErrorKind, Result};
+
+/// The address forms [`Address::from_str`] accepts, one per line, shown in its errors.
+pub const ACCEPTED_FORMS: &str = "\
+fifo:PATH                  a FIFO (named pipe), framed byte stream
+unix:PATH | unix:@NAME     a Unix stream socket by path or abstract name, framed
+unix-dgram:PATH | @NAME    a Unix datagram socket, one datagram per message
+unix-seqpacket:PATH | @NAME a Unix seqpacket socket, one record per message
+tcp:HOST:PORT              TCP, framed (IPv6: tcp:[::1]:9000)";
+
+/// The largest abstract name: `sun_path` (108 bytes) minus the leading NUL byte.
+pub const MAX_ABSTRACT_NAME: usize = 107;
+/// The largest socket path in bytes: `sun_path` (108 bytes) minus the terminating NUL.
+pub const MAX_SOCKET_PATH: usize = 107;
+
+/// A Unix socket name: a path in the file system or a name in Linux's abstract namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum UnixName {
+    /// A file system path (`unix:/run/app.sock`); binding creates a socket file there.
+    Path(PathBuf),
+    /// An abstract name (`unix:@app`, without the `@`): no file, gone when the last socket
+    /// bound to it closes. Encoded like socat and Python do: a NUL byte then exactly these
+    /// bytes, no padding.
+    Abstract(String),
+}
+
+impl fmt::Display for UnixName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnixName::Path(p) => write!(f, "{}", p.display()),
+            UnixName::Abstract(n) => write!(f, "@{n}"),
+        }
+    }
+}
+
+/// A channel endpoint, as typed on a command line: `SCHEME:REST`.
+///
+/// | form | transport | messages |
+/// |---|---|---|
+/// | `fifo:PATH` | a FIFO (named pipe) | framed: 4-byte little-endian length, then the payload |
+/// | `unix:PATH`, `unix:@NAME` | Unix stream socket, path or abstract name | framed |
+/// | `unix-dgram:PATH`, `unix-dgram:@NAME` | Unix datagram socket | one datagram each |
+/// | `unix-seqpacket:PATH`, `unix-seqpacket:@NAME` | Unix seqpacket socket | one record each |
+/// | `tcp:HOST:PORT`, `tcp:[V6]:PORT` | TCP | framed |
+///
+/// Parsing then printing gives the same string back (for a string in canonical form).
+/// The enum is `#[non_exhaustive]`: later transports (message queues, a shared-memory ring)
+/// add variants.
+///
+/// # Errors
+/// Parsing fails with [`ErrorKind::InvalidInput`]; the message names the bad part and lists
+/// every accepted form ([`ACCEPTED_FORMS`]).
+///
+/// # Examples
+/// ```
+/// use ipckit::channel::{Address, UnixName};
+/// let a: Address = "unix:@svc".parse()?;
+/// assert_eq!(a, Address::Unix(UnixName::Abstract("svc".into())));
+/// assert_eq!(a.to_string(), "unix:@svc");
+/// let t: Address = "tcp:[::1]:9000".parse()?;
+/// assert_eq!(t.to_string(), "tcp:[::1]:9000");
+/// let bad = "udp:1.2.3.4:5".parse::<Address>().unwrap_err();
+/// assert_eq!(bad.kind(), ipckit::ErrorKind::InvalidInput);
+/// assert!(bad.to_string().contains("unix-seqpacket:PATH"));
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// - <https://man7.org/linux/man-pages/man7/unix.7.html>
+/// - <https://man7.org/linux/man-pages/man7/fifo.7.html>
+/// - <https://man7.org/linux/man-pages/man7/tcp.7.html>
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Address {
+    /// `fifo:PATH`: a FIFO; the receiver creates it if missing.
+    Fifo(PathBuf),
+    /// `unix:PATH` or `unix:@NAME`: a Unix stream socket.
+    Unix(UnixName),
+    /// `unix-dgram:PATH` or `unix-dgram:@NAME`: a Unix datagram socket.
+    UnixDgram(UnixName),
+    /// `unix-seqpacket:PATH` or `unix-seqpacket:@NAME`: a Unix seqpacket socket.
+    UnixSeqpacket(UnixName),
+    /// `tcp:HOST:PORT`: TCP; `host` is a name or an IP address (IPv6 without brackets).
+    Tcp {
+        /// Host name or IP address, resolved when connecting or listening.
+        host: String,
+        /// Port number; `0` when listening asks the kernel for a free one.
+        port: u16,
+    },
+}
+
+impl Address {
+    /// The scheme: the part before the first `:` (`"unix-dgram"`).
+    pub fn scheme(&self) -> &'static str {
+        match self {
+            Address::Fifo(_) => "fifo",
+            Address::Unix(_) => "unix",
+            Address::UnixDgram(_) => "unix-dgram",
+            Address::UnixSeqpacket(_) => "unix-seqpacket",
+            Address::Tcp { .. } => "tcp",
+        }
+    }
+
+    /// Whether the transport is a byte stream that ipckit frames (`fifo`, `unix`, `tcp`), as
+    /// opposed to one that keeps message boundaries itself.
+    pub fn is_byte_stream(&self) -> bool {
+        matches!(
+            self,
+            Address::Fifo(_) | Address::Unix(_) | Address::Tcp { .. }
+        )
+    }
+}
+
+fn bad(text: &str, why: impl fmt::Display) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        "parse address",
+        format!("{text:?}"),
+    )
+    .with_detail(format!("{why}; accepted forms:\n{ACCEPTED_FORMS}"))
+}
+
+fn parse_path(text: &str, rest: &str) -> Result<PathBuf> {
+    if rest.is_empty() {
+        return Err(bad(text, "the path is empty"));
+    }
+    if rest.contains('\0') {
+        return Err(bad(text, "the path contains a NUL byte"));
+    }
+    Ok(PathBuf::from(rest))
+}
+
+fn parse_unix_name(text: &str, rest: &str) -> Result<UnixName> {
+    if let Some(name) = rest.strip_prefix('@') {
+        if name.is_empty() {
+            return Err(bad(text, "the abstract name after `@` is empty"));
+        }
+        if name.len() > MAX_ABSTRACT_NAME {
+            return Err(bad(
+                text,
+                format_args!(
+                    "the abstract name is {} bytes, at most {MAX_ABSTRACT_NAME} fit",
+                    name.len()
+                ),
+            ));
+        }
+        return Ok(UnixName::Abstract(name.to_string()));
+    }
+    let path = parse_path(text, rest)?;
+    if rest.len() > MAX_SOCKET_PATH {
+        return Err(bad(
+            text,
+            format_args!(
+                "the socket path is {} bytes, at most {MAX_SOCKET_PATH} fit in sun_path",
+                rest.len()
+            ),
+        ));
+    }
+    Ok(UnixName::Path(path))
+}
+
+fn parse_tcp(text: &str, rest: &str) -> Result<Address> {
+    let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+        let Some((host, after)) = v6.split_once(']') else {
+            return Err(bad(
+                text,
+                "`[` without a closing `]` around the IPv6 address",
+            ));
+        };
+        let Some(port) = after.strip_prefix(':') else {
+            return Err(bad(text, "expected `:PORT` after `]`"));
+        };
+        (host, port)
+    } else {
+        let Some((host, port)) = rest.rsplit_once(':') else {
+            return Err(bad(text, "expected tcp:HOST:PORT"));
+        };
+        if host.contains(':') {
+            return Err(bad(
+                text,
+                "an IPv6 address goes in brackets: tcp:[::1]:9000",
+            ));
+        }
+        (host, port)
+    };
+    if host.is_empty() {
+        return Err(bad(text, "the host is empty"));
+    }
+    let port = port.parse::<u16>().map_err(|_| {
+        bad(
+            text,
+            format_args!("the port {port:?} is not a number 0..=65535"),
+        )
+    })?;
+    Ok(Address::Tcp {
+        host: host.to_string(),
+        port,
+    })
+}
+
+impl FromStr for Address {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Address> {
+        let Some((scheme, rest)) = text.split_once(':') else {
+            return Err(bad(text, "no `SCHEME:` prefix"));
+        };
+        match scheme {
+            "fifo" => parse_path(text, rest).map(Address::Fifo),
+            "unix" => parse_unix_name(text, rest).map(Address::Unix),
+            "unix-dgram" => parse_unix_name(text, rest).map(Address::UnixDgram),
+            "unix-seqpacket" => parse_unix_name(text, rest).map(Address::UnixSeqpacket),
+            "tcp" => parse_tcp(text, rest),
+            other => Err(bad(text, format_args!("unknown scheme {other:?}"))),
+        }
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = self.scheme();
+        match self {
+            Address::Fifo(p) => write!(f, "{scheme}:{}", p.display()),
+            Address::Unix(n) | Address::UnixDgram(n) | Address::UnixSeqpacket(n) => {
+                write!(f, "{scheme}:{n}")
+            }
+            Address::Tcp { host, port } if host.contains(':') => {
+                write!(f, "{scheme}:[{host}]:{port}")
+            }
+            Address::Tcp { host, port } => write!(f, "{scheme}:{host}:{port}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        for s in [
+            "fifo:/tmp/f",
+            "fifo:relative/f",
+            "unix:/run/x.sock",
+            "unix:@abstract",
+            "unix-dgram:/tmp/d",
+            "unix-dgram:@d",
+            "unix-seqpacket:/tmp/s",
+            "unix-seqpacket:@s",
+            "tcp:127.0.0.1:9000",
+            "tcp:localhost:0",
+            "tcp:[::1]:9000",
+            "tcp:[fe80::1%lo]:1",
+        ] {
+            let a: Address = s.parse().unwrap();
+            assert_eq!(a.to_string(), s);
+            assert_eq!(a.to_string().parse::<Address>().unwrap(), a);
+        }
+    }
+
+    #[test]
+    fn variants() {
+        assert_eq!(
+            "unix:/a".parse::<Address>().unwrap(),
+            Address::Unix(UnixName::Path("/a".into()))
+        );
+        assert_eq!(
+            "tcp:[::1]:80".parse::<Address>().unwrap(),
+            Address::Tcp {
+                host: "::1".into(),
+                port: 80
+            }
+        );
+        assert_eq!(
+            "unix-seqpacket:@x".parse::<Address>().unwrap(),
+            Address::UnixSeqpacket(UnixName::Abstract("x".into()))
+        );
+    }
+
+    #[test]
+    fn rejects_with_forms() {
+        for s in [
+            "",
+            "nocolon",
+            "udp:1:2",
+            "fifo:",
+            "unix:",
+            "unix:@",
+            "tcp:host",
+            "tcp::80",
+            "tcp:h:99999",
+            "tcp:h:x",
+            "tcp:::1:80",
+            "tcp:[::1]80",
+            "tcp:[::1:80",
+        ] {
+            let e = s.parse::<Address>().unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{s}");
+            let msg = e.to_string();
+            for form in [
+                "fifo:PATH",
+                "unix:@NAME",
+                "unix-dgram:",
+                "unix-seqpacket:",
+                "tcp:HOST:PORT",
+            ] {
+                assert!(msg.contains(form), "{s}: {msg}");
+            }
+        }
+        let long = format!("unix:@{}", "x".repeat(108));
+        assert!(long
+            .parse::<Address>()
+            .unwrap_err()
+            .to_string()
+            .contains("107"));
+        let long = format!("unix:/{}", "x".repeat(107));
+        assert!(long.parse::<Address>().is_err());
+    }
+}

@@ -1,0 +1,492 @@
+//! Message framing over any byte stream: [`FramedSender`] and [`FramedReceiver`].
+//!
+//! A frame is a 4-byte little-endian length `N`, then `N` bytes of payload. The same code
+//! serves pipes, FIFOs, Unix stream sockets and TCP: it works on the file descriptor
+//! (`AsFd`), sending with one `writev` (or `sendmsg(MSG_NOSIGNAL)` on a socket) of header
+//! and payload, and reading straight into the caller's `Vec`: no allocation per message once
+//! the `Vec` has grown to the message size.
+
+use std::io::IoSlice;
+use std::os::fd::{AsFd, AsRawFd};
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::poll::PollFlags;
+use nix::sys::socket::{MsgFlags, UnixAddr};
+
+use super::{Receiver, Sender, DEFAULT_MAX_MESSAGE};
+use crate::sys::poll::{file_type, wait_fd};
+use crate::sys::Deadline;
+use crate::{Error, ErrorKind, Result};
+
+/// Bytes in a frame header: the payload length as a little-endian `u32`.
+pub const HEADER_LEN: usize = 4;
+
+fn too_large(op: &'static str, object: &str, len: usize, max: usize) -> Error {
+    Error::new(ErrorKind::TooLarge, op, object).with_detail(format!(
+        "message of {len} bytes exceeds the maximum of {max} bytes"
+    ))
+}
+
+/// Sends framed messages on a byte stream: each [`send`](FramedSender::send) writes the
+/// 4-byte little-endian length and the payload in one `writev(2)` (on a socket:
+/// `sendmsg(2)` with `MSG_NOSIGNAL`), finishing partial writes, so a message is never
+/// split by another message from this sender.
+///
+/// `W` is anything owning or borrowing the stream's fd: [`crate::fifo::FifoWriter`],
+/// [`std::os::unix::net::UnixStream`], [`std::net::TcpStream`], a pipe writer or an
+/// [`std::os::fd::OwnedFd`].
+///
+/// # Examples
+/// ```
+/// use ipckit::channel::{FramedReceiver, FramedSender, Receiver, Sender};
+/// use std::os::unix::net::UnixStream;
+///
+/// let (a, b) = UnixStream::pair()?;
+/// let mut tx = FramedSender::new(a);
+/// let mut rx = FramedReceiver::new(b);
+/// tx.send(b"hello")?;
+/// tx.send(b"")?;
+/// let mut buf = Vec::new();
+/// assert_eq!(rx.recv(&mut buf)?, 5);
+/// assert_eq!(buf, b"hello");
+/// assert_eq!(rx.recv(&mut buf)?, 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # References
+/// - <https://man7.org/linux/man-pages/man2/writev.2.html>
+/// - <https://man7.org/linux/man-pages/man2/sendmsg.2.html>
+#[derive(Debug)]
+pub struct FramedSender<W> {
+    inner: W,
+    max: usize,
+    is_socket: bool,
+    object: String,
+}
+
+impl<W: AsFd> FramedSender<W> {
+    /// Frames messages onto `inner`; the maximum message is [`DEFAULT_MAX_MESSAGE`].
+    /// Looks once (`fstat`) whether the fd is a socket, to send with `MSG_NOSIGNAL`.
+    pub fn new(inner: W) -> FramedSender<W> {
+        let fd = inner.as_fd();
+        let is_socket = file_type(fd).is_ok_and(|t| t == libc::S_IFSOCK);
+        let object = format!("framed stream fd {}", fd.as_raw_fd());
+        FramedSender {
+            inner,
+            max: DEFAULT_MAX_MESSAGE,
+            is_socket,
+            object,
+        }
+    }
+
+    /// The largest message [`send`](FramedSender::send) accepts, in bytes (at most
+    /// `u32::MAX`, what the header can say).
+    #[must_use]
+    pub fn with_max_message(mut self, max: usize) -> FramedSender<W> {
+        self.max = max.min(u32::MAX as usize);
+        self
+    }
+
+    /// How errors name the stream (`unix:/run/app.sock`); default `framed stream fd N`.
+    #[must_use]
+    pub fn with_name(mut self, name: impl std::fmt::Display) -> FramedSender<W> {
+        self.object = name.to_string();
+        self
+    }
+
+    /// The largest message accepted, in bytes.
+    pub fn max_message(&self) -> usize {
+        self.max
+    }
+
+    /// The stream.
+    pub fn get_ref(&self) -> &W {
+        &self.inner
+    }
+
+    /// The stream, mutably (writing to it directly breaks the framing).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.inner
+    }
+
+    /// Gives the stream back.
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
+
+    fn write_once(&self, bufs: &[IoSlice<'_>]) -> std::result::Result<usize, Errno> {
+        let fd = self.inner.as_fd();
+        if self.is_socket {
+            nix::sys::socket::sendmsg::<UnixAddr>(
+                fd.as_raw_fd(),
+                bufs,
+                &[],
+                MsgFlags::MSG_NOSIGNAL,
+                None,
+            )
+        } else {
+            nix::sys::uio::writev(fd, bufs)
+        }
+    }
+
+    /// Sends `msg` as one frame (`writev(2)` / `sendmsg(2)`), blocking until the stream took
+    /// all of it. On a non-blocking fd, returns [`ErrorKind::WouldBlock`] if nothing could be
+    /// written, and otherwise waits (`poll`) to finish the frame.
+    ///
+    /// # Errors
+    /// [`ErrorKind::TooLarge`] if `msg` is longer than [`max_message`](Self::max_message)
+    /// (nothing is written); [`ErrorKind::PeerGone`] if the reader is gone (`EPIPE`,
+    /// `ECONNRESET`); [`ErrorKind::WouldBlock`] as above; others from the syscall.
+    pub fn send(&mut self, msg: &[u8]) -> Result<()> {
+        if msg.len() > self.max {
+            return Err(too_large("send", &self.object, msg.len(), self.max));
+        }
+        let header = (msg.len() as u32).to_le_bytes();
+        let mut bufs = [IoSlice::new(&header), IoSlice::new(msg)];
+        let mut rest: &mut [IoSlice<'_>] = &mut bufs;
+        let mut written = 0usize;
+        while !rest.is_empty() {
+            match self.write_once(rest) {
+                Ok(0) => {
+                    return Err(Error::new(ErrorKind::Other, "write", &self.object)
+                        .with_detail("the stream accepted no bytes"))
+                }
+                Ok(n) => {
+                    written += n;
+                    IoSlice::advance_slices(&mut rest, n);
+                }
+                Err(Errno::EINTR) => {}
+                Err(Errno::EAGAIN) if written > 0 => {
+                    wait_fd(self.inner.as_fd(), PollFlags::POLLOUT, None)
+                        .map_err(|e| Error::from_errno(e, "poll", &self.object))?;
+                }
+                Err(e) => {
+                    let op = if self.is_socket { "sendmsg" } else { "writev" };
+                    return Err(Error::from_errno(e, op, &self.object));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<W: AsFd> Sender for FramedSender<W> {
+    fn send(&mut self, msg: &[u8]) -> Result<()> {
+        FramedSender::send(self, msg)
+    }
+}
+
+/// How long a receive may wait.
+#[derive(Clone, Copy)]
+enum Wait {
+    /// Block in `read` (and in `poll` if the fd is non-blocking).
+    Forever,
+    /// `poll` before each `read`, until the deadline; zero for `try_recv`.
+    Until(Deadline),
+}
+
+/// Receives framed messages from a byte stream (see [`FramedSender`] for the format).
+///
+/// Reads the 4-byte header, checks the length against the maximum *before* allocating
+/// (above it: [`ErrorKind::TooLarge`]), then reads the payload straight into the caller's
+/// `Vec`. [`try_recv`](Receiver::try_recv) and [`recv_timeout`](Receiver::recv_timeout)
+/// never lose or split data: a frame that has only partly arrived stays in the receiver and
+/// the next call continues it.
+///
+/// After [`ErrorKind::TooLarge`] or a stream that ended inside a message, the stream cannot
+/// be resynchronised: every later call returns the same error.
+///
+/// # Examples
+/// ```
+/// use ipckit::channel::{FramedReceiver, FramedSender, Receiver, Sender};
+/// use ipckit::ErrorKind;
+/// use std::os::unix::net::UnixStream;
+/// use std::time::Duration;
+///
+/// let (a, b) = UnixStream::pair()?;
+/// let mut rx = FramedReceiver::new(b).with_max_message(1024);
+/// let mut buf = Vec::new();
+/// let e = rx.recv_timeout(&mut buf, Duration::from_millis(10)).unwrap_err();
+/// assert_eq!(e.kind(), ErrorKind::TimedOut);
+/// FramedSender::new(a).send(&[7u8; 2048])?;
+/// assert_eq!(rx.recv(&mut buf).unwrap_err().kind(), ErrorKind::TooLarge);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # References
+/// - <https://man7.org/linux/man-pages/man2/read.2.html>
+/// - <https://man7.org/linux/man-pages/man2/poll.2.html>
+#[derive(Debug)]
+pub struct FramedReceiver<R> {
+    inner: R,
+    max: usize,
+    object: String,
+    header: [u8; HEADER_LEN],
+    header_got: usize,
+    /// Payload length of the frame being read, once its header is complete.
+    body_len: Option<usize>,
+    body_got: usize,
+    /// The partly received payload between calls (swapped with the caller's `Vec`).
+    pending: Vec<u8>,
+    failed: Option<Error>,
+}
+
+impl<R: AsFd> FramedReceiver<R> {
+    /// Reads frames from `inner`; the maximum message is [`DEFAULT_MAX_MESSAGE`].
+    pub fn new(inner: R) -> FramedReceiver<R> {
+        let object = format!("framed stream fd {}", inner.as_fd().as_raw_fd());
+        FramedReceiver {
+            inner,
+            max: DEFAULT_MAX_MESSAGE,
+            object,
+            header: [0; HEADER_LEN],
+            header_got: 0,
+            body_len: None,
+            body_got: 0,
+            pending: Vec::new(),
+            failed: None,
+        }
+    }
+
+    /// The largest message accepted, in bytes; a larger frame is [`ErrorKind::TooLarge`]
+    /// before any allocation.
+    #[must_use]
+    pub fn with_max_message(mut self, max: usize) -> FramedReceiver<R> {
+        self.max = max;
+        self
+    }
+
+    /// How errors name the stream (`unix:/run/app.sock`); default `framed stream fd N`.
+    #[must_use]
+    pub fn with_name(mut self, name: impl std::fmt::Display) -> FramedReceiver<R> {
+        self.object = name.to_string();
+        self
+    }
+
+    /// The largest message accepted, in bytes.
+    pub fn max_message(&self) -> usize {
+        self.max
+    }
+
+    /// The stream.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// Gives the stream back; a partly received frame is lost.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
+    /// One `read(2)` into `dst` once the fd is ready; `Ok(None)` when `wait` ran out.
+    fn read_some(&self, dst: &mut [u8], wait: Wait) -> Result<Option<usize>> {
+        let fd = self.inner.as_fd();
+        loop {
+            if let Wait::Until(deadline) = wait {
+                let ready = wait_fd(fd, PollFlags::POLLIN, Some(deadline))
+                    .map_err(|e| Error::from_errno(e, "poll", &self.object))?;
+                if ready.is_empty() {
+                    return Ok(None);
+                }
+            }
+            match nix::unistd::read(fd, dst) {
+                Ok(n) => return Ok(Some(n)),
+                Err(Errno::EINTR) => {}
+                Err(Errno::EAGAIN) => {
+                    if let Wait::Forever = wait {
+                        wait_fd(fd, PollFlags::POLLIN, None)
+                            .map_err(|e| Error::from_errno(e, "poll", &self.object))?;
+                    }
+                }
+                Err(e) => return Err(Error::from_errno(e, "read", &self.object)),
+            }
+        }
+    }
+
+    fn fail(&mut self, e: Error) -> Error {
+        self.failed = Some(e.clone());
+        e
+    }
+
+    fn timed_out(&self) -> Error {
+        Error::new(ErrorKind::TimedOut, "recv", &self.object)
+    }
+
+    fn receive(&mut self, buf: &mut Vec<u8>, wait: Wait) -> Result<usize> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        while self.body_len.is_none() {
+            let got = self.header_got;
+            let mut header = self.header;
+            let Some(n) = self.read_some(&mut header[got..], wait)? else {
+                return Err(self.timed_out());
+            };
+            self.header = header;
+            if n == 0 {
+                if got == 0 {
+                    return Err(Error::new(ErrorKind::PeerGone, "recv", &self.object)
+                        .with_detail("the sender closed the stream"));
+                }
+                let e = Error::new(ErrorKind::PeerGone, "recv", &self.object).with_detail(format!(
+                    "stream ended inside a message header (got {got} of {HEADER_LEN} bytes)"
+                ));
+                return Err(self.fail(e));
+            }
+            self.header_got += n;
+            if self.header_got == HEADER_LEN {
+                let len = u32::from_le_bytes(self.header) as usize;
+                if len > self.max {
+                    let e = too_large("recv", &self.object, len, self.max)
+                        .with_detail(format!(
+                            "frame header announces {len} bytes, above this receiver's maximum of {} bytes; the stream cannot be resynchronised",
+                            self.max
+                        ));
+                    return Err(self.fail(e));
+                }
+                // Reuse what the caller's Vec already holds: only bytes beyond its current
+                // length get zeroed, so same-sized messages cost no memset.
+                buf.truncate(len);
+                if buf.try_reserve_exact(len - buf.len()).is_err() {
+                    let e = Error::new(ErrorKind::LimitReached, "recv", &self.object)
+                        .with_detail(format!("cannot allocate {len} bytes for a message"));
+                    return Err(self.fail(e));
+                }
+                buf.resize(len, 0);
+                self.body_len = Some(len);
+                self.body_got = 0;
+            }
+        }
+        let len = self.body_len.unwrap_or(0);
+        if self.body_got > 0 || !self.pending.is_empty() {
+            // Continue the frame a previous call began: its bytes are in `pending`.
+            std::mem::swap(buf, &mut self.pending);
+            self.pending.clear();
+        }
+        while self.body_got < len {
+            let got = self.body_got;
+            let n = match self.read_some(&mut buf[got..len], wait) {
+                Ok(Some(n)) => n,
+                Ok(None) => {
+                    std::mem::swap(buf, &mut self.pending);
+                    return Err(self.timed_out());
+                }
+                Err(e) => {
+                    std::mem::swap(buf, &mut self.pending);
+                    return Err(e);
+                }
+            };
+            if n == 0 {
+                let e = Error::new(ErrorKind::PeerGone, "recv", &self.object).with_detail(format!(
+                    "stream ended inside a message (got {got} of {len} bytes)"
+                ));
+                return Err(self.fail(e));
+            }
+            self.body_got += n;
+        }
+        self.header_got = 0;
+        self.body_len = None;
+        self.body_got = 0;
+        Ok(len)
+    }
+}
+
+impl<R: AsFd> Receiver for FramedReceiver<R> {
+    fn recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
+        self.receive(buf, Wait::Forever)
+    }
+
+    fn try_recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
+        self.receive(buf, Wait::Until(Deadline::after(Duration::ZERO)))
+            .map_err(|e| {
+                if e.kind() == ErrorKind::TimedOut {
+                    e.with_kind(ErrorKind::WouldBlock)
+                } else {
+                    e
+                }
+            })
+    }
+
+    fn recv_timeout(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> Result<usize> {
+        self.receive(buf, Wait::Until(Deadline::after(timeout)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::os::unix::net::UnixStream;
+
+    use super::*;
+
+    #[test]
+    fn partial_frame_survives_try_recv_and_timeout() {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        let mut rx = FramedReceiver::new(b);
+        let mut buf = vec![9u8; 3];
+        a.write_all(&[10, 0]).unwrap();
+        assert_eq!(
+            rx.try_recv(&mut buf).unwrap_err().kind(),
+            ErrorKind::WouldBlock
+        );
+        assert_eq!(buf, [9, 9, 9], "untouched while only the header is partial");
+        a.write_all(&[0, 0, b'a', b'b', b'c']).unwrap();
+        let mut other = Vec::new();
+        let e = rx
+            .recv_timeout(&mut other, Duration::from_millis(5))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TimedOut);
+        a.write_all(b"defghij").unwrap();
+        a.write_all(&[1, 0, 0, 0, b'z']).unwrap();
+        assert_eq!(rx.try_recv(&mut buf).unwrap(), 10);
+        assert_eq!(buf, b"abcdefghij");
+        assert_eq!(rx.recv(&mut buf).unwrap(), 1);
+        assert_eq!(buf, b"z");
+    }
+
+    #[test]
+    fn end_of_stream_inside_and_between_messages() {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        let mut rx = FramedReceiver::new(b);
+        let mut buf = Vec::new();
+        FramedSender::new(&a).send(b"ok").unwrap();
+        a.write_all(&[5, 0, 0, 0, b'x', b'y']).unwrap();
+        drop(a);
+        assert_eq!(rx.recv(&mut buf).unwrap(), 2);
+        let e = rx.recv(&mut buf).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PeerGone);
+        assert_eq!(
+            e.detail(),
+            Some("stream ended inside a message (got 2 of 5 bytes)")
+        );
+        let (a, b) = UnixStream::pair().unwrap();
+        let mut rx = FramedReceiver::new(b);
+        drop(a);
+        assert_eq!(rx.recv(&mut buf).unwrap_err().kind(), ErrorKind::PeerGone);
+    }
+
+    #[test]
+    fn sender_rejects_too_large_writing_nothing() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let mut tx = FramedSender::new(a).with_max_message(8);
+        let e = tx.send(&[0; 9]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TooLarge);
+        tx.send(&[1; 8]).unwrap();
+        let mut rx = FramedReceiver::new(b);
+        let mut buf = Vec::new();
+        assert_eq!(
+            rx.recv(&mut buf).unwrap(),
+            8,
+            "nothing of the rejected one was sent"
+        );
+    }
+
+    #[test]
+    fn write_to_closed_socket_is_peer_gone() {
+        let (a, b) = UnixStream::pair().unwrap();
+        drop(b);
+        let e = FramedSender::new(a).send(b"x").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PeerGone);
+    }
+}
