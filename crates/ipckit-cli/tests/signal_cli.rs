@@ -207,6 +207,27 @@ fn send_terminates_a_process_and_the_null_signal_probes() {
 }
 
 #[test]
+fn send_group_signals_every_member_of_a_process_group() {
+    use std::os::unix::process::CommandExt;
+    // Two sleepers in one new group (the first one's pid is the group id).
+    let mut first = Command::new("sleep")
+        .arg("30")
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let pgid = first.id();
+    let mut second = Command::new("sleep")
+        .arg("30")
+        .process_group(pgid as i32)
+        .spawn()
+        .unwrap();
+    let o = ipckit(&["signal", "send", "--group", &pgid.to_string(), "USR2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(first.wait().unwrap().signal(), Some(libc::SIGUSR2));
+    assert_eq!(second.wait().unwrap().signal(), Some(libc::SIGUSR2));
+}
+
+#[test]
 fn bad_input_is_a_clear_error() {
     let o = ipckit(&["signal", "send", "1", "NOPE"]);
     assert!(!o.status.success());

@@ -38,7 +38,7 @@ pub enum SignalCommand {
         #[arg(value_name = "SIG")]
         signal: String,
         /// Send with `sigqueue(3)` carrying this integer (the receiver's `si_value`).
-        #[arg(long, short = 'q', allow_negative_numbers = true)]
+        #[arg(long, short = 'q', value_name = "N", allow_negative_numbers = true)]
         value: Option<i32>,
         /// PID is a process group: signal every member (`killpg`).
         #[arg(long, short = 'g', conflicts_with = "value")]
@@ -56,10 +56,10 @@ pub enum SignalCommand {
         #[arg(value_name = "SIG", required = true)]
         signals: Vec<String>,
         /// Stop after this many arrivals (0: never).
-        #[arg(long, short = 'n', default_value_t = 1)]
+        #[arg(long, short = 'n', value_name = "N", default_value_t = 1)]
         count: u64,
         /// Give up after this many seconds in all (decimals allowed), exiting with status 1.
-        #[arg(long, short = 't', value_parser = parse_secs)]
+        #[arg(long, short = 't', value_name = "SECS", value_parser = parse_secs)]
         timeout: Option<Duration>,
     },
 }

@@ -353,6 +353,15 @@ impl SignalFd {
     }
 }
 
+/// Blocks on each next signal: `for info in &fd { ... }` (ends on a read error).
+impl<'a> IntoIterator for &'a SignalFd {
+    type Item = SigInfo;
+    type IntoIter = Box<dyn Iterator<Item = SigInfo> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(std::iter::from_fn(move || self.recv().ok()))
+    }
+}
+
 impl AsFd for SignalFd {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()

@@ -298,3 +298,51 @@ impl<R: AsFd, W: AsFd> Endpoint for IpckitFramed<R, W> {
         Ok(())
     }
 }
+
+/// The ipckit side of a message-oriented Unix socket ([`ipckit::net::unix::UnixSeqpacket`]
+/// or [`ipckit::net::unix::UnixDatagram`]): one `send` and one `recv` per message, `recv`
+/// into a buffer of `max` bytes.
+pub enum IpckitMsgSocket {
+    /// A connected seqpacket socket.
+    Seqpacket(ipckit::net::unix::UnixSeqpacket, usize),
+    /// A connected datagram socket.
+    Dgram(ipckit::net::unix::UnixDatagram, usize),
+}
+
+impl Endpoint for IpckitMsgSocket {
+    fn send(&mut self, msg: &[u8]) -> anyhow::Result<()> {
+        let n = match self {
+            IpckitMsgSocket::Seqpacket(s, _) => s.send(msg)?,
+            IpckitMsgSocket::Dgram(s, _) => s.send(msg)?,
+        };
+        anyhow::ensure!(n == msg.len(), "send: sent {n} of {} bytes", msg.len());
+        Ok(())
+    }
+
+    fn recv(&mut self, buf: &mut Vec<u8>) -> anyhow::Result<()> {
+        let n = match self {
+            IpckitMsgSocket::Seqpacket(s, max) => {
+                // Grows once; afterwards `resize` only moves the length.
+                buf.resize(*max, 0);
+                s.recv(buf)?
+            }
+            IpckitMsgSocket::Dgram(s, max) => {
+                buf.resize(*max, 0);
+                s.recv(buf)?
+            }
+        };
+        buf.truncate(n);
+        Ok(())
+    }
+}
+
+/// Sets `SO_SNDBUF` to [`crate::bench::raw::msg::msg_sndbuf`]`(size)` on an ipckit socket
+/// (ipckit has no call for it: nix's safe `setsockopt` on its fd), the same value the raw
+/// twin sets.
+pub fn ipckit_sndbuf(fd: &impl AsFd, size: usize) -> anyhow::Result<()> {
+    if let Some(v) = crate::bench::raw::msg::msg_sndbuf(size) {
+        nix::sys::socket::setsockopt(fd, nix::sys::socket::sockopt::SndBuf, &(v as usize))
+            .context("setsockopt SO_SNDBUF")?;
+    }
+    Ok(())
+}

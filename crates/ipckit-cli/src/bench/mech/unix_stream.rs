@@ -4,7 +4,9 @@
 
 use anyhow::Context as _;
 
-use super::{path_arg, Endpoint, Impl, Mechanism, Scenario, Setup};
+use ipckit::net::unix::{SocketAddr, UnixListener};
+
+use super::{path_arg, Endpoint, Impl, IpckitFramed, Mechanism, Scenario, Setup};
 use crate::bench::raw::{self, RawStream};
 
 /// Unix domain stream sockets.
@@ -17,13 +19,6 @@ impl Mechanism for UnixStream {
 
     fn about(&self) -> &'static str {
         "Unix stream socket by path (bind/listen/accept/connect), framed; ipckit::net::unix + channel framing vs raw"
-    }
-
-    fn check(&self, imp: Impl, _size: usize) -> Result<(), String> {
-        match imp {
-            Impl::Raw => Ok(()),
-            Impl::Ipckit => Err("ipckit::net::unix not landed yet".into()),
-        }
     }
 
     fn setup(&self, sc: &Scenario) -> anyhow::Result<Setup> {
@@ -41,7 +36,15 @@ impl Mechanism for UnixStream {
                     Ok(Box::new(RawStream::socket(conn)) as _)
                 }))
             }
-            Impl::Ipckit => anyhow::bail!("ipckit::net::unix not landed yet"),
+            Impl::Ipckit => {
+                let listener = UnixListener::bind(&SocketAddr::path(&path))?;
+                Ok(Setup::new(args, move || {
+                    let conn = listener.accept()?;
+                    let tx = conn.try_clone()?;
+                    // The listener removes its socket file when the scenario ends.
+                    Ok(Box::new(IpckitFramed::new(conn, tx, Box::new(listener))) as _)
+                }))
+            }
         }
     }
 
@@ -54,7 +57,11 @@ impl Mechanism for UnixStream {
                     .with_context(|| format!("connect {}", path.display()))?;
                 Ok(Box::new(RawStream::socket(s)))
             }
-            Impl::Ipckit => anyhow::bail!("ipckit::net::unix not landed yet"),
+            Impl::Ipckit => {
+                let conn = ipckit::net::unix::UnixStream::connect(&SocketAddr::path(&path))?;
+                let tx = conn.try_clone()?;
+                Ok(Box::new(IpckitFramed::new(conn, tx, Box::new(()))))
+            }
         }
     }
 }
