@@ -19,4 +19,6 @@ pub enum Command {
     /// The peer side of one `ipckit bench` scenario (started by `ipckit bench` itself).
     #[command(name = "__bench-peer", hide = true)]
     BenchPeer(crate::bench::PeerArgs),
+    /// Signals: list the table (`kill -l`), send one (with a value), wait for and print them.
+    Signal(crate::command::signal::SignalArgs),
 }

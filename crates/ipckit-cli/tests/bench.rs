@@ -33,13 +33,12 @@ fn positive(v: &serde_json::Value, what: &str) -> f64 {
     n
 }
 
-fn run_quick(only: &str, sizes: &str) -> (Vec<serde_json::Value>, String) {
+fn run_quick(only: &str, sizes: &str, rounds: &str) -> (Vec<serde_json::Value>, String) {
     let json = TempFile::new(&format!("{only}.json"));
     let csv = TempFile::new(&format!("{only}.csv"));
     let out = ipckit()
-        .args([
-            "bench", "--quick", "--only", only, "--sizes", sizes, "--json",
-        ])
+        .args(["bench", "--quick", "--only", only, "--sizes", sizes])
+        .args(["--rounds", rounds, "--json"])
         .arg(&json.0)
         .arg("--csv")
         .arg(&csv.0)
@@ -113,7 +112,7 @@ fn check_rows(rows: &[serde_json::Value], mechanisms: &[&str], sizes: &[u64]) {
 
 #[test]
 fn quick_bench_writes_verified_rows_for_pipe_and_unix_stream() {
-    let (rows, stdout) = run_quick("pipe,unix-stream", "64,4K");
+    let (rows, stdout) = run_quick("pipe,unix-stream", "64,4K", "1");
     check_rows(&rows, &["pipe", "unix-stream"], &[64, 4096]);
     for head in [
         "mechanism",
@@ -134,7 +133,8 @@ fn quick_bench_writes_verified_rows_for_pipe_and_unix_stream() {
 
 #[test]
 fn quick_bench_covers_message_sockets_fifo_and_tcp() {
-    let (rows, _) = run_quick("fifo,unix-seqpacket,unix-dgram,tcp", "1,100K");
+    // Two rounds: ipckit and raw alternate, results merged.
+    let (rows, _) = run_quick("fifo,unix-seqpacket,unix-dgram,tcp", "1,100K", "2");
     check_rows(
         &rows,
         &["fifo", "unix-seqpacket", "unix-dgram", "tcp"],

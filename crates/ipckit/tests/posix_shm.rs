@@ -226,3 +226,31 @@ fn creator_unlinks_on_drop_unless_persisted() {
         ErrorKind::NotFound
     );
 }
+
+#[test]
+fn an_empty_object_maps_as_zero_bytes() {
+    let shm = SharedMemory::builder(&mname("empty"))
+        .size(0)
+        .create_new()
+        .unwrap();
+    assert_eq!(shm.len(), 0);
+    assert!(shm.is_empty());
+    assert_eq!(shm.to_vec(), Vec::<u8>::new());
+    assert_eq!(
+        shm.read(0, &mut [0; 1]).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    shm.read(0, &mut []).unwrap();
+    let other = SharedMemory::builder(shm.name()).open().unwrap();
+    assert_eq!(other.len(), 0);
+}
+
+#[test]
+fn handles_can_move_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<SharedMemory>();
+    send_sync::<ipckit::mmap::MappedFile>();
+    send_sync::<ipckit::posix::sem::Semaphore>();
+    send_sync::<UnnamedSemaphore<'static>>();
+    send_sync::<ipckit::posix::mq::MessageQueue>();
+}

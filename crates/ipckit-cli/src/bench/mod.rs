@@ -55,15 +55,21 @@ pub struct BenchArgs {
     #[arg(long)]
     pub quick: bool,
 
-    /// Time budget of each phase (latency, throughput) of each scenario, in milliseconds
-    /// [default: 120 latency + 150 throughput; 15 with --quick].
+    /// Time budget of each phase (latency, throughput) of each scenario, in milliseconds,
+    /// shared by its rounds [default: 120 latency + 150 throughput; 15 with --quick].
     #[arg(long, value_name = "MS")]
     pub duration: Option<u64>,
 
-    /// Cap on round trips (latency) and messages (throughput) per scenario [default: 200000
-    /// and 2000000; 300 with --quick].
+    /// Cap on round trips (latency) and messages (throughput) per scenario, shared by its
+    /// rounds [default: 200000 and 2000000; 300 with --quick].
     #[arg(long, value_name = "N")]
     pub iterations: Option<u64>,
+
+    /// Rounds per scenario, each with a fresh peer, ipckit and raw alternating (ABBA...) so
+    /// that a burst of load elsewhere hits both alike; latency histograms are merged,
+    /// throughput is the best round [default: 2; 1 with --quick].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub rounds: Option<u32>,
 
     /// Write the rows as a JSON array to FILE.
     #[arg(long, value_name = "FILE")]
@@ -144,6 +150,7 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
 /// How long and how many per phase.
 #[derive(Debug, Clone, Copy)]
 struct Budget {
+    rounds: u32,
     warmup: Duration,
     warmup_max: u64,
     latency: Duration,
@@ -156,6 +163,7 @@ impl Budget {
     fn from_args(a: &BenchArgs) -> Budget {
         let mut b = if a.quick {
             Budget {
+                rounds: 1,
                 warmup: Duration::from_millis(2),
                 warmup_max: 20,
                 latency: Duration::from_millis(15),
@@ -165,8 +173,9 @@ impl Budget {
             }
         } else {
             Budget {
-                warmup: Duration::from_millis(20),
-                warmup_max: 2_000,
+                rounds: 2,
+                warmup: Duration::from_millis(10),
+                warmup_max: 1_000,
                 latency: Duration::from_millis(120),
                 latency_max: 200_000,
                 throughput: Duration::from_millis(150),
@@ -181,7 +190,25 @@ impl Budget {
             b.latency_max = n.max(1);
             b.throughput_max = n.max(2);
         }
+        if let Some(r) = a.rounds {
+            b.rounds = r;
+        }
         b
+    }
+
+    /// The budget of one round: the time and caps divided among the rounds (the warm-up is
+    /// per round).
+    fn per_round(&self) -> Budget {
+        let r = self.rounds.max(1);
+        Budget {
+            rounds: 1,
+            warmup: self.warmup,
+            warmup_max: self.warmup_max,
+            latency: self.latency / r,
+            latency_max: (self.latency_max / u64::from(r)).max(1),
+            throughput: self.throughput / r,
+            throughput_max: (self.throughput_max / u64::from(r)).max(2),
+        }
     }
 
     /// How long a scenario may take before the watchdog declares it hung.
@@ -206,6 +233,8 @@ fn is_end(msg: &[u8], size: usize) -> bool {
 /// Round-trip latency of one scenario, in nanoseconds.
 #[derive(Debug, Clone)]
 pub struct Latency {
+    /// Every measured round trip.
+    pub hist: Histogram<u64>,
     /// Median round trip.
     pub p50: u64,
     /// 99th percentile.
@@ -218,6 +247,26 @@ pub struct Latency {
     pub min: u64,
     /// Round trips measured (after the warm-up).
     pub iterations: u64,
+}
+
+impl Latency {
+    fn from_hist(hist: Histogram<u64>) -> Latency {
+        Latency {
+            p50: hist.value_at_quantile(0.50),
+            p99: hist.value_at_quantile(0.99),
+            p999: hist.value_at_quantile(0.999),
+            max: hist.max(),
+            min: hist.min(),
+            iterations: hist.len(),
+            hist,
+        }
+    }
+
+    fn merge(mut self, other: &Latency) -> Latency {
+        // Both histograms have the same bounds, so adding cannot fail.
+        let _ = self.hist.add(&other.hist);
+        Latency::from_hist(self.hist)
+    }
 }
 
 /// One-way throughput of one scenario.
@@ -271,27 +320,53 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         pin(parent_cpu).context("sched_setaffinity (pinning the benchmark to one CPU)")?;
     }
     let dir = RunDir::create()?;
+    // Before any thread or peer starts, so that all of them inherit the mask.
+    mech::signal::block_for_run()?;
     let watchdog = Watchdog::start(dir.path.clone());
-    let mut progress = report::Progress::new(mechs.len() * args.sizes.len() * 2);
+    let rounds = budget.rounds.max(1);
+    let round_budget = budget.per_round();
+    let mut progress = report::Progress::new(mechs.len() * args.sizes.len() * 2 * rounds as usize);
 
     let mut outcomes = Vec::new();
     let mut id = 0u32;
     for m in &mechs {
         for &size in &args.sizes {
-            for imp in [Impl::Ipckit, Impl::Raw] {
-                id += 1;
-                progress.step(m.name(), size, imp);
-                let sc = Scenario {
-                    imp,
-                    size,
-                    dir: dir.path.clone(),
-                    id,
-                    parent: std::process::id(),
+            // [ipckit, raw], merged over the rounds.
+            let mut acc: [Option<Outcome>; 2] = [None, None];
+            for round in 0..rounds {
+                let order = if round % 2 == 0 {
+                    [Impl::Ipckit, Impl::Raw]
+                } else {
+                    [Impl::Raw, Impl::Ipckit]
                 };
-                let mut o = match m.check(imp, size) {
-                    Err(why) => Outcome::skipped(*m, imp, size, why),
-                    Ok(()) => run_scenario(*m, &sc, &budget, cpus.map(|c| c.1), &watchdog),
-                };
+                for imp in order {
+                    let slot = &mut acc[usize::from(imp == Impl::Raw)];
+                    progress.step(m.name(), size, imp);
+                    if slot.as_ref().is_some_and(|o| o.skipped.is_some()) {
+                        continue;
+                    }
+                    id += 1;
+                    let sc = Scenario {
+                        imp,
+                        size,
+                        dir: dir.path.clone(),
+                        id,
+                        parent: std::process::id(),
+                    };
+                    let o = match m.check(imp, size) {
+                        Err(why) => Outcome::skipped(*m, imp, size, why),
+                        Ok(()) => {
+                            run_scenario(*m, &sc, &round_budget, cpus.map(|c| c.1), &watchdog)
+                        }
+                    };
+                    *slot = Some(match slot.take() {
+                        None => o,
+                        Some(prev) => prev.merge(o),
+                    });
+                }
+            }
+            for o in acc.into_iter().flatten() {
+                let mut o = o;
                 if o.note.is_none() {
                     o.note = m.note().map(String::from);
                 }
@@ -325,13 +400,16 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn budget_text(b: &Budget) -> String {
+    let r = b.per_round();
     format!(
-        "latency: warm-up {} ms, then up to {} ms or {} round trips; throughput: up to {} ms or {} messages",
-        b.warmup.as_millis(),
-        b.latency.as_millis(),
-        b.latency_max,
-        b.throughput.as_millis(),
-        b.throughput_max
+        "method: {} round(s) per scenario, each with a fresh peer, ipckit and raw alternating; latency merged over the rounds, throughput the best round\n\
+         each round: latency warm-up {} ms, then up to {} ms or {} round trips; throughput up to {} ms or {} messages",
+        b.rounds,
+        r.warmup.as_millis(),
+        r.latency.as_millis(),
+        r.latency_max,
+        r.throughput.as_millis(),
+        r.throughput_max
     )
 }
 
@@ -373,6 +451,33 @@ impl Outcome {
             skipped: None,
             error: None,
             note: None,
+        }
+    }
+
+    /// This outcome and a later round's of the same scenario as one: a failure in either
+    /// fails both; latency histograms add up; throughput is the better round's.
+    fn merge(self, next: Outcome) -> Outcome {
+        if !self.verified {
+            return self;
+        }
+        if !next.verified {
+            return next;
+        }
+        let latency = match (self.latency, &next.latency) {
+            (Some(a), Some(b)) => Some(a.merge(b)),
+            (a, b) => a.or_else(|| b.clone()),
+        };
+        let throughput = match (self.throughput, next.throughput) {
+            (Some(a), Some(b)) => Some(Throughput {
+                messages: a.messages + b.messages,
+                ..if b.msgs_per_s > a.msgs_per_s { b } else { a }
+            }),
+            (a, b) => a.or(b),
+        };
+        Outcome {
+            latency,
+            throughput,
+            ..self
         }
     }
 
@@ -558,6 +663,7 @@ fn spawn_peer(
     cpu: Option<usize>,
     setup_args: &[String],
     inherit: &[std::os::fd::OwnedFd],
+    hook: Option<mech::CommandHook>,
 ) -> anyhow::Result<PeerProc> {
     use nix::fcntl::{fcntl, FcntlArg, FdFlag};
     for fd in inherit {
@@ -579,9 +685,12 @@ fn spawn_peer(
     if let Some(c) = cpu {
         cmd.args(["--cpu", &c.to_string()]);
     }
-    cmd.arg("--")
-        .args(setup_args)
-        .stdin(Stdio::null())
+    cmd.arg("--").args(setup_args);
+    if let Some(hook) = hook {
+        let more = hook(&mut cmd).context("handing objects to the peer")?;
+        cmd.args(more);
+    }
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(stderr);
     let child = cmd.spawn().context("spawn the bench peer")?;
@@ -609,7 +718,7 @@ fn run_scenario(
             return o;
         }
     };
-    let peer = spawn_peer(m, sc, peer_cpu, &setup.args, &setup.inherit);
+    let peer = spawn_peer(m, sc, peer_cpu, &setup.args, &setup.inherit, setup.command);
     drop(setup.inherit);
     let mut peer = match peer {
         Ok(p) => p,
@@ -720,14 +829,7 @@ fn latency(ep: &mut dyn Endpoint, p: &Pattern, b: &Budget) -> Result<Latency, Fa
         seq += 1;
     }
     ep.send(end_marker(p.size()))?;
-    Ok(Latency {
-        p50: hist.value_at_quantile(0.50),
-        p99: hist.value_at_quantile(0.99),
-        p999: hist.value_at_quantile(0.999),
-        max: hist.max(),
-        min: hist.min(),
-        iterations: hist.len(),
-    })
+    Ok(Latency::from_hist(hist))
 }
 
 /// Parent side of the throughput phase: stream, end marker, then the peer's report

@@ -329,8 +329,16 @@ pub fn table(
             r.implementation
         );
         if let Some(s) = &r.skipped {
-            notes.push(format!("{what}: {s}"));
-            verified.push_str(&format!(" [{}]", notes.len()));
+            // The same reason for several sizes or both twins is one note.
+            let text = format!("{}: {s}", r.mechanism);
+            let n = match notes.iter().position(|n| *n == text) {
+                Some(i) => i + 1,
+                None => {
+                    notes.push(text);
+                    notes.len()
+                }
+            };
+            verified.push_str(&format!(" [{n}]"));
         } else if let Some(e) = &r.error {
             notes.push(format!("{what}: {e}"));
             verified.push_str(&format!(" [{}]", notes.len()));

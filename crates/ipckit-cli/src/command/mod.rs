@@ -4,11 +4,14 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+pub mod signal;
+
 /// Runs the parsed command line; the exit code on success, an error to print otherwise.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Bench(args) => crate::bench::run(args),
         Command::BenchPeer(args) => crate::bench::run_peer(args),
+        Command::Signal(args) => signal::run(args),
     }
 }
 

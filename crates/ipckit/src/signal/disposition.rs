@@ -105,6 +105,12 @@ pub fn set_default(sig: Signal) -> Result<DispositionGuard> {
 /// recorded) once. If the pipe is full (about 2000 unread records), further arrivals are
 /// counted in [`Catcher::dropped`] instead.
 ///
+/// Order: the kernel delivers queued real-time signals of one number in the order they were
+/// sent, but in a multi-threaded process each delivery may run the handler on a different
+/// thread, concurrently, so records can reach the pipe in another order. Where order
+/// matters, block the signals in every thread and read them in order with
+/// [`SignalFd`](crate::signal::SignalFd) or [`wait`](crate::signal::wait) instead.
+///
 /// Dropping the `Catcher` restores each signal's previous disposition. One `Catcher` at a
 /// time may catch a given signal.
 ///
@@ -143,6 +149,20 @@ impl Catcher {
     /// - [`ErrorKind::LimitReached`]: no file descriptor left for the pipe.
     ///
     /// On error nothing stays installed.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{ErrorKind, signal::{Catcher, Signal}};
+    /// let c = Catcher::new([Signal::USR2, Signal::rtmin()])?;
+    /// assert!(c.signals().contains(Signal::USR2));
+    /// // One catcher per signal; SIGKILL cannot be caught at all.
+    /// assert_eq!(Catcher::new([Signal::USR2]).unwrap_err().kind(), ErrorKind::AlreadyExists);
+    /// assert_eq!(Catcher::new([Signal::KILL]).unwrap_err().kind(), ErrorKind::InvalidInput);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/sigaction.2.html>
     pub fn new(signals: impl IntoIterator<Item = Signal>) -> Result<Catcher> {
         const OP: &str = "sigaction(SA_SIGINFO)";
         let set: SignalSet = signals.into_iter().collect();
@@ -176,10 +196,21 @@ impl Catcher {
         &self.set
     }
 
-    /// The next recorded signal, or `None` if none arrived since the last read.
+    /// `read(2)` of the self-pipe: the next recorded signal, or `None` if none arrived since
+    /// the last read.
     ///
     /// # Errors
     /// Read failures of the pipe (not expected).
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::signal::{kill, Catcher, Signal};
+    /// let c = Catcher::new([Signal::WINCH])?;
+    /// assert!(c.try_recv()?.is_none());
+    /// kill(std::process::id(), Signal::WINCH)?; // handled before kill returns (one thread)
+    /// assert_eq!(c.try_recv()?.map(|i| i.signal()), Some(Signal::WINCH));
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     pub fn try_recv(&self) -> Result<Option<SigInfo>> {
         let mut rec = [0u8; sys::RECORD_SIZE];
         match retry_eintr(|| nix::unistd::read(&self.read, &mut rec)) {
@@ -192,7 +223,8 @@ impl Catcher {
         }
     }
 
-    /// Waits for the next signal and returns it.
+    /// `poll(2)` then `read(2)`: waits for the next signal and returns it (`EINTR`
+    /// retried).
     ///
     /// # Errors
     /// As [`Catcher::try_recv`].
@@ -205,7 +237,8 @@ impl Catcher {
         }
     }
 
-    /// Waits up to `timeout` for the next signal.
+    /// As [`Catcher::recv`], waiting up to `timeout` (the time keeps counting down across
+    /// `EINTR`).
     ///
     /// # Errors
     /// [`ErrorKind::TimedOut`] if none arrived in time; else as [`Catcher::try_recv`].

@@ -134,6 +134,9 @@ pub fn set_mask(set: &SignalSet) -> Result<MaskGuard> {
 /// # Errors
 /// None in practice.
 ///
+/// # Examples
+/// See [`unblock`] and [`set_mask`].
+///
 /// # References
 /// <https://man7.org/linux/man-pages/man3/pthread_sigmask.3.html>
 #[doc(alias = "pthread_sigmask")]
@@ -254,6 +257,25 @@ impl SignalFd {
     /// - [`ErrorKind::InvalidInput`]: `set` holds `SIGKILL` or `SIGSTOP` (the kernel would
     ///   silently drop them).
     /// - [`ErrorKind::LimitReached`]: out of file descriptors (`EMFILE`, `ENFILE`) or memory.
+    ///
+    /// # Examples
+    /// See [`SignalFd`]; with `poll`:
+    /// ```
+    /// use std::os::fd::AsFd;
+    /// use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    /// use ipckit::signal::{block, kill, Signal, SignalFd, SignalSet};
+    /// let set = SignalSet::from(Signal::USR1);
+    /// let _mask = block(&set)?;
+    /// let fd = SignalFd::new(&set)?;
+    /// kill(std::process::id(), Signal::USR1)?;
+    /// let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+    /// assert_eq!(poll(&mut fds, PollTimeout::from(1000u16))?, 1);
+    /// assert_eq!(fd.try_recv()?.unwrap().signal(), Signal::USR1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/signalfd.2.html>
     pub fn new(set: &SignalSet) -> Result<SignalFd> {
         set.require_catchable("signalfd")?;
         let fd = nix::sys::signalfd::SignalFd::with_flags(
@@ -328,6 +350,15 @@ impl SignalFd {
                 .with_detail(format!("no signal within {timeout:?}")));
             }
         }
+    }
+}
+
+/// Blocks on each next signal: `for info in &fd { ... }` (ends on a read error).
+impl<'a> IntoIterator for &'a SignalFd {
+    type Item = SigInfo;
+    type IntoIter = Box<dyn Iterator<Item = SigInfo> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(std::iter::from_fn(move || self.recv().ok()))
     }
 }
 

@@ -20,7 +20,7 @@
 //! | read blocked signals synchronously | [`wait`] (`sigtimedwait`), [`SignalFd`] (`signalfd`, pollable) |
 //!
 //! `SIGKILL` and `SIGSTOP` can be neither caught, ignored nor blocked: asking for it is an
-//! [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error rather than the silent
+//! [`crate::ErrorKind::InvalidInput`] error rather than the silent
 //! no-op the kernel makes of it.
 //!
 //! Dispositions are per process, masks per thread: a signal sent to a process goes to any
@@ -54,7 +54,7 @@ pub use send::{kill, kill_group, probe, queue, Probe};
 /// Parsed from a name with or without the `SIG` prefix, in any case (`SIGINT`, `int`,
 /// `RTMIN+3`, `SIGRTMAX-1`, `IOT`, `POLL`, `CLD`) or from a number (`2`); displayed as the
 /// `SIG` name (`SIGINT`, `SIGRTMIN+3`; a real-time signal in the upper half of the range is
-/// shown from `RTMAX`, as bash's `kill -l` does).
+/// shown from `RTMAX`, as bash's `kill -l` does); `{:#}` leaves out the `SIG` prefix.
 ///
 /// # Examples
 /// ```
@@ -111,7 +111,7 @@ impl DefaultAction {
 
 impl fmt::Display for DefaultAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -394,10 +394,11 @@ impl Signal {
 
 impl fmt::Display for Signal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `{:#}` leaves out the `SIG` prefix; width and alignment apply.
         if f.alternate() {
-            write!(f, "{}", self.name())
+            f.pad(&self.name())
         } else {
-            write!(f, "SIG{}", self.name())
+            f.pad(&format!("SIG{}", self.name()))
         }
     }
 }
@@ -647,7 +648,22 @@ pub enum Origin {
 
 /// One received signal with its `siginfo_t`: number, origin, sender, value.
 ///
-/// Made by [`Catcher`], [`SignalFd`] and [`wait`].
+/// Made by [`Catcher`], [`SignalFd`] and [`wait`]; displayed as
+/// `SIGUSR1 from pid 1234 (uid 1000) value 42`.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use ipckit::signal::{block, queue, wait, Origin, Signal, SignalSet};
+/// let set = SignalSet::from(Signal::USR1);
+/// let _mask = block(&set)?;
+/// queue(std::process::id(), Signal::USR1, -7)?;
+/// let info = wait(&set, Some(Duration::from_secs(5)))?;
+/// assert_eq!(info.origin(), Origin::Queue);
+/// assert_eq!(info.value(), -7);
+/// assert_eq!(info.sender_uid(), nix::unistd::getuid().as_raw());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # References
 /// <https://man7.org/linux/man-pages/man2/sigaction.2.html>

@@ -3,7 +3,7 @@
 
 use anyhow::Context as _;
 
-use super::{path_arg, Endpoint, Impl, Mechanism, Scenario, Setup};
+use super::{path_arg, Endpoint, Impl, IpckitFramed, Mechanism, Scenario, Setup};
 use crate::bench::raw::{self, RawStream};
 
 /// Named pipes.
@@ -16,13 +16,6 @@ impl Mechanism for Fifo {
 
     fn about(&self) -> &'static str {
         "two FIFOs (mkfifo + open by path), framed; ipckit::fifo + channel framing vs raw"
-    }
-
-    fn check(&self, imp: Impl, _size: usize) -> Result<(), String> {
-        match imp {
-            Impl::Raw => Ok(()),
-            Impl::Ipckit => Err("ipckit::fifo not landed yet".into()),
-        }
     }
 
     fn setup(&self, sc: &Scenario) -> anyhow::Result<Setup> {
@@ -38,22 +31,32 @@ impl Mechanism for Fifo {
                     .with_context(|| format!("mkfifo {}", to_peer.display()))?;
                 raw::mkfifo(&from_peer, 0o600)
                     .with_context(|| format!("mkfifo {}", from_peer.display()))?;
-                Ok(Setup {
-                    args,
-                    inherit: Vec::new(),
-                    connect: Box::new(move || {
-                        // Same order as the peer: each open waits for the other end's.
-                        let tx = raw::open(&to_peer, libc::O_WRONLY)
-                            .with_context(|| format!("open {}", to_peer.display()))?;
-                        let rx = raw::open(&from_peer, libc::O_RDONLY)
-                            .with_context(|| format!("open {}", from_peer.display()))?;
-                        raw::unlink(&to_peer).context("unlink FIFO")?;
-                        raw::unlink(&from_peer).context("unlink FIFO")?;
-                        Ok(Box::new(RawStream::pair(Some(rx), Some(tx))) as _)
-                    }),
-                })
+                Ok(Setup::new(args, move || {
+                    // Same order as the peer: each open waits for the other end's.
+                    let tx = raw::open(&to_peer, libc::O_WRONLY)
+                        .with_context(|| format!("open {}", to_peer.display()))?;
+                    let rx = raw::open(&from_peer, libc::O_RDONLY)
+                        .with_context(|| format!("open {}", from_peer.display()))?;
+                    raw::unlink(&to_peer).context("unlink FIFO")?;
+                    raw::unlink(&from_peer).context("unlink FIFO")?;
+                    Ok(Box::new(RawStream::pair(Some(rx), Some(tx))) as _)
+                }))
             }
-            Impl::Ipckit => anyhow::bail!("ipckit::fifo not landed yet"),
+            Impl::Ipckit => {
+                let to = ipckit::fifo::Fifo::builder()
+                    .mode(0o600)
+                    .create_new(&to_peer)?;
+                let from = ipckit::fifo::Fifo::builder()
+                    .mode(0o600)
+                    .create_new(&from_peer)?;
+                Ok(Setup::new(args, move || {
+                    // Same order as the peer: each open waits for the other end's.
+                    let tx = to.open_writer()?;
+                    let rx = from.open_reader()?;
+                    // The owners unlink the paths when the scenario ends.
+                    Ok(Box::new(IpckitFramed::new(rx, tx, Box::new((to, from)))) as _)
+                }))
+            }
         }
     }
 
@@ -68,7 +71,11 @@ impl Mechanism for Fifo {
                     .with_context(|| format!("open {}", from_peer.display()))?;
                 Ok(Box::new(RawStream::pair(Some(rx), Some(tx))))
             }
-            Impl::Ipckit => anyhow::bail!("ipckit::fifo not landed yet"),
+            Impl::Ipckit => {
+                let rx = ipckit::fifo::FifoReader::open(&to_peer)?;
+                let tx = ipckit::fifo::FifoWriter::open(&from_peer)?;
+                Ok(Box::new(IpckitFramed::new(rx, tx, Box::new(()))))
+            }
         }
     }
 }

@@ -8,6 +8,28 @@
 //! peer, pins both processes, drives the latency and throughput loops, stamps and verifies
 //! every message (`bench/verify.rs`), times, tabulates and writes JSON/CSV.
 //!
+//! A skeleton (see `pipe.rs` for fds handed over by inheritance, `fifo.rs` for objects
+//! opened by path, `unix_dgram.rs` for a handshake inside `connect`):
+//!
+//! ```text
+//! pub struct SysvMq;
+//! impl Mechanism for SysvMq {
+//!     fn name(&self) -> &'static str { "sysv-mq" }
+//!     fn about(&self) -> &'static str { "System V message queue (msgsnd/msgrcv), one per direction" }
+//!     fn check(&self, _imp: Impl, size: usize) -> Result<(), String> {
+//!         // read /proc/sys/kernel/msgmax; Err(format!("above msgmax ({max} bytes)")) if larger
+//!     }
+//!     fn setup(&self, sc: &Scenario) -> anyhow::Result<Setup> {
+//!         // create both queues (IPC_PRIVATE or a unique key), owned by the parent
+//!         let args = vec![id_a.to_string(), id_b.to_string()];
+//!         Ok(Setup::new(args, move || Ok(Box::new(MqEndpoint { .. }) as _)))
+//!     }
+//!     fn peer(&self, sc: &Scenario, args: &[String]) -> anyhow::Result<Box<dyn Endpoint>> {
+//!         // open the same queues by id from args, the other way round
+//!     }
+//! }
+//! ```
+//!
 //! # What one scenario does
 //!
 //! A scenario is one (mechanism, [`Impl`], message size). For each:
@@ -15,7 +37,8 @@
 //! 1. Parent: [`Mechanism::setup`] creates the kernel objects (pipes, a listening socket, a
 //!    FIFO path, a queue, a segment...) and returns a [`Setup`]: the strings to put on the
 //!    peer's command line, the fds the peer inherits (their numbers go in those strings, see
-//!    [`fd_arg`] / [`inherited`]), and a `connect` closure.
+//!    [`fd_arg`] / [`inherited`]) or a hook that hands objects over through the peer's
+//!    `Command`, and a `connect` closure.
 //! 2. The harness starts `ipckit __bench-peer --mech NAME --impl raw|ipckit --size N --dir DIR
 //!    -- ARGS...` (the CLI re-executing itself), pinned to its own CPU, then calls
 //!    `connect` in the parent, which finishes the parent's side (e.g. `accept`, or opening a
@@ -56,13 +79,17 @@
 //! length then the payload). Both sides get the same socket options and buffer sizes, so the
 //! ratio measures ipckit's overhead and nothing else.
 
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 
 pub mod fifo;
+pub mod mmap_file;
 pub mod pipe;
+pub mod posix_mq;
+pub mod posix_shm;
+pub mod signal;
 pub mod tcp;
 pub mod unix_dgram;
 pub mod unix_seqpacket;
@@ -77,6 +104,10 @@ pub fn all() -> &'static [&'static dyn Mechanism] {
         &unix_seqpacket::UnixSeqpacket,
         &unix_dgram::UnixDgram,
         &tcp::Tcp,
+        &posix_mq::PosixMq,
+        &posix_shm::PosixShm,
+        &mmap_file::MmapFile,
+        &signal::Sig,
     ]
 }
 
@@ -134,7 +165,6 @@ pub struct Scenario {
 impl Scenario {
     /// A name unique to this run and scenario, e.g. `ipckit-bench-4711-3-fifo`: use it for
     /// POSIX names (with a leading `/`), file names under [`Scenario::dir`], etc.
-    #[expect(dead_code, reason = "for the named System V / POSIX mechanisms")]
     pub fn unique(&self, tag: &str) -> String {
         format!("ipckit-bench-{}-{}-{}", self.parent, self.id, tag)
     }
@@ -151,8 +181,30 @@ pub struct Setup {
     pub args: Vec<String>,
     /// Fds the peer inherits under the same numbers (name them in `args` with [`fd_arg`]).
     pub inherit: Vec<OwnedFd>,
+    /// Optional: adjusts the peer's [`Command`](std::process::Command) before it spawns,
+    /// for hand-over APIs that work on a `Command` (e.g. ipckit's
+    /// `PipeReader::inherit(&mut cmd)`); returns more arguments, appended after `args`.
+    pub command: Option<CommandHook>,
     /// Runs in the parent once the peer has started; returns the parent's endpoint.
     pub connect: Box<dyn FnOnce() -> anyhow::Result<Box<dyn Endpoint>>>,
+}
+
+/// See [`Setup::command`].
+pub type CommandHook = Box<dyn FnOnce(&mut std::process::Command) -> anyhow::Result<Vec<String>>>;
+
+impl Setup {
+    /// A setup with only `args` and `connect` (nothing inherited, no command hook).
+    pub fn new(
+        args: Vec<String>,
+        connect: impl FnOnce() -> anyhow::Result<Box<dyn Endpoint>> + 'static,
+    ) -> Setup {
+        Setup {
+            args,
+            inherit: Vec::new(),
+            command: None,
+            connect: Box::new(connect),
+        }
+    }
 }
 
 /// One mechanism of the benchmark. Implement it on a unit struct in `mech/<name>.rs`.
@@ -213,4 +265,84 @@ pub fn arg<'a>(args: &'a [String], i: usize, what: &str) -> anyhow::Result<&'a s
 /// A path argument.
 pub fn path_arg(args: &[String], i: usize, what: &str) -> anyhow::Result<PathBuf> {
     arg(args, i, what).map(PathBuf::from)
+}
+
+/// The ipckit side of a framed byte stream: ipckit's own
+/// [`FramedSender`](ipckit::channel::FramedSender) and
+/// [`FramedReceiver`](ipckit::channel::FramedReceiver), plus whatever must live as long
+/// as the scenario (e.g. the [`ipckit::fifo::Fifo`] owners that unlink on drop).
+pub struct IpckitFramed<R: AsFd, W: AsFd> {
+    rx: ipckit::channel::FramedReceiver<R>,
+    tx: ipckit::channel::FramedSender<W>,
+    _keep: Box<dyn std::any::Any>,
+}
+
+impl<R: AsFd, W: AsFd> IpckitFramed<R, W> {
+    /// Frames over `rx` (incoming) and `tx` (outgoing), keeping `keep` alive.
+    pub fn new(rx: R, tx: W, keep: Box<dyn std::any::Any>) -> IpckitFramed<R, W> {
+        IpckitFramed {
+            rx: ipckit::channel::FramedReceiver::new(rx),
+            tx: ipckit::channel::FramedSender::new(tx),
+            _keep: keep,
+        }
+    }
+}
+
+impl<R: AsFd, W: AsFd> Endpoint for IpckitFramed<R, W> {
+    fn send(&mut self, msg: &[u8]) -> anyhow::Result<()> {
+        Ok(self.tx.send(msg)?)
+    }
+
+    fn recv(&mut self, buf: &mut Vec<u8>) -> anyhow::Result<()> {
+        ipckit::channel::Receiver::recv(&mut self.rx, buf)?;
+        Ok(())
+    }
+}
+
+/// The ipckit side of a message-oriented Unix socket ([`ipckit::net::unix::UnixSeqpacket`]
+/// or [`ipckit::net::unix::UnixDatagram`]): one `send` and one `recv` per message, `recv`
+/// into a buffer of `max` bytes.
+pub enum IpckitMsgSocket {
+    /// A connected seqpacket socket.
+    Seqpacket(ipckit::net::unix::UnixSeqpacket, usize),
+    /// A connected datagram socket.
+    Dgram(ipckit::net::unix::UnixDatagram, usize),
+}
+
+impl Endpoint for IpckitMsgSocket {
+    fn send(&mut self, msg: &[u8]) -> anyhow::Result<()> {
+        let n = match self {
+            IpckitMsgSocket::Seqpacket(s, _) => s.send(msg)?,
+            IpckitMsgSocket::Dgram(s, _) => s.send(msg)?,
+        };
+        anyhow::ensure!(n == msg.len(), "send: sent {n} of {} bytes", msg.len());
+        Ok(())
+    }
+
+    fn recv(&mut self, buf: &mut Vec<u8>) -> anyhow::Result<()> {
+        let n = match self {
+            IpckitMsgSocket::Seqpacket(s, max) => {
+                // Grows once; afterwards `resize` only moves the length.
+                buf.resize(*max, 0);
+                s.recv(buf)?
+            }
+            IpckitMsgSocket::Dgram(s, max) => {
+                buf.resize(*max, 0);
+                s.recv(buf)?
+            }
+        };
+        buf.truncate(n);
+        Ok(())
+    }
+}
+
+/// Sets `SO_SNDBUF` to [`crate::bench::raw::msg::msg_sndbuf`]`(size)` on an ipckit socket
+/// (ipckit has no call for it: nix's safe `setsockopt` on its fd), the same value the raw
+/// twin sets.
+pub fn ipckit_sndbuf(fd: &impl AsFd, size: usize) -> anyhow::Result<()> {
+    if let Some(v) = crate::bench::raw::msg::msg_sndbuf(size) {
+        nix::sys::socket::setsockopt(fd, nix::sys::socket::sockopt::SndBuf, &(v as usize))
+            .context("setsockopt SO_SNDBUF")?;
+    }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 
 use anyhow::Context as _;
 
-use super::{arg, Endpoint, Impl, Mechanism, Scenario, Setup};
+use super::{arg, Endpoint, Impl, IpckitFramed, Mechanism, Scenario, Setup};
 use crate::bench::raw::{self, RawStream};
 
 /// TCP over loopback.
@@ -23,30 +23,28 @@ impl Mechanism for Tcp {
         "TCP over 127.0.0.1 with TCP_NODELAY, framed; ipckit::net::tcp + channel framing vs raw"
     }
 
-    fn check(&self, imp: Impl, _size: usize) -> Result<(), String> {
-        match imp {
-            Impl::Raw => Ok(()),
-            Impl::Ipckit => Err("ipckit::net::tcp not landed yet".into()),
-        }
-    }
-
     fn setup(&self, sc: &Scenario) -> anyhow::Result<Setup> {
         match sc.imp {
             Impl::Raw => {
                 let listener = raw::socket(libc::AF_INET, libc::SOCK_STREAM).context("socket")?;
                 let port = raw::bind_tcp_loopback(&listener).context("bind 127.0.0.1:0")?;
                 raw::listen(&listener, 1).context("listen")?;
-                Ok(Setup {
-                    args: vec![port.to_string()],
-                    inherit: Vec::new(),
-                    connect: Box::new(move || {
-                        let conn = raw::accept(&listener).context("accept")?;
-                        nodelay(&conn)?;
-                        Ok(Box::new(RawStream::socket(conn)) as _)
-                    }),
-                })
+                Ok(Setup::new(vec![port.to_string()], move || {
+                    let conn = raw::accept(&listener).context("accept")?;
+                    nodelay(&conn)?;
+                    Ok(Box::new(RawStream::socket(conn)) as _)
+                }))
             }
-            Impl::Ipckit => anyhow::bail!("ipckit::net::tcp not landed yet"),
+            Impl::Ipckit => {
+                let listener = ipckit::net::tcp::listen("127.0.0.1:0")?;
+                let port = listener.local_addr().context("getsockname")?.port();
+                Ok(Setup::new(vec![port.to_string()], move || {
+                    // accept turns TCP_NODELAY on.
+                    let conn = ipckit::net::tcp::accept(&listener)?;
+                    let tx = conn.try_clone().context("dup (TCP stream)")?;
+                    Ok(Box::new(IpckitFramed::new(conn, tx, Box::new(()))) as _)
+                }))
+            }
         }
     }
 
@@ -60,7 +58,12 @@ impl Mechanism for Tcp {
                 nodelay(&s)?;
                 Ok(Box::new(RawStream::socket(s)))
             }
-            Impl::Ipckit => anyhow::bail!("ipckit::net::tcp not landed yet"),
+            Impl::Ipckit => {
+                // connect turns TCP_NODELAY on.
+                let conn = ipckit::net::tcp::connect(format!("127.0.0.1:{port}"))?;
+                let tx = conn.try_clone().context("dup (TCP stream)")?;
+                Ok(Box::new(IpckitFramed::new(conn, tx, Box::new(()))))
+            }
         }
     }
 }

@@ -6,7 +6,9 @@
 
 use anyhow::Context as _;
 
-use super::{path_arg, Endpoint, Impl, Mechanism, Scenario, Setup};
+use ipckit::net::unix::{SocketAddr, UnixDatagram};
+
+use super::{ipckit_sndbuf, path_arg, Endpoint, Impl, IpckitMsgSocket, Mechanism, Scenario, Setup};
 use crate::bench::raw::{self, msg::msg_sndbuf, RawMsgSocket};
 
 /// Unix domain datagram sockets.
@@ -30,11 +32,8 @@ impl Mechanism for UnixDgram {
     }
 
     fn check(&self, imp: Impl, size: usize) -> Result<(), String> {
-        raw::msg::probe_msg_size(libc::SOCK_DGRAM, "unix-dgram", size)?;
-        match imp {
-            Impl::Raw => Ok(()),
-            Impl::Ipckit => Err("ipckit::net::unix not landed yet".into()),
-        }
+        let _ = imp;
+        raw::msg::probe_msg_size(libc::SOCK_DGRAM, "unix-dgram", size)
     }
 
     fn setup(&self, sc: &Scenario) -> anyhow::Result<Setup> {
@@ -47,24 +46,36 @@ impl Mechanism for UnixDgram {
                 let s = raw::socket(libc::AF_UNIX, libc::SOCK_DGRAM).context("socket")?;
                 raw::bind_unix(&s, &mine).with_context(|| format!("bind {}", mine.display()))?;
                 raw_bufs(&s, size)?;
-                Ok(Setup {
-                    args,
-                    inherit: Vec::new(),
-                    connect: Box::new(move || {
-                        let mut ep = RawMsgSocket::new(s, size.max(2));
-                        let mut hello = Vec::new();
-                        ep.recv(&mut hello).context("recv hello")?;
-                        anyhow::ensure!(hello == b"h", "expected the peer's hello, got {hello:?}");
-                        ep.connect_unix(&theirs)
-                            .with_context(|| format!("connect {}", theirs.display()))?;
-                        for p in [&mine, &theirs] {
-                            raw::unlink(p).with_context(|| format!("unlink {}", p.display()))?;
-                        }
-                        Ok(Box::new(ep) as _)
-                    }),
-                })
+                Ok(Setup::new(args, move || {
+                    let mut ep = RawMsgSocket::new(s, size.max(2));
+                    let mut hello = Vec::new();
+                    ep.recv(&mut hello).context("recv hello")?;
+                    anyhow::ensure!(hello == b"h", "expected the peer's hello, got {hello:?}");
+                    ep.connect_unix(&theirs)
+                        .with_context(|| format!("connect {}", theirs.display()))?;
+                    for p in [&mine, &theirs] {
+                        raw::unlink(p).with_context(|| format!("unlink {}", p.display()))?;
+                    }
+                    Ok(Box::new(ep) as _)
+                }))
             }
-            Impl::Ipckit => anyhow::bail!("ipckit::net::unix not landed yet"),
+            Impl::Ipckit => {
+                let s = UnixDatagram::bind(&SocketAddr::path(&mine))?;
+                ipckit_sndbuf(&s, size)?;
+                Ok(Setup::new(args, move || {
+                    let mut hello = [0u8; 1];
+                    let n = s.recv(&mut hello)?;
+                    anyhow::ensure!(
+                        hello[..n] == *b"h",
+                        "expected the peer's hello, got {:?}",
+                        &hello[..n]
+                    );
+                    s.connect(&SocketAddr::path(&theirs))?;
+                    // `s` removes its own socket file on drop; the peer's is removed here.
+                    raw::unlink(&theirs).with_context(|| format!("unlink {}", theirs.display()))?;
+                    Ok(Box::new(IpckitMsgSocket::Dgram(s, size.max(2))) as _)
+                }))
+            }
         }
     }
 
@@ -82,7 +93,15 @@ impl Mechanism for UnixDgram {
                 ep.send(b"h").context("send hello")?;
                 Ok(Box::new(ep))
             }
-            Impl::Ipckit => anyhow::bail!("ipckit::net::unix not landed yet"),
+            Impl::Ipckit => {
+                let mut s = UnixDatagram::bind(&SocketAddr::path(&mine))?;
+                // The parent removes this socket file once it has connected to it.
+                s.persist();
+                s.connect(&SocketAddr::path(&parent))?;
+                ipckit_sndbuf(&s, sc.size)?;
+                s.send(b"h")?;
+                Ok(Box::new(IpckitMsgSocket::Dgram(s, sc.size.max(2))))
+            }
         }
     }
 }

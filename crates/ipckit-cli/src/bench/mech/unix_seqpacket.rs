@@ -5,7 +5,9 @@
 
 use anyhow::Context as _;
 
-use super::{path_arg, Endpoint, Impl, Mechanism, Scenario, Setup};
+use ipckit::net::unix::{SocketAddr, UnixSeqpacketListener};
+
+use super::{ipckit_sndbuf, path_arg, Endpoint, Impl, IpckitMsgSocket, Mechanism, Scenario, Setup};
 use crate::bench::raw::{self, msg::msg_sndbuf, RawMsgSocket};
 
 /// Unix domain seqpacket sockets.
@@ -29,11 +31,8 @@ impl Mechanism for UnixSeqpacket {
     }
 
     fn check(&self, imp: Impl, size: usize) -> Result<(), String> {
-        raw::msg::probe_msg_size(libc::SOCK_SEQPACKET, "unix-seqpacket", size)?;
-        match imp {
-            Impl::Raw => Ok(()),
-            Impl::Ipckit => Err("ipckit::net::unix not landed yet".into()),
-        }
+        let _ = imp;
+        raw::msg::probe_msg_size(libc::SOCK_SEQPACKET, "unix-seqpacket", size)
     }
 
     fn setup(&self, sc: &Scenario) -> anyhow::Result<Setup> {
@@ -47,18 +46,22 @@ impl Mechanism for UnixSeqpacket {
                 raw::bind_unix(&listener, &path)
                     .with_context(|| format!("bind {}", path.display()))?;
                 raw::listen(&listener, 1).context("listen")?;
-                Ok(Setup {
-                    args,
-                    inherit: Vec::new(),
-                    connect: Box::new(move || {
-                        let conn = raw::accept(&listener).context("accept")?;
-                        raw::unlink(&path).with_context(|| format!("unlink {}", path.display()))?;
-                        raw_bufs(&conn, size)?;
-                        Ok(Box::new(RawMsgSocket::new(conn, size.max(2))) as _)
-                    }),
-                })
+                Ok(Setup::new(args, move || {
+                    let conn = raw::accept(&listener).context("accept")?;
+                    raw::unlink(&path).with_context(|| format!("unlink {}", path.display()))?;
+                    raw_bufs(&conn, size)?;
+                    Ok(Box::new(RawMsgSocket::new(conn, size.max(2))) as _)
+                }))
             }
-            Impl::Ipckit => anyhow::bail!("ipckit::net::unix not landed yet"),
+            Impl::Ipckit => {
+                let listener = UnixSeqpacketListener::bind(&SocketAddr::path(&path))?;
+                Ok(Setup::new(args, move || {
+                    let conn = listener.accept()?;
+                    ipckit_sndbuf(&conn, size)?;
+                    drop(listener); // removes the socket file
+                    Ok(Box::new(IpckitMsgSocket::Seqpacket(conn, size.max(2))) as _)
+                }))
+            }
         }
     }
 
@@ -72,7 +75,11 @@ impl Mechanism for UnixSeqpacket {
                 raw_bufs(&s, sc.size)?;
                 Ok(Box::new(RawMsgSocket::new(s, sc.size.max(2))))
             }
-            Impl::Ipckit => anyhow::bail!("ipckit::net::unix not landed yet"),
+            Impl::Ipckit => {
+                let conn = ipckit::net::unix::UnixSeqpacket::connect(&SocketAddr::path(&path))?;
+                ipckit_sndbuf(&conn, sc.size)?;
+                Ok(Box::new(IpckitMsgSocket::Seqpacket(conn, sc.size.max(2))))
+            }
         }
     }
 }

@@ -4,7 +4,9 @@
 
 use anyhow::Context as _;
 
-use super::{path_arg, Endpoint, Impl, Mechanism, Scenario, Setup};
+use ipckit::net::unix::{SocketAddr, UnixListener};
+
+use super::{path_arg, Endpoint, Impl, IpckitFramed, Mechanism, Scenario, Setup};
 use crate::bench::raw::{self, RawStream};
 
 /// Unix domain stream sockets.
@@ -19,13 +21,6 @@ impl Mechanism for UnixStream {
         "Unix stream socket by path (bind/listen/accept/connect), framed; ipckit::net::unix + channel framing vs raw"
     }
 
-    fn check(&self, imp: Impl, _size: usize) -> Result<(), String> {
-        match imp {
-            Impl::Raw => Ok(()),
-            Impl::Ipckit => Err("ipckit::net::unix not landed yet".into()),
-        }
-    }
-
     fn setup(&self, sc: &Scenario) -> anyhow::Result<Setup> {
         let path = sc.path("stream.sock");
         let args = vec![path.display().to_string()];
@@ -35,17 +30,21 @@ impl Mechanism for UnixStream {
                 raw::bind_unix(&listener, &path)
                     .with_context(|| format!("bind {}", path.display()))?;
                 raw::listen(&listener, 1).context("listen")?;
-                Ok(Setup {
-                    args,
-                    inherit: Vec::new(),
-                    connect: Box::new(move || {
-                        let conn = raw::accept(&listener).context("accept")?;
-                        raw::unlink(&path).with_context(|| format!("unlink {}", path.display()))?;
-                        Ok(Box::new(RawStream::socket(conn)) as _)
-                    }),
-                })
+                Ok(Setup::new(args, move || {
+                    let conn = raw::accept(&listener).context("accept")?;
+                    raw::unlink(&path).with_context(|| format!("unlink {}", path.display()))?;
+                    Ok(Box::new(RawStream::socket(conn)) as _)
+                }))
             }
-            Impl::Ipckit => anyhow::bail!("ipckit::net::unix not landed yet"),
+            Impl::Ipckit => {
+                let listener = UnixListener::bind(&SocketAddr::path(&path))?;
+                Ok(Setup::new(args, move || {
+                    let conn = listener.accept()?;
+                    let tx = conn.try_clone()?;
+                    // The listener removes its socket file when the scenario ends.
+                    Ok(Box::new(IpckitFramed::new(conn, tx, Box::new(listener))) as _)
+                }))
+            }
         }
     }
 
@@ -58,7 +57,11 @@ impl Mechanism for UnixStream {
                     .with_context(|| format!("connect {}", path.display()))?;
                 Ok(Box::new(RawStream::socket(s)))
             }
-            Impl::Ipckit => anyhow::bail!("ipckit::net::unix not landed yet"),
+            Impl::Ipckit => {
+                let conn = ipckit::net::unix::UnixStream::connect(&SocketAddr::path(&path))?;
+                let tx = conn.try_clone()?;
+                Ok(Box::new(IpckitFramed::new(conn, tx, Box::new(()))))
+            }
         }
     }
 }

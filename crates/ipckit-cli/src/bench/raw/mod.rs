@@ -15,6 +15,8 @@
 
 pub mod fd;
 pub mod msg;
+pub mod posix;
+pub mod signal;
 pub mod stream;
 
 pub use fd::*;

@@ -41,6 +41,15 @@ impl Endpoint for RawMsgSocket {
             // SAFETY: `buf` is a live writable slice of `buf.len()` bytes.
             cvt_size(unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_TRUNC) })
         })?;
+        if n == 0 {
+            // The harness never sends an empty message: on a seqpacket socket this is the
+            // end of the connection.
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "recv returned 0 bytes: the peer closed the socket",
+            )
+            .into());
+        }
         if n > self.max {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
