@@ -105,6 +105,12 @@ pub fn set_default(sig: Signal) -> Result<DispositionGuard> {
 /// recorded) once. If the pipe is full (about 2000 unread records), further arrivals are
 /// counted in [`Catcher::dropped`] instead.
 ///
+/// Order: the kernel delivers queued real-time signals of one number in the order they were
+/// sent, but in a multi-threaded process each delivery may run the handler on a different
+/// thread, concurrently, so records can reach the pipe in another order. Where order
+/// matters, block the signals in every thread and read them in order with
+/// [`SignalFd`](crate::signal::SignalFd) or [`wait`](crate::signal::wait) instead.
+///
 /// Dropping the `Catcher` restores each signal's previous disposition. One `Catcher` at a
 /// time may catch a given signal.
 ///

@@ -6,6 +6,8 @@
 #![allow(unsafe_code)]
 #![expect(dead_code, reason = "used by the mechanism modules as they land")]
 
+pub(crate) mod sysv;
+
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
