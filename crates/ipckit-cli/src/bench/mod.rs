@@ -67,7 +67,7 @@ pub struct BenchArgs {
 
     /// Rounds per scenario, each with a fresh peer, ipckit and raw alternating (ABBA...) so
     /// that a burst of load elsewhere hits both alike; latency histograms are merged,
-    /// throughput is the best round [default: 2; 1 with --quick].
+    /// throughput is the best round [default: 3; 1 with --quick].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
     pub rounds: Option<u32>,
 
@@ -173,7 +173,7 @@ impl Budget {
             }
         } else {
             Budget {
-                rounds: 2,
+                rounds: 3,
                 warmup: Duration::from_millis(10),
                 warmup_max: 1_000,
                 latency: Duration::from_millis(120),
@@ -809,7 +809,9 @@ fn latency(ep: &mut dyn Endpoint, p: &Pattern, b: &Budget) -> Result<Latency, Fa
             }
             None => false,
             Some(since) => {
-                if hist.len() >= b.latency_max || now.duration_since(since) >= b.latency {
+                if hist.len() >= b.latency_max
+                    || (!hist.is_empty() && now.duration_since(since) >= b.latency)
+                {
                     break;
                 }
                 true
