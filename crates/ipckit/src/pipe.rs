@@ -1,1 +1,522 @@
 //! Anonymous pipes (`pipe2`): a one-way byte stream between related processes.
+//!
+//! [`pipe()`] returns a [`PipeReader`] and a [`PipeWriter`], both close-on-exec. A process
+//! hands one end to a child it starts ([`PipeReader::inherit_as`], or
+//! [`Stdio::from`](std::process::Stdio) for the child's stdin/stdout) and keeps the other.
+//! Bytes arrive in order; writes of at most `PIPE_BUF` (4096) bytes are atomic. The reader
+//! sees end of file (`read` returns 0) once every copy of the write end is closed.
+//!
+//! # Writing to a pipe whose reader is gone
+//! The kernel answers such a write with `EPIPE` *and* raises `SIGPIPE`, whose default action
+//! kills the process. Pipes have no `MSG_NOSIGNAL`, so ipckit cannot suppress the signal:
+//! Rust executables ignore `SIGPIPE` from startup (so the write returns `EPIPE`, reported as
+//! [`std::io::ErrorKind::BrokenPipe`], i.e. [`ErrorKind::PeerGone`](crate::ErrorKind) once
+//! wrapped), but **a C host that loads ipckit must ignore `SIGPIPE` itself**
+//! (`signal(SIGPIPE, SIG_IGN)`) or it dies on that write.
+//!
+//! # Examples
+//! ```
+//! use std::io::{Read, Write};
+//!
+//! let (mut reader, mut writer) = ipckit::pipe::pipe()?;
+//! writer.write_all(b"hello")?;
+//! drop(writer); // the reader now sees end of file after the data
+//! let mut got = String::new();
+//! reader.read_to_string(&mut got)?;
+//! assert_eq!(got, "hello");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # References
+//! - <https://man7.org/linux/man-pages/man2/pipe.2.html>
+//! - <https://man7.org/linux/man-pages/man7/pipe.7.html>
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::process::{Command, Stdio};
+
+use nix::errno::Errno;
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
+
+use crate::error::Context;
+use crate::sys::retry_eintr;
+use crate::{Error, ErrorKind, Result};
+
+/// Creates an anonymous pipe with `pipe2(O_CLOEXEC)`: `(read end, write end)`.
+///
+/// Its capacity starts at the kernel default (64 KiB on Linux); see
+/// [`PipeWriter::set_capacity`].
+///
+/// # Errors
+/// [`ErrorKind::LimitReached`] if the process or system is out of fds (`EMFILE`,
+/// `ENFILE`).
+///
+/// # Examples
+/// ```
+/// let (reader, writer) = ipckit::pipe::pipe()?;
+/// assert!(writer.capacity()? >= 4096);
+/// # drop(reader);
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/pipe2.2.html>
+#[doc(alias = "pipe2")]
+pub fn pipe() -> Result<(PipeReader, PipeWriter)> {
+    let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).ctx("pipe2", "O_CLOEXEC")?;
+    Ok((PipeReader { fd: r }, PipeWriter { fd: w }))
+}
+
+/// The read end of an anonymous pipe. Owns its fd (closed on drop).
+///
+/// Reads through [`Read`] (also on `&PipeReader`): `read` returns 0 at end of file (every
+/// write end closed), errors are raw OS errors (`WouldBlock` in non-blocking mode with
+/// nothing to read). `EINTR` is retried.
+#[derive(Debug)]
+pub struct PipeReader {
+    fd: OwnedFd,
+}
+
+/// The write end of an anonymous pipe. Owns its fd (closed on drop).
+///
+/// Writes through [`Write`] (also on `&PipeWriter`). A write whose reader is gone fails with
+/// `EPIPE` ([`io::ErrorKind::BrokenPipe`]; see the [module docs](self) about `SIGPIPE`).
+/// `EINTR` is retried.
+#[derive(Debug)]
+pub struct PipeWriter {
+    fd: OwnedFd,
+}
+
+/// Shows a pipe end in error messages: `pipe read end (fd 5)`.
+struct End(&'static str, RawFd);
+
+impl fmt::Display for End {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "pipe {} end (fd {})", self.0, self.1)
+    }
+}
+
+fn capacity(fd: BorrowedFd<'_>, end: End) -> Result<usize> {
+    let n = fcntl(fd, FcntlArg::F_GETPIPE_SZ).ctx("fcntl(F_GETPIPE_SZ)", end)?;
+    Ok(n as usize)
+}
+
+fn set_capacity(fd: BorrowedFd<'_>, end: End, bytes: usize) -> Result<usize> {
+    let max = std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok());
+    let Ok(arg) = libc::c_int::try_from(bytes) else {
+        return Err(Error::from_errno(Errno::EINVAL, "fcntl(F_SETPIPE_SZ)", end)
+            .with_detail(format!("{bytes} bytes is above the kernel's 2 GiB maximum")));
+    };
+    match fcntl(fd, FcntlArg::F_SETPIPE_SZ(arg)) {
+        Ok(n) => Ok(n as usize),
+        Err(e) => {
+            let err = Error::from_errno(e, "fcntl(F_SETPIPE_SZ)", end);
+            let limit = match max {
+                Some(m) => format!("/proc/sys/fs/pipe-max-size is {m} bytes"),
+                None => "/proc/sys/fs/pipe-max-size is unreadable".to_string(),
+            };
+            Err(match e {
+                Errno::EPERM => err.with_kind(ErrorKind::LimitReached).with_detail(format!(
+                    "{bytes} bytes refused: {limit} for unprivileged processes, and the \
+                     per-user total is /proc/sys/fs/pipe-user-pages-soft pages \
+                     (the kernel rounds a size up to a power of two pages)"
+                )),
+                Errno::EBUSY => err.with_detail(format!(
+                    "{bytes} bytes is less than the data now in the pipe"
+                )),
+                _ => err.with_detail(format!("{bytes} bytes refused; {limit}")),
+            })
+        }
+    }
+}
+
+/// Maps a read/write errno to an allocation-free `io::Error` that keeps the errno, so
+/// `Context::ctx` or `raw_os_error` recover it.
+fn io_err(e: Errno) -> io::Error {
+    io::Error::from_raw_os_error(e as i32)
+}
+
+fn claim(fd: RawFd, accmode: libc::c_int, end: &'static str) -> Result<OwnedFd> {
+    use crate::sys::pipe::ClaimRefused;
+    let op = "from_inherited";
+    let obj = End(end, fd);
+    crate::sys::pipe::claim_inherited(fd, accmode).map_err(|why| match why {
+        ClaimRefused::Errno(e) => Error::from_errno(e, op, obj)
+            .with_detail("not an open fd: did the parent hand it over with inherit_as?"),
+        ClaimRefused::CloseOnExec => Error::new(ErrorKind::InvalidInput, op, obj).with_detail(
+            "FD_CLOEXEC is set: the fd was opened in this process, or claimed already, \
+             not inherited",
+        ),
+        ClaimRefused::NotPipe => {
+            Error::new(ErrorKind::InvalidInput, op, obj).with_detail("not a pipe or FIFO")
+        }
+        ClaimRefused::WrongMode(_) => Error::new(ErrorKind::InvalidInput, op, obj)
+            .with_detail(format!("the fd is not open for the {end} end's direction")),
+    })
+}
+
+macro_rules! common_methods {
+    ($ty:ident, $end:literal, $accmode:expr) => {
+        impl $ty {
+            /// Takes the pipe end this process inherited as fd `fd` from a parent that used
+            /// [`inherit_as`](Self::inherit_as) or [`inherit`](Self::inherit) (the child
+            /// side of the hand-over).
+            ///
+            /// Owning an fd by number is only sound if nothing else in the process owns it.
+            /// ipckit relies on the close-on-exec flag for that: Rust's std, nix and ipckit
+            /// open every fd with `FD_CLOEXEC`, so a pipe fd *without* it was inherited
+            /// across `exec`. The fd must be open, a pipe or FIFO open for this end's
+            /// direction, and without `FD_CLOEXEC`; claiming it sets `FD_CLOEXEC`, so it is
+            /// claimed at most once and is not passed on to this process's own children.
+            ///
+            /// # Errors
+            /// [`ErrorKind::InvalidInput`] if `fd` is not open (`EBADF`), has `FD_CLOEXEC`
+            /// set (opened here, or claimed already), is not a pipe, or is open for the
+            /// other direction.
+            ///
+            /// # Examples
+            /// ```
+            /// let (read, write) = ipckit::pipe::pipe()?;
+            /// // Opened here, close-on-exec: not an inherited fd, so it is refused.
+            #[doc = concat!("let fd = std::os::fd::AsRawFd::as_raw_fd(&", $end, ");")]
+            #[doc = concat!("let err = ipckit::pipe::", stringify!($ty), "::from_inherited(fd).unwrap_err();")]
+            /// assert_eq!(err.kind(), ipckit::ErrorKind::InvalidInput);
+            /// # drop((read, write));
+            /// # Ok::<(), ipckit::Error>(())
+            /// ```
+            ///
+            /// # References
+            /// <https://man7.org/linux/man-pages/man2/fcntl.2.html> (`FD_CLOEXEC`)
+            pub fn from_inherited(fd: RawFd) -> Result<$ty> {
+                Ok($ty {
+                    fd: claim(fd, $accmode, $end)?,
+                })
+            }
+
+            /// The pipe's capacity in bytes (`fcntl(F_GETPIPE_SZ)`): how much can be written
+            /// without a reader before `write` blocks. 65536 by default on Linux.
+            ///
+            /// # Errors
+            /// Only if the fd is not a pipe (it always is for this type).
+            ///
+            /// # Examples
+            /// ```
+            /// let (r, w) = ipckit::pipe::pipe()?;
+            /// assert_eq!(r.capacity()?, w.capacity()?);
+            /// # Ok::<(), ipckit::Error>(())
+            /// ```
+            ///
+            /// # References
+            /// <https://man7.org/linux/man-pages/man2/fcntl.2.html> (Changing the capacity
+            /// of a pipe)
+            #[doc(alias = "F_GETPIPE_SZ")]
+            pub fn capacity(&self) -> Result<usize> {
+                capacity(self.fd.as_fd(), End($end, self.fd.as_raw_fd()))
+            }
+
+            /// Sets the pipe's capacity (`fcntl(F_SETPIPE_SZ)`) to at least `bytes` and
+            /// returns the capacity the kernel chose: it rounds up to a power-of-two number
+            /// of pages (asking for 100000 bytes gives 131072 with 4 KiB pages).
+            ///
+            /// # Errors
+            /// - [`ErrorKind::LimitReached`] (`EPERM`) if `bytes` is above
+            ///   `/proc/sys/fs/pipe-max-size` (1 MiB by default) for a process without
+            ///   `CAP_SYS_RESOURCE`, or the user's pipe budget is used up; the error's
+            ///   detail quotes the limit.
+            /// - `EBUSY` ([`ErrorKind::Other`]) if the pipe holds more data than `bytes`.
+            /// - [`ErrorKind::InvalidInput`] for a size above 2 GiB.
+            ///
+            /// # Examples
+            /// ```
+            /// let (r, w) = ipckit::pipe::pipe()?;
+            /// let got = w.set_capacity(100_000)?;
+            /// assert!(got >= 100_000);
+            /// assert_eq!(r.capacity()?, got);
+            /// # Ok::<(), ipckit::Error>(())
+            /// ```
+            ///
+            /// # References
+            /// <https://man7.org/linux/man-pages/man2/fcntl.2.html>,
+            /// <https://man7.org/linux/man-pages/man7/pipe.7.html> (`pipe-max-size`)
+            #[doc(alias = "F_SETPIPE_SZ")]
+            pub fn set_capacity(&self, bytes: usize) -> Result<usize> {
+                set_capacity(self.fd.as_fd(), End($end, self.fd.as_raw_fd()), bytes)
+            }
+
+            /// Turns non-blocking mode (`O_NONBLOCK`, via `fcntl(F_SETFL)`) on or off for
+            /// this end. In non-blocking mode a read with no data, or a write to a full
+            /// pipe, fails with [`io::ErrorKind::WouldBlock`] instead of waiting.
+            ///
+            /// The flag belongs to the open file description: copies of this fd made by
+            /// `dup` or inherited by a child share it.
+            ///
+            /// # Errors
+            /// Only from `fcntl` on a bad fd (not possible for an owned pipe end).
+            ///
+            /// # Examples
+            /// ```
+            /// use std::io::Read;
+            /// let (mut r, _w) = ipckit::pipe::pipe()?;
+            /// r.set_nonblocking(true)?;
+            /// let err = r.read(&mut [0u8; 8]).unwrap_err();
+            /// assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            ///
+            /// # References
+            /// <https://man7.org/linux/man-pages/man2/fcntl.2.html>
+            #[doc(alias = "O_NONBLOCK")]
+            pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
+                crate::sys::poll::set_nonblocking(self.fd.as_fd(), nonblocking)
+                    .ctx("fcntl(F_SETFL)", End($end, self.fd.as_raw_fd()))
+            }
+
+            /// Hands this end to the child process `cmd` will spawn, as fd `target` there,
+            /// without close-on-exec so it survives `exec`. Every other fd keeps
+            /// `FD_CLOEXEC`; only this one is duplicated (`dup2`) in the child, between
+            /// `fork` and `exec`.
+            ///
+            /// `cmd` owns this end from now on: the parent's copy closes when `cmd` is
+            /// dropped, so **drop `cmd` after spawning** (or the parent keeps the pipe open,
+            /// and e.g. never sees end of file on the other end). Tell the child its fd
+            /// number (an argument or environment variable). For the child's stdin or
+            /// stdout, prefer `cmd.stdin(Stdio::from(end))`.
+            ///
+            /// Several ends for one `cmd`: give each a `target` that is not the fd number
+            /// of another end handed over to the same `cmd` (the `dup2`s run in call
+            /// order, and a `dup2` onto a later end's number would replace it).
+            /// [`inherit`](Self::inherit) avoids the question by keeping the fd's number.
+            ///
+            /// # Errors
+            /// [`ErrorKind::InvalidInput`] if `target` is negative. A failing `dup2` in the
+            /// child makes `cmd.spawn()` fail.
+            ///
+            /// # Examples
+            /// ```
+            /// use std::io::Read;
+            /// use std::process::Command;
+            ///
+            /// let (mut reader, writer) = ipckit::pipe::pipe()?;
+            /// let mut cmd = Command::new("sh");
+            /// cmd.args(["-c", "echo hi >&5"]);
+            /// writer.inherit_as(&mut cmd, 5)?;
+            /// let mut child = cmd.spawn()?;
+            /// drop(cmd); // closes the parent's copy of the write end
+            /// let mut got = String::new();
+            /// reader.read_to_string(&mut got)?;
+            /// assert_eq!(got, "hi\n");
+            /// child.wait()?;
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            ///
+            /// # References
+            /// <https://man7.org/linux/man-pages/man2/dup2.2.html>,
+            /// <https://man7.org/linux/man-pages/man2/execve.2.html> (file descriptors
+            /// across exec)
+            #[doc(alias = "dup2")]
+            pub fn inherit_as(self, cmd: &mut Command, target: RawFd) -> Result<()> {
+                if target < 0 {
+                    return Err(Error::new(
+                        ErrorKind::InvalidInput,
+                        "inherit_as",
+                        End($end, self.fd.as_raw_fd()),
+                    )
+                    .with_detail(format!("target fd {target} is negative")));
+                }
+                crate::sys::pipe::inherit_fd(cmd, self.fd, target);
+                Ok(())
+            }
+
+            /// Hands this end to the child process `cmd` will spawn under its current fd
+            /// number, which it returns: only in the child is `FD_CLOEXEC` cleared (by
+            /// `fcntl(F_SETFD)` between `fork` and `exec`). As with
+            /// [`inherit_as`](Self::inherit_as), `cmd` owns the end from now on: drop `cmd`
+            /// after spawning.
+            ///
+            /// # Examples
+            /// ```
+            /// use std::process::Command;
+            ///
+            /// let (reader, mut writer) = ipckit::pipe::pipe()?;
+            /// let mut cmd = Command::new("sh");
+            /// let fd = reader.inherit(&mut cmd);
+            /// cmd.args(["-c", &format!("read line <&{fd}; test \"$line\" = ping")]);
+            /// let mut child = cmd.spawn()?;
+            /// drop(cmd);
+            /// std::io::Write::write_all(&mut writer, b"ping\n")?;
+            /// assert!(child.wait()?.success());
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            ///
+            /// # References
+            /// <https://man7.org/linux/man-pages/man2/fcntl.2.html> (`FD_CLOEXEC`)
+            #[doc(alias = "FD_CLOEXEC")]
+            pub fn inherit(self, cmd: &mut Command) -> RawFd {
+                let fd = self.fd.as_raw_fd();
+                crate::sys::pipe::inherit_fd(cmd, self.fd, fd);
+                fd
+            }
+
+            /// The owned fd, giving up the pipe type.
+            pub fn into_inner(self) -> OwnedFd {
+                self.fd
+            }
+        }
+
+        impl AsFd for $ty {
+            fn as_fd(&self) -> BorrowedFd<'_> {
+                self.fd.as_fd()
+            }
+        }
+
+        impl AsRawFd for $ty {
+            fn as_raw_fd(&self) -> RawFd {
+                self.fd.as_raw_fd()
+            }
+        }
+
+        impl From<$ty> for OwnedFd {
+            fn from(end: $ty) -> OwnedFd {
+                end.fd
+            }
+        }
+
+        /// Wraps an fd that must be the matching end of a pipe (not checked; a wrong fd
+        /// makes the calls fail with the kernel's error).
+        impl From<OwnedFd> for $ty {
+            fn from(fd: OwnedFd) -> $ty {
+                $ty { fd }
+            }
+        }
+
+        /// For `Command::stdin`/`stdout`/`stderr`: the child gets this end as that stdio fd.
+        impl From<$ty> for Stdio {
+            fn from(end: $ty) -> Stdio {
+                Stdio::from(end.fd)
+            }
+        }
+    };
+}
+
+common_methods!(PipeReader, "read", libc::O_RDONLY);
+common_methods!(PipeWriter, "write", libc::O_WRONLY);
+
+impl PipeReader {
+    /// Forks a child process (`fork`) that writes `prefix` to its stdout, then copies
+    /// everything it reads from this pipe to its stdout until end of file, and exits with
+    /// status 0 (1 on a read or write error).
+    ///
+    /// The child does nothing but async-signal-safe syscalls (`dup2`, `close_range`,
+    /// `read`, `write`, `_exit`): that is what makes `fork` sound in a program that may have
+    /// other threads. It closes every fd except stdin/stdout/stderr and this read end, so
+    /// it sees end of file once the parent drops its [`PipeWriter`]. The parent's copy of
+    /// this end is closed when this call returns.
+    ///
+    /// # Errors
+    /// [`ErrorKind::LimitReached`] if `fork` fails for lack of memory or processes
+    /// (`EAGAIN` is reported as [`ErrorKind::WouldBlock`]).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::io::Write;
+    ///
+    /// let (reader, mut writer) = ipckit::pipe::pipe()?;
+    /// let child = reader.fork_copy_to_stdout(b"child got: ")?;
+    /// writer.write_all(b"hello\n")?;
+    /// drop(writer);
+    /// assert_eq!(child.wait()?, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/fork.2.html>,
+    /// <https://man7.org/linux/man-pages/man7/signal-safety.7.html>
+    #[doc(alias = "fork")]
+    pub fn fork_copy_to_stdout(self, prefix: &[u8]) -> Result<ForkedChild> {
+        let pid = crate::sys::pipe::fork_copy_to_stdout(self.fd.as_raw_fd(), prefix)
+            .ctx("fork", End("read", self.fd.as_raw_fd()))?;
+        Ok(ForkedChild { pid })
+    }
+}
+
+/// A child process made by [`PipeReader::fork_copy_to_stdout`]; reap it with
+/// [`ForkedChild::wait`] (dropping it without waiting leaves a zombie until this process
+/// exits).
+#[derive(Debug)]
+#[must_use = "wait() for the child, or it stays a zombie"]
+pub struct ForkedChild {
+    pid: nix::unistd::Pid,
+}
+
+impl ForkedChild {
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.pid.as_raw() as u32
+    }
+
+    /// Waits for the child to end (`waitpid`) and returns its exit status (0 to 255).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Other`] with the signal's name if a signal killed the child; other
+    /// kinds from `waitpid`.
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/waitpid.2.html>
+    #[doc(alias = "waitpid")]
+    pub fn wait(self) -> Result<i32> {
+        use nix::sys::wait::{waitpid, WaitStatus};
+        loop {
+            match retry_eintr(|| waitpid(self.pid, None)).ctx("waitpid", self.pid)? {
+                WaitStatus::Exited(_, code) => return Ok(code),
+                WaitStatus::Signaled(_, sig, _) => {
+                    return Err(Error::new(ErrorKind::Other, "waitpid", self.pid)
+                        .with_detail(format!("child killed by {sig}")))
+                }
+                _ => continue,
+            }
+        }
+    }
+}
+
+fn read_fd(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    retry_eintr(|| nix::unistd::read(fd, buf)).map_err(io_err)
+}
+
+fn write_fd(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
+    retry_eintr(|| nix::unistd::write(fd, buf)).map_err(io_err)
+}
+
+impl Read for PipeReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        read_fd(self.fd.as_fd(), buf)
+    }
+}
+
+impl Read for &PipeReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        read_fd(self.fd.as_fd(), buf)
+    }
+}
+
+impl Write for PipeWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        write_fd(self.fd.as_fd(), buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Write for &PipeWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        write_fd(self.fd.as_fd(), buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

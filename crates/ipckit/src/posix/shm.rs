@@ -1,1 +1,344 @@
 //! POSIX shared memory (`shm_open` + `mmap`).
+//!
+//! A [`SharedMemory`] is a named object (on Linux a file in `/dev/shm`) sized with
+//! `ftruncate` and mapped `MAP_SHARED`: every process that opens the name sees the same bytes.
+//! The bytes are reached through [`MappedBytes`] (copies, volatile and atomic accesses; never a
+//! `&[u8]` or `&T`, since another process may write them at any moment), and a process-shared
+//! semaphore can live inside it ([`UnnamedSemaphore`](super::sem::UnnamedSemaphore)).
+//!
+//! ```
+//! use ipckit::{mmap::MappedBytes, posix::shm::SharedMemory};
+//! # let name = format!("/ipckit-doc-shm-{}", std::process::id());
+//! let writer = SharedMemory::builder(&name).size(4096).create_new()?;
+//! writer.write(0, b"hello")?;
+//! let reader = SharedMemory::builder(&name).read_only().open()?;
+//! let mut buf = [0u8; 5];
+//! reader.read(0, &mut buf)?;
+//! assert_eq!(&buf, b"hello");
+//! # Ok::<(), ipckit::Error>(())
+//! ```
+//!
+//! See [`mmap`](crate::mmap#sigbus) about `SIGBUS` when an object shrinks under a mapping.
+//!
+//! # References
+//! <https://man7.org/linux/man-pages/man7/shm_overview.7.html>
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use nix::fcntl::OFlag;
+use nix::sys::mman;
+use nix::sys::stat::Mode;
+
+use super::{open_with, validate_name, Creation, NAME_MAX};
+use crate::error::Context;
+use crate::mmap::{map_shared, sealed, MappedBytes};
+use crate::sys::posix::Region;
+use crate::{Error, ErrorKind, Result};
+
+/// Options for opening or creating a [`SharedMemory`]; made by [`SharedMemory::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Builder {
+    name: String,
+    size: Option<usize>,
+    writable: bool,
+    mode: u32,
+}
+
+impl Builder {
+    /// The size in bytes of an object this call creates (`ftruncate`); required to create.
+    /// An existing object keeps its size (see [`SharedMemory::resize`]).
+    pub fn size(mut self, bytes: usize) -> Builder {
+        self.size = Some(bytes);
+        self
+    }
+
+    /// Opens `O_RDONLY` and maps `PROT_READ` only. Only for [`Builder::open`].
+    pub fn read_only(mut self) -> Builder {
+        self.writable = false;
+        self
+    }
+
+    /// Permission bits of an object this call creates (default `0o600`, masked by the umask).
+    pub fn mode(mut self, mode: u32) -> Builder {
+        self.mode = mode;
+        self
+    }
+
+    /// `shm_open(3)` with `O_CREAT | O_EXCL`, `ftruncate(2)` to [`size`](Builder::size), then
+    /// `mmap(2)`: a new, zero-filled object, unlinked when the handle drops unless
+    /// [`SharedMemory::persist`] is called.
+    ///
+    /// # Errors
+    /// [`ErrorKind::AlreadyExists`] if the name exists; [`ErrorKind::InvalidInput`] for a bad
+    /// name, a missing size, or `read_only`; [`ErrorKind::LimitReached`] if `/dev/shm` is full.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{mmap::MappedBytes, posix::shm::SharedMemory};
+    /// # let name = format!("/ipckit-doc-shmnew-{}", std::process::id());
+    /// let shm = SharedMemory::builder(&name).size(100).create_new()?;
+    /// assert_eq!(shm.len(), 100);
+    /// assert_eq!(shm.to_vec(), vec![0; 100]);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man3/shm_open.3.html>
+    pub fn create_new(self) -> Result<SharedMemory> {
+        self.open_as(Creation::CreateNew)
+    }
+
+    /// `shm_open(3)` without `O_CREAT`, then `mmap(2)` of the object's current size; never
+    /// unlinks on drop.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if there is no such object; [`ErrorKind::PermissionDenied`];
+    /// [`ErrorKind::InvalidInput`] for a bad name.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{posix::shm::SharedMemory, ErrorKind};
+    /// let e = SharedMemory::builder("/ipckit-doc-no-such-shm").open().unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::NotFound);
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man3/shm_open.3.html>
+    pub fn open(self) -> Result<SharedMemory> {
+        self.open_as(Creation::Open)
+    }
+
+    /// Creates the object as [`Builder::create_new`] if it does not exist, otherwise opens it
+    /// as [`Builder::open`]. Only the creating handle unlinks on drop.
+    ///
+    /// # Errors
+    /// As those two.
+    pub fn open_or_create(self) -> Result<SharedMemory> {
+        self.open_as(Creation::OpenOrCreate)
+    }
+
+    fn open_as(self, how: Creation) -> Result<SharedMemory> {
+        let cname = validate_name(&self.name, "shm_open", NAME_MAX)?;
+        if how != Creation::Open {
+            if !self.writable {
+                return Err(Error::new(ErrorKind::InvalidInput, "shm_open", &self.name)
+                    .with_detail("a read-only handle cannot create (it could not set the size)"));
+            }
+            if self.size.is_none() {
+                return Err(Error::new(ErrorKind::InvalidInput, "shm_open", &self.name)
+                    .with_detail("creating a shared-memory object needs a size (Builder::size)"));
+            }
+        }
+        let access = if self.writable {
+            OFlag::O_RDWR
+        } else {
+            OFlag::O_RDONLY
+        };
+        let mode = Mode::from_bits_truncate(self.mode as nix::libc::mode_t);
+        let (fd, created) = open_with(how, |create| {
+            let flags = if create {
+                access | OFlag::O_CREAT | OFlag::O_EXCL
+            } else {
+                access
+            } | OFlag::O_CLOEXEC;
+            mman::shm_open(cname.as_c_str(), flags, mode).ctx("shm_open", &self.name)
+        })?;
+        let setup = || -> Result<Region> {
+            if created {
+                truncate(&fd, self.size.unwrap_or(0), &self.name)?;
+            }
+            let len = object_size(&fd, &self.name)?;
+            map_shared(&fd, len, self.writable, &self.name)
+        };
+        match setup() {
+            Ok(region) => Ok(SharedMemory {
+                fd,
+                name: self.name,
+                owner: created,
+                region,
+            }),
+            Err(e) => {
+                if created {
+                    let _ = mman::shm_unlink(cname.as_c_str());
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+fn truncate(fd: &OwnedFd, len: usize, name: &str) -> Result<()> {
+    let off = nix::libc::off_t::try_from(len).map_err(|_| {
+        Error::new(ErrorKind::TooLarge, "ftruncate", name)
+            .with_detail(format!("{len} bytes is beyond off_t"))
+    })?;
+    nix::unistd::ftruncate(fd, off).ctx("ftruncate", name)
+}
+
+fn object_size(fd: &OwnedFd, name: &str) -> Result<usize> {
+    let st = nix::sys::stat::fstat(fd).ctx("fstat", name)?;
+    usize::try_from(st.st_size).map_err(|_| {
+        Error::new(ErrorKind::TooLarge, "mmap", name)
+            .with_detail("the object does not fit in the address space")
+    })
+}
+
+/// A POSIX shared-memory object and its `MAP_SHARED` mapping; unmapped and closed on drop,
+/// and unlinked on drop by the handle that created it (unless [`SharedMemory::persist`]).
+///
+/// The bytes are accessed through [`MappedBytes`] (`use ipckit::mmap::MappedBytes`).
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man7/shm_overview.7.html>
+#[derive(Debug)]
+pub struct SharedMemory {
+    fd: OwnedFd,
+    name: String,
+    owner: bool,
+    region: Region,
+}
+
+impl SharedMemory {
+    /// Options to open or create the object `name` (e.g. `"/frames"`, see
+    /// [the naming rule](super#names)): read-write, mode `0o600`.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::posix::shm::SharedMemory;
+    /// # let name = format!("/ipckit-doc-shmb-{}", std::process::id());
+    /// let shm = SharedMemory::builder(&name).size(4096).mode(0o600).open_or_create()?;
+    /// assert!(shm.is_owner());
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    pub fn builder(name: &str) -> Builder {
+        Builder {
+            name: name.to_string(),
+            size: None,
+            writable: true,
+            mode: 0o600,
+        }
+    }
+
+    /// The object's name, with its leading slash.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether this handle created the object and so unlinks it on drop.
+    pub fn is_owner(&self) -> bool {
+        self.owner
+    }
+
+    /// Keeps the object after this handle is dropped (until [`SharedMemory::unlink`] or
+    /// reboot).
+    pub fn persist(&mut self) {
+        self.owner = false;
+    }
+
+    /// The object's size now (`fstat`), which another process may have changed with
+    /// [`SharedMemory::resize`]; [`MappedBytes::len`] is what this handle has mapped.
+    ///
+    /// # Errors
+    /// Only if the descriptor is unusable (not expected).
+    pub fn object_len(&self) -> Result<usize> {
+        object_size(&self.fd, &self.name)
+    }
+
+    /// `ftruncate(2)` then a new `mmap(2)`: changes the object's size to `len` bytes (new
+    /// bytes read as zero) and remaps this handle. Other processes keep their old mapping
+    /// length until they call [`SharedMemory::remap`]; shrinking below what they have mapped
+    /// makes their access to the tail raise `SIGBUS`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::PermissionDenied`] on a read-only handle; [`ErrorKind::LimitReached`] if
+    /// `/dev/shm` is full.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{mmap::MappedBytes, posix::shm::SharedMemory};
+    /// # let name = format!("/ipckit-doc-shmresize-{}", std::process::id());
+    /// let mut shm = SharedMemory::builder(&name).size(10).create_new()?;
+    /// shm.write(0, b"keep")?;
+    /// shm.resize(8192)?;
+    /// assert_eq!(shm.len(), 8192);
+    /// let mut b = [0u8; 4];
+    /// shm.read(0, &mut b)?;
+    /// assert_eq!(&b, b"keep");
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/ftruncate.2.html>
+    #[doc(alias = "ftruncate")]
+    pub fn resize(&mut self, len: usize) -> Result<()> {
+        if !self.is_writable() {
+            return Err(
+                Error::new(ErrorKind::PermissionDenied, "ftruncate", &self.name)
+                    .with_detail("the object was opened read-only"),
+            );
+        }
+        truncate(&self.fd, len, &self.name)?;
+        self.remap()
+    }
+
+    /// Maps the object again at its current size (after another process resized it).
+    ///
+    /// # Errors
+    /// Errors of `fstat` and `mmap`.
+    pub fn remap(&mut self) -> Result<()> {
+        let len = object_size(&self.fd, &self.name)?;
+        self.region = map_shared(&self.fd, len, self.is_writable(), &self.name)?;
+        Ok(())
+    }
+
+    /// `shm_unlink(3)`: removes the name `name`; the memory is freed once every process has
+    /// unmapped it.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if there is no such object; [`ErrorKind::PermissionDenied`];
+    /// [`ErrorKind::InvalidInput`] for a bad name.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{posix::shm::SharedMemory, ErrorKind};
+    /// let e = SharedMemory::unlink("/ipckit-doc-no-such-shm").unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::NotFound);
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man3/shm_unlink.3.html>
+    #[doc(alias = "shm_unlink")]
+    pub fn unlink(name: &str) -> Result<()> {
+        let c = validate_name(name, "shm_unlink", NAME_MAX)?;
+        mman::shm_unlink(c.as_c_str()).ctx("shm_unlink", name)
+    }
+}
+
+impl sealed::Sealed for SharedMemory {
+    fn region(&self) -> &Region {
+        &self.region
+    }
+    fn object_str(&self) -> &str {
+        &self.name
+    }
+}
+
+impl MappedBytes for SharedMemory {}
+
+impl AsFd for SharedMemory {
+    /// The object's descriptor (for `fstat`, `fchmod`, passing to another process).
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl Drop for SharedMemory {
+    fn drop(&mut self) {
+        if self.owner {
+            if let Ok(c) = validate_name(&self.name, "shm_unlink", NAME_MAX) {
+                let _ = mman::shm_unlink(c.as_c_str());
+            }
+        }
+    }
+}

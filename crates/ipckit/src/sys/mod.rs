@@ -6,11 +6,16 @@
 #![allow(unsafe_code)]
 #![expect(dead_code, reason = "used by the mechanism modules as they land")]
 
+pub(crate) mod sysv;
+
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 
+pub(crate) mod pipe;
 pub(crate) mod poll;
+pub(crate) mod signal;
+pub(crate) mod unix;
 
 /// Calls `f` until it returns anything but `EINTR`.
 pub(crate) fn retry_eintr<T>(mut f: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {

@@ -355,7 +355,7 @@ impl SemOps for RegionSem<'_> {
 /// A shared mapping (`MAP_SHARED`) whose bytes other processes may change at any time: only
 /// copies, volatile and atomic accesses are offered, never a reference to the bytes.
 #[derive(Debug)]
-pub(crate) struct Region {
+pub struct Region {
     map: MmapRaw,
     writable: bool,
 }

@@ -1,6 +1,154 @@
 //! System V IPC (`sysvipc(7)`): keys, message queues, semaphore sets, shared memory.
+//!
+//! System V objects are named by a [`Key`](key::Key) and live in the kernel until removed
+//! (`IPC_RMID`), outliving the processes that use them. In ipckit:
+//!
+//! - each object is opened through a builder with an explicit creation mode:
+//!   `create_new()` (fails with [`ErrorKind::AlreadyExists`](crate::ErrorKind) if the key is
+//!   taken), `open()` (fails with `NotFound` if not), `open_or_create()`;
+//! - permissions default to `0o600`; anything wider is asked for with `.mode(...)`;
+//! - the handle that *created* the object removes it when dropped, unless `persist()` was
+//!   called on it; a handle that only opened an object never removes it on drop (call
+//!   `remove()` to remove explicitly);
+//! - handles hold the object's id (not a pointer): a handle is cheap, `Send` and `Sync`, and
+//!   the id is what `ipcs`/`ipckit ls` show.
+//!
+//! | type | kernel object | calls |
+//! |---|---|---|
+//! | [`msg::MessageQueue`] | message queue | `msgget`, `msgsnd`, `msgrcv`, `msgctl` |
+//! | [`sem::SemaphoreSet`] | semaphore set | `semget`, `semop`, `semtimedop`, `semctl` |
+//! | [`shm::SharedMemory`], [`shm::Attachment`] | shared-memory segment | `shmget`, `shmat`, `shmdt`, `shmctl` |
+
+use std::time::{Duration, SystemTime};
+
+use libc::c_int;
+use nix::errno::Errno;
+
+use crate::sys::retry_eintr;
+use crate::{Error, Result};
 
 pub mod key;
 pub mod msg;
 pub mod sem;
 pub mod shm;
+
+use key::Key;
+
+/// The ownership and permission fields every System V object has (`struct ipc_perm`).
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/msgctl.2.html>
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Perm {
+    /// The key the object was created with ([`Key::PRIVATE`] for private objects and, for
+    /// shared memory, once the segment is marked for removal).
+    pub key: Key,
+    /// Owner's user id.
+    pub uid: u32,
+    /// Owner's group id.
+    pub gid: u32,
+    /// Creator's user id.
+    pub cuid: u32,
+    /// Creator's group id.
+    pub cgid: u32,
+    /// Permission bits (`0o777` mask: owner/group/other read and write).
+    pub mode: u32,
+}
+
+impl Perm {
+    pub(crate) fn from_raw(p: &libc::ipc_perm) -> Perm {
+        Perm {
+            key: Key::new(p.__key),
+            uid: p.uid,
+            gid: p.gid,
+            cuid: p.cuid,
+            cgid: p.cgid,
+            mode: u32::from(p.mode) & 0o777,
+        }
+    }
+}
+
+/// A kernel `time_t` in seconds as a time, `None` for 0 ("never").
+pub(crate) fn time(secs: i64) -> Option<SystemTime> {
+    (secs > 0).then(|| SystemTime::UNIX_EPOCH + Duration::from_secs(secs as u64))
+}
+
+/// A value of `/proc/sys/kernel/NAME` (`msgmax`, `shmmax`, ...), `None` if unreadable.
+pub(crate) fn kernel_limit(name: &str) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/sys/kernel/{name}"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// How a builder gets its object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Creation {
+    CreateNew,
+    Open,
+    OpenOrCreate,
+}
+
+/// Runs a `*get` call for `how`; returns the id and whether this call created the object.
+///
+/// `get(flags)` receives `IPC_CREAT|IPC_EXCL|mode` or `0`. `open_or_create` tries to create
+/// first and opens on `EEXIST`, retrying if the object vanished in between, so exactly one
+/// of several racing callers is told it created the object.
+pub(crate) fn get_object(
+    op: &'static str,
+    object: &dyn Fn() -> String,
+    key: Key,
+    how: Creation,
+    mode: u32,
+    get: impl Fn(c_int) -> std::result::Result<c_int, Errno>,
+) -> Result<(c_int, bool)> {
+    let perm = (mode & 0o777) as c_int;
+    let create = libc::IPC_CREAT | libc::IPC_EXCL | perm;
+    let err = |e: Errno| Error::from_errno(e, op, object());
+    if key.is_private() && how != Creation::CreateNew {
+        if how == Creation::Open {
+            return Err(Error::new(crate::ErrorKind::InvalidInput, op, object())
+                .with_detail("IPC_PRIVATE cannot be opened, only created: open by id instead"));
+        }
+        return retry_eintr(|| get(create))
+            .map(|id| (id, true))
+            .map_err(err);
+    }
+    match how {
+        Creation::CreateNew => retry_eintr(|| get(create))
+            .map(|id| (id, true))
+            .map_err(|e| {
+                let e2 = err(e);
+                if e == Errno::EEXIST {
+                    e2.with_detail("the key is taken: open() it, or remove it first")
+                } else {
+                    e2
+                }
+            }),
+        Creation::Open => retry_eintr(|| get(0)).map(|id| (id, false)).map_err(err),
+        Creation::OpenOrCreate => loop {
+            match retry_eintr(|| get(create)) {
+                Ok(id) => return Ok((id, true)),
+                Err(Errno::EEXIST) => match retry_eintr(|| get(0)) {
+                    Ok(id) => return Ok((id, false)),
+                    Err(Errno::ENOENT) => continue,
+                    Err(e) => return Err(err(e)),
+                },
+                Err(e) => return Err(err(e)),
+            }
+        },
+    }
+}
+
+/// Maps the errno of a call on an existing id: `EINVAL`/`EIDRM` on an id that no longer
+/// exists is [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) (`EIDRM` while blocked
+/// stays `PeerGone`: the object was removed under the caller).
+pub(crate) fn gone_if_invalid(e: Error, exists: impl FnOnce() -> bool) -> Error {
+    if e.errno() == Some(Errno::EINVAL) && !exists() {
+        e.with_kind(crate::ErrorKind::NotFound)
+            .with_detail("no such id: the object was removed")
+    } else {
+        e
+    }
+}

@@ -1,1 +1,671 @@
 //! System V shared memory (`shmget`, `shmat`, `shmdt`, `shmctl`).
+//!
+//! A [`SharedMemory`] handle names a segment (by id); an [`Attachment`] maps it into this
+//! process (`shmat`) until dropped (`shmdt`). The attachment exposes the segment as bytes
+//! of its real size (`shm_segsz`), with volatile copies and atomics for memory that other
+//! processes write concurrently, never as a `&T` of an arbitrary type. Synchronise writers
+//! and readers yourself, e.g. with a [`SemaphoreSet`](super::sem::SemaphoreSet) or the
+//! atomics.
+//!
+//! ```
+//! use ipckit::sysv::{key::Key, shm::SharedMemory};
+//! let seg = SharedMemory::builder(Key::PRIVATE, 64).create_new()?;
+//! let mut a = seg.attach()?;
+//! a.write(0, b"Linux Programming")?;
+//! let r = seg.attach_read_only()?;
+//! assert_eq!(&r[..17], b"Linux Programming");
+//! assert_eq!(seg.stat()?.nattch, 2);
+//! # Ok::<(), ipckit::Error>(())
+//! ```
+//!
+//! Removal: `IPC_RMID` only *marks* a segment; it is destroyed when the last process
+//! detaches. Until then `ipcs` shows it with status `dest` and key 0
+//! ([`SegmentStat::dest`]), existing attachments keep working, and nobody can attach it
+//! by key any more.
+//!
+//! # References
+//! <https://man7.org/linux/man-pages/man7/sysvipc.7.html>,
+//! <https://man7.org/linux/man-pages/man2/shmget.2.html>,
+//! <https://man7.org/linux/man-pages/man2/shmop.2.html>,
+//! <https://man7.org/linux/man-pages/man2/shmctl.2.html>
+
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU32, AtomicU64};
+use std::time::SystemTime;
+
+use libc::c_int;
+use nix::errno::Errno;
+
+use super::key::Key;
+use super::{get_object, gone_if_invalid, kernel_limit, time, Creation, Perm};
+use crate::sys::sysv::{self as sys, ShmMapping};
+use crate::{Error, ErrorKind, Result};
+
+/// A segment's state (`struct shmid_ds` from `shmctl(IPC_STAT)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentStat {
+    /// Owner, creator and permission bits (the key reads [`Key::PRIVATE`] once the segment
+    /// is marked for removal).
+    pub perm: Perm,
+    /// Size in bytes, as created (`shm_segsz`; the kernel maps whole pages).
+    pub size: usize,
+    /// How many attachments exist, in all processes (`shm_nattch`).
+    pub nattch: u64,
+    /// Pid of the creator.
+    pub cpid: i32,
+    /// Pid of the last `shmat`/`shmdt` (0 if none).
+    pub lpid: i32,
+    /// Time of the last `shmat`, `None` if never.
+    pub atime: Option<SystemTime>,
+    /// Time of the last `shmdt`, `None` if never.
+    pub dtime: Option<SystemTime>,
+    /// Time of creation or the last `IPC_SET`.
+    pub ctime: Option<SystemTime>,
+    /// Marked for removal (`SHM_DEST`): destroyed when `nattch` reaches 0.
+    pub dest: bool,
+    /// Locked in memory (`SHM_LOCKED`, by `shmctl(SHM_LOCK)`).
+    pub locked: bool,
+}
+
+/// A System V shared-memory segment: a handle holding the segment's id.
+///
+/// Made by [`SharedMemory::builder`] (by key) or [`SharedMemory::from_id`]. If this handle
+/// created the segment it marks it for removal (`IPC_RMID`) when dropped, unless
+/// [`persist`](SharedMemory::persist) was called; attachments outlive the handle.
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/shmget.2.html>
+#[derive(Debug)]
+pub struct SharedMemory {
+    id: c_int,
+    key: Key,
+    remove_on_drop: bool,
+}
+
+/// Opens or creates a [`SharedMemory`] segment by key (`shmget`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until create_new(), open() or open_or_create()"]
+pub struct SharedMemoryBuilder {
+    key: Key,
+    size: usize,
+    mode: u32,
+}
+
+impl SharedMemoryBuilder {
+    /// The permission bits a new segment gets (default `0o600`).
+    pub fn mode(mut self, mode: u32) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    fn object(&self) -> String {
+        format!("System V shared memory key {}", self.key)
+    }
+
+    fn get(self, how: Creation) -> Result<SharedMemory> {
+        let key = self.key;
+        let size = self.size;
+        if size == 0 && how != Creation::Open {
+            return Err(Error::new(ErrorKind::InvalidInput, "shmget", self.object())
+                .with_detail("a new segment needs a size of at least 1 byte"));
+        }
+        let (id, created) = get_object("shmget", &|| self.object(), key, how, self.mode, |flags| {
+            sys::shmget(key.raw(), if flags == 0 { 0 } else { size }, flags)
+        })
+        .map_err(|e| {
+            let shmmax = kernel_limit("shmmax").unwrap_or(u64::MAX);
+            if e.errno() == Some(Errno::EINVAL) && size as u64 > shmmax {
+                e.with_kind(ErrorKind::TooLarge)
+                    .with_detail(format!("{size} bytes exceed shmmax, {shmmax} bytes"))
+            } else {
+                e
+            }
+        })?;
+        let seg = SharedMemory {
+            id,
+            key,
+            remove_on_drop: created,
+        };
+        if !created {
+            let actual = seg.stat()?.size;
+            if actual < size {
+                return Err(Error::new(ErrorKind::InvalidInput, "shmget", seg.object())
+                    .with_detail(format!(
+                        "the segment has {actual} bytes, {size} were asked for"
+                    )));
+            }
+        }
+        Ok(seg)
+    }
+
+    /// `shmget(key, size, IPC_CREAT | IPC_EXCL | mode)`: a new zero-filled segment; this
+    /// handle marks it for removal on drop unless persisted.
+    ///
+    /// # Errors
+    /// [`ErrorKind::AlreadyExists`] if a segment has the key; [`ErrorKind::InvalidInput`] for
+    /// size 0; [`ErrorKind::TooLarge`] above `shmmax`; [`ErrorKind::LimitReached`] at
+    /// `shmmni` segments or `shmall` pages.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// let seg = SharedMemory::builder(Key::PRIVATE, 100).create_new()?;
+    /// assert_eq!(seg.stat()?.size, 100);
+    /// assert!(seg.attach()?.iter().all(|&b| b == 0));
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/shmget.2.html>
+    #[doc(alias = "shmget")]
+    pub fn create_new(self) -> Result<SharedMemory> {
+        self.get(Creation::CreateNew)
+    }
+
+    /// `shmget(key, 0, 0)`: opens an existing segment (of at least `size` bytes; 0 accepts
+    /// any); never removes it on drop.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if no segment has the key (including one marked for
+    /// removal); [`ErrorKind::InvalidInput`] if it is smaller than `size`.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// # let key = Key::new(0x7b000000 | std::process::id() as i32 & 0xffffff);
+    /// let seg = SharedMemory::builder(key, 10).create_new()?;
+    /// assert_eq!(SharedMemory::builder(key, 0).open()?.id(), seg.id());
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/shmget.2.html>
+    pub fn open(self) -> Result<SharedMemory> {
+        self.get(Creation::Open)
+    }
+
+    /// Creates the segment if no segment has the key, else opens it; exactly one of
+    /// several racing callers creates it.
+    ///
+    /// # Errors
+    /// As [`create_new`](Self::create_new) and [`open`](Self::open).
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// # let key = Key::new(0x7a000000 | std::process::id() as i32 & 0xffffff);
+    /// let a = SharedMemory::builder(key, 10).open_or_create()?;
+    /// let b = SharedMemory::builder(key, 10).open_or_create()?;
+    /// assert!(a.is_owner() && !b.is_owner());
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/shmget.2.html>
+    pub fn open_or_create(self) -> Result<SharedMemory> {
+        self.get(Creation::OpenOrCreate)
+    }
+}
+
+impl SharedMemory {
+    /// A builder for the segment with `key` and `size` bytes (mode `0o600`).
+    pub fn builder(key: Key, size: usize) -> SharedMemoryBuilder {
+        SharedMemoryBuilder {
+            key,
+            size,
+            mode: 0o600,
+        }
+    }
+
+    /// A handle to the existing segment with this id (as `ipcs` shows it); never removes it
+    /// on drop. Works for a segment marked for removal while it is still attached.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if no segment has the id; [`ErrorKind::PermissionDenied`]
+    /// without read permission.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// let seg = SharedMemory::builder(Key::PRIVATE, 8).create_new()?;
+    /// assert_eq!(SharedMemory::from_id(seg.id())?.stat()?.size, 8);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/shmctl.2.html>
+    pub fn from_id(id: i32) -> Result<SharedMemory> {
+        let ds = sys::shmctl_stat(id).map_err(|e| {
+            gone_if_invalid(
+                Error::from_errno(
+                    e,
+                    "shmctl(IPC_STAT)",
+                    format!("System V shared memory {id}"),
+                ),
+                || false,
+            )
+        })?;
+        Ok(SharedMemory {
+            id,
+            key: Key::new(ds.shm_perm.__key),
+            remove_on_drop: false,
+        })
+    }
+
+    /// The segment's id (`shmid`).
+    pub fn id(&self) -> i32 {
+        self.id
+    }
+
+    /// The key the segment was opened with.
+    pub fn key(&self) -> Key {
+        self.key
+    }
+
+    /// Whether this handle will mark the segment for removal when dropped.
+    pub fn is_owner(&self) -> bool {
+        self.remove_on_drop
+    }
+
+    /// Keeps the segment in the kernel after this handle drops.
+    pub fn persist(&mut self) -> &mut Self {
+        self.remove_on_drop = false;
+        self
+    }
+
+    fn object(&self) -> String {
+        format!("System V shared memory {} (key {})", self.id, self.key)
+    }
+
+    fn err(&self, op: &'static str, e: Errno) -> Error {
+        gone_if_invalid(Error::from_errno(e, op, self.object()), || {
+            sys::shmctl_stat(self.id).is_ok()
+        })
+    }
+
+    fn attach_with(&self, read_only: bool) -> Result<Attachment> {
+        let size = self.stat()?.size;
+        let map = ShmMapping::attach(self.id, size, read_only).map_err(|e| self.err("shmat", e))?;
+        Ok(Attachment { map, id: self.id })
+    }
+
+    /// `shmat(id, NULL, 0)`: maps the segment read-write into this process.
+    ///
+    /// # Errors
+    /// [`ErrorKind::PermissionDenied`] without read and write permission;
+    /// [`ErrorKind::NotFound`] if the segment is gone; [`ErrorKind::LimitReached`] if the
+    /// address space is full.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// let seg = SharedMemory::builder(Key::PRIVATE, 4).create_new()?;
+    /// let mut a = seg.attach()?;
+    /// a.as_mut_slice()?.copy_from_slice(b"abcd");
+    /// assert_eq!(&seg.attach()?[..], b"abcd"); // a second mapping of the same memory
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/shmop.2.html>
+    #[doc(alias = "shmat")]
+    pub fn attach(&self) -> Result<Attachment> {
+        self.attach_with(false)
+    }
+
+    /// `shmat(id, NULL, SHM_RDONLY)`: maps the segment read-only (writing through it is
+    /// refused with [`ErrorKind::PermissionDenied`]).
+    ///
+    /// # Errors
+    /// As [`attach`](Self::attach), needing only read permission.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{ErrorKind, sysv::{key::Key, shm::SharedMemory}};
+    /// let seg = SharedMemory::builder(Key::PRIVATE, 4).create_new()?;
+    /// let mut r = seg.attach_read_only()?;
+    /// assert_eq!(r.write(0, b"x").unwrap_err().kind(), ErrorKind::PermissionDenied);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/shmop.2.html>
+    #[doc(alias = "SHM_RDONLY")]
+    pub fn attach_read_only(&self) -> Result<Attachment> {
+        self.attach_with(true)
+    }
+
+    /// `shmctl(IPC_STAT)`: size, attach count, pids, times, permissions, `dest` state.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the segment is gone; [`ErrorKind::PermissionDenied`]
+    /// without read permission.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// let seg = SharedMemory::builder(Key::PRIVATE, 10).create_new()?;
+    /// let st = seg.stat()?;
+    /// assert_eq!((st.size, st.nattch, st.cpid), (10, 0, std::process::id() as i32));
+    /// assert!(!st.dest && st.atime.is_none());
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/shmctl.2.html>
+    #[doc(alias = "shmctl")]
+    #[doc(alias = "IPC_STAT")]
+    pub fn stat(&self) -> Result<SegmentStat> {
+        let ds = sys::shmctl_stat(self.id).map_err(|e| self.err("shmctl(IPC_STAT)", e))?;
+        let mode = u32::from(ds.shm_perm.mode);
+        Ok(SegmentStat {
+            perm: Perm::from_raw(&ds.shm_perm),
+            size: ds.shm_segsz,
+            nattch: ds.shm_nattch,
+            cpid: ds.shm_cpid,
+            lpid: ds.shm_lpid,
+            atime: time(ds.shm_atime),
+            dtime: time(ds.shm_dtime),
+            ctime: time(ds.shm_ctime),
+            dest: mode & sys::SHM_DEST != 0,
+            locked: mode & sys::SHM_LOCKED != 0,
+        })
+    }
+
+    /// `shmctl(IPC_SET)` of the permission bits (`0o777` mask).
+    ///
+    /// # Errors
+    /// [`ErrorKind::PermissionDenied`] if the caller is not the owner or creator.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// let seg = SharedMemory::builder(Key::PRIVATE, 1).create_new()?;
+    /// seg.set_mode(0o644)?;
+    /// assert_eq!(seg.stat()?.perm.mode, 0o644);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/shmctl.2.html>
+    #[doc(alias = "IPC_SET")]
+    pub fn set_mode(&self, mode: u32) -> Result<()> {
+        let mut ds = sys::shmctl_stat(self.id).map_err(|e| self.err("shmctl(IPC_STAT)", e))?;
+        ds.shm_perm.mode = (ds.shm_perm.mode & !0o777) | (mode & 0o777) as u16;
+        sys::shmctl_set(self.id, &mut ds).map_err(|e| self.err("shmctl(IPC_SET)", e))
+    }
+
+    /// `shmctl(IPC_RMID)`: marks the segment for removal. It is destroyed once no process
+    /// has it attached; until then [`SegmentStat::dest`] is true and its key is gone. This
+    /// handle then no longer removes it on drop.
+    ///
+    /// # Errors
+    /// [`ErrorKind::PermissionDenied`] if the caller is not the owner or creator;
+    /// [`ErrorKind::NotFound`] if the segment is already destroyed.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// let mut seg = SharedMemory::builder(Key::PRIVATE, 1).create_new()?;
+    /// let a = seg.attach()?;
+    /// seg.mark_for_removal()?;
+    /// assert!(seg.stat()?.dest);
+    /// drop(a); // the last detach destroys it
+    /// assert!(seg.stat().is_err());
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/shmctl.2.html>
+    #[doc(alias = "IPC_RMID")]
+    pub fn mark_for_removal(&mut self) -> Result<()> {
+        self.remove_on_drop = false;
+        sys::shmctl_rmid(self.id).map_err(|e| self.err("shmctl(IPC_RMID)", e))
+    }
+
+    /// Marks the segment for removal ([`mark_for_removal`](Self::mark_for_removal)) and
+    /// drops the handle.
+    ///
+    /// # Errors
+    /// As [`mark_for_removal`](Self::mark_for_removal).
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// SharedMemory::builder(Key::PRIVATE, 1).create_new()?.remove()?;
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/shmctl.2.html>
+    pub fn remove(mut self) -> Result<()> {
+        self.mark_for_removal()
+    }
+}
+
+impl Drop for SharedMemory {
+    fn drop(&mut self) {
+        if self.remove_on_drop {
+            let _ = sys::shmctl_rmid(self.id);
+        }
+    }
+}
+
+/// A segment attached to this process (`shmat`), detached when dropped (`shmdt`).
+///
+/// Derefs to the segment's bytes (`shm_segsz` of them). Other processes may write them at
+/// any time: for data they change concurrently use [`read`](Attachment::read) /
+/// [`write`](Attachment::write) (volatile copies) or the atomics
+/// ([`atomic_u32`](Attachment::atomic_u32), [`atomic_u64`](Attachment::atomic_u64)), and
+/// synchronise with a semaphore or those atomics.
+#[derive(Debug)]
+pub struct Attachment {
+    map: ShmMapping,
+    id: c_int,
+}
+
+impl Attachment {
+    fn object(&self) -> String {
+        format!("System V shared memory {} attached", self.id)
+    }
+
+    /// The id of the attached segment.
+    pub fn id(&self) -> i32 {
+        self.id
+    }
+
+    /// Whether it was attached with `SHM_RDONLY`.
+    pub fn is_read_only(&self) -> bool {
+        self.map.read_only()
+    }
+
+    /// The address it is mapped at in this process.
+    pub fn addr(&self) -> usize {
+        self.map.addr()
+    }
+
+    fn check(&self, op: &'static str, offset: usize, len: usize, write: bool) -> Result<()> {
+        if write && self.map.read_only() {
+            return Err(Error::new(ErrorKind::PermissionDenied, op, self.object())
+                .with_detail("the segment is attached read-only"));
+        }
+        if offset
+            .checked_add(len)
+            .is_none_or(|end| end > self.map.len())
+        {
+            return Err(
+                Error::new(ErrorKind::InvalidInput, op, self.object()).with_detail(format!(
+                    "{len} bytes at offset {offset} exceed the segment's {} bytes",
+                    self.map.len()
+                )),
+            );
+        }
+        Ok(())
+    }
+
+    /// The segment as mutable bytes (read-write attachments only).
+    ///
+    /// # Errors
+    /// [`ErrorKind::PermissionDenied`] for a read-only attachment.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// let seg = SharedMemory::builder(Key::PRIVATE, 2).create_new()?;
+    /// let mut a = seg.attach()?;
+    /// a.as_mut_slice()?[1] = 9;
+    /// assert_eq!(a[1], 9);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/shmop.2.html>
+    pub fn as_mut_slice(&mut self) -> Result<&mut [u8]> {
+        self.check("write", 0, 0, true)?;
+        let object = self.object();
+        self.map
+            .as_mut_slice()
+            .ok_or_else(|| Error::new(ErrorKind::PermissionDenied, "write", object))
+    }
+
+    /// Copies `out.len()` bytes from `offset` with volatile reads (never elided or merged
+    /// by the compiler, so a value another process wrote is seen).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] if the range leaves the segment.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// let seg = SharedMemory::builder(Key::PRIVATE, 8).create_new()?;
+    /// let mut a = seg.attach()?;
+    /// a.write(2, b"hi")?;
+    /// let mut out = [0u8; 2];
+    /// a.read(2, &mut out)?;
+    /// assert_eq!(&out, b"hi");
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/shmop.2.html>
+    pub fn read(&self, offset: usize, out: &mut [u8]) -> Result<()> {
+        self.check("read", offset, out.len(), false)?;
+        self.map.read_volatile(offset, out);
+        Ok(())
+    }
+
+    /// Copies `data` to `offset` with volatile writes.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] if the range leaves the segment;
+    /// [`ErrorKind::PermissionDenied`] for a read-only attachment.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{ErrorKind, sysv::{key::Key, shm::SharedMemory}};
+    /// let seg = SharedMemory::builder(Key::PRIVATE, 4).create_new()?;
+    /// let mut a = seg.attach()?;
+    /// assert_eq!(a.write(3, b"xy").unwrap_err().kind(), ErrorKind::InvalidInput);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/shmop.2.html>
+    pub fn write(&mut self, offset: usize, data: &[u8]) -> Result<()> {
+        self.check("write", offset, data.len(), true)?;
+        self.map.write_volatile(offset, data);
+        Ok(())
+    }
+
+    /// The `AtomicU32` at `offset` (which must be 4-byte aligned in the segment, as any
+    /// multiple of 4 is: segments start on a page).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] if out of bounds or misaligned;
+    /// [`ErrorKind::PermissionDenied`] for a read-only attachment (a store would fault).
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// use std::sync::atomic::Ordering;
+    /// let seg = SharedMemory::builder(Key::PRIVATE, 8).create_new()?;
+    /// let a = seg.attach()?;
+    /// a.atomic_u32(4)?.fetch_add(2, Ordering::SeqCst);
+    /// assert_eq!(&a[4..8], 2u32.to_ne_bytes());
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/shmop.2.html>
+    pub fn atomic_u32(&self, offset: usize) -> Result<&AtomicU32> {
+        self.check("atomic_u32", offset, 4, true)?;
+        self.map.atomic_u32(offset).ok_or_else(|| {
+            Error::new(ErrorKind::InvalidInput, "atomic_u32", self.object())
+                .with_detail(format!("offset {offset} is not 4-byte aligned"))
+        })
+    }
+
+    /// The `AtomicU64` at `offset` (8-byte aligned).
+    ///
+    /// # Errors
+    /// As [`atomic_u32`](Self::atomic_u32).
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// use std::sync::atomic::Ordering;
+    /// let seg = SharedMemory::builder(Key::PRIVATE, 16).create_new()?;
+    /// let a = seg.attach()?;
+    /// a.atomic_u64(8)?.store(7, Ordering::Release);
+    /// assert!(a.atomic_u64(4).is_err()); // misaligned
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/shmop.2.html>
+    pub fn atomic_u64(&self, offset: usize) -> Result<&AtomicU64> {
+        self.check("atomic_u64", offset, 8, true)?;
+        self.map.atomic_u64(offset).ok_or_else(|| {
+            Error::new(ErrorKind::InvalidInput, "atomic_u64", self.object())
+                .with_detail(format!("offset {offset} is not 8-byte aligned"))
+        })
+    }
+
+    /// `shmdt(2)` now, reporting an error (dropping ignores it).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] if the kernel no longer has it attached.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// let seg = SharedMemory::builder(Key::PRIVATE, 1).create_new()?;
+    /// seg.attach()?.detach()?;
+    /// assert_eq!(seg.stat()?.nattch, 0);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/shmop.2.html>
+    #[doc(alias = "shmdt")]
+    pub fn detach(self) -> Result<()> {
+        let object = self.object();
+        self.map
+            .detach()
+            .map_err(|e| Error::from_errno(e, "shmdt", object))
+    }
+}
+
+impl Deref for Attachment {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.map.as_slice()
+    }
+}
+
+impl AsRef<[u8]> for Attachment {
+    fn as_ref(&self) -> &[u8] {
+        self.map.as_slice()
+    }
+}

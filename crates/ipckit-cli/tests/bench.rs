@@ -1,0 +1,220 @@
+//! End-to-end tests of `ipckit bench` through the built binary: it runs real peer processes,
+//! verifies every message, and writes the JSON schema the README and CI rely on.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn ipckit() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ipckit"))
+}
+
+/// A file path in the temp dir unique to this test process and tag, removed on drop.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(tag: &str) -> TempFile {
+        TempFile(
+            std::env::temp_dir().join(format!("ipckit-bench-test-{}-{tag}", std::process::id())),
+        )
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn positive(v: &serde_json::Value, what: &str) -> f64 {
+    let n = v
+        .as_f64()
+        .unwrap_or_else(|| panic!("{what} is not a number: {v}"));
+    assert!(n > 0.0, "{what} = {n} is not positive");
+    n
+}
+
+fn run_quick(only: &str, sizes: &str, rounds: &str) -> (Vec<serde_json::Value>, String) {
+    let json = TempFile::new(&format!("{only}.json"));
+    let csv = TempFile::new(&format!("{only}.csv"));
+    let out = ipckit()
+        .args(["bench", "--quick", "--only", only, "--sizes", sizes])
+        .args(["--rounds", rounds, "--json"])
+        .arg(&json.0)
+        .arg("--csv")
+        .arg(&csv.0)
+        .output()
+        .expect("run ipckit bench");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "ipckit bench failed: {}\nstdout:\n{stdout}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&json.0).expect("read JSON"))
+            .expect("JSON is an array of rows");
+    let csv_text = std::fs::read_to_string(&csv.0).expect("read CSV");
+    assert_eq!(
+        csv_text.lines().count(),
+        rows.len() + 1,
+        "one CSV line per JSON row plus the header:\n{csv_text}"
+    );
+    assert!(csv_text.starts_with("mechanism,implementation,size_bytes,"));
+    (rows, stdout)
+}
+
+fn check_rows(rows: &[serde_json::Value], mechanisms: &[&str], sizes: &[u64]) {
+    for mech in mechanisms {
+        for size in sizes {
+            let raw = rows.iter().find(|r| {
+                r["mechanism"] == *mech && r["implementation"] == "raw" && r["size_bytes"] == *size
+            });
+            let raw = raw.unwrap_or_else(|| panic!("no raw row for {mech} {size} B in {rows:?}"));
+            assert_eq!(raw["verified"], true, "{raw}");
+        }
+    }
+    for r in rows {
+        let what = format!(
+            "{} {} {}",
+            r["mechanism"], r["implementation"], r["size_bytes"]
+        );
+        assert!(
+            mechanisms.contains(&r["mechanism"].as_str().expect("mechanism is a string")),
+            "{what}: a mechanism that was not asked for"
+        );
+        assert!(
+            r["implementation"] == "raw" || r["implementation"] == "ipckit",
+            "{what}"
+        );
+        assert_eq!(r["verified"], true, "{what}: {r}");
+        let lat = &r["latency_ns"];
+        let p50 = positive(&lat["p50"], "p50");
+        let p99 = positive(&lat["p99"], "p99");
+        let p999 = positive(&lat["p999"], "p999");
+        let max = positive(&lat["max"], "max");
+        assert!(p50 <= p99 && p99 <= p999 && p999 <= max, "{what}: {lat}");
+        let tp = &r["throughput"];
+        let mb = positive(&tp["mb_per_s"], "mb_per_s");
+        let rate = positive(&tp["msgs_per_s"], "msgs_per_s");
+        let size = r["size_bytes"].as_f64().expect("size_bytes");
+        assert!(
+            (mb * 1e6 - rate * size).abs() <= 1e-6 * mb * 1e6,
+            "{what}: MB/s is msg/s times the size in 10^6 bytes"
+        );
+        if r["implementation"] == "ipckit" {
+            let ratio = &r["ratio_vs_raw"];
+            positive(&ratio["p50"], "ratio p50");
+            positive(&ratio["msgs_per_s"], "ratio msgs_per_s");
+        }
+    }
+}
+
+#[test]
+fn quick_bench_writes_verified_rows_for_pipe_and_unix_stream() {
+    let (rows, stdout) = run_quick("pipe,unix-stream", "64,4K", "1");
+    check_rows(&rows, &["pipe", "unix-stream"], &[64, 4096]);
+    for head in [
+        "mechanism",
+        "p50",
+        "p99.9",
+        "MB/s",
+        "msg/s",
+        "ratio",
+        "verified",
+    ] {
+        assert!(
+            stdout.contains(head),
+            "table header lacks {head}:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("machine: "), "{stdout}");
+}
+
+#[test]
+fn quick_bench_covers_message_sockets_fifo_and_tcp() {
+    // Two rounds: ipckit and raw alternate, results merged.
+    let (rows, _) = run_quick("fifo,unix-seqpacket,unix-dgram,tcp", "1,100K", "2");
+    check_rows(
+        &rows,
+        &["fifo", "unix-seqpacket", "unix-dgram", "tcp"],
+        &[1, 100 * 1024],
+    );
+}
+
+#[test]
+fn unknown_mechanism_is_an_error_listing_the_known_ones() {
+    let out = ipckit()
+        .args(["bench", "--quick", "--only", "pipe,nosuch"])
+        .output()
+        .expect("run ipckit bench");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nosuch"), "{err}");
+    for known in [
+        "pipe",
+        "fifo",
+        "unix-stream",
+        "unix-dgram",
+        "unix-seqpacket",
+        "tcp",
+    ] {
+        assert!(
+            err.contains(known),
+            "the error does not list {known}: {err}"
+        );
+    }
+    assert!(out.stdout.is_empty(), "no table on a bad argument");
+}
+
+#[test]
+fn bad_sizes_are_rejected() {
+    for bad in ["0", "12Q", "1G"] {
+        let out = ipckit()
+            .args(["bench", "--quick", "--sizes", bad])
+            .output()
+            .expect("run ipckit bench");
+        assert!(!out.status.success(), "--sizes {bad} was accepted");
+    }
+}
+
+/// The checks can fail: a peer that corrupts an echo, corrupts a streamed message or drops
+/// one makes the row FAILED, `"verified": false` in the JSON, and the exit status non-zero.
+#[test]
+fn a_corrupted_or_lost_message_fails_the_row_and_the_run() {
+    for (fault, phase) in [
+        ("corrupt-echo", "latency"),
+        ("corrupt-stream", "throughput"),
+        ("drop-stream", "throughput"),
+    ] {
+        let json = TempFile::new(&format!("fault-{fault}.json"));
+        let out = ipckit()
+            .args([
+                "bench", "--quick", "--only", "pipe", "--sizes", "64", "--json",
+            ])
+            .arg(&json.0)
+            .env("IPCKIT_BENCH_FAULT", fault)
+            .output()
+            .expect("run ipckit bench");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !out.status.success(),
+            "{fault}: the run succeeded:\n{stdout}"
+        );
+        assert!(stdout.contains("FAILED"), "{fault}:\n{stdout}");
+        let rows: Vec<serde_json::Value> =
+            serde_json::from_str(&std::fs::read_to_string(&json.0).expect("read JSON"))
+                .expect("JSON rows");
+        let raw = rows
+            .iter()
+            .find(|r| r["implementation"] == "raw")
+            .expect("a raw row");
+        assert_eq!(raw["verified"], false, "{fault}: {raw}");
+        assert!(
+            raw["latency_ns"].is_null(),
+            "{fault}: a failed row has no numbers"
+        );
+        let err = raw["error"].as_str().expect("an error text");
+        assert!(err.starts_with(phase), "{fault}: {err}");
+    }
+}

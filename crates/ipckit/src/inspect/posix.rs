@@ -1,0 +1,338 @@
+//! Listing of POSIX IPC objects: shared memory and named semaphores (`/dev/shm`) and message
+//! queues (the `mqueue` filesystem).
+//!
+//! # How names are shown
+//! Every POSIX object is shown by the name a program passes to `shm_open`, `sem_open` or
+//! `mq_open`: **with its leading slash**, for all three kinds. The semaphore whose file is
+//! `/dev/shm/sem.jobs` is `/jobs`; the shared-memory file `/dev/shm/frames` is `/frames`; the
+//! queue `/dev/mqueue/orders` is `/orders`. (`lsipc` shows queues with a slash and the others
+//! without; ipckit uses one rule, so a name copied from a listing works as an argument.)
+//!
+//! # The mqueue filesystem
+//! Message queues exist whether or not the `mqueue` filesystem is mounted, but they can only
+//! be listed through it. [`list_mq`] finds it in `/proc/self/mounts`; if it is not mounted the
+//! error says so and how to mount it (`mount -t mqueue none /dev/mqueue`, or
+//! [`mount_mqueue`] / `ipckit ls --mount-mqueue` as root).
+//!
+//! # References
+//! <https://man7.org/linux/man-pages/man7/shm_overview.7.html>,
+//! <https://man7.org/linux/man-pages/man7/sem_overview.7.html>,
+//! <https://man7.org/linux/man-pages/man7/mq_overview.7.html>
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::error::Context;
+use crate::posix::mq::MessageQueue;
+use crate::posix::sem::SEM_NAME_MAX;
+use crate::posix::validate_name;
+use crate::sys::posix::{NamedSem, SemOps, SEM_SIZE};
+use crate::{Error, ErrorKind, Result};
+
+/// Where POSIX shared memory and named semaphores live on Linux.
+pub const SHM_DIR: &str = "/dev/shm";
+/// Where the mqueue filesystem is conventionally mounted.
+pub const MQUEUE_DIR: &str = "/dev/mqueue";
+
+/// What every POSIX object listing shows: name, permissions, owner and last change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Common {
+    /// The name with its leading slash (see [the rule](self#how-names-are-shown)).
+    pub name: String,
+    /// Permission bits (`mode & 0o777`).
+    pub perms: u32,
+    /// Owner's user id.
+    pub uid: u32,
+    /// Owner's group id.
+    pub gid: u32,
+    /// Last modification time of the object's file (`st_mtime`).
+    pub mtime: SystemTime,
+}
+
+/// A POSIX shared-memory object (a regular file in `/dev/shm` not named `sem.*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shm {
+    /// Name, permissions, owner, mtime.
+    pub common: Common,
+    /// Size in bytes (`SIZE`).
+    pub size: u64,
+}
+
+/// A POSIX named semaphore (`/dev/shm/sem.NAME`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sem {
+    /// Name, permissions, owner, mtime.
+    pub common: Common,
+    /// The current value (`SVAL`, from `sem_getvalue`); `None` if this process may not open it.
+    pub value: Option<u32>,
+}
+
+/// A POSIX message queue (a file in the mqueue filesystem).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mq {
+    /// Name, permissions, owner, mtime.
+    pub common: Common,
+    /// Bytes the queued messages take in the kernel (`USEDBYTES`, `QSIZE` in the file).
+    pub used_bytes: u64,
+    /// Messages waiting (`MSGS`, `mq_curmsgs`); `None` if this process may not open it.
+    pub msgs: Option<u64>,
+    /// Capacity in messages (`mq_maxmsg`), when the queue could be opened.
+    pub maxmsg: Option<u64>,
+    /// Largest message in bytes (`mq_msgsize`), when the queue could be opened.
+    pub msgsize: Option<u64>,
+    /// The process registered with `mq_notify`, if any (`NOTIFY_PID`).
+    pub notify_pid: Option<u32>,
+}
+
+fn common(name: String, md: &std::fs::Metadata) -> Common {
+    Common {
+        name,
+        perms: md.mode() & 0o777,
+        uid: md.uid(),
+        gid: md.gid(),
+        mtime: md.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+    }
+}
+
+/// Regular files directly in `dir`, with their metadata, sorted by file name.
+fn files(dir: &Path) -> Result<Vec<(String, std::fs::Metadata)>> {
+    let shown = dir.display().to_string();
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).ctx("opendir", &shown)? {
+        let entry = entry.ctx("readdir", &shown)?;
+        // An object removed between readdir and stat is simply gone.
+        let Ok(md) = entry.metadata() else { continue };
+        if !md.is_file() {
+            continue;
+        }
+        if let Ok(name) = entry.file_name().into_string() {
+            out.push((name, md));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// Lists POSIX shared-memory objects: the regular files in `/dev/shm` except `sem.*`.
+///
+/// # Errors
+/// If `/dev/shm` cannot be read ([`ErrorKind::NotFound`] where it does not exist).
+///
+/// # Examples
+/// ```
+/// use ipckit::{inspect::posix, posix::shm::SharedMemory};
+/// # let name = format!("/ipckit-doc-lsshm-{}", std::process::id());
+/// let _shm = SharedMemory::builder(&name).size(123).create_new()?;
+/// let found = posix::list_shm()?.into_iter().find(|s| s.common.name == name).unwrap();
+/// assert_eq!((found.size, found.common.perms), (123, 0o600));
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man7/shm_overview.7.html>
+pub fn list_shm() -> Result<Vec<Shm>> {
+    list_shm_in(Path::new(SHM_DIR))
+}
+
+/// [`list_shm`] reading `dir` instead of `/dev/shm`.
+///
+/// # Errors
+/// As [`list_shm`].
+pub fn list_shm_in(dir: &Path) -> Result<Vec<Shm>> {
+    Ok(files(dir)?
+        .into_iter()
+        .filter(|(n, _)| !n.starts_with("sem."))
+        .map(|(n, md)| Shm {
+            size: md.len(),
+            common: common(format!("/{n}"), &md),
+        })
+        .collect())
+}
+
+/// Lists POSIX named semaphores (`/dev/shm/sem.NAME`, shown as `/NAME`) with their values.
+///
+/// The value is read by opening the semaphore (`sem_open` without `O_CREAT`, which changes
+/// nothing) and `sem_getvalue`.
+///
+/// # Errors
+/// If `/dev/shm` cannot be read.
+///
+/// # Examples
+/// ```
+/// use ipckit::{inspect::posix, posix::sem::Semaphore};
+/// # let name = format!("/ipckit-doc-lssem-{}", std::process::id());
+/// let _s = Semaphore::builder(&name).value(4).create_new()?;
+/// let found = posix::list_sem()?.into_iter().find(|s| s.common.name == name).unwrap();
+/// assert_eq!(found.value, Some(4));
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man7/sem_overview.7.html>
+pub fn list_sem() -> Result<Vec<Sem>> {
+    let dir = Path::new(SHM_DIR);
+    Ok(files(dir)?
+        .into_iter()
+        .filter_map(|(n, md)| {
+            let name = format!("/{}", n.strip_prefix("sem.")?);
+            // A file too short to hold a sem_t is not a semaphore: mapping it would fault.
+            let value = (md.len() >= SEM_SIZE as u64)
+                .then(|| validate_name(&name, "sem_open", SEM_NAME_MAX).ok())
+                .flatten()
+                .and_then(|c| NamedSem::open(&c, 0, 0, 0).ok())
+                .and_then(|s| s.value().ok())
+                .map(|v| u32::try_from(v).unwrap_or(0));
+            Some(Sem {
+                common: common(name, &md),
+                value,
+            })
+        })
+        .collect())
+}
+
+/// Where the mqueue filesystem is mounted (from `/proc/thread-self/mounts`), preferring
+/// `/dev/mqueue`; `None` if it is not mounted.
+///
+/// # Examples
+/// ```
+/// match ipckit::inspect::posix::mqueue_mount() {
+///     Some(dir) => println!("queues are listed in {}", dir.display()),
+///     None => println!("mqueue filesystem not mounted"),
+/// }
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man7/mq_overview.7.html>
+pub fn mqueue_mount() -> Option<PathBuf> {
+    // The calling thread's view (a thread may have its own mount namespace after unshare).
+    let mounts = std::fs::read_to_string("/proc/thread-self/mounts")
+        .or_else(|_| std::fs::read_to_string("/proc/self/mounts"))
+        .ok()?;
+    let found: Vec<PathBuf> = mounts
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, dir, fstype) = (f.next()?, f.next()?, f.next()?);
+            // Mount points with spaces are written with octal escapes (\040).
+            (fstype == "mqueue").then(|| PathBuf::from(dir.replace("\\040", " ")))
+        })
+        .collect();
+    found
+        .iter()
+        .find(|d| d.as_path() == Path::new(MQUEUE_DIR))
+        .or(found.first())
+        .cloned()
+}
+
+/// The error [`list_mq`] returns when the mqueue filesystem is not mounted, saying how to
+/// mount it.
+pub fn mqueue_not_mounted() -> Error {
+    Error::new(ErrorKind::NotFound, "list", "mqueue filesystem").with_detail(format!(
+        "it is not mounted, so message queues cannot be listed (they still work); \
+         mount it with `mount -t mqueue none {MQUEUE_DIR}` (as root; `mkdir -p {MQUEUE_DIR}` \
+         first if needed) or `ipckit ls --mount-mqueue`"
+    ))
+}
+
+/// Lists POSIX message queues from the mqueue filesystem.
+///
+/// `USEDBYTES` comes from the queue file's `QSIZE` field; the message count and capacity from
+/// `mq_getattr` on a read-only, non-blocking descriptor (opening a queue changes nothing).
+///
+/// # Errors
+/// [`ErrorKind::NotFound`] with [`mqueue_not_mounted`]'s explanation if the filesystem is not
+/// mounted; errors reading the directory.
+///
+/// # Examples
+/// ```
+/// use ipckit::{inspect::posix, ErrorKind};
+/// match posix::list_mq() {
+///     Ok(queues) => for q in queues { println!("{} {}", q.common.name, q.used_bytes) },
+///     Err(e) if e.kind() == ErrorKind::NotFound => eprintln!("{e}"),
+///     Err(e) => return Err(e),
+/// }
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man7/mq_overview.7.html>
+pub fn list_mq() -> Result<Vec<Mq>> {
+    let dir = mqueue_mount().ok_or_else(mqueue_not_mounted)?;
+    list_mq_in(&dir)
+}
+
+/// [`list_mq`] reading the mqueue filesystem mounted at `dir`.
+///
+/// # Errors
+/// Errors reading the directory.
+pub fn list_mq_in(dir: &Path) -> Result<Vec<Mq>> {
+    Ok(files(dir)?
+        .into_iter()
+        .map(|(n, md)| {
+            let name = format!("/{n}");
+            let text = std::fs::read_to_string(dir.join(&n)).unwrap_or_default();
+            let field = |key: &str| -> Option<u64> {
+                text.split_whitespace()
+                    .find_map(|kv| kv.strip_prefix(key)?.strip_prefix(':')?.parse().ok())
+            };
+            let attr = MessageQueue::builder(&name)
+                .read_only()
+                .nonblocking(true)
+                .open()
+                .and_then(|q| q.attr())
+                .ok();
+            Mq {
+                used_bytes: field("QSIZE").unwrap_or(0),
+                msgs: attr.map(|a| a.curmsgs as u64),
+                maxmsg: attr.map(|a| a.maxmsg as u64),
+                msgsize: attr.map(|a| a.msgsize as u64),
+                notify_pid: field("NOTIFY_PID")
+                    .and_then(|p| u32::try_from(p).ok())
+                    .filter(|&p| p != 0),
+                common: common(name, &md),
+            }
+        })
+        .collect())
+}
+
+/// `mount(2)`s the mqueue filesystem at `dir` (usually [`MQUEUE_DIR`]), creating the directory
+/// if needed: what `mount -t mqueue none /dev/mqueue` does. Needs root (`CAP_SYS_ADMIN`).
+///
+/// # Errors
+/// [`ErrorKind::PermissionDenied`] without the capability; [`ErrorKind::AlreadyExists`] if an
+/// mqueue filesystem is already mounted at `dir`.
+///
+/// # Examples
+/// ```no_run
+/// ipckit::inspect::posix::mount_mqueue("/dev/mqueue".as_ref())?;
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/mount.2.html>
+pub fn mount_mqueue(dir: &Path) -> Result<()> {
+    let shown = dir.display().to_string();
+    if mqueue_mount().is_some_and(|d| d == dir) {
+        return Err(Error::new(ErrorKind::AlreadyExists, "mount", &shown)
+            .with_detail("the mqueue filesystem is already mounted there"));
+    }
+    std::fs::create_dir_all(dir).ctx("mkdir", &shown)?;
+    nix::mount::mount(
+        Some("mqueue"),
+        dir,
+        Some("mqueue"),
+        nix::mount::MsFlags::MS_NOSUID
+            | nix::mount::MsFlags::MS_NODEV
+            | nix::mount::MsFlags::MS_NOEXEC,
+        None::<&str>,
+    )
+    .ctx("mount", &shown)
+    .map_err(|e| {
+        if e.kind() == ErrorKind::PermissionDenied {
+            e.with_detail("mounting needs root (CAP_SYS_ADMIN)")
+        } else {
+            e
+        }
+    })
+}

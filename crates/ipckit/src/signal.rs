@@ -1,1 +1,0 @@
-//! Signals: the signal table, sending (`kill`, `sigqueue`), dispositions, masks, `signalfd`.

@@ -1,0 +1,193 @@
+//! `sendmsg`/`recvmsg` with `SCM_RIGHTS` control messages for Unix domain sockets.
+//!
+//! nix covers `sendmsg`/`recvmsg`, but refuses to parse control data that the kernel marked
+//! `MSG_CTRUNC`, which is exactly when the fds that did arrive must be found and closed. So the
+//! control buffer is parsed here, and every fd the kernel installed becomes an [`OwnedFd`].
+
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use nix::errno::Errno;
+
+/// The kernel's per-message fd limit (`SCM_MAX_FD` in `include/net/scm.h`).
+pub(crate) const SCM_MAX_FD: usize = 253;
+
+const fn cmsg_align(len: usize) -> usize {
+    (len + std::mem::size_of::<usize>() - 1) & !(std::mem::size_of::<usize>() - 1)
+}
+
+const HDR: usize = cmsg_align(std::mem::size_of::<libc::cmsghdr>());
+
+/// `CMSG_SPACE(len)`.
+const fn cmsg_space(len: usize) -> usize {
+    HDR + cmsg_align(len)
+}
+
+/// `CMSG_LEN(len)`.
+const fn cmsg_len(len: usize) -> usize {
+    HDR + len
+}
+
+const FD_SIZE: usize = std::mem::size_of::<RawFd>();
+const UCRED_SPACE: usize = cmsg_space(std::mem::size_of::<libc::ucred>());
+const CTRL_CAP: usize = UCRED_SPACE + cmsg_space(SCM_MAX_FD * FD_SIZE);
+
+/// A control buffer on the stack, aligned for `cmsghdr`: no allocation per message.
+#[repr(C, align(8))]
+struct CmsgBuf([u8; CTRL_CAP]);
+
+/// What one `recvmsg` returned besides the payload.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Received {
+    /// The message's real length in bytes (with `MSG_TRUNC` in the flags, even if longer
+    /// than the buffer).
+    pub(crate) len: usize,
+    /// `msg_flags` (`MSG_TRUNC`, `MSG_CTRUNC`).
+    pub(crate) msg_flags: libc::c_int,
+    /// Whether any control message arrived (an `SCM_CREDENTIALS` on a `SO_PASSCRED` socket
+    /// tells a zero-length message from the end of a seqpacket stream).
+    pub(crate) had_cmsg: bool,
+}
+
+/// `recvmsg(fd, buf, flags | MSG_CMSG_CLOEXEC)` with room for `max_fds` fds (at most
+/// [`SCM_MAX_FD`]) and, if `passcred`, one `SCM_CREDENTIALS` ahead of them. Every fd that
+/// arrives is pushed onto `fds` as an [`OwnedFd`] (also when `MSG_CTRUNC` is set), so none
+/// can leak.
+pub(crate) fn recvmsg_fds(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    flags: libc::c_int,
+    max_fds: usize,
+    passcred: bool,
+    fds: &mut Vec<OwnedFd>,
+) -> Result<Received, Errno> {
+    let max_fds = max_fds.min(SCM_MAX_FD);
+    let mut ctrl = CmsgBuf([0; CTRL_CAP]);
+    // The kernel fits (controllen - header) / 4 fds: pass CMSG_LEN, not CMSG_SPACE, so
+    // that exactly max_fds fit.
+    let mut ctrl_len = if passcred { UCRED_SPACE } else { 0 };
+    if max_fds > 0 {
+        ctrl_len += cmsg_len(max_fds * FD_SIZE);
+    }
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: msghdr is plain old data; all-zero is a valid empty header.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    if ctrl_len > 0 {
+        msg.msg_control = ctrl.0.as_mut_ptr().cast();
+        msg.msg_controllen = ctrl_len as _;
+    }
+    let n = loop {
+        // SAFETY: msg points at one iovec covering `buf` (valid for writes of its length)
+        // and at `ctrl` with msg_controllen <= CTRL_CAP bytes; both outlive the call.
+        let r = unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, flags | libc::MSG_CMSG_CLOEXEC) };
+        if r >= 0 {
+            break r as usize;
+        }
+        match Errno::last() {
+            Errno::EINTR => continue,
+            e => return Err(e),
+        }
+    };
+    let mut had_cmsg = false;
+    if ctrl_len > 0 {
+        // SAFETY: msg was filled by a successful recvmsg; CMSG_FIRSTHDR/NXTHDR only walk
+        // within msg_control..msg_control + msg_controllen, which the kernel set to what it
+        // wrote (<= ctrl_len).
+        let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
+        while !cmsg.is_null() {
+            had_cmsg = true;
+            // SAFETY: cmsg is non-null and points at a complete cmsghdr inside ctrl.
+            let hdr = unsafe { &*cmsg };
+            if hdr.cmsg_level == libc::SOL_SOCKET && hdr.cmsg_type == libc::SCM_RIGHTS {
+                let count = (hdr.cmsg_len as usize).saturating_sub(cmsg_len(0)) / FD_SIZE;
+                // SAFETY: CMSG_DATA of a cmsghdr inside ctrl points at its payload.
+                let data = unsafe { libc::CMSG_DATA(cmsg) }.cast::<RawFd>();
+                for i in 0..count {
+                    // SAFETY: the payload holds `count` ints (cmsg_len says so and the kernel
+                    // wrote them within ctrl); read_unaligned since CMSG_DATA need not be
+                    // int-aligned on every ABI.
+                    let raw = unsafe { data.add(i).read_unaligned() };
+                    // SAFETY: the kernel just installed `raw` in this process for us; nothing
+                    // else owns it, so it is owned exactly once here.
+                    fds.push(unsafe { OwnedFd::from_raw_fd(raw) });
+                }
+            }
+            // SAFETY: as for CMSG_FIRSTHDR; NXTHDR returns null past the end.
+            cmsg = unsafe { libc::CMSG_NXTHDR(&msg, cmsg) };
+        }
+    }
+    Ok(Received {
+        len: n,
+        msg_flags: msg.msg_flags,
+        had_cmsg,
+    })
+}
+
+/// `sendmsg(fd, buf, flags)` with one `SCM_RIGHTS` control message carrying `fds` (at most
+/// [`SCM_MAX_FD`], else `EINVAL` without a syscall). Returns the bytes sent.
+pub(crate) fn sendmsg_fds(
+    fd: BorrowedFd<'_>,
+    buf: &[u8],
+    fds: &[BorrowedFd<'_>],
+    flags: libc::c_int,
+) -> Result<usize, Errno> {
+    if fds.len() > SCM_MAX_FD {
+        return Err(Errno::EINVAL);
+    }
+    let mut ctrl = CmsgBuf([0; CTRL_CAP]);
+    let mut iov = libc::iovec {
+        iov_base: buf.as_ptr() as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    // SAFETY: msghdr is plain old data; all-zero is a valid empty header.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    if !fds.is_empty() {
+        let payload = fds.len() * FD_SIZE;
+        msg.msg_control = ctrl.0.as_mut_ptr().cast();
+        msg.msg_controllen = cmsg_space(payload) as _;
+        // SAFETY: msg_controllen >= one cmsghdr, so FIRSTHDR returns a pointer into ctrl,
+        // aligned for cmsghdr by CmsgBuf's alignment.
+        let cmsg = unsafe { &mut *libc::CMSG_FIRSTHDR(&msg) };
+        cmsg.cmsg_level = libc::SOL_SOCKET;
+        cmsg.cmsg_type = libc::SCM_RIGHTS;
+        cmsg.cmsg_len = cmsg_len(payload) as _;
+        // SAFETY: the payload area CMSG_DATA..+payload lies within ctrl (CMSG_SPACE(payload)
+        // <= CTRL_CAP since fds.len() <= SCM_MAX_FD).
+        let data = unsafe { libc::CMSG_DATA(cmsg) }.cast::<RawFd>();
+        for (i, f) in fds.iter().enumerate() {
+            // SAFETY: i < fds.len(), within the payload area; unaligned write is allowed.
+            unsafe { data.add(i).write_unaligned(f.as_raw_fd()) };
+        }
+    }
+    loop {
+        // SAFETY: msg points at one iovec over `buf` (the kernel only reads it) and at ctrl
+        // with a valid SCM_RIGHTS message of msg_controllen bytes; both outlive the call.
+        let r = unsafe { libc::sendmsg(fd.as_raw_fd(), &msg, flags) };
+        if r >= 0 {
+            return Ok(r as usize);
+        }
+        match Errno::last() {
+            Errno::EINTR => continue,
+            e => return Err(e),
+        }
+    }
+}
+
+/// `accept4(fd, NULL, NULL, SOCK_CLOEXEC)`, retrying `EINTR` and `ECONNABORTED` (a client
+/// that gave up before we got to it).
+pub(crate) fn accept_cloexec(fd: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+    loop {
+        match nix::sys::socket::accept4(fd.as_raw_fd(), nix::sys::socket::SockFlag::SOCK_CLOEXEC) {
+            // SAFETY: accept4 just returned this new fd to us; nothing else owns it.
+            Ok(raw) => return Ok(unsafe { OwnedFd::from_raw_fd(raw) }),
+            Err(Errno::EINTR | Errno::ECONNABORTED) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
