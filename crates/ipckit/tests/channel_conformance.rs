@@ -18,12 +18,15 @@ use common::{run_peer, say, unique_name, unique_path, Peer};
 use ipckit::channel::{self, Address, ChannelOptions, Listener, Receiver, Sender};
 use ipckit::ErrorKind;
 
-/// The transports: name, and a function giving fresh addresses for one test.
-const TRANSPORTS: &[(&str, fn() -> Vec<String>)] = &[
+/// A transport: its name, and a function giving fresh addresses for one test.
+type Transport = (&'static str, fn() -> Vec<String>);
+
+/// The transports.
+const TRANSPORTS: &[Transport] = &[
     ("fifo", fifo),
     ("unix", unix_stream),
     ("unix-dgram", unix_dgram),
-    // ("unix-seqpacket", unix_seqpacket),
+    ("unix-seqpacket", unix_seqpacket),
     ("tcp", tcp),
 ];
 
@@ -85,7 +88,8 @@ const ORDERED: usize = 100;
 /// What the peer [`say`]s on this line of its output, if anything (libtest may print
 /// `test peer ... ` before it on the same line).
 fn said(line: &str) -> Option<&str> {
-    line.find("@@peer ").map(|i| line[i + "@@peer ".len()..].trim_end())
+    line.find("@@peer ")
+        .map(|i| line[i + "@@peer ".len()..].trim_end())
 }
 
 /// A peer whose output is read line by line while it runs; killed if the test fails first.
@@ -234,7 +238,10 @@ fn sizes_and_order_between_processes() {
             if buf == format!("skipped {size}").as_bytes() {
                 // Only a socket with native boundaries has a per-message limit, and only
                 // above 64 KiB (the default SO_SNDBUF is about 208 KiB).
-                assert!(!addr.is_byte_stream(), "{addr}: a byte stream refused {size} B");
+                assert!(
+                    !addr.is_byte_stream(),
+                    "{addr}: a byte stream refused {size} B"
+                );
                 assert!(size > 64 << 10, "{addr}: refused {size} B");
                 skipped.push(size);
                 continue;
@@ -411,7 +418,7 @@ fn listener_removes_what_it_created() {
         .into_iter()
         .chain(unix_stream())
         .chain(unix_dgram())
-        // .chain(unix_seqpacket())
+        .chain(unix_seqpacket())
     {
         let addr: Address = text.parse().unwrap();
         let path = text.split_once(':').unwrap().1;

@@ -1,36 +1,68 @@
 //! The `unix-dgram:` transport (one datagram per message), and the message sender/receiver
-//! every socket with native message boundaries shares (datagram and seqpacket).
+//! shared by the sockets that keep message boundaries (datagram and seqpacket, from
+//! [`crate::net::unix`]).
 
-use std::io::IoSliceMut;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::os::unix::net::UnixDatagram;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::Duration;
 
-use nix::errno::Errno;
 use nix::poll::PollFlags;
-use nix::sys::socket::{sockopt, ControlMessageOwned, MsgFlags, UnixAddr};
 
-use super::unix::{bind_error, connect_error, socket_addr, SocketFile};
-use super::{Accept, Address, ChannelOptions, Incoming, Outgoing, Receiver, Sender, UnixName};
+use super::unix::renamed;
+use super::{Accept, Address, ChannelOptions, Incoming, Outgoing, Receiver, Sender, SocketAddr};
 use crate::error::Context;
+use crate::net::unix::{UnixDatagram, UnixSeqpacket};
 use crate::sys::poll::wait_fd;
-use crate::sys::{retry_eintr, Deadline};
+use crate::sys::Deadline;
 use crate::{Error, ErrorKind, Result};
 
-/// Sends each message as one datagram/record (`send(2)` with `MSG_NOSIGNAL`).
-pub(super) struct MessageSender {
-    fd: OwnedFd,
+/// A connected socket that keeps message boundaries.
+pub(super) trait MessageSocket: AsFd + Send {
+    /// Sends one message (`MSG_NOSIGNAL`).
+    fn send_one(&self, msg: &[u8]) -> Result<usize>;
+    /// The next message's length, waiting for one; `PeerGone` at the end of a connection.
+    fn peek_len(&self) -> Result<usize>;
+    /// Receives the next message into `buf`; `TooLarge` (message consumed) if it is longer.
+    fn recv_one(&self, buf: &mut [u8]) -> Result<usize>;
+}
+
+impl MessageSocket for UnixDatagram {
+    fn send_one(&self, msg: &[u8]) -> Result<usize> {
+        self.send(msg)
+    }
+    fn peek_len(&self) -> Result<usize> {
+        UnixDatagram::peek_len(self)
+    }
+    fn recv_one(&self, buf: &mut [u8]) -> Result<usize> {
+        self.recv(buf)
+    }
+}
+
+impl MessageSocket for UnixSeqpacket {
+    fn send_one(&self, msg: &[u8]) -> Result<usize> {
+        self.send(msg)
+    }
+    fn peek_len(&self) -> Result<usize> {
+        UnixSeqpacket::peek_len(self)
+    }
+    fn recv_one(&self, buf: &mut [u8]) -> Result<usize> {
+        self.recv(buf)
+    }
+}
+
+/// Sends each message as one datagram/record.
+pub(super) struct MessageSender<S> {
+    sock: S,
     max: usize,
     object: String,
 }
 
-impl MessageSender {
-    pub(super) fn new(fd: OwnedFd, max: usize, object: String) -> MessageSender {
-        MessageSender { fd, max, object }
+impl<S: MessageSocket> MessageSender<S> {
+    pub(super) fn new(sock: S, max: usize, object: String) -> MessageSender<S> {
+        MessageSender { sock, max, object }
     }
 }
 
-impl Sender for MessageSender {
+impl<S: MessageSocket> Sender for MessageSender<S> {
     fn send(&mut self, msg: &[u8]) -> Result<()> {
         if msg.len() > self.max {
             return Err(
@@ -41,157 +73,83 @@ impl Sender for MessageSender {
                 )),
             );
         }
-        let fd = self.fd.as_raw_fd();
-        match retry_eintr(|| nix::sys::socket::send(fd, msg, MsgFlags::MSG_NOSIGNAL)) {
+        match self.sock.send_one(msg) {
             Ok(n) if n == msg.len() => Ok(()),
             Ok(n) => Err(Error::new(ErrorKind::Other, "send", &self.object)
                 .with_detail(format!("sent {n} of {} bytes", msg.len()))),
-            Err(Errno::EMSGSIZE) => {
-                let sndbuf = nix::sys::socket::getsockopt(&self.fd, sockopt::SndBuf).unwrap_or(0);
-                Err(
-                    Error::from_errno(Errno::EMSGSIZE, "send", &self.object).with_detail(format!(
-                        "message of {} bytes is above what this socket carries in one piece \
+            Err(e) if e.kind() == ErrorKind::TooLarge => {
+                let sndbuf =
+                    nix::sys::socket::getsockopt(&self.sock, nix::sys::socket::sockopt::SndBuf)
+                        .unwrap_or(0);
+                Err(renamed(e, &self.object).with_detail(format!(
+                    "message of {} bytes is above what this socket carries in one piece \
                      (SO_SNDBUF is {sndbuf} bytes; nothing was sent)",
-                        msg.len()
-                    )),
-                )
+                    msg.len()
+                )))
             }
-            Err(e @ (Errno::ECONNREFUSED | Errno::ENOTCONN | Errno::EPIPE)) => {
-                Err(Error::from_errno(e, "send", &self.object)
-                    .with_kind(ErrorKind::PeerGone)
-                    .with_detail("the receiving socket is closed"))
-            }
-            Err(e) => Err(Error::from_errno(e, "send", &self.object)),
+            Err(e) => Err(renamed(e, &self.object)),
         }
     }
 }
 
-/// Space for one `SCM_CREDENTIALS` control message.
-const CRED_SPACE: usize = nix::sys::socket::cmsg_space::<libc::ucred>();
-
-/// Receives whole datagrams/records: peeks the length (`MSG_PEEK | MSG_TRUNC`), rejects one
+/// Receives whole messages: asks the length first (`MSG_PEEK | MSG_TRUNC`), rejects one
 /// above the maximum (discarding it) before allocating, then receives it into the caller's
-/// `Vec`, so nothing is ever truncated.
-pub(super) struct MessageReceiver {
-    fd: OwnedFd,
+/// `Vec`: nothing is ever truncated.
+///
+/// With a timeout it waits with `poll` first. Receivers that share one socket (a datagram
+/// listener's) and are used from several threads at once can then wait past the timeout
+/// when another thread takes the message.
+pub(super) struct MessageReceiver<S> {
+    sock: S,
     max: usize,
     object: String,
-    /// Seqpacket: a zero-length read is either an empty record or the end of the
-    /// connection. With `SO_PASSCRED` on, every real record carries `SCM_CREDENTIALS`;
-    /// the end does not.
-    connected: bool,
-    cmsg: Vec<u8>,
 }
 
-impl MessageReceiver {
-    /// A receiver on `fd`. `connected`: a connection-oriented socket (seqpacket), whose end
-    /// is reported as `PeerGone`; turns on `SO_PASSCRED` to tell it from an empty record.
-    pub(super) fn new(
-        fd: OwnedFd,
-        max: usize,
-        object: String,
-        connected: bool,
-    ) -> Result<MessageReceiver> {
-        if connected {
-            nix::sys::socket::setsockopt(&fd, sockopt::PassCred, &true)
-                .ctx("setsockopt(SO_PASSCRED)", &object)?;
-        }
-        Ok(MessageReceiver {
-            fd,
-            max,
-            object,
-            connected,
-            cmsg: vec![0; if connected { CRED_SPACE } else { 0 }],
-        })
+impl<S: MessageSocket> MessageReceiver<S> {
+    pub(super) fn new(sock: S, max: usize, object: String) -> MessageReceiver<S> {
+        MessageReceiver { sock, max, object }
     }
 
-    /// The length of the next message (and whether it is a message at all, as opposed to
-    /// the end of a connection), without taking it.
-    fn peek(&mut self, flags: MsgFlags) -> std::result::Result<Option<usize>, Errno> {
-        let flags = flags | MsgFlags::MSG_PEEK | MsgFlags::MSG_TRUNC;
-        let fd = self.fd.as_raw_fd();
-        if !self.connected {
-            return nix::sys::socket::recv(fd, &mut [], flags).map(Some);
-        }
-        let mut empty = [0u8; 0];
-        let mut iov = [IoSliceMut::new(&mut empty)];
-        let msg =
-            nix::sys::socket::recvmsg::<UnixAddr>(fd, &mut iov, Some(&mut self.cmsg[..]), flags)?;
-        let len = msg.bytes;
-        let is_record = len > 0
-            || msg
-                .cmsgs()
-                .is_ok_and(|mut c| c.any(|m| matches!(m, ControlMessageOwned::ScmCredentials(_))));
-        Ok(is_record.then_some(len))
+    fn fd(&self) -> BorrowedFd<'_> {
+        self.sock.as_fd()
     }
 
     fn receive(&mut self, buf: &mut Vec<u8>, deadline: Option<Deadline>) -> Result<usize> {
-        let dontwait = if deadline.is_some() {
-            MsgFlags::MSG_DONTWAIT
-        } else {
-            MsgFlags::empty()
-        };
-        loop {
-            if let Some(d) = deadline {
-                let ready = wait_fd(self.fd.as_fd(), PollFlags::POLLIN, Some(d))
-                    .ctx("poll", &self.object)?;
-                if ready.is_empty() {
-                    return Err(Error::new(ErrorKind::TimedOut, "recv", &self.object));
-                }
-            }
-            let len = match self.peek(dontwait) {
-                Ok(Some(len)) => len,
-                Ok(None) => {
-                    return Err(Error::new(ErrorKind::PeerGone, "recv", &self.object)
-                        .with_detail("the sender closed the connection"))
-                }
-                Err(Errno::EINTR | Errno::EAGAIN) => continue,
-                Err(e) => return Err(Error::from_errno(e, "recv", &self.object)),
-            };
-            let fd = self.fd.as_raw_fd();
-            if len > self.max {
-                // Take the message off the queue so that the next one can be received.
-                let _ = retry_eintr(|| {
-                    nix::sys::socket::recv(
-                        fd,
-                        &mut [],
-                        MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_TRUNC,
-                    )
-                });
-                return Err(Error::new(ErrorKind::TooLarge, "recv", &self.object).with_detail(
-                    format!(
-                        "message of {len} bytes exceeds this receiver's maximum of {} bytes (discarded)",
-                        self.max
-                    ),
-                ));
-            }
-            buf.truncate(len);
-            if buf.try_reserve_exact(len - buf.len()).is_err() {
-                return Err(Error::new(ErrorKind::LimitReached, "recv", &self.object)
-                    .with_detail(format!("cannot allocate {len} bytes for a message")));
-            }
-            buf.resize(len, 0);
-            let flags = MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_TRUNC;
-            match retry_eintr(|| nix::sys::socket::recv(fd, &mut buf[..], flags)) {
-                Ok(n) if n <= len => {
-                    buf.truncate(n);
-                    return Ok(n);
-                }
-                Ok(n) => {
-                    return Err(Error::new(ErrorKind::TooLarge, "recv", &self.object)
-                        .with_detail(format!(
-                            "message of {n} bytes was truncated to {len}: another process reads this socket too"
-                        )))
-                }
-                // Another reader of the same socket took the message: wait for the next.
-                Err(Errno::EAGAIN) => continue,
-                Err(e) => return Err(Error::from_errno(e, "recv", &self.object)),
+        if let Some(d) = deadline {
+            let ready = wait_fd(self.fd(), PollFlags::POLLIN, Some(d)).ctx("poll", &self.object)?;
+            if ready.is_empty() {
+                return Err(Error::new(ErrorKind::TimedOut, "recv", &self.object));
             }
         }
+        let len = self.sock.peek_len().map_err(|e| renamed(e, &self.object))?;
+        if len > self.max {
+            // Take it off the queue so that the next message can be received.
+            let _ = self.sock.recv_one(&mut []);
+            return Err(
+                Error::new(ErrorKind::TooLarge, "recv", &self.object).with_detail(format!(
+                "message of {len} bytes exceeds this receiver's maximum of {} bytes (discarded)",
+                self.max
+            )),
+            );
+        }
+        buf.truncate(len);
+        if buf.try_reserve_exact(len - buf.len()).is_err() {
+            return Err(Error::new(ErrorKind::LimitReached, "recv", &self.object)
+                .with_detail(format!("cannot allocate {len} bytes for a message")));
+        }
+        buf.resize(len, 0);
+        // Fails only if another reader of the same socket took the message peeked here and
+        // left a larger one: that one is lost, and the error says so.
+        let n = self
+            .sock
+            .recv_one(&mut buf[..])
+            .map_err(|e| renamed(e, &self.object))?;
+        buf.truncate(n);
+        Ok(n)
     }
 }
 
-impl Receiver for MessageReceiver {
+impl<S: MessageSocket> Receiver for MessageReceiver<S> {
     fn recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
         self.receive(buf, None)
     }
@@ -213,30 +171,29 @@ impl Receiver for MessageReceiver {
 }
 
 /// An unbound datagram socket connected to `name`.
-pub(super) fn connect(name: &UnixName, opts: &ChannelOptions) -> Result<Outgoing> {
-    let addr = socket_addr(name)?;
-    let object = format!("unix-dgram:{name}");
-    let sock = UnixDatagram::unbound().ctx("socket", &object)?;
-    sock.connect_addr(&addr)
-        .map_err(|e| connect_error(e, name, "unix-dgram"))?;
+pub(super) fn connect(name: &SocketAddr, opts: &ChannelOptions) -> Result<Outgoing> {
+    let address = Address::UnixDgram(name.clone());
+    let sock = UnixDatagram::unbound().map_err(|e| renamed(e, &address))?;
+    sock.connect(name).map_err(|e| renamed(e, &address))?;
     Ok(Outgoing::Messages(Box::new(MessageSender::new(
-        sock.into(),
+        sock,
         opts.get_max_message(),
-        object,
+        address.to_string(),
     ))))
 }
 
-/// A datagram socket bound to `name`.
-pub(super) fn listen(name: &UnixName, opts: &ChannelOptions) -> Result<(Box<dyn Accept>, Address)> {
-    let addr = socket_addr(name)?;
-    let sock = UnixDatagram::bind_addr(&addr).map_err(|e| bind_error(e, name, "unix-dgram"))?;
+/// A datagram socket bound to `name`; the socket file goes on drop.
+pub(super) fn listen(
+    name: &SocketAddr,
+    opts: &ChannelOptions,
+) -> Result<(Box<dyn Accept>, Address)> {
     let address = Address::UnixDgram(name.clone());
+    let sock = UnixDatagram::bind(name).map_err(|e| renamed(e, &address))?;
     Ok((
         Box::new(DgramAccept {
             object: address.to_string(),
             sock,
             max: opts.get_max_message(),
-            _file: SocketFile::for_name(name),
         }),
         address,
     ))
@@ -246,18 +203,16 @@ struct DgramAccept {
     sock: UnixDatagram,
     object: String,
     max: usize,
-    _file: SocketFile,
 }
 
 impl Accept for DgramAccept {
     /// A receiver on (a duplicate of) the bound socket, at once.
     fn accept(&mut self, _deadline: Option<Deadline>) -> Result<Option<Incoming>> {
-        let fd = self
+        let sock = self
             .sock
-            .as_fd()
-            .try_clone_to_owned()
-            .ctx("fcntl(F_DUPFD_CLOEXEC)", &self.object)?;
-        let rx = MessageReceiver::new(fd, self.max, self.object.clone(), false)?;
+            .try_clone()
+            .map_err(|e| renamed(e, &self.object))?;
+        let rx = MessageReceiver::new(sock, self.max, self.object.clone());
         Ok(Some(Incoming::Messages(Box::new(rx))))
     }
 }

@@ -67,7 +67,7 @@ mod stream;
 mod tcp;
 mod unix;
 
-pub use address::{Address, UnixName, ACCEPTED_FORMS, MAX_ABSTRACT_NAME, MAX_SOCKET_PATH};
+pub use address::{Address, SocketAddr, ACCEPTED_FORMS};
 pub use raw::{RawReceiver, RawSender};
 pub use stream::{FramedReceiver, FramedSender, HEADER_LEN};
 

@@ -1,56 +1,37 @@
-//! The `tcp:HOST:PORT` transport: TCP carrying framed messages, `TCP_NODELAY` on.
+//! The `tcp:HOST:PORT` transport: TCP ([`crate::net::tcp`], `TCP_NODELAY` on) carrying
+//! framed messages.
 
-use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::TcpListener;
 use std::os::fd::OwnedFd;
 
-use super::unix::wait_connection;
+use super::unix::{renamed, wait_connection};
 use super::{Accept, Address, Incoming, Outgoing};
 use crate::error::Context;
+use crate::net::tcp;
 use crate::sys::Deadline;
-use crate::{Error, ErrorKind, Result};
+use crate::Result;
 
-fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
-    let object = Address::Tcp {
-        host: host.to_string(),
-        port,
-    };
-    match (host, port).to_socket_addrs() {
-        Ok(addrs) => {
-            let addrs: Vec<SocketAddr> = addrs.collect();
-            if addrs.is_empty() {
-                Err(Error::new(ErrorKind::InvalidInput, "resolve", object)
-                    .with_detail("the host name has no addresses"))
-            } else {
-                Ok(addrs)
-            }
-        }
-        Err(e) => Err(Error::new(ErrorKind::InvalidInput, "resolve", object).with_detail(e)),
+/// `host:port` as std resolves it (IPv6 in brackets).
+fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
     }
 }
 
-/// Connects to the first address of `host` that accepts, with `TCP_NODELAY`.
+/// Connects with `TCP_NODELAY`.
 pub(super) fn connect(host: &str, port: u16) -> Result<Outgoing> {
-    let addrs = resolve(host, port)?;
-    let object = || Address::Tcp {
-        host: host.to_string(),
-        port,
-    };
-    let stream = TcpStream::connect(&addrs[..]).ctx("connect", object())?;
-    stream
-        .set_nodelay(true)
-        .ctx("setsockopt(TCP_NODELAY)", object())?;
+    let stream = tcp::connect(host_port(host, port))?;
     Ok(Outgoing::Stream(stream.into()))
 }
 
 /// Binds and listens; port 0 lets the kernel pick one, reported in the returned address.
 pub(super) fn listen(host: &str, port: u16) -> Result<(Box<dyn Accept>, Address)> {
-    let addrs = resolve(host, port)?;
-    let requested = Address::Tcp {
-        host: host.to_string(),
-        port,
-    };
-    let listener = TcpListener::bind(&addrs[..]).ctx("bind", &requested)?;
-    let local = listener.local_addr().ctx("getsockname", &requested)?;
+    let listener = tcp::listen(host_port(host, port))?;
+    let local = listener
+        .local_addr()
+        .ctx("getsockname", format_args!("tcp:{}", host_port(host, port)))?;
     let address = Address::Tcp {
         host: local.ip().to_string(),
         port: local.port(),
@@ -71,19 +52,10 @@ struct TcpAccept {
 
 impl Accept for TcpAccept {
     fn accept(&mut self, deadline: Option<Deadline>) -> Result<Option<Incoming>> {
-        loop {
-            if !wait_connection(&self.listener, deadline, &self.object)? {
-                return Ok(None);
-            }
-            match self.listener.accept() {
-                Ok((s, _)) => {
-                    s.set_nodelay(true)
-                        .ctx("setsockopt(TCP_NODELAY)", &self.object)?;
-                    return Ok(Some(Incoming::Stream(OwnedFd::from(s))));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Err::<(), _>(e).ctx("accept", &self.object).unwrap_err()),
-            }
+        if !wait_connection(&self.listener, deadline, &self.object)? {
+            return Ok(None);
         }
+        let stream = tcp::accept(&self.listener).map_err(|e| renamed(e, &self.object))?;
+        Ok(Some(Incoming::Stream(OwnedFd::from(stream))))
     }
 }
