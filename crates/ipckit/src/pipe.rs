@@ -489,6 +489,10 @@ fn write_fd(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     retry_eintr(|| nix::unistd::write(fd, buf)).map_err(io_err)
 }
 
+fn writev_fd(fd: BorrowedFd<'_>, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+    retry_eintr(|| nix::sys::uio::writev(fd, bufs)).map_err(io_err)
+}
+
 impl Read for PipeReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         read_fd(self.fd.as_fd(), buf)
@@ -506,6 +510,11 @@ impl Write for PipeWriter {
         write_fd(self.fd.as_fd(), buf)
     }
 
+    /// One `writev`: e.g. a length prefix and its payload in one syscall.
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        writev_fd(self.fd.as_fd(), bufs)
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
@@ -514,6 +523,11 @@ impl Write for PipeWriter {
 impl Write for &PipeWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         write_fd(self.fd.as_fd(), buf)
+    }
+
+    /// One `writev`: e.g. a length prefix and its payload in one syscall.
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        writev_fd(self.fd.as_fd(), bufs)
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -230,3 +230,17 @@ fn a_forked_child_reads_what_the_parent_writes() {
     let lines = Peer::spawn("fork", &[]).wait_lines();
     assert_eq!(lines, ["child got: Hello Child Process!", "child exit 0"]);
 }
+
+#[test]
+fn a_vectored_write_is_one_writev() {
+    use std::io::IoSlice;
+    let (mut r, mut w) = pipe().unwrap();
+    let n = w
+        .write_vectored(&[IoSlice::new(b"head"), IoSlice::new(b"er")])
+        .unwrap();
+    assert_eq!(n, 6);
+    drop(w);
+    let mut got = String::new();
+    r.read_to_string(&mut got).unwrap();
+    assert_eq!(got, "header");
+}

@@ -530,3 +530,19 @@ fn local_addr_of_an_abstract_listener_is_that_name() {
     let taken = UnixSeqpacketListener::bind(&addr).unwrap_err();
     assert_eq!(taken.kind(), ErrorKind::AlreadyExists);
 }
+
+#[test]
+fn a_vectored_write_sends_header_and_payload_together() {
+    use std::io::IoSlice;
+    let (mut a, mut b) = UnixStream::pair().unwrap();
+    let n = a
+        .write_vectored(&[IoSlice::new(&3u32.to_le_bytes()), IoSlice::new(b"abc")])
+        .unwrap();
+    assert_eq!(n, 7);
+    let mut buf = [0u8; 7];
+    b.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"\x03\0\0\0abc");
+    drop(b);
+    let err = a.write_vectored(&[IoSlice::new(b"x")]).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EPIPE));
+}
