@@ -21,4 +21,15 @@ pub enum Command {
     BenchPeer(crate::bench::PeerArgs),
     /// Signals: list the table (`kill -l`), send one (with a value), wait for and print them.
     Signal(crate::command::signal::SignalArgs),
+    /// List kernel IPC objects like `lsipc`/`ipcs`: System V queues, segments, semaphore sets.
+    #[command(visible_alias = "ipcs")]
+    Ls(crate::command::ls::LsArgs),
+    /// Show the kernel's IPC limits (`/proc/sys/kernel`) and current use.
+    Limits(crate::command::limits::LimitsArgs),
+    /// Make an IPC object that stays after ipckit exits, like `ipcmk`; prints its id.
+    Mk(crate::command::mk::MkArgs),
+    /// Remove IPC objects by id or key, like `ipcrm`.
+    Rm(crate::command::rm::RmArgs),
+    /// Show the bytes of a shared-memory segment (hexdump -C style, or raw).
+    Dump(crate::command::dump::DumpArgs),
 }

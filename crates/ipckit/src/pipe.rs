@@ -139,9 +139,63 @@ fn io_err(e: Errno) -> io::Error {
     io::Error::from_raw_os_error(e as i32)
 }
 
+fn claim(fd: RawFd, accmode: libc::c_int, end: &'static str) -> Result<OwnedFd> {
+    use crate::sys::pipe::ClaimRefused;
+    let op = "from_inherited";
+    let obj = End(end, fd);
+    crate::sys::pipe::claim_inherited(fd, accmode).map_err(|why| match why {
+        ClaimRefused::Errno(e) => Error::from_errno(e, op, obj)
+            .with_detail("not an open fd: did the parent hand it over with inherit_as?"),
+        ClaimRefused::CloseOnExec => Error::new(ErrorKind::InvalidInput, op, obj).with_detail(
+            "FD_CLOEXEC is set: the fd was opened in this process, or claimed already, \
+             not inherited",
+        ),
+        ClaimRefused::NotPipe => {
+            Error::new(ErrorKind::InvalidInput, op, obj).with_detail("not a pipe or FIFO")
+        }
+        ClaimRefused::WrongMode(_) => Error::new(ErrorKind::InvalidInput, op, obj)
+            .with_detail(format!("the fd is not open for the {end} end's direction")),
+    })
+}
+
 macro_rules! common_methods {
-    ($ty:ident, $end:literal) => {
+    ($ty:ident, $end:literal, $accmode:expr) => {
         impl $ty {
+            /// Takes the pipe end this process inherited as fd `fd` from a parent that used
+            /// [`inherit_as`](Self::inherit_as) or [`inherit`](Self::inherit) (the child
+            /// side of the hand-over).
+            ///
+            /// Owning an fd by number is only sound if nothing else in the process owns it.
+            /// ipckit relies on the close-on-exec flag for that: Rust's std, nix and ipckit
+            /// open every fd with `FD_CLOEXEC`, so a pipe fd *without* it was inherited
+            /// across `exec`. The fd must be open, a pipe or FIFO open for this end's
+            /// direction, and without `FD_CLOEXEC`; claiming it sets `FD_CLOEXEC`, so it is
+            /// claimed at most once and is not passed on to this process's own children.
+            ///
+            /// # Errors
+            /// [`ErrorKind::InvalidInput`] if `fd` is not open (`EBADF`), has `FD_CLOEXEC`
+            /// set (opened here, or claimed already), is not a pipe, or is open for the
+            /// other direction.
+            ///
+            /// # Examples
+            /// ```
+            /// let (read, write) = ipckit::pipe::pipe()?;
+            /// // Opened here, close-on-exec: not an inherited fd, so it is refused.
+            #[doc = concat!("let fd = std::os::fd::AsRawFd::as_raw_fd(&", $end, ");")]
+            #[doc = concat!("let err = ipckit::pipe::", stringify!($ty), "::from_inherited(fd).unwrap_err();")]
+            /// assert_eq!(err.kind(), ipckit::ErrorKind::InvalidInput);
+            /// # drop((read, write));
+            /// # Ok::<(), ipckit::Error>(())
+            /// ```
+            ///
+            /// # References
+            /// <https://man7.org/linux/man-pages/man2/fcntl.2.html> (`FD_CLOEXEC`)
+            pub fn from_inherited(fd: RawFd) -> Result<$ty> {
+                Ok($ty {
+                    fd: claim(fd, $accmode, $end)?,
+                })
+            }
+
             /// The pipe's capacity in bytes (`fcntl(F_GETPIPE_SZ)`): how much can be written
             /// without a reader before `write` blocks. 65536 by default on Linux.
             ///
@@ -347,8 +401,8 @@ macro_rules! common_methods {
     };
 }
 
-common_methods!(PipeReader, "read");
-common_methods!(PipeWriter, "write");
+common_methods!(PipeReader, "read", libc::O_RDONLY);
+common_methods!(PipeWriter, "write", libc::O_WRONLY);
 
 impl PipeReader {
     /// Forks a child process (`fork`) that writes `prefix` to its stdout, then copies
@@ -435,6 +489,10 @@ fn write_fd(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     retry_eintr(|| nix::unistd::write(fd, buf)).map_err(io_err)
 }
 
+fn writev_fd(fd: BorrowedFd<'_>, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+    retry_eintr(|| nix::sys::uio::writev(fd, bufs)).map_err(io_err)
+}
+
 impl Read for PipeReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         read_fd(self.fd.as_fd(), buf)
@@ -452,6 +510,11 @@ impl Write for PipeWriter {
         write_fd(self.fd.as_fd(), buf)
     }
 
+    /// One `writev`: e.g. a length prefix and its payload in one syscall.
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        writev_fd(self.fd.as_fd(), bufs)
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
@@ -460,6 +523,11 @@ impl Write for PipeWriter {
 impl Write for &PipeWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         write_fd(self.fd.as_fd(), buf)
+    }
+
+    /// One `writev`: e.g. a length prefix and its payload in one syscall.
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        writev_fd(self.fd.as_fd(), bufs)
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -424,6 +424,14 @@ fn send_nosignal(fd: BorrowedFd<'_>, buf: &[u8]) -> std::result::Result<usize, E
     retry_eintr(|| sock::send(fd.as_raw_fd(), buf, MsgFlags::MSG_NOSIGNAL))
 }
 
+/// `sendmsg(MSG_NOSIGNAL)` of several buffers in one syscall, no control data.
+fn sendv_nosignal(fd: BorrowedFd<'_>, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+    retry_eintr(|| {
+        sock::sendmsg::<UnixAddr>(fd.as_raw_fd(), bufs, &[], MsgFlags::MSG_NOSIGNAL, None)
+    })
+    .map_err(io_err)
+}
+
 fn peer_cred(fd: BorrowedFd<'_>, kind: &'static str) -> Result<PeerCred> {
     let c = sock::getsockopt(&fd, sock::sockopt::PeerCredentials)
         .ctx("getsockopt(SO_PEERCRED)", desc(kind, &fd))?;
@@ -842,6 +850,11 @@ impl Write for UnixStream {
         send_nosignal(self.fd.as_fd(), buf).map_err(io_err)
     }
 
+    /// One `sendmsg(MSG_NOSIGNAL)`: e.g. a length prefix and its payload in one syscall.
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        sendv_nosignal(self.fd.as_fd(), bufs)
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
@@ -850,6 +863,11 @@ impl Write for UnixStream {
 impl Write for &UnixStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         send_nosignal(self.fd.as_fd(), buf).map_err(io_err)
+    }
+
+    /// One `sendmsg(MSG_NOSIGNAL)`: e.g. a length prefix and its payload in one syscall.
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        sendv_nosignal(self.fd.as_fd(), bufs)
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -1,7 +1,7 @@
 //! Handing a pipe end to a child process (`pre_exec` + `dup2`), and a forked child that only
 //! copies a pipe to its stdout (`fork` + async-signal-safe calls + `_exit`).
 
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
@@ -128,4 +128,64 @@ unsafe fn write_all(fd: RawFd, mut buf: &[u8]) -> bool {
         buf = &buf[n as usize..];
     }
     true
+}
+
+/// Why [`claim_inherited`] refused an fd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ClaimRefused {
+    /// `fcntl`/`fstat` failed (`EBADF`: the fd is not open).
+    Errno(Errno),
+    /// `FD_CLOEXEC` is set: the fd was opened by this process (or claimed already), so
+    /// something else owns it.
+    CloseOnExec,
+    /// Not a pipe or FIFO.
+    NotPipe,
+    /// Open for the other direction (the `O_ACCMODE` it has).
+    WrongMode(libc::c_int),
+}
+
+static CLAIM_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Takes ownership of `fd`, a pipe end this process inherited across `exec`: it must be open,
+/// a pipe or FIFO opened with access mode `accmode` (`O_RDONLY`/`O_WRONLY`), and *without*
+/// `FD_CLOEXEC`. The claim sets `FD_CLOEXEC` (so a second claim of the same fd fails and
+/// later children do not inherit it).
+pub(crate) fn claim_inherited(fd: RawFd, accmode: libc::c_int) -> Result<OwnedFd, ClaimRefused> {
+    let _lock = CLAIM_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let err = || ClaimRefused::Errno(Errno::last());
+    // SAFETY: fcntl(F_GETFD) only reads the flags of an fd number; an fd that is not open
+    // gives EBADF.
+    let fdflags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    if fdflags < 0 {
+        return Err(err());
+    }
+    if fdflags & libc::FD_CLOEXEC != 0 {
+        return Err(ClaimRefused::CloseOnExec);
+    }
+    // SAFETY: all-zero is a valid `stat`; fstat writes it for an open fd.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: st is a valid, writable stat buffer.
+    if unsafe { libc::fstat(fd, &mut st) } < 0 {
+        return Err(err());
+    }
+    if st.st_mode & libc::S_IFMT != libc::S_IFIFO {
+        return Err(ClaimRefused::NotPipe);
+    }
+    // SAFETY: reads the status flags of an open fd.
+    let flflags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flflags < 0 {
+        return Err(err());
+    }
+    if flflags & libc::O_ACCMODE != accmode {
+        return Err(ClaimRefused::WrongMode(flflags & libc::O_ACCMODE));
+    }
+    // SAFETY: sets FD_CLOEXEC on an open fd; changes nothing else.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, fdflags | libc::FD_CLOEXEC) } < 0 {
+        return Err(err());
+    }
+    // SAFETY: ownership convention: Rust's std, nix and ipckit open every fd with
+    // FD_CLOEXEC, so an open pipe fd without it was inherited across exec and is owned by no
+    // object in this process. The claim sets FD_CLOEXEC under CLAIM_LOCK, so each inherited
+    // fd is claimed at most once and becomes owned by exactly this OwnedFd.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }

@@ -35,6 +35,13 @@ const CTRL_CAP: usize = UCRED_SPACE + cmsg_space(SCM_MAX_FD * FD_SIZE);
 #[repr(C, align(8))]
 struct CmsgBuf([u8; CTRL_CAP]);
 
+/// Room for credentials and one fd.
+const SMALL_CAP: usize = UCRED_SPACE + cmsg_space(FD_SIZE);
+
+/// The small control buffer, for receives that want no more than one fd.
+#[repr(C, align(8))]
+struct SmallCmsgBuf([u8; SMALL_CAP]);
+
 /// What one `recvmsg` returned besides the payload.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Received {
@@ -61,7 +68,10 @@ pub(crate) fn recvmsg_fds(
     fds: &mut Vec<OwnedFd>,
 ) -> Result<Received, Errno> {
     let max_fds = max_fds.min(SCM_MAX_FD);
-    let mut ctrl = CmsgBuf([0; CTRL_CAP]);
+    // Zeroing the full 1 KiB buffer costs more than a small receive needs: use a small one
+    // when no fds are wanted.
+    let mut small = SmallCmsgBuf([0; SMALL_CAP]);
+    let mut big: CmsgBuf;
     // The kernel fits (controllen - header) / 4 fds: pass CMSG_LEN, not CMSG_SPACE, so
     // that exactly max_fds fit.
     let mut ctrl_len = if passcred { UCRED_SPACE } else { 0 };
@@ -77,12 +87,18 @@ pub(crate) fn recvmsg_fds(
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
     if ctrl_len > 0 {
-        msg.msg_control = ctrl.0.as_mut_ptr().cast();
+        msg.msg_control = if ctrl_len <= SMALL_CAP {
+            small.0.as_mut_ptr().cast()
+        } else {
+            big = CmsgBuf([0; CTRL_CAP]);
+            big.0.as_mut_ptr().cast()
+        };
         msg.msg_controllen = ctrl_len as _;
     }
     let n = loop {
         // SAFETY: msg points at one iovec covering `buf` (valid for writes of its length)
-        // and at `ctrl` with msg_controllen <= CTRL_CAP bytes; both outlive the call.
+        // and at `small` or `big` with msg_controllen <= that buffer's size; all outlive
+        // the call.
         let r = unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, flags | libc::MSG_CMSG_CLOEXEC) };
         if r >= 0 {
             break r as usize;
@@ -100,15 +116,15 @@ pub(crate) fn recvmsg_fds(
         let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
         while !cmsg.is_null() {
             had_cmsg = true;
-            // SAFETY: cmsg is non-null and points at a complete cmsghdr inside ctrl.
+            // SAFETY: cmsg is non-null and points at a complete cmsghdr inside the control buffer.
             let hdr = unsafe { &*cmsg };
             if hdr.cmsg_level == libc::SOL_SOCKET && hdr.cmsg_type == libc::SCM_RIGHTS {
                 let count = (hdr.cmsg_len as usize).saturating_sub(cmsg_len(0)) / FD_SIZE;
-                // SAFETY: CMSG_DATA of a cmsghdr inside ctrl points at its payload.
+                // SAFETY: CMSG_DATA of a cmsghdr inside the control buffer points at its payload.
                 let data = unsafe { libc::CMSG_DATA(cmsg) }.cast::<RawFd>();
                 for i in 0..count {
                     // SAFETY: the payload holds `count` ints (cmsg_len says so and the kernel
-                    // wrote them within ctrl); read_unaligned since CMSG_DATA need not be
+                    // wrote them within the control buffer); read_unaligned since CMSG_DATA need not be
                     // int-aligned on every ABI.
                     let raw = unsafe { data.add(i).read_unaligned() };
                     // SAFETY: the kernel just installed `raw` in this process for us; nothing

@@ -1,0 +1,75 @@
+//! `ipckit limits`: the kernel's IPC limits and current use.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use ipckit::inspect::sysv as inspect;
+use serde_json::{json, Map, Value};
+
+use super::write_table;
+
+/// Flags of `ipckit limits`.
+#[derive(Debug, clap::Args)]
+pub struct LimitsArgs {
+    /// Print JSON: {"sysv": {"msgmax": {"limit": N, "used": N|null}, ...}}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `ipckit limits`.
+pub fn run(args: LimitsArgs) -> anyhow::Result<ExitCode> {
+    let l = inspect::limits()?;
+    // (name, description, limit, used)
+    let rows: Vec<(&str, &str, u64, Option<u64>)> = vec![
+        ("msgmax", "largest message (bytes)", l.msgmax, None),
+        ("msgmnb", "default queue capacity (bytes)", l.msgmnb, None),
+        ("msgmni", "message queues", l.msgmni, Some(l.queues_used)),
+        ("shmmax", "largest segment (bytes)", l.shmmax, None),
+        (
+            "shmall",
+            "shared memory in all segments (pages)",
+            l.shmall,
+            Some(l.shm_pages_used),
+        ),
+        (
+            "shmmni",
+            "shared-memory segments",
+            l.shmmni,
+            Some(l.segments_used),
+        ),
+        ("semmsl", "semaphores per set", l.semmsl, None),
+        (
+            "semmns",
+            "semaphores in all sets",
+            l.semmns,
+            Some(l.semaphores_used),
+        ),
+        ("semopm", "operations per semop", l.semopm, None),
+        ("semmni", "semaphore sets", l.semmni, Some(l.sets_used)),
+    ];
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let mut sysv = Map::new();
+        for (name, _, limit, used) in &rows {
+            sysv.insert(name.to_string(), json!({"limit": limit, "used": used}));
+        }
+        serde_json::to_writer_pretty(&mut out, &json!({ "sysv": Value::Object(sysv) }))?;
+        writeln!(out)?;
+    } else {
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|(name, desc, limit, used)| {
+                vec![
+                    name.to_string(),
+                    limit.to_string(),
+                    used.map_or("-".into(), |u| u.to_string()),
+                    desc.to_string(),
+                ]
+            })
+            .collect();
+        writeln!(out, "System V (/proc/sys/kernel)")?;
+        write_table(&mut out, &["NAME", "LIMIT", "USED", "DESCRIPTION"], &cells)?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
