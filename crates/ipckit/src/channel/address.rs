@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+pub use crate::net::unix::SocketAddr;
 use crate::{Error, ErrorKind, Result};
 
 /// The address forms [`Address::from_str`] accepts, one per line, shown in its errors.
@@ -13,31 +14,6 @@ unix:PATH | unix:@NAME     a Unix stream socket by path or abstract name, framed
 unix-dgram:PATH | @NAME    a Unix datagram socket, one datagram per message
 unix-seqpacket:PATH | @NAME a Unix seqpacket socket, one record per message
 tcp:HOST:PORT              TCP, framed (IPv6: tcp:[::1]:9000)";
-
-/// The largest abstract name: `sun_path` (108 bytes) minus the leading NUL byte.
-pub const MAX_ABSTRACT_NAME: usize = 107;
-/// The largest socket path in bytes: `sun_path` (108 bytes) minus the terminating NUL.
-pub const MAX_SOCKET_PATH: usize = 107;
-
-/// A Unix socket name: a path in the file system or a name in Linux's abstract namespace.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum UnixName {
-    /// A file system path (`unix:/run/app.sock`); binding creates a socket file there.
-    Path(PathBuf),
-    /// An abstract name (`unix:@app`, without the `@`): no file, gone when the last socket
-    /// bound to it closes. Encoded like socat and Python do: a NUL byte then exactly these
-    /// bytes, no padding.
-    Abstract(String),
-}
-
-impl fmt::Display for UnixName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            UnixName::Path(p) => write!(f, "{}", p.display()),
-            UnixName::Abstract(n) => write!(f, "@{n}"),
-        }
-    }
-}
 
 /// A channel endpoint, as typed on a command line: `SCHEME:REST`.
 ///
@@ -59,9 +35,9 @@ impl fmt::Display for UnixName {
 ///
 /// # Examples
 /// ```
-/// use ipckit::channel::{Address, UnixName};
+/// use ipckit::channel::{Address, SocketAddr};
 /// let a: Address = "unix:@svc".parse()?;
-/// assert_eq!(a, Address::Unix(UnixName::Abstract("svc".into())));
+/// assert_eq!(a, Address::Unix(SocketAddr::abstract_name("svc")));
 /// assert_eq!(a.to_string(), "unix:@svc");
 /// let t: Address = "tcp:[::1]:9000".parse()?;
 /// assert_eq!(t.to_string(), "tcp:[::1]:9000");
@@ -80,12 +56,12 @@ impl fmt::Display for UnixName {
 pub enum Address {
     /// `fifo:PATH`: a FIFO; the receiver creates it if missing.
     Fifo(PathBuf),
-    /// `unix:PATH` or `unix:@NAME`: a Unix stream socket.
-    Unix(UnixName),
+    /// `unix:PATH` or `unix:@NAME`: a Unix stream socket (never [`SocketAddr::Unnamed`]).
+    Unix(SocketAddr),
     /// `unix-dgram:PATH` or `unix-dgram:@NAME`: a Unix datagram socket.
-    UnixDgram(UnixName),
+    UnixDgram(SocketAddr),
     /// `unix-seqpacket:PATH` or `unix-seqpacket:@NAME`: a Unix seqpacket socket.
-    UnixSeqpacket(UnixName),
+    UnixSeqpacket(SocketAddr),
     /// `tcp:HOST:PORT`: TCP; `host` is a name or an IP address (IPv6 without brackets).
     Tcp {
         /// Host name or IP address, resolved when connecting or listening.
@@ -136,33 +112,12 @@ fn parse_path(text: &str, rest: &str) -> Result<PathBuf> {
     Ok(PathBuf::from(rest))
 }
 
-fn parse_unix_name(text: &str, rest: &str) -> Result<UnixName> {
-    if let Some(name) = rest.strip_prefix('@') {
-        if name.is_empty() {
-            return Err(bad(text, "the abstract name after `@` is empty"));
-        }
-        if name.len() > MAX_ABSTRACT_NAME {
-            return Err(bad(
-                text,
-                format_args!(
-                    "the abstract name is {} bytes, at most {MAX_ABSTRACT_NAME} fit",
-                    name.len()
-                ),
-            ));
-        }
-        return Ok(UnixName::Abstract(name.to_string()));
+fn parse_unix_name(text: &str, rest: &str) -> Result<SocketAddr> {
+    if rest.is_empty() {
+        return Err(bad(text, "the path is empty"));
     }
-    let path = parse_path(text, rest)?;
-    if rest.len() > MAX_SOCKET_PATH {
-        return Err(bad(
-            text,
-            format_args!(
-                "the socket path is {} bytes, at most {MAX_SOCKET_PATH} fit in sun_path",
-                rest.len()
-            ),
-        ));
-    }
-    Ok(UnixName::Path(path))
+    rest.parse::<SocketAddr>()
+        .map_err(|e| bad(text, e.detail().unwrap_or("not a Unix socket address")))
 }
 
 fn parse_tcp(text: &str, rest: &str) -> Result<Address> {
@@ -268,7 +223,7 @@ mod tests {
     fn variants() {
         assert_eq!(
             "unix:/a".parse::<Address>().unwrap(),
-            Address::Unix(UnixName::Path("/a".into()))
+            Address::Unix(SocketAddr::Path("/a".into()))
         );
         assert_eq!(
             "tcp:[::1]:80".parse::<Address>().unwrap(),
@@ -279,7 +234,7 @@ mod tests {
         );
         assert_eq!(
             "unix-seqpacket:@x".parse::<Address>().unwrap(),
-            Address::UnixSeqpacket(UnixName::Abstract("x".into()))
+            Address::UnixSeqpacket(SocketAddr::abstract_name("x"))
         );
     }
 

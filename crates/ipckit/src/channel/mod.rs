@@ -3,18 +3,299 @@
 //! A [`Sender`] moves whole messages (`&[u8]`, any length from 0 bytes up to the transport's
 //! limit) and a [`Receiver`] gets them back whole, in order, never split or merged. Byte
 //! streams (FIFOs, Unix stream sockets, TCP) frame each message as a 4-byte little-endian
-//! length then the payload; message-oriented transports (queues, datagram and seqpacket
-//! sockets) keep their native boundaries.
+//! length then the payload ([`FramedSender`], [`FramedReceiver`]); message-oriented
+//! transports (queues, datagram and seqpacket sockets) keep their native boundaries.
+//!
+//! [`connect`] turns an [`Address`] into a sender; [`listen`] turns one into a [`Listener`]
+//! whose [`accept`](Listener::accept) yields receivers:
+//!
+//! | address | `listen` | `accept` | `connect` |
+//! |---|---|---|---|
+//! | `fifo:PATH` | creates the FIFO (0o600) unless it exists; removes what it created on drop | opens the read end and waits until a writer has written or closed | opens the write end, waiting for a reader |
+//! | `unix:PATH`, `unix:@NAME` | binds and listens; removes the socket file on drop | accepts one connection | connects |
+//! | `unix-seqpacket:…` | as `unix:` | as `unix:` | as `unix:` |
+//! | `unix-dgram:PATH`, `unix-dgram:@NAME` | binds; removes the socket file on drop | returns a receiver on the bound socket at once (every call: the same queue) | a socket connected to the address |
+//! | `tcp:HOST:PORT` | binds and listens (`SO_REUSEADDR`; port 0 picks one, see [`Listener::address`]) | accepts one connection | connects, `TCP_NODELAY` |
+//!
+//! # Several senders
+//! - Stream and seqpacket sockets and TCP: each sender is its own connection and its own
+//!   receiver from [`Listener::accept`]; messages never mix. Accept them one after the other
+//!   (or hand each receiver to a thread).
+//! - Datagram sockets: every sender's datagrams arrive in the one queue of the bound socket,
+//!   each whole; the receiver never sees [`ErrorKind::PeerGone`](crate::ErrorKind::PeerGone)
+//!   since datagrams have no connection.
+//! - FIFOs: all writers share one stream. A frame of at most `PIPE_BUF` bytes (4096, so
+//!   messages of at most 4092 bytes) is written atomically and never mixes with another
+//!   writer's; larger messages from concurrent writers can interleave and corrupt the stream.
+//!   The receiver sees `PeerGone` only once every writer has closed.
+//!
+//! # Adding a transport
+//! One variant in [`Address`] (with its arm in `FromStr` and `Display`, in `address.rs`), one
+//! file `channel/<transport>.rs` with `connect` and `listen`, and one arm each in
+//! [`open_connection`] and [`open_listener`] below; then a row in the conformance table of
+//! `tests/channel_conformance.rs`.
+//!
+//! # Examples
+//! ```
+//! use ipckit::channel::{self, Address, Receiver};
+//! let path = std::env::temp_dir().join(format!("ipckit-doc-channel-{}", std::process::id()));
+//! let addr: Address = format!("unix:{}", path.display()).parse()?;
+//! let mut listener = channel::listen(&addr)?;          // binds; unlinks on drop
+//! let mut tx = channel::connect(&addr)?;
+//! tx.send(b"ping")?;
+//! let mut rx = listener.accept()?;
+//! let mut buf = Vec::new();
+//! rx.recv(&mut buf)?;
+//! assert_eq!(buf, b"ping");
+//! drop(tx);
+//! assert_eq!(rx.recv(&mut buf).unwrap_err().kind(), ipckit::ErrorKind::PeerGone);
+//! # Ok::<(), ipckit::Error>(())
+//! ```
 
+use std::os::fd::OwnedFd;
 use std::time::Duration;
 
-use crate::Result;
+use crate::sys::Deadline;
+use crate::{Error, ErrorKind, Result};
 
 mod address;
+mod dgram;
+mod fifo;
+mod raw;
+mod seqpacket;
 mod stream;
+mod tcp;
+mod unix;
 
-pub use address::{Address, UnixName, ACCEPTED_FORMS, MAX_ABSTRACT_NAME, MAX_SOCKET_PATH};
+pub use address::{Address, SocketAddr, ACCEPTED_FORMS};
+pub use raw::{RawReceiver, RawSender};
 pub use stream::{FramedReceiver, FramedSender, HEADER_LEN};
+
+/// Settings for [`connect_with`] and [`listen_with`].
+#[derive(Debug, Clone)]
+pub struct ChannelOptions {
+    max_message: usize,
+}
+
+impl Default for ChannelOptions {
+    fn default() -> Self {
+        ChannelOptions {
+            max_message: DEFAULT_MAX_MESSAGE,
+        }
+    }
+}
+
+impl ChannelOptions {
+    /// The defaults: maximum message [`DEFAULT_MAX_MESSAGE`].
+    pub fn new() -> ChannelOptions {
+        ChannelOptions::default()
+    }
+
+    /// The largest message in bytes a sender sends and a receiver accepts (a receiver
+    /// rejects a larger one with [`ErrorKind::TooLarge`] before allocating).
+    #[must_use]
+    pub fn max_message(mut self, bytes: usize) -> ChannelOptions {
+        self.max_message = bytes;
+        self
+    }
+
+    /// The configured maximum message in bytes.
+    pub fn get_max_message(&self) -> usize {
+        self.max_message
+    }
+}
+
+/// What a transport's `connect` gives: a byte stream to frame, or a message sender.
+pub(crate) enum Outgoing {
+    Stream(OwnedFd),
+    Messages(Box<dyn Sender + Send>),
+}
+
+/// What a transport's `accept` gives: a byte stream to frame, or a message receiver.
+pub(crate) enum Incoming {
+    Stream(OwnedFd),
+    Messages(Box<dyn Receiver + Send>),
+}
+
+/// A transport's listening side.
+pub(crate) trait Accept: Send {
+    /// The next incoming connection, waiting until `deadline` (`None`: forever);
+    /// `Ok(None)` when the deadline passed.
+    fn accept(&mut self, deadline: Option<Deadline>) -> Result<Option<Incoming>>;
+}
+
+/// The one place that maps an [`Address`] to its transport's `connect`.
+fn open_connection(addr: &Address, opts: &ChannelOptions) -> Result<Outgoing> {
+    match addr {
+        Address::Fifo(path) => fifo::connect(path),
+        Address::Unix(name) => unix::connect(name),
+        Address::UnixDgram(name) => dgram::connect(name, opts),
+        Address::UnixSeqpacket(name) => seqpacket::connect(name, opts),
+        Address::Tcp { host, port } => tcp::connect(host, *port),
+    }
+}
+
+/// The one place that maps an [`Address`] to its transport's `listen`; returns the acceptor
+/// and the address actually bound (a TCP port 0 replaced by the real one).
+fn open_listener(addr: &Address, opts: &ChannelOptions) -> Result<(Box<dyn Accept>, Address)> {
+    match addr {
+        Address::Fifo(path) => fifo::listen(path),
+        Address::Unix(name) => unix::listen(name),
+        Address::UnixDgram(name) => dgram::listen(name, opts),
+        Address::UnixSeqpacket(name) => seqpacket::listen(name, opts),
+        Address::Tcp { host, port } => tcp::listen(host, *port),
+    }
+}
+
+/// Opens a sender to `addr` with default [`ChannelOptions`]; see [`connect_with`].
+///
+/// # Errors
+/// As [`connect_with`].
+pub fn connect(addr: &Address) -> Result<Box<dyn Sender + Send>> {
+    connect_with(addr, &ChannelOptions::default())
+}
+
+/// Opens a sender to `addr` (`open(2)` on a FIFO, `connect(2)` on a socket): see the table in
+/// the [module docs](self) for what each transport does.
+///
+/// # Errors
+/// [`ErrorKind::NotFound`] if the FIFO or socket file does not exist;
+/// [`ErrorKind::PeerGone`] if nothing listens there (`ECONNREFUSED`);
+/// [`ErrorKind::InvalidInput`] if the path is not a FIFO or a host name does not resolve;
+/// others from the syscall, naming it and the address.
+///
+/// # References
+/// - <https://man7.org/linux/man-pages/man2/connect.2.html>
+/// - <https://man7.org/linux/man-pages/man7/fifo.7.html>
+pub fn connect_with(addr: &Address, opts: &ChannelOptions) -> Result<Box<dyn Sender + Send>> {
+    Ok(match open_connection(addr, opts)? {
+        Outgoing::Stream(fd) => Box::new(
+            FramedSender::new(fd)
+                .with_max_message(opts.max_message)
+                .with_name(addr),
+        ),
+        Outgoing::Messages(tx) => tx,
+    })
+}
+
+/// Opens `addr` for sending unframed bytes, for talking to tools such as `cat`, socat or
+/// nc: on a byte stream every `write` goes to the stream as is; on a datagram or seqpacket
+/// socket every `write` call sends one message.
+///
+/// # Errors
+/// As [`connect_with`].
+pub fn connect_raw(addr: &Address) -> Result<RawSender> {
+    open_connection(addr, &ChannelOptions::default()).map(|o| RawSender::new(o, addr))
+}
+
+/// Listens on `addr` with default [`ChannelOptions`]; see [`listen_with`].
+///
+/// # Errors
+/// As [`listen_with`].
+pub fn listen(addr: &Address) -> Result<Listener> {
+    listen_with(addr, &ChannelOptions::default())
+}
+
+/// Starts receiving at `addr` (`bind(2)`/`listen(2)` on a socket, `mkfifo(3)` for a FIFO
+/// that does not exist yet): see the table in the [module docs](self). The [`Listener`]
+/// removes the socket file or FIFO it created when dropped.
+///
+/// # Errors
+/// [`ErrorKind::AlreadyExists`] if a socket path or abstract name is taken (`EADDRINUSE`;
+/// the detail says how to reclaim a stale socket file); [`ErrorKind::InvalidInput`] if a
+/// FIFO path exists but is not a FIFO; [`ErrorKind::PermissionDenied`]; others from the
+/// syscall, naming it and the address.
+///
+/// # References
+/// - <https://man7.org/linux/man-pages/man2/bind.2.html>
+/// - <https://man7.org/linux/man-pages/man2/listen.2.html>
+/// - <https://man7.org/linux/man-pages/man3/mkfifo.3.html>
+pub fn listen_with(addr: &Address, opts: &ChannelOptions) -> Result<Listener> {
+    let (inner, address) = open_listener(addr, opts)?;
+    Ok(Listener {
+        inner,
+        address,
+        max_message: opts.max_message,
+    })
+}
+
+/// The receiving end of an [`Address`]: yields a [`Receiver`] per connection (see the
+/// [module docs](self) for what a connection is on each transport). Dropping it removes
+/// the socket file or FIFO it created; receivers already accepted keep working.
+pub struct Listener {
+    inner: Box<dyn Accept>,
+    address: Address,
+    max_message: usize,
+}
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listener")
+            .field("address", &self.address)
+            .field("max_message", &self.max_message)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Listener {
+    /// The address listened on; for `tcp:HOST:0`, the port the kernel picked.
+    pub fn address(&self) -> &Address {
+        &self.address
+    }
+
+    fn next(&mut self, timeout: Option<Duration>) -> Result<Incoming> {
+        let deadline = timeout.map(Deadline::after);
+        match self.inner.accept(deadline)? {
+            Some(incoming) => Ok(incoming),
+            None => Err(Error::new(ErrorKind::TimedOut, "accept", &self.address)),
+        }
+    }
+
+    fn framed(&self, incoming: Incoming) -> Box<dyn Receiver + Send> {
+        match incoming {
+            Incoming::Stream(fd) => Box::new(
+                FramedReceiver::new(fd)
+                    .with_max_message(self.max_message)
+                    .with_name(&self.address),
+            ),
+            Incoming::Messages(rx) => rx,
+        }
+    }
+
+    /// Waits for the next sender (`accept(2)`, or `open(2)` of a FIFO's read end) and
+    /// returns a receiver for its messages.
+    ///
+    /// # Errors
+    /// From the syscall, naming it and the address.
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/accept.2.html>
+    pub fn accept(&mut self) -> Result<Box<dyn Receiver + Send>> {
+        let incoming = self.next(None)?;
+        Ok(self.framed(incoming))
+    }
+
+    /// Like [`Listener::accept`], waiting at most `timeout`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::TimedOut`] if no sender came within `timeout`; others as
+    /// [`Listener::accept`].
+    pub fn accept_timeout(&mut self, timeout: Duration) -> Result<Box<dyn Receiver + Send>> {
+        let incoming = self.next(Some(timeout))?;
+        Ok(self.framed(incoming))
+    }
+
+    /// Like [`Listener::accept`], but the connection's bytes come unframed (see
+    /// [`RawReceiver`]), for peers such as `cat`, socat or nc. `timeout` bounds the wait
+    /// (`None`: forever).
+    ///
+    /// # Errors
+    /// As [`Listener::accept_timeout`].
+    pub fn accept_raw(&mut self, timeout: Option<Duration>) -> Result<RawReceiver> {
+        let incoming = self.next(timeout)?;
+        Ok(RawReceiver::new(incoming, &self.address))
+    }
+}
 
 /// The largest message a [`Receiver`] accepts unless configured otherwise: 16 MiB.
 ///
@@ -53,4 +334,24 @@ pub trait Receiver {
     /// [`ErrorKind::TimedOut`](crate::ErrorKind::TimedOut) if no whole message arrived within
     /// `timeout`.
     fn recv_timeout(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> Result<usize>;
+}
+
+impl<T: Sender + ?Sized> Sender for Box<T> {
+    fn send(&mut self, msg: &[u8]) -> Result<()> {
+        (**self).send(msg)
+    }
+}
+
+impl<T: Receiver + ?Sized> Receiver for Box<T> {
+    fn recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
+        (**self).recv(buf)
+    }
+
+    fn try_recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
+        (**self).try_recv(buf)
+    }
+
+    fn recv_timeout(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> Result<usize> {
+        (**self).recv_timeout(buf, timeout)
+    }
 }

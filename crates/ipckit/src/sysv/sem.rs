@@ -459,18 +459,32 @@ impl SemaphoreSet {
         }
     }
 
-    fn sembufs(&self, op: &'static str, ops: &[SemOp]) -> Result<Vec<libc::sembuf>> {
+    /// Checks `ops` and runs `f` on them as `struct sembuf`s (on the stack for up to 8 ops,
+    /// so a P or V costs no allocation).
+    fn with_sembufs<T>(
+        &self,
+        op: &'static str,
+        ops: &[SemOp],
+        f: impl FnOnce(&mut [libc::sembuf]) -> Result<T>,
+    ) -> Result<T> {
         if ops.is_empty() {
             return Err(
                 Error::new(ErrorKind::InvalidInput, op, self.object()).with_detail("no operations")
             );
         }
-        ops.iter()
-            .map(|o| {
-                self.check_num(op, o.num)?;
-                Ok(sys::sembuf(o.num, o.delta, c_int::from(o.flags)))
-            })
-            .collect()
+        for o in ops {
+            self.check_num(op, o.num)?;
+        }
+        let conv = |o: &SemOp| sys::sembuf(o.num, o.delta, c_int::from(o.flags));
+        if ops.len() <= 8 {
+            let mut arr = [sys::sembuf(0, 0, 0); 8];
+            for (b, o) in arr.iter_mut().zip(ops) {
+                *b = conv(o);
+            }
+            f(&mut arr[..ops.len()])
+        } else {
+            f(&mut ops.iter().map(conv).collect::<Vec<_>>())
+        }
     }
 
     /// `semop(2)`: applies every op atomically, waiting while any of them would block
@@ -498,8 +512,9 @@ impl SemaphoreSet {
     /// <https://man7.org/linux/man-pages/man2/semop.2.html>
     #[doc(alias = "semop")]
     pub fn op(&self, ops: &[SemOp]) -> Result<()> {
-        let mut bufs = self.sembufs("semop", ops)?;
-        retry_eintr(|| sys::semop(self.id, &mut bufs, None)).map_err(|e| self.err("semop", e))
+        self.with_sembufs("semop", ops, |bufs| {
+            retry_eintr(|| sys::semop(self.id, bufs, None)).map_err(|e| self.err("semop", e))
+        })
     }
 
     /// `semtimedop(2)`: as [`op`](Self::op), waiting at most `timeout` (the kernel's own
@@ -524,18 +539,17 @@ impl SemaphoreSet {
     /// <https://man7.org/linux/man-pages/man2/semtimedop.2.html>
     #[doc(alias = "semtimedop")]
     pub fn op_timeout(&self, ops: &[SemOp], timeout: Duration) -> Result<()> {
-        let mut bufs = self.sembufs("semtimedop", ops)?;
         let nowait = ops.iter().any(SemOp::is_nowait);
-        retry_eintr_until(Deadline::after(timeout), |left| {
-            sys::semop(self.id, &mut bufs, Some(left))
-        })
-        .map_err(|e| {
-            let err = self.err("semtimedop", e);
-            if e == Errno::EAGAIN && !nowait {
-                err.with_kind(ErrorKind::TimedOut)
-            } else {
-                err
-            }
+        let deadline = Deadline::after(timeout);
+        self.with_sembufs("semtimedop", ops, |bufs| {
+            retry_eintr_until(deadline, |left| sys::semop(self.id, bufs, Some(left))).map_err(|e| {
+                let err = self.err("semtimedop", e);
+                if e == Errno::EAGAIN && !nowait {
+                    err.with_kind(ErrorKind::TimedOut)
+                } else {
+                    err
+                }
+            })
         })
     }
 

@@ -90,6 +90,8 @@ pub mod pipe;
 pub mod posix_mq;
 pub mod posix_shm;
 pub mod signal;
+pub mod sysv_mq;
+pub mod sysv_shm;
 pub mod tcp;
 pub mod unix_dgram;
 pub mod unix_seqpacket;
@@ -104,7 +106,9 @@ pub fn all() -> &'static [&'static dyn Mechanism] {
         &unix_seqpacket::UnixSeqpacket,
         &unix_dgram::UnixDgram,
         &tcp::Tcp,
+        &sysv_mq::SysvMq,
         &posix_mq::PosixMq,
+        &sysv_shm::SysvShm,
         &posix_shm::PosixShm,
         &mmap_file::MmapFile,
         &signal::Sig,

@@ -18,6 +18,7 @@ pub mod msg;
 pub mod posix;
 pub mod signal;
 pub mod stream;
+pub mod sysv;
 
 pub use fd::*;
 pub use msg::RawMsgSocket;

@@ -1,0 +1,73 @@
+//! The `unix:PATH` / `unix:@NAME` transport: a Unix stream socket ([`crate::net::unix`])
+//! carrying framed messages.
+
+use std::os::fd::{AsFd, OwnedFd};
+
+use nix::poll::PollFlags;
+
+use super::{Accept, Address, Incoming, Outgoing, SocketAddr};
+use crate::error::Context;
+use crate::net::unix::{UnixListener, UnixStream};
+use crate::sys::poll::wait_fd;
+use crate::sys::Deadline;
+use crate::{Error, Result};
+
+/// `e` with `object` (an address as typed) in place of the object it named.
+pub(super) fn renamed(e: Error, object: &dyn std::fmt::Display) -> Error {
+    let mut n = match e.errno() {
+        Some(errno) => Error::from_errno(errno, e.op(), object),
+        None => Error::new(e.kind(), e.op(), object),
+    }
+    .with_kind(e.kind());
+    if let Some(d) = e.detail() {
+        n = n.with_detail(d);
+    }
+    n
+}
+
+/// Connects a stream socket to `name`.
+pub(super) fn connect(name: &SocketAddr) -> Result<Outgoing> {
+    let stream = UnixStream::connect(name).map_err(|e| renamed(e, &Address::Unix(name.clone())))?;
+    Ok(Outgoing::Stream(stream.into()))
+}
+
+/// Binds and listens on `name`; the listener removes the socket file on drop.
+pub(super) fn listen(name: &SocketAddr) -> Result<(Box<dyn Accept>, Address)> {
+    let address = Address::Unix(name.clone());
+    let listener = UnixListener::bind(name).map_err(|e| renamed(e, &address))?;
+    Ok((
+        Box::new(StreamAccept {
+            object: address.to_string(),
+            listener,
+        }),
+        address,
+    ))
+}
+
+struct StreamAccept {
+    listener: UnixListener,
+    object: String,
+}
+
+/// Waits for a pending connection on `listener` until `deadline`; `false` if none came.
+pub(super) fn wait_connection(
+    listener: impl AsFd,
+    deadline: Option<Deadline>,
+    object: &str,
+) -> Result<bool> {
+    let ready = wait_fd(listener.as_fd(), PollFlags::POLLIN, deadline).ctx("poll", object)?;
+    Ok(!ready.is_empty())
+}
+
+impl Accept for StreamAccept {
+    fn accept(&mut self, deadline: Option<Deadline>) -> Result<Option<Incoming>> {
+        if !wait_connection(&self.listener, deadline, &self.object)? {
+            return Ok(None);
+        }
+        let stream = self
+            .listener
+            .accept()
+            .map_err(|e| renamed(e, &self.object))?;
+        Ok(Some(Incoming::Stream(OwnedFd::from(stream))))
+    }
+}
