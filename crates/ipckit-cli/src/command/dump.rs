@@ -19,6 +19,9 @@ pub struct DumpArgs {
     /// The System V shared-memory segment with this key (decimal, 0x hex, ftok:PATH:ID).
     #[arg(short = 'k', long = "key", value_name = "KEY", value_parser = parse_key, group = "segment")]
     pub key: Option<Key>,
+    /// The POSIX shared-memory object NAME (e.g. /frames), mapped read-only.
+    #[arg(long = "posix-shm", value_name = "NAME", group = "segment")]
+    pub posix_shm: Option<String>,
     /// Start at this byte offset.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub offset: usize,
@@ -32,10 +35,14 @@ pub struct DumpArgs {
 
 /// Runs `ipckit dump`.
 pub fn run(args: DumpArgs) -> anyhow::Result<ExitCode> {
+    if let Some(name) = &args.posix_shm {
+        let bytes = super::posix::shm_bytes(name, args.offset, args.len)?;
+        return write_bytes(&bytes, args.offset, args.raw);
+    }
     let seg = match (args.id, args.key) {
         (Some(id), _) => SharedMemory::from_id(id)?,
         (None, Some(key)) => SharedMemory::builder(key, 0).open()?,
-        (None, None) => unreachable!("clap requires -m or --key"),
+        (None, None) => unreachable!("clap requires -m, --key or --posix-shm"),
     };
     let att = seg.attach_read_only()?;
     let size = att.len();
@@ -54,11 +61,16 @@ pub fn run(args: DumpArgs) -> anyhow::Result<ExitCode> {
     }
     let mut bytes = vec![0u8; len];
     att.read(args.offset, &mut bytes)?;
+    write_bytes(&bytes, args.offset, args.raw)
+}
+
+/// Writes `bytes` (read from `offset`) raw or as a hexdump.
+fn write_bytes(bytes: &[u8], offset: usize, raw: bool) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
-    if args.raw {
-        out.write_all(&bytes)?;
+    if raw {
+        out.write_all(bytes)?;
     } else {
-        hexdump(&mut out, args.offset, &bytes)?;
+        hexdump(&mut out, offset, bytes)?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

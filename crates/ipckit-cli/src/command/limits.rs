@@ -11,7 +11,8 @@ use super::write_table;
 /// Flags of `ipckit limits`.
 #[derive(Debug, clap::Args)]
 pub struct LimitsArgs {
-    /// Print JSON: {"sysv": {"msgmax": {"limit": N, "used": N|null}, ...}}.
+    /// Print JSON: {"sysv": {"msgmax": {"limit": N, "used": N|null}, ...}, "posix": {...}}.
+    /// POSIX limits not readable are null.
     #[arg(long)]
     pub json: bool,
 }
@@ -47,13 +48,52 @@ pub fn run(args: LimitsArgs) -> anyhow::Result<ExitCode> {
         ("semopm", "operations per semop", l.semopm, None),
         ("semmni", "semaphore sets", l.semmni, Some(l.sets_used)),
     ];
+    let mq = ipckit::posix::mq::Limits::read();
+    // Queues in use can only be counted through the mqueue filesystem.
+    let queues_used = ipckit::inspect::posix::list_mq()
+        .ok()
+        .map(|q| q.len() as u64);
+    let posix_rows: Vec<(&str, &str, Option<u64>, Option<u64>)> = vec![
+        (
+            "msg_max",
+            "most messages per queue (unprivileged)",
+            mq.msg_max,
+            None,
+        ),
+        (
+            "msgsize_max",
+            "largest message (bytes, unprivileged)",
+            mq.msgsize_max,
+            None,
+        ),
+        ("queues_max", "message queues", mq.queues_max, queues_used),
+        (
+            "msg_default",
+            "messages per queue by default",
+            mq.msg_default,
+            None,
+        ),
+        (
+            "msgsize_default",
+            "message size by default (bytes)",
+            mq.msgsize_default,
+            None,
+        ),
+    ];
     let mut out = std::io::stdout().lock();
     if args.json {
         let mut sysv = Map::new();
         for (name, _, limit, used) in &rows {
             sysv.insert(name.to_string(), json!({"limit": limit, "used": used}));
         }
-        serde_json::to_writer_pretty(&mut out, &json!({ "sysv": Value::Object(sysv) }))?;
+        let mut posix = Map::new();
+        for (name, _, limit, used) in &posix_rows {
+            posix.insert(name.to_string(), json!({"limit": limit, "used": used}));
+        }
+        serde_json::to_writer_pretty(
+            &mut out,
+            &json!({ "sysv": Value::Object(sysv), "posix": Value::Object(posix) }),
+        )?;
         writeln!(out)?;
     } else {
         let cells: Vec<Vec<String>> = rows
@@ -68,6 +108,16 @@ pub fn run(args: LimitsArgs) -> anyhow::Result<ExitCode> {
             })
             .collect();
         writeln!(out, "System V (/proc/sys/kernel)")?;
+        write_table(&mut out, &["NAME", "LIMIT", "USED", "DESCRIPTION"], &cells)?;
+        let dash = |v: &Option<u64>| v.map_or("-".into(), |v| v.to_string());
+        let cells: Vec<Vec<String>> = posix_rows
+            .iter()
+            .map(|(name, desc, limit, used)| {
+                vec![name.to_string(), dash(limit), dash(used), desc.to_string()]
+            })
+            .collect();
+        writeln!(out)?;
+        writeln!(out, "POSIX message queues (/proc/sys/fs/mqueue)")?;
         write_table(&mut out, &["NAME", "LIMIT", "USED", "DESCRIPTION"], &cells)?;
     }
     out.flush()?;

@@ -21,6 +21,7 @@ use super::{perms_string, time_string, unix_secs, user_name, write_table};
 /// Flags of `ipckit ls`.
 #[derive(Debug, clap::Args)]
 #[command(group = clap::ArgGroup::new("sysv").multiple(true))]
+#[command(group = clap::ArgGroup::new("posix").multiple(true))]
 pub struct LsArgs {
     /// System V message queues (with no kind flag, every kind is listed).
     #[arg(short = 'q', long = "queues", group = "sysv")]
@@ -31,13 +32,27 @@ pub struct LsArgs {
     /// System V semaphore sets.
     #[arg(short = 's', long = "semaphores", group = "sysv")]
     pub semaphores: bool,
+    /// POSIX message queues (from the mqueue filesystem; see --mount-mqueue).
+    #[arg(short = 'Q', long = "posix-mqueues", group = "posix")]
+    pub posix_mqueues: bool,
+    /// POSIX shared memory (/dev/shm, without the sem.* files).
+    #[arg(short = 'M', long = "posix-shmems", group = "posix")]
+    pub posix_shmems: bool,
+    /// POSIX named semaphores (/dev/shm/sem.*), with their values.
+    #[arg(short = 'S', long = "posix-semaphores", group = "posix")]
+    pub posix_semaphores: bool,
+    /// Mount the mqueue filesystem at /dev/mqueue first if it is not mounted anywhere (needs
+    /// root), so POSIX message queues can be listed. It stays mounted.
+    #[arg(long)]
+    pub mount_mqueue: bool,
     /// Show one object in detail, by id (with exactly one of -q, -m, -s); for a semaphore
     /// set also each semaphore's value, ncnt, zcnt and last pid.
-    #[arg(short = 'i', long = "id", value_name = "ID")]
+    #[arg(short = 'i', long = "id", value_name = "ID", conflicts_with = "posix")]
     pub id: Option<i32>,
-    /// Print JSON: {"sysv": {"queues": [...], "segments": [...], "semaphores": [...]}}, with
-    /// numbers as numbers, times as Unix seconds (null: never) and keys as numbers
-    /// (key_hex as ipcs shows them).
+    /// Print JSON: {"sysv": {"queues": [...], "segments": [...], "semaphores": [...]},
+    /// "posix": {"queues": [...], "segments": [...], "semaphores": [...]}}, with numbers as
+    /// numbers, times as Unix seconds (null: never) and keys as numbers (key_hex as ipcs
+    /// shows them). POSIX names keep their leading slash.
     #[arg(long)]
     pub json: bool,
 }
@@ -63,7 +78,8 @@ pub fn run(args: LsArgs) -> anyhow::Result<ExitCode> {
     if let Some(id) = args.id {
         return detail(&args, id);
     }
-    let any = args.queues || args.shmems || args.semaphores;
+    let posix_any = args.posix_mqueues || args.posix_shmems || args.posix_semaphores;
+    let any = args.queues || args.shmems || args.semaphores || posix_any;
     let mut sections = Vec::new();
     if !any || args.queues {
         sections.push(queues()?);
@@ -73,6 +89,18 @@ pub fn run(args: LsArgs) -> anyhow::Result<ExitCode> {
     }
     if !any || args.semaphores {
         sections.push(sets()?);
+    }
+    if !any || args.posix_mqueues {
+        sections.extend(super::posix::queues(args.mount_mqueue)?);
+    } else if args.mount_mqueue {
+        // Asked to mount without asking for queues: mount, list nothing more.
+        super::posix::queues(true)?;
+    }
+    if !any || args.posix_shmems {
+        sections.push(super::posix::segments()?);
+    }
+    if !any || args.posix_semaphores {
+        sections.push(super::posix::semaphores()?);
     }
     print_sections(&sections, args.json)?;
     Ok(ExitCode::SUCCESS)

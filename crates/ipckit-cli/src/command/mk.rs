@@ -1,4 +1,5 @@
-//! `ipckit mk`: make an IPC object that outlives ipckit (like `ipcmk`), print its id.
+//! `ipckit mk`: make an IPC object that outlives ipckit (like `ipcmk`), print its id (System
+//! V) or name (POSIX).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -23,6 +24,30 @@ pub struct MkArgs {
     /// Make a System V semaphore set of NSEMS semaphores (values 0 unless --value).
     #[arg(short = 'S', long = "semaphore", value_name = "NSEMS", group = "what")]
     pub semaphore: Option<usize>,
+    /// Make a POSIX message queue NAME (e.g. /orders), with --maxmsg and --msgsize.
+    #[arg(long = "posix-mq", value_name = "NAME", group = "what")]
+    pub posix_mq: Option<String>,
+    /// Make a POSIX shared-memory object NAME (e.g. /frames) of --size bytes.
+    #[arg(
+        long = "posix-shm",
+        value_name = "NAME",
+        group = "what",
+        requires = "size"
+    )]
+    pub posix_shm: Option<String>,
+    /// Make a POSIX named semaphore NAME (e.g. /jobs) with --value.
+    #[arg(long = "posix-sem", value_name = "NAME", group = "what")]
+    pub posix_sem: Option<String>,
+    /// The most messages a new POSIX queue holds (default: /proc/sys/fs/mqueue/msg_default).
+    #[arg(long, value_name = "N", requires = "posix_mq")]
+    pub maxmsg: Option<usize>,
+    /// The largest message in bytes of a new POSIX queue (default:
+    /// /proc/sys/fs/mqueue/msgsize_default).
+    #[arg(long, value_name = "BYTES", requires = "posix_mq")]
+    pub msgsize: Option<usize>,
+    /// The size in bytes of a new POSIX shared-memory object (--posix-shm).
+    #[arg(long, value_name = "BYTES", requires = "posix_shm")]
+    pub size: Option<usize>,
     /// The System V key: decimal, 0x hex, or ftok:PATH:ID (default: IPC_PRIVATE, key 0).
     #[arg(short = 'k', long, value_name = "KEY", value_parser = parse_key)]
     pub key: Option<Key>,
@@ -33,13 +58,44 @@ pub struct MkArgs {
     /// Permission bits in octal (default 0600).
     #[arg(short = 'p', long, value_name = "MODE", value_parser = parse_mode, default_value = "0600")]
     pub mode: u32,
-    /// The initial value of every semaphore of a new set (-S).
-    #[arg(long, value_name = "N", requires = "semaphore", default_value_t = 0)]
-    pub value: u16,
+    /// The initial value of every semaphore of a new System V set (-S, at most 32767), or of a
+    /// new POSIX semaphore (--posix-sem) [default: 0].
+    #[arg(long, value_name = "N")]
+    pub value: Option<u32>,
 }
 
 /// Runs `ipckit mk`.
 pub fn run(args: MkArgs) -> anyhow::Result<ExitCode> {
+    if args.value.is_some() && args.semaphore.is_none() && args.posix_sem.is_none() {
+        anyhow::bail!("mk: --value is for a semaphore (-S or --posix-sem)");
+    }
+    let posix = if let Some(name) = &args.posix_mq {
+        Some(super::posix::mk_queue(
+            name,
+            args.mode,
+            args.maxmsg,
+            args.msgsize,
+        )?)
+    } else if let Some(name) = &args.posix_shm {
+        let size = args.size.unwrap_or(0);
+        Some(super::posix::mk_shm(name, args.mode, size)?)
+    } else if let Some(name) = &args.posix_sem {
+        Some(super::posix::mk_sem(
+            name,
+            args.mode,
+            args.value.unwrap_or(0),
+        )?)
+    } else {
+        None
+    };
+    if let Some(name) = posix {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{name}")?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let value = u16::try_from(args.value.unwrap_or(0))
+        .map_err(|_| anyhow::anyhow!("mk: --value of a System V semaphore is at most 32767"))?;
     let key = match (&args.key, &args.ftok) {
         (Some(k), _) => *k,
         (None, Some(f)) => parse_key(&format!("ftok:{f}")).map_err(anyhow::Error::msg)?,
@@ -58,7 +114,7 @@ pub fn run(args: MkArgs) -> anyhow::Result<ExitCode> {
     } else if let Some(n) = args.semaphore {
         let mut s = SemaphoreSet::builder(key, n)
             .mode(args.mode)
-            .values(&vec![args.value; n])
+            .values(&vec![value; n])
             .create_new()?;
         s.persist();
         s.id()

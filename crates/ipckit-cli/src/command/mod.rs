@@ -8,6 +8,7 @@ pub mod dump;
 pub mod limits;
 pub mod ls;
 pub mod mk;
+pub mod posix;
 pub mod recv;
 pub mod rm;
 pub mod send;

@@ -47,6 +47,16 @@ pub struct RmArgs {
     /// Remove the System V semaphore set with this key.
     #[arg(short = 'S', long = "semaphore-key", value_name = "KEY", value_parser = parse_key, group = "what")]
     pub semaphore_key: Vec<Key>,
+    /// Remove (unlink) the POSIX message queue NAME (e.g. /orders).
+    #[arg(long = "posix-mq", value_name = "NAME", group = "what")]
+    pub posix_mq: Vec<String>,
+    /// Remove (unlink) the POSIX shared-memory object NAME; processes that have it mapped
+    /// keep their mapping.
+    #[arg(long = "posix-shm", value_name = "NAME", group = "what")]
+    pub posix_shm: Vec<String>,
+    /// Remove (unlink) the POSIX named semaphore NAME.
+    #[arg(long = "posix-sem", value_name = "NAME", group = "what")]
+    pub posix_sem: Vec<String>,
     /// Remove every System V object you may remove (all kinds, or only =q, =m or =s).
     /// Careful: this includes other programs' objects.
     #[arg(
@@ -115,6 +125,12 @@ pub fn run(args: RmArgs) -> anyhow::Result<ExitCode> {
                 .and_then(SemaphoreSet::remove),
         );
     }
+    super::posix::rm(
+        &args.posix_mq,
+        &args.posix_shm,
+        &args.posix_sem,
+        &mut report,
+    );
     Ok(if failed {
         ExitCode::FAILURE
     } else {

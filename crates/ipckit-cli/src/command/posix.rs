@@ -1,0 +1,221 @@
+//! The POSIX parts of `ipckit ls`, `mk`, `rm` and `dump`: message queues, shared memory and
+//! named semaphores, listed with `lsipc` 2.41's columns.
+//!
+//! Names are always shown and taken with their leading slash (`/orders`), for all three
+//! kinds: the string a program passes to `mq_open`, `shm_open` and `sem_open` (see
+//! `ipckit::inspect::posix`).
+
+use std::path::Path;
+
+use ipckit::inspect::posix as inspect;
+use ipckit::posix::mq::MessageQueue;
+use ipckit::posix::sem::Semaphore;
+use ipckit::posix::shm::SharedMemory;
+use ipckit::ErrorKind;
+use serde_json::{json, Value};
+
+use super::ls::Section;
+use super::{perms_string, time_string, unix_secs, user_name};
+
+fn common_cells(c: &inspect::Common) -> Vec<String> {
+    vec![c.name.clone(), perms_string(c.perms), user_name(c.uid)]
+}
+
+fn common_json(c: &inspect::Common, extra: Value) -> Value {
+    let mut v = json!({
+        "name": c.name,
+        "perms": perms_string(c.perms),
+        "mode": c.perms,
+        "owner": user_name(c.uid),
+        "uid": c.uid,
+        "gid": c.gid,
+        "mtime": unix_secs(Some(c.mtime)),
+    });
+    if let (Value::Object(m), Value::Object(e)) = (&mut v, extra) {
+        m.extend(e);
+    }
+    v
+}
+
+fn opt(v: Option<u64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+/// The POSIX message queues section; `Ok(None)` (after a note on stderr saying how to mount
+/// it) when the mqueue filesystem is not mounted. With `mount`, mounts it at `/dev/mqueue`
+/// first if needed (root only).
+pub fn queues(mount: bool) -> anyhow::Result<Option<Section>> {
+    if mount && inspect::mqueue_mount().is_none() {
+        inspect::mount_mqueue(Path::new(inspect::MQUEUE_DIR))?;
+        eprintln!(
+            "ipckit: mounted the mqueue filesystem at {}",
+            inspect::MQUEUE_DIR
+        );
+    }
+    let all = match inspect::list_mq() {
+        Ok(all) => all,
+        Err(e) if e.kind() == ErrorKind::NotFound && inspect::mqueue_mount().is_none() => {
+            eprintln!("ipckit: POSIX message queues not listed: {e}");
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Some(Section {
+        family: "posix",
+        name: "queues",
+        title: "POSIX message queues",
+        header: &["NAME", "PERMS", "OWNER", "USEDBYTES", "MSGS", "MTIME"],
+        rows: all
+            .iter()
+            .map(|q| {
+                let mut r = common_cells(&q.common);
+                r.extend([
+                    q.used_bytes.to_string(),
+                    opt(q.msgs),
+                    time_string(Some(q.common.mtime)),
+                ]);
+                r
+            })
+            .collect(),
+        items: all
+            .iter()
+            .map(|q| {
+                common_json(
+                    &q.common,
+                    json!({
+                        "usedbytes": q.used_bytes,
+                        "msgs": q.msgs,
+                        "maxmsg": q.maxmsg,
+                        "msgsize": q.msgsize,
+                        "notify_pid": q.notify_pid,
+                    }),
+                )
+            })
+            .collect(),
+    }))
+}
+
+/// The POSIX shared memory section (`/dev/shm` without `sem.*`).
+pub fn segments() -> anyhow::Result<Section> {
+    let all = inspect::list_shm()?;
+    Ok(Section {
+        family: "posix",
+        name: "segments",
+        title: "POSIX shared memory",
+        header: &["NAME", "PERMS", "OWNER", "SIZE", "MTIME"],
+        rows: all
+            .iter()
+            .map(|s| {
+                let mut r = common_cells(&s.common);
+                r.extend([s.size.to_string(), time_string(Some(s.common.mtime))]);
+                r
+            })
+            .collect(),
+        items: all
+            .iter()
+            .map(|s| common_json(&s.common, json!({ "size": s.size })))
+            .collect(),
+    })
+}
+
+/// The POSIX named semaphores section (`/dev/shm/sem.*`, with values).
+pub fn semaphores() -> anyhow::Result<Section> {
+    let all = inspect::list_sem()?;
+    Ok(Section {
+        family: "posix",
+        name: "semaphores",
+        title: "POSIX semaphores",
+        header: &["NAME", "PERMS", "OWNER", "SVAL", "MTIME"],
+        rows: all
+            .iter()
+            .map(|s| {
+                let mut r = common_cells(&s.common);
+                r.extend([
+                    opt(s.value.map(u64::from)),
+                    time_string(Some(s.common.mtime)),
+                ]);
+                r
+            })
+            .collect(),
+        items: all
+            .iter()
+            .map(|s| common_json(&s.common, json!({ "value": s.value })))
+            .collect(),
+    })
+}
+
+/// `mk --posix-mq`: creates a queue that stays, prints its name.
+pub fn mk_queue(
+    name: &str,
+    mode: u32,
+    maxmsg: Option<usize>,
+    msgsize: Option<usize>,
+) -> ipckit::Result<String> {
+    let mut b = MessageQueue::builder(name).mode(mode);
+    if let Some(n) = maxmsg {
+        b = b.maxmsg(n);
+    }
+    if let Some(n) = msgsize {
+        b = b.msgsize(n);
+    }
+    let mut q = b.create_new()?;
+    q.persist();
+    Ok(q.name().to_string())
+}
+
+/// `mk --posix-shm`: creates a zero-filled object of `size` bytes that stays.
+pub fn mk_shm(name: &str, mode: u32, size: usize) -> ipckit::Result<String> {
+    let mut s = SharedMemory::builder(name)
+        .mode(mode)
+        .size(size)
+        .create_new()?;
+    s.persist();
+    Ok(s.name().to_string())
+}
+
+/// `mk --posix-sem`: creates a named semaphore with `value` that stays.
+pub fn mk_sem(name: &str, mode: u32, value: u32) -> ipckit::Result<String> {
+    let mut s = Semaphore::builder(name)
+        .mode(mode)
+        .value(value)
+        .create_new()?;
+    s.persist();
+    Ok(s.name().to_string())
+}
+
+/// `rm --posix-mq/--posix-shm/--posix-sem`: unlinks each name, reporting each failure.
+pub fn rm(
+    mqs: &[String],
+    shms: &[String],
+    sems: &[String],
+    report: &mut dyn FnMut(ipckit::Result<()>),
+) {
+    for n in mqs {
+        report(MessageQueue::unlink(n));
+    }
+    for n in shms {
+        report(SharedMemory::unlink(n));
+    }
+    for n in sems {
+        report(Semaphore::unlink(n));
+    }
+}
+
+/// `dump --posix-shm NAME`: the object's bytes (mapped read-only), `len` bytes from `offset`.
+pub fn shm_bytes(name: &str, offset: usize, len: Option<usize>) -> anyhow::Result<Vec<u8>> {
+    use ipckit::mmap::MappedBytes;
+    let shm = SharedMemory::builder(name).read_only().open()?;
+    let size = shm.len();
+    anyhow::ensure!(
+        offset <= size,
+        "dump: offset {offset} is past the end of {name} ({size} bytes)"
+    );
+    let len = len.unwrap_or(size - offset);
+    anyhow::ensure!(
+        len <= size - offset,
+        "dump: {len} bytes at offset {offset} exceed {name} ({size} bytes)"
+    );
+    let mut bytes = vec![0u8; len];
+    shm.read(offset, &mut bytes)?;
+    Ok(bytes)
+}

@@ -1,0 +1,267 @@
+//! `ipckit ls`, `limits`, `mk`, `rm`, `dump` on POSIX objects, end to end through the built
+//! binary. Queues can only be listed through the mqueue filesystem, which is not mounted on
+//! every machine: those tests run `ipckit` in a private mount namespace (`unshare -m`), so
+//! whatever they mount or unmount is invisible to everything else and gone when they end.
+
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use ipckit::posix::mq::MessageQueue;
+use ipckit::posix::sem::Semaphore;
+use ipckit::posix::shm::SharedMemory;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ipckit");
+
+fn ipckit(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run ipckit")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = ipckit(args);
+    assert!(
+        out.status.success(),
+        "ipckit {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(args: &[&str]) -> Value {
+    serde_json::from_str(&ok(args)).unwrap()
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique(tag: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("/ipckit-clitest-{}-{n}-{tag}", std::process::id())
+}
+
+/// Unlinks what a test made through the CLI, also when the test fails.
+#[derive(Default)]
+struct Cleanup {
+    mqs: Vec<String>,
+    shms: Vec<String>,
+    sems: Vec<String>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for n in &self.mqs {
+            let _ = MessageQueue::unlink(n);
+        }
+        for n in &self.shms {
+            let _ = SharedMemory::unlink(n);
+        }
+        for n in &self.sems {
+            let _ = Semaphore::unlink(n);
+        }
+    }
+}
+
+fn find<'a>(v: &'a Value, section: &str, name: &str) -> Option<&'a Value> {
+    v["posix"][section]
+        .as_array()?
+        .iter()
+        .find(|o| o["name"] == name)
+}
+
+#[test]
+fn mk_ls_dump_rm_shared_memory_and_semaphores() {
+    let mut c = Cleanup::default();
+    let shm = unique("shm");
+    let sem = unique("sem");
+    c.shms.push(shm.clone());
+    c.sems.push(sem.clone());
+    assert_eq!(
+        ok(&["mk", "--posix-shm", &shm, "--size", "300", "-p", "0640"]).trim(),
+        shm
+    );
+    assert_eq!(ok(&["mk", "--posix-sem", &sem, "--value", "5"]).trim(), sem);
+
+    // Someone writes into the segment and takes a unit of the semaphore.
+    {
+        use ipckit::mmap::MappedBytes;
+        SharedMemory::builder(&shm)
+            .open()
+            .unwrap()
+            .write(16, b"hello dump")
+            .unwrap();
+        Semaphore::builder(&sem).open().unwrap().try_wait().unwrap();
+    }
+
+    let v = json(&["ls", "-M", "-S", "--json"]);
+    assert!(
+        v.get("sysv").is_none(),
+        "only the POSIX kinds asked for: {v}"
+    );
+    let s = find(&v, "segments", &shm).expect("segment listed");
+    assert_eq!(s["size"], 300);
+    assert_eq!(s["perms"], "rw-r-----");
+    assert!(s["mtime"].as_u64().unwrap() > 0);
+    let m = find(&v, "semaphores", &sem).expect("semaphore listed");
+    assert_eq!(m["value"], 4);
+    assert!(find(&v, "segments", &format!("/sem.{}", &sem[1..])).is_none());
+
+    let table = ok(&["ls", "-S"]);
+    let line = table.lines().find(|l| l.starts_with(&sem)).expect(&table);
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        &cells[..4],
+        &[sem.as_str(), "rw-------", &user(), "4"],
+        "{table}"
+    );
+    assert!(table.starts_with("POSIX semaphores\nNAME"), "{table}");
+
+    let dump = ok(&["dump", "--posix-shm", &shm, "--offset", "16", "--len", "10"]);
+    assert!(
+        dump.starts_with("00000010  68 65 6c 6c 6f 20 64 75  6d 70"),
+        "{dump}"
+    );
+    assert!(dump.contains("|hello dump|"), "{dump}");
+    let raw = ipckit(&["dump", "--posix-shm", &shm, "--raw"]);
+    assert_eq!(raw.stdout.len(), 300);
+
+    ok(&["rm", "--posix-shm", &shm, "--posix-sem", &sem]);
+    let v = json(&["ls", "-M", "-S", "--json"]);
+    assert!(find(&v, "segments", &shm).is_none());
+    assert!(find(&v, "semaphores", &sem).is_none());
+    // Removing again fails, naming the call, the object and the errno.
+    let out = ipckit(&["rm", "--posix-sem", &sem]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("ipckit: sem_unlink {sem}: ENOENT")),
+        "{err}"
+    );
+}
+
+fn user() -> String {
+    let uid = nix::unistd::geteuid();
+    nix::unistd::User::from_uid(uid)
+        .ok()
+        .flatten()
+        .map_or_else(|| uid.to_string(), |u| u.name)
+}
+
+#[test]
+fn bad_names_and_sizes_are_refused_with_reasons() {
+    let out = ipckit(&["mk", "--posix-shm", "noslash", "--size", "10"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("shm_open noslash") && err.contains("try \"/noslash\""),
+        "{err}"
+    );
+    let out = ipckit(&["mk", "--posix-mq", &unique("big"), "--maxmsg", "1000000"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("msg_max="), "{err}");
+    let out = ipckit(&["mk", "--posix-shm", &unique("nosize")]);
+    assert!(!out.status.success(), "--size is required");
+    let out = ipckit(&["dump", "--posix-shm", "/ipckit-clitest-no-such"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ENOENT"), "{err}");
+}
+
+#[test]
+fn limits_show_the_mqueue_limits() {
+    let v = json(&["limits", "--json"]);
+    let l = ipckit::posix::mq::Limits::read();
+    assert_eq!(v["posix"]["msg_max"]["limit"], l.msg_max.unwrap());
+    assert_eq!(v["posix"]["msgsize_max"]["limit"], l.msgsize_max.unwrap());
+    assert_eq!(v["posix"]["queues_max"]["limit"], l.queues_max.unwrap());
+}
+
+/// Runs `script` with `sh` in a private mount namespace where no mqueue filesystem is
+/// mounted and /dev is a private tmpfs (so a mount point made there touches nothing real);
+/// `$IPCKIT` is the binary. `None` if this machine cannot (not root, no `unshare`).
+fn in_private_namespace(script: &str) -> Option<Output> {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: needs root for a private mount namespace");
+        return None;
+    }
+    let prelude = "set -e\n\
+        for d in $(awk '$3==\"mqueue\"{print $2}' /proc/self/mounts); do umount -l \"$d\"; done\n\
+        mount -t tmpfs ipckit-test /dev\n";
+    let out = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c"])
+        .arg(format!("{prelude}{script}"))
+        .env("IPCKIT", BIN)
+        .output();
+    match out {
+        Ok(o) if String::from_utf8_lossy(&o.stderr).contains("unshare failed") => {
+            eprintln!("skipped: {}", String::from_utf8_lossy(&o.stderr));
+            None
+        }
+        Ok(o) => Some(o),
+        Err(e) => {
+            eprintln!("skipped: unshare: {e}");
+            None
+        }
+    }
+}
+
+#[test]
+fn queues_need_the_mqueue_filesystem_and_ls_can_mount_it() {
+    let mut c = Cleanup::default();
+    let name = unique("mq");
+    c.mqs.push(name.clone());
+    assert_eq!(
+        ok(&[
+            "mk",
+            "--posix-mq",
+            &name,
+            "--maxmsg",
+            "4",
+            "--msgsize",
+            "64"
+        ])
+        .trim(),
+        name
+    );
+    let q = MessageQueue::builder(&name).write_only().open().unwrap();
+    q.send(b"twelve bytes", 3).unwrap();
+
+    // Not mounted: the listing says so and how, and still succeeds.
+    let Some(out) = in_private_namespace("\"$IPCKIT\" ls -Q") else {
+        return;
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("not mounted") && err.contains("--mount-mqueue"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).trim().is_empty());
+
+    // --mount-mqueue mounts it at /dev/mqueue, then the queue is listed with its counts.
+    let out = in_private_namespace(
+        "\"$IPCKIT\" ls --mount-mqueue -Q --json\n\
+         awk '$3==\"mqueue\"{print \"mounted at\", $2}' /proc/self/mounts >&2",
+    )
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("mounted at /dev/mqueue"), "{err}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let e = find(&v, "queues", &name).expect("queue listed");
+    assert_eq!(
+        (
+            e["msgs"].as_u64(),
+            e["maxmsg"].as_u64(),
+            e["msgsize"].as_u64()
+        ),
+        (Some(1), Some(4), Some(64))
+    );
+    assert!(e["usedbytes"].as_u64().unwrap() >= 12, "{e}");
+    assert_eq!(e["perms"], "rw-------");
+
+    // Nothing of that is visible here.
+    assert!(!std::fs::read_to_string("/proc/self/mounts")
+        .unwrap()
+        .contains("ipckit-test"));
+    ok(&["rm", "--posix-mq", &name]);
+    assert!(MessageQueue::builder(&name).open().is_err());
+}
