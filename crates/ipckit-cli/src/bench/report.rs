@@ -18,13 +18,20 @@ pub struct Machine {
     pub cores: usize,
     /// Kernel name and release.
     pub kernel: String,
+    /// Running under a hypervisor (the `hypervisor` CPU flag): wake-ups across CPUs cost
+    /// more there.
+    pub virtual_machine: bool,
 }
 
 impl Machine {
     /// Reads `/proc/cpuinfo` and `/proc/sys/kernel/os{type,release}`.
     pub fn detect() -> Machine {
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let virtual_machine = cpuinfo
+            .lines()
+            .find(|l| l.starts_with("flags"))
+            .is_some_and(|l| l.split_whitespace().any(|f| f == "hypervisor"));
+        let cpu = Some(cpuinfo)
             .and_then(|s| {
                 s.lines()
                     .find(|l| l.starts_with("model name"))
@@ -45,7 +52,12 @@ impl Machine {
         )
         .trim()
         .to_string();
-        Machine { cpu, cores, kernel }
+        Machine {
+            cpu,
+            cores,
+            kernel,
+            virtual_machine,
+        }
     }
 }
 
@@ -261,9 +273,14 @@ pub fn table(
     writeln!(out, "ipckit bench")?;
     writeln!(
         out,
-        "machine: {}, {} CPUs, {}; {}",
+        "machine: {}, {} CPUs{}, {}; {}",
         m.cpu,
         m.cores,
+        if m.virtual_machine {
+            " (virtual machine)"
+        } else {
+            ""
+        },
         m.kernel,
         match cpus {
             Some((a, b)) => format!("parent pinned to CPU {a}, peer to CPU {b}"),

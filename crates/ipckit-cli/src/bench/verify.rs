@@ -9,10 +9,12 @@
 //! | `8..size` (when `8 < size < 16`) | low bytes of `mix(seq)` |
 //! | `16..size` | a payload from a PRNG seeded by the size, with one `mix(seq, k)` word stamped every 4 KiB |
 //!
-//! The checksum is `sum(word_i * K_i)` over the payload's little-endian 8-byte words (the tail
-//! padded with zeros), wrapping, with odd per-position constants `K_i`: any change of a single
-//! word changes it, and a sender updates it for the stamped words without a pass over the
-//! payload. The receiver checks the sequence number, every stamp, and recomputes the checksum
+//! The checksum is a Fletcher-style sum in eight lanes over the payload's little-endian 8-byte
+//! words (the tail padded with zeros): word `i` goes to lane `i % 8`, each lane keeps `a += w`
+//! and `b += a` per 64-byte chunk (wrapping), and the sixteen lane values are hashed into one
+//! `u64`. Any change of a single word changes its lane's `a`, words moved within a lane
+//! change its `b`, and the loop runs at memory speed (no multiply per word). A sender updates
+//! the lanes for the stamped words without a pass over the payload. The receiver checks the sequence number, every stamp, and recomputes the checksum
 //! over every byte. Stamps tie the payload to its sequence number, so a payload from another
 //! message under a correct header is caught too.
 
@@ -39,9 +41,43 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The odd weight of payload word `i` in the checksum.
-fn weight(i: usize) -> u64 {
-    ((i as u64) << 1 | 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1
+/// Words per checksum chunk (one per lane).
+const LANES: usize = 8;
+
+/// The per-lane sums `(a, b)` of a payload.
+type Lanes = ([u64; LANES], [u64; LANES]);
+
+fn lanes(payload: &[u8]) -> Lanes {
+    let mut a = [0u64; LANES];
+    let mut b = [0u64; LANES];
+    let mut add = |chunk: &[u8]| {
+        for l in 0..LANES {
+            let w = u64::from_le_bytes(chunk[l * 8..l * 8 + 8].try_into().expect("8 bytes"));
+            a[l] = a[l].wrapping_add(w);
+            b[l] = b[l].wrapping_add(a[l]);
+        }
+    };
+    let mut chunks = payload.chunks_exact(LANES * 8);
+    for c in &mut chunks {
+        add(c);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut last = [0u8; LANES * 8];
+        last[..rest.len()].copy_from_slice(rest);
+        add(&last);
+    }
+    (a, b)
+}
+
+/// Hashes the lane sums into the checksum.
+fn fold((a, b): &Lanes) -> u64 {
+    let mut h = 0x1BAD_5EED_u64;
+    for l in 0..LANES {
+        h = mix(h ^ a[l]);
+        h = mix(h ^ b[l]);
+    }
+    h
 }
 
 /// The value stamped in stamp slot `k` (payload word `i`) of message `seq`, cut to the bytes
@@ -70,23 +106,9 @@ fn put_word(b: &mut [u8], i: usize, v: u64) {
     b[start..end].copy_from_slice(&v.to_le_bytes()[..end - start]);
 }
 
-/// The checksum of a payload: `sum(word_i * K_i)`, wrapping.
+/// The checksum of a payload (see the module docs).
 pub fn checksum(payload: &[u8]) -> u64 {
-    let mut chunks = payload.chunks_exact(8);
-    let mut acc = 0u64;
-    let mut i = 0usize;
-    for c in &mut chunks {
-        let w = u64::from_le_bytes(c.try_into().expect("8-byte chunk"));
-        acc = acc.wrapping_add(w.wrapping_mul(weight(i)));
-        i += 1;
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        acc = acc.wrapping_add(u64::from_le_bytes(w).wrapping_mul(weight(i)));
-    }
-    acc
+    fold(&lanes(payload))
 }
 
 /// The expected content of every message of one size.
@@ -95,8 +117,10 @@ pub struct Pattern {
     size: usize,
     /// The payload before stamping (bytes `16..size`).
     base: Vec<u8>,
-    /// Checksum of `base`.
-    base_sum: u64,
+    /// Lane sums of `base`.
+    base_lanes: Lanes,
+    /// Number of 64-byte chunks of the payload (the last one padded).
+    chunks: usize,
     /// Payload word index of each stamp slot.
     slots: Vec<usize>,
 }
@@ -113,11 +137,12 @@ impl Pattern {
         }
         let words = plen.div_ceil(8);
         let slots: Vec<usize> = (0..words).step_by(STAMP_EVERY_WORDS).collect();
-        let base_sum = checksum(&base);
+        let base_lanes = lanes(&base);
         Pattern {
             size,
+            chunks: plen.div_ceil(LANES * 8),
             base,
-            base_sum,
+            base_lanes,
             slots,
         }
     }
@@ -145,14 +170,19 @@ impl Pattern {
         buf[..h].copy_from_slice(&seq.to_le_bytes()[..h]);
         if self.size >= PAYLOAD {
             let payload = &mut buf[PAYLOAD..];
-            let mut sum = self.base_sum;
+            let (mut a, mut b) = self.base_lanes;
             for (k, &i) in self.slots.iter().enumerate() {
                 let old = word_at(&self.base, i);
                 let new = stamp(seq, k, i, self.base.len());
                 put_word(payload, i, new);
-                sum = sum.wrapping_add(new.wrapping_sub(old).wrapping_mul(weight(i)));
+                // Word i sits in lane i % 8 of chunk i / 8: its change adds to that lane's
+                // `a` once and to its `b` once per chunk from there to the end.
+                let delta = new.wrapping_sub(old);
+                let (l, c) = (i % LANES, i / LANES);
+                a[l] = a[l].wrapping_add(delta);
+                b[l] = b[l].wrapping_add(delta.wrapping_mul((self.chunks - c) as u64));
             }
-            buf[8..16].copy_from_slice(&sum.to_le_bytes());
+            buf[8..16].copy_from_slice(&fold(&(a, b)).to_le_bytes());
         } else if self.size > 8 {
             let m = mix(seq).to_le_bytes();
             buf[8..].copy_from_slice(&m[..self.size - 8]);
@@ -259,6 +289,27 @@ mod tests {
                 }
             }
             assert_eq!(p.check(7, &b), Ok(()));
+        }
+    }
+
+    #[test]
+    fn words_moved_within_a_message_are_caught() {
+        let p = Pattern::new(100_000);
+        let mut b = p.buffer();
+        p.stamp(3, &mut b);
+        // Swap two different 8-byte words: same lane in different chunks, then different
+        // lanes, then two neighbouring bytes.
+        for (x, y) in [(16 + 8, 16 + 8 + 64 * 5), (16 + 8, 16 + 24), (100, 101)] {
+            let mut c = b.clone();
+            for k in 0..8 {
+                c.swap(x + k, y + k);
+            }
+            if x + 1 == y {
+                c = b.clone();
+                c.swap(x, y);
+            }
+            assert_ne!(c, b, "the swap changed nothing at {x}/{y}");
+            assert!(p.check(3, &c).is_err(), "swap at {x}/{y}");
         }
     }
 
