@@ -39,6 +39,10 @@ pub struct RecvArgs {
     /// allocated.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE)]
     pub max_message: usize,
+    /// posix-mq only: print each message's priority before it, as `PRIORITY<TAB>MESSAGE`
+    /// (messages arrive highest priority first).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 fn parse_secs(s: &str) -> Result<Duration, String> {
@@ -48,9 +52,10 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?} is not a duration"))
 }
 
-/// Removes `path` and exits when SIGINT, SIGTERM or SIGHUP arrives. They are blocked in
-/// every thread (call this before starting any other) and taken by a thread of their own.
-fn remove_on_signal(path: Option<PathBuf>) -> anyhow::Result<()> {
+/// Removes `path` (or unlinks the POSIX queue `queue`) and exits when SIGINT, SIGTERM or
+/// SIGHUP arrives. They are blocked in every thread (call this before starting any other)
+/// and taken by a thread of their own.
+fn remove_on_signal(path: Option<PathBuf>, queue: Option<String>) -> anyhow::Result<()> {
     let set: SignalSet = [Signal::INT, Signal::TERM, Signal::HUP]
         .into_iter()
         .collect();
@@ -65,6 +70,9 @@ fn remove_on_signal(path: Option<PathBuf>) -> anyhow::Result<()> {
             };
             if let Some(p) = &path {
                 let _ = std::fs::remove_file(p);
+            }
+            if let Some(q) = &queue {
+                let _ = ipckit::posix::mq::MessageQueue::unlink(q);
             }
             std::process::exit(code);
         })
@@ -82,8 +90,25 @@ pub fn run(args: RecvArgs) -> anyhow::Result<ExitCode> {
     }
     let opts = ChannelOptions::new().max_message(args.max_message);
     let mut listener = channel::listen_with(&args.address, &opts)?;
-    remove_on_signal(listener.created_path().map(PathBuf::from))?;
+    remove_on_signal(
+        listener.created_path().map(PathBuf::from),
+        listener.created_queue().map(String::from),
+    )?;
     eprintln!("ipckit recv: listening on {}", listener.address());
+    if args.verbose {
+        let Address::PosixMq(name) = &args.address else {
+            bail!(
+                "-v (priorities) applies to posix-mq addresses only, not {}",
+                args.address.scheme()
+            );
+        };
+        // The listener keeps the queue (and removes it at the end if it created it); a
+        // second descriptor receives, so each message's priority is known.
+        let q = ipckit::posix::mq::MessageQueue::builder(name)
+            .read_only()
+            .open()?;
+        return super::posix::recv_with_priorities(&q, args.count, args.timeout, args.max_message);
+    }
 
     let mut out = std::io::stdout().lock();
     let timeout = args.timeout;

@@ -11,8 +11,9 @@ use ipckit::channel::{self, Address, ChannelOptions, DEFAULT_MAX_MESSAGE};
 #[command(after_help = ADDRESS_HELP)]
 pub struct SendArgs {
     /// Where to send: fifo:PATH, unix:PATH, unix:@NAME, unix-dgram:PATH|@NAME,
-    /// unix-seqpacket:PATH|@NAME, tcp:HOST:PORT. Sockets are connected to (start
-    /// `ipckit recv` first); a FIFO must exist, and opening it waits for a reader.
+    /// unix-seqpacket:PATH|@NAME, tcp:HOST:PORT, posix-mq:/NAME. Sockets are connected to
+    /// (start `ipckit recv` first); a FIFO must exist, and opening it waits for a reader; a
+    /// POSIX queue must exist (`ipckit recv` or `ipckit mk --posix-mq` makes it).
     #[arg(value_name = "ADDR", value_parser = parse_address)]
     pub address: Address,
     /// Messages to send, one message each, in order. Without any, stdin is read: one
@@ -29,6 +30,10 @@ pub struct SendArgs {
     /// sent.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE)]
     pub max_message: usize,
+    /// posix-mq only: the priority of every message sent (0 up to MQ_PRIO_MAX - 1, 32767 on
+    /// Linux; higher is received first).
+    #[arg(long, short = 'p', value_name = "P", default_value_t = 0)]
+    pub priority: u32,
 }
 
 /// The address forms, shown under `--help` of `send` and `recv`.
@@ -39,6 +44,8 @@ Addresses:
   unix-dgram:PATH|@NAME        Unix datagram socket: one datagram per message
   unix-seqpacket:PATH|@NAME    Unix seqpacket socket: one record per message
   tcp:HOST:PORT                TCP (IPv6: tcp:[::1]:9000)
+  posix-mq:/NAME               POSIX message queue: one queue message per message; recv
+                               creates the queue if missing; send --priority P, recv -v
 Byte streams (fifo, unix, tcp) carry each message as a 4-byte little-endian length and the
 payload, unless --raw.";
 
@@ -50,6 +57,13 @@ pub fn parse_address(s: &str) -> Result<Address, String> {
 /// Runs `ipckit send`.
 pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let addr = &args.address;
+    if args.priority != 0 && (args.raw || !matches!(addr, Address::PosixMq(_))) {
+        anyhow::bail!(
+            "--priority applies to posix-mq addresses without --raw only, not {}{}",
+            addr.scheme(),
+            if args.raw { " --raw" } else { "" }
+        );
+    }
     if args.raw {
         let mut tx = channel::connect_raw(addr)?;
         if args.messages.is_empty() {
@@ -75,7 +89,12 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let opts = ChannelOptions::new().max_message(args.max_message);
-    let mut tx = channel::connect_with(addr, &opts)?;
+    let mut tx: Box<dyn channel::Sender> = match addr {
+        Address::PosixMq(name) if args.priority != 0 => Box::new(
+            super::posix::PrioritySender::open(name, args.priority, args.max_message)?,
+        ),
+        _ => channel::connect_with(addr, &opts)?,
+    };
     if args.messages.is_empty() {
         let mut stdin = std::io::stdin().lock();
         let mut line = Vec::new();
