@@ -28,6 +28,7 @@ const TRANSPORTS: &[Transport] = &[
     ("unix-dgram", unix_dgram),
     ("unix-seqpacket", unix_seqpacket),
     ("tcp", tcp),
+    ("posix-mq", posix_mq),
 ];
 
 fn fifo() -> Vec<String> {
@@ -55,6 +56,10 @@ fn unix_seqpacket() -> Vec<String> {
     ]
 }
 
+fn posix_mq() -> Vec<String> {
+    vec![format!("posix-mq:/{}", unique_name("mq"))]
+}
+
 fn tcp() -> Vec<String> {
     vec!["tcp:127.0.0.1:0".to_string()]
 }
@@ -70,9 +75,21 @@ fn each_address(case: impl Fn(&Address)) {
     }
 }
 
-/// Whether the transport has no connection, so a receiver cannot tell its sender left.
+/// Whether the transport has no connection, so a receiver cannot tell its sender left:
+/// datagram sockets and message queues.
 fn is_datagram(addr: &Address) -> bool {
-    addr.scheme() == "unix-dgram"
+    matches!(addr.scheme(), "unix-dgram" | "posix-mq")
+}
+
+/// The largest message a transport with a per-message limit may refuse below 64 KiB: a
+/// POSIX queue carries at most `msgsize_max` bytes (8192 by default) per message.
+fn message_limit(addr: &Address) -> usize {
+    match addr {
+        Address::PosixMq(_) => ipckit::posix::mq::Limits::read()
+            .msgsize_max
+            .unwrap_or(8192) as usize,
+        _ => 64 << 10,
+    }
 }
 
 /// The test payload of `len` bytes: a pattern that catches shifted or mixed-up bytes.
@@ -242,7 +259,7 @@ fn sizes_and_order_between_processes() {
                     !addr.is_byte_stream(),
                     "{addr}: a byte stream refused {size} B"
                 );
-                assert!(size > 64 << 10, "{addr}: refused {size} B");
+                assert!(size > message_limit(addr), "{addr}: refused {size} B");
                 skipped.push(size);
                 continue;
             }
@@ -281,7 +298,9 @@ fn receiver_sees_sender_gone() {
                 .recv_timeout(&mut buf, Duration::from_millis(50))
                 .unwrap_err();
             assert_eq!(e.kind(), ErrorKind::TimedOut, "{addr}: {e}");
-            eprintln!("   {addr}: receiver-side peer gone skipped: datagrams have no connection (TimedOut asserted)");
+            eprintln!(
+                "   {addr}: receiver-side peer gone skipped: no connection (TimedOut asserted)"
+            );
         } else {
             let e = rx.recv(&mut buf).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::PeerGone, "{addr}: {e}");
@@ -429,5 +448,22 @@ fn listener_removes_what_it_created() {
         assert!(std::path::Path::new(path).exists(), "{addr}");
         drop(listener);
         assert!(!std::path::Path::new(path).exists(), "{addr}: left behind");
+    }
+    for text in posix_mq() {
+        let addr: Address = text.parse().unwrap();
+        let Address::PosixMq(name) = &addr else {
+            unreachable!()
+        };
+        let open = || ipckit::posix::mq::MessageQueue::builder(name).open();
+        let mut listener = listen(&addr);
+        let rx = listener.accept().unwrap();
+        drop(listener);
+        assert!(open().is_ok(), "{addr}: the receiver still needs it");
+        drop(rx);
+        assert_eq!(
+            open().unwrap_err().kind(),
+            ErrorKind::NotFound,
+            "{addr}: left behind"
+        );
     }
 }

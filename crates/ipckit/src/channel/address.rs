@@ -9,11 +9,12 @@ use crate::{Error, ErrorKind, Result};
 
 /// The address forms [`Address::from_str`] accepts, one per line, shown in its errors.
 pub const ACCEPTED_FORMS: &str = "\
-fifo:PATH                  a FIFO (named pipe), framed byte stream
-unix:PATH | unix:@NAME     a Unix stream socket by path or abstract name, framed
-unix-dgram:PATH | @NAME    a Unix datagram socket, one datagram per message
-unix-seqpacket:PATH | @NAME a Unix seqpacket socket, one record per message
-tcp:HOST:PORT              TCP, framed (IPv6: tcp:[::1]:9000)";
+  fifo:PATH                    a FIFO (named pipe), framed byte stream
+  unix:PATH, unix:@NAME        a Unix stream socket by path or abstract name, framed
+  unix-dgram:PATH|@NAME        a Unix datagram socket, one datagram per message
+  unix-seqpacket:PATH|@NAME    a Unix seqpacket socket, one record per message
+  tcp:HOST:PORT                TCP, framed (IPv6: tcp:[::1]:9000)
+  posix-mq:/NAME               a POSIX message queue, one queue message per message";
 
 /// A channel endpoint, as typed on a command line: `SCHEME:REST`.
 ///
@@ -24,6 +25,7 @@ tcp:HOST:PORT              TCP, framed (IPv6: tcp:[::1]:9000)";
 /// | `unix-dgram:PATH`, `unix-dgram:@NAME` | Unix datagram socket | one datagram each |
 /// | `unix-seqpacket:PATH`, `unix-seqpacket:@NAME` | Unix seqpacket socket | one record each |
 /// | `tcp:HOST:PORT`, `tcp:[V6]:PORT` | TCP | framed |
+/// | `posix-mq:/NAME` | POSIX message queue | one queue message each (priority 0) |
 ///
 /// Parsing then printing gives the same string back (for a string in canonical form).
 /// The enum is `#[non_exhaustive]`: later transports (message queues, a shared-memory ring)
@@ -69,6 +71,9 @@ pub enum Address {
         /// Port number; `0` when listening asks the kernel for a free one.
         port: u16,
     },
+    /// `posix-mq:/NAME`: a POSIX message queue by name, with its leading slash; one queue
+    /// message per message, priority 0.
+    PosixMq(String),
 }
 
 impl Address {
@@ -80,6 +85,7 @@ impl Address {
             Address::UnixDgram(_) => "unix-dgram",
             Address::UnixSeqpacket(_) => "unix-seqpacket",
             Address::Tcp { .. } => "tcp",
+            Address::PosixMq(_) => "posix-mq",
         }
     }
 
@@ -172,6 +178,9 @@ impl FromStr for Address {
             "unix-dgram" => parse_unix_name(text, rest).map(Address::UnixDgram),
             "unix-seqpacket" => parse_unix_name(text, rest).map(Address::UnixSeqpacket),
             "tcp" => parse_tcp(text, rest),
+            "posix-mq" => crate::posix::validate_name(rest, "mq_open", crate::posix::NAME_MAX)
+                .map(|_| Address::PosixMq(rest.to_string()))
+                .map_err(|e| bad(text, e.detail().unwrap_or("not a POSIX message queue name"))),
             other => Err(bad(text, format_args!("unknown scheme {other:?}"))),
         }
     }
@@ -189,6 +198,7 @@ impl fmt::Display for Address {
                 write!(f, "{scheme}:[{host}]:{port}")
             }
             Address::Tcp { host, port } => write!(f, "{scheme}:{host}:{port}"),
+            Address::PosixMq(name) => write!(f, "{scheme}:{name}"),
         }
     }
 }
@@ -212,6 +222,7 @@ mod tests {
             "tcp:localhost:0",
             "tcp:[::1]:9000",
             "tcp:[fe80::1%lo]:1",
+            "posix-mq:/orders",
         ] {
             let a: Address = s.parse().unwrap();
             assert_eq!(a.to_string(), s);

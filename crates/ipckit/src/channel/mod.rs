@@ -15,6 +15,7 @@
 //! | `unix:PATH`, `unix:@NAME` | binds and listens; removes the socket file on drop | accepts one connection | connects |
 //! | `unix-seqpacket:…` | as `unix:` | as `unix:` | as `unix:` |
 //! | `unix-dgram:PATH`, `unix-dgram:@NAME` | binds; removes the socket file on drop | returns a receiver on the bound socket at once (every call: the same queue) | a socket connected to the address |
+//! | `posix-mq:/NAME` | creates the queue (0o600, `msgsize` = `msgsize_max`) unless it exists; unlinks what it created once it and every receiver are dropped | returns a receiver on the queue at once (every call: the same queue) | opens the queue write-only (`NotFound` if nobody listens); a send fails with `PeerGone` once the queue was unlinked |
 //! | `tcp:HOST:PORT` | binds and listens (`SO_REUSEADDR`; port 0 picks one, see [`Listener::address`]) | accepts one connection | connects, `TCP_NODELAY` |
 //!
 //! # Several senders
@@ -24,6 +25,9 @@
 //! - Datagram sockets: every sender's datagrams arrive in the one queue of the bound socket,
 //!   each whole; the receiver never sees [`ErrorKind::PeerGone`](crate::ErrorKind::PeerGone)
 //!   since datagrams have no connection.
+//! - POSIX message queues: likewise every sender's messages arrive whole in the one queue;
+//!   there is no connection, so the receiver never sees `PeerGone`. A sender sees it once
+//!   the queue was unlinked (its listener and receivers are all gone).
 //! - FIFOs: all writers share one stream. A frame of at most `PIPE_BUF` bytes (4096, so
 //!   messages of at most 4092 bytes) is written atomically and never mixes with another
 //!   writer's; larger messages from concurrent writers can interleave and corrupt the stream.
@@ -61,6 +65,7 @@ use crate::{Error, ErrorKind, Result};
 mod address;
 mod dgram;
 mod fifo;
+mod posix_mq;
 mod raw;
 mod seqpacket;
 mod stream;
@@ -122,6 +127,11 @@ pub(crate) trait Accept: Send {
     /// The next incoming connection, waiting until `deadline` (`None`: forever);
     /// `Ok(None)` when the deadline passed.
     fn accept(&mut self, deadline: Option<Deadline>) -> Result<Option<Incoming>>;
+
+    /// The file this listener created and removes when dropped.
+    fn created_path(&self) -> Option<&std::path::Path> {
+        None
+    }
 }
 
 /// The one place that maps an [`Address`] to its transport's `connect`.
@@ -132,6 +142,7 @@ fn open_connection(addr: &Address, opts: &ChannelOptions) -> Result<Outgoing> {
         Address::UnixDgram(name) => dgram::connect(name, opts),
         Address::UnixSeqpacket(name) => seqpacket::connect(name, opts),
         Address::Tcp { host, port } => tcp::connect(host, *port),
+        Address::PosixMq(name) => posix_mq::connect(name, opts),
     }
 }
 
@@ -144,6 +155,7 @@ fn open_listener(addr: &Address, opts: &ChannelOptions) -> Result<(Box<dyn Accep
         Address::UnixDgram(name) => dgram::listen(name, opts),
         Address::UnixSeqpacket(name) => seqpacket::listen(name, opts),
         Address::Tcp { host, port } => tcp::listen(host, *port),
+        Address::PosixMq(name) => posix_mq::listen(name, opts),
     }
 }
 
@@ -241,6 +253,13 @@ impl Listener {
     /// The address listened on; for `tcp:HOST:0`, the port the kernel picked.
     pub fn address(&self) -> &Address {
         &self.address
+    }
+
+    /// The file this listener created (a socket file, or a FIFO that did not exist) and
+    /// removes when dropped; `None` for abstract names, TCP and a FIFO that existed before.
+    /// A program that may be killed by a signal can remove it in its handler.
+    pub fn created_path(&self) -> Option<&std::path::Path> {
+        self.inner.created_path()
     }
 
     fn next(&mut self, timeout: Option<Duration>) -> Result<Incoming> {
