@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{ChildStdout, Stdio};
 use std::time::Duration;
 
-use common::{run_peer, say, unique_name, unique_path, Peer};
+use common::{run_peer, say, unique_key, unique_name, unique_path, Peer};
 use ipckit::channel::{self, Address, ChannelOptions, Listener, Receiver, Sender};
 use ipckit::ErrorKind;
 
@@ -28,6 +28,7 @@ const TRANSPORTS: &[Transport] = &[
     ("unix-dgram", unix_dgram),
     ("unix-seqpacket", unix_seqpacket),
     ("tcp", tcp),
+    ("sysv-mq", sysv_mq),
 ];
 
 fn fifo() -> Vec<String> {
@@ -55,6 +56,13 @@ fn unix_seqpacket() -> Vec<String> {
     ]
 }
 
+fn sysv_mq() -> Vec<String> {
+    vec![
+        format!("sysv-mq:{}", unique_key()),
+        format!("sysv-mq:{:#x}:5", unique_key()),
+    ]
+}
+
 fn tcp() -> Vec<String> {
     vec!["tcp:127.0.0.1:0".to_string()]
 }
@@ -70,9 +78,25 @@ fn each_address(case: impl Fn(&Address)) {
     }
 }
 
-/// Whether the transport has no connection, so a receiver cannot tell its sender left.
+/// Whether the transport has no connection, so a receiver cannot tell its sender left
+/// (datagram sockets, message queues).
 fn is_datagram(addr: &Address) -> bool {
-    addr.scheme() == "unix-dgram"
+    matches!(addr.scheme(), "unix-dgram" | "sysv-mq")
+}
+
+/// Above which size a message-oriented transport may refuse a message: System V queues at
+/// `msgmax` (8192 bytes by default), sockets above 64 KiB (the default `SO_SNDBUF` is about
+/// 208 KiB).
+fn message_limit(addr: &Address) -> usize {
+    if addr.scheme() == "sysv-mq" {
+        std::fs::read_to_string("/proc/sys/kernel/msgmax")
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    } else {
+        64 << 10
+    }
 }
 
 /// The test payload of `len` bytes: a pattern that catches shifted or mixed-up bytes.
@@ -236,13 +260,12 @@ fn sizes_and_order_between_processes() {
         for size in SIZES {
             let n = rx.recv(&mut buf).unwrap();
             if buf == format!("skipped {size}").as_bytes() {
-                // Only a socket with native boundaries has a per-message limit, and only
-                // above 64 KiB (the default SO_SNDBUF is about 208 KiB).
+                // Only a transport with native boundaries has a per-message limit.
                 assert!(
                     !addr.is_byte_stream(),
                     "{addr}: a byte stream refused {size} B"
                 );
-                assert!(size > 64 << 10, "{addr}: refused {size} B");
+                assert!(size > message_limit(addr), "{addr}: refused {size} B");
                 skipped.push(size);
                 continue;
             }
