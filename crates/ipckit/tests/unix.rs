@@ -546,3 +546,21 @@ fn a_vectored_write_sends_header_and_payload_together() {
     let err = a.write_vectored(&[IoSlice::new(b"x")]).unwrap_err();
     assert_eq!(err.raw_os_error(), Some(libc::EPIPE));
 }
+
+#[test]
+fn seqpacket_peek_len_tells_empty_messages_from_the_end() {
+    let (a, b) = UnixSeqpacket::pair().unwrap();
+    let (r, _w) = pipe().unwrap();
+    a.send(b"").unwrap();
+    a.send_fds(b"", &[r.as_fd()]).unwrap(); // an empty message with an fd, received plainly
+    a.send(&[5u8; 300]).unwrap();
+    drop(a);
+    let mut buf = [0u8; 512];
+    assert_eq!(b.peek_len().unwrap(), 0);
+    assert_eq!(b.recv(&mut buf).unwrap(), 0);
+    assert_eq!(b.recv(&mut buf).unwrap(), 0);
+    assert_eq!(b.peek_len().unwrap(), 300);
+    assert_eq!(b.recv(&mut buf).unwrap(), 300);
+    assert_eq!(b.peek_len().unwrap_err().kind(), ErrorKind::PeerGone);
+    assert_eq!(b.recv(&mut buf).unwrap_err().kind(), ErrorKind::PeerGone);
+}

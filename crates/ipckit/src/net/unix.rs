@@ -512,7 +512,9 @@ fn check_message(
     passcred: bool,
     op: &'static str,
 ) -> Result<()> {
-    if passcred && r.len == 0 && !r.had_cmsg {
+    // On a SO_PASSCRED socket every message brings credentials, received (a control
+    // message) or not (MSG_CTRUNC); the end of the connection brings neither.
+    if passcred && r.len == 0 && !r.had_cmsg && r.msg_flags & libc::MSG_CTRUNC == 0 {
         return Err(Error::new(ErrorKind::PeerGone, op, desc(kind, &fd))
             .with_detail("the peer closed the connection"));
     }
@@ -1231,10 +1233,10 @@ impl From<OwnedFd> for UnixDatagram {
 ///
 /// Unlike `read` on the raw socket, [`recv`](Self::recv) tells an empty message (`Ok(0)`)
 /// from the end of the connection ([`ErrorKind::PeerGone`]): ipckit turns on `SO_PASSCRED`
-/// on its seqpacket sockets, so every message, even an empty one, arrives with an
-/// `SCM_CREDENTIALS` control message and the end of the connection without one. (As a side
-/// effect of `SO_PASSCRED`, the kernel gives a connecting socket an autobound abstract
-/// address.)
+/// on its seqpacket sockets, so every message, even an empty one, carries credentials, and
+/// `recvmsg` without room for them reports `MSG_CTRUNC`; the end of the connection carries
+/// none. (As a side effect of `SO_PASSCRED`, the kernel gives a connecting socket an
+/// autobound abstract address.)
 #[derive(Debug)]
 pub struct UnixSeqpacket {
     fd: OwnedFd,
@@ -1338,11 +1340,13 @@ impl UnixSeqpacket {
         } else {
             buf.len()
         };
+        // No control buffer: with SO_PASSCRED on, the kernel marks every message, even an
+        // empty one, MSG_CTRUNC (its credentials did not fit), and the end of the connection
+        // not. Cheaper than receiving the credentials; fds sent along are closed by the kernel.
         let mut fds = Vec::new();
-        let r = sysu::recvmsg_fds(self.fd.as_fd(), buf, flags, 0, true, &mut fds)
+        let r = sysu::recvmsg_fds(self.fd.as_fd(), buf, flags, 0, false, &mut fds)
             .ctx(op, desc(SEQPACKET, &self.fd))?;
-        // fds sent without a recv_fds on this side are discarded by the kernel (no room).
-        drop(fds);
+        debug_assert!(fds.is_empty());
         check_message(self.fd.as_fd(), SEQPACKET, cap, r, true, op)?;
         Ok(r.len)
     }
