@@ -29,6 +29,7 @@ const TRANSPORTS: &[Transport] = &[
     ("unix-seqpacket", unix_seqpacket),
     ("tcp", tcp),
     ("sysv-mq", sysv_mq),
+    ("posix-mq", posix_mq),
 ];
 
 fn fifo() -> Vec<String> {
@@ -63,6 +64,10 @@ fn sysv_mq() -> Vec<String> {
     ]
 }
 
+fn posix_mq() -> Vec<String> {
+    vec![format!("posix-mq:/{}", unique_name("mq"))]
+}
+
 fn tcp() -> Vec<String> {
     vec!["tcp:127.0.0.1:0".to_string()]
 }
@@ -78,24 +83,26 @@ fn each_address(case: impl Fn(&Address)) {
     }
 }
 
-/// Whether the transport has no connection, so a receiver cannot tell its sender left
-/// (datagram sockets, message queues).
+/// Whether the transport has no connection, so a receiver cannot tell its sender left:
+/// datagram sockets and message queues.
 fn is_datagram(addr: &Address) -> bool {
-    matches!(addr.scheme(), "unix-dgram" | "sysv-mq")
+    matches!(addr.scheme(), "unix-dgram" | "posix-mq" | "sysv-mq")
 }
 
-/// Above which size a message-oriented transport may refuse a message: System V queues at
-/// `msgmax` (8192 bytes by default), sockets above 64 KiB (the default `SO_SNDBUF` is about
-/// 208 KiB).
+/// The largest message a transport with a per-message limit may refuse below 64 KiB (the
+/// default `SO_SNDBUF` is about 208 KiB): a POSIX queue carries at most `msgsize_max` bytes
+/// (8192 by default) per message, a System V queue at most `msgmax` (8192 by default).
 fn message_limit(addr: &Address) -> usize {
-    if addr.scheme() == "sysv-mq" {
-        std::fs::read_to_string("/proc/sys/kernel/msgmax")
+    match addr {
+        Address::PosixMq(_) => ipckit::posix::mq::Limits::read()
+            .msgsize_max
+            .unwrap_or(8192) as usize,
+        Address::SysvMq { .. } => std::fs::read_to_string("/proc/sys/kernel/msgmax")
             .unwrap()
             .trim()
             .parse()
-            .unwrap()
-    } else {
-        64 << 10
+            .unwrap(),
+        _ => 64 << 10,
     }
 }
 
@@ -304,7 +311,9 @@ fn receiver_sees_sender_gone() {
                 .recv_timeout(&mut buf, Duration::from_millis(50))
                 .unwrap_err();
             assert_eq!(e.kind(), ErrorKind::TimedOut, "{addr}: {e}");
-            eprintln!("   {addr}: receiver-side peer gone skipped: datagrams have no connection (TimedOut asserted)");
+            eprintln!(
+                "   {addr}: receiver-side peer gone skipped: no connection (TimedOut asserted)"
+            );
         } else {
             let e = rx.recv(&mut buf).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::PeerGone, "{addr}: {e}");
@@ -452,5 +461,22 @@ fn listener_removes_what_it_created() {
         assert!(std::path::Path::new(path).exists(), "{addr}");
         drop(listener);
         assert!(!std::path::Path::new(path).exists(), "{addr}: left behind");
+    }
+    for text in posix_mq() {
+        let addr: Address = text.parse().unwrap();
+        let Address::PosixMq(name) = &addr else {
+            unreachable!()
+        };
+        let open = || ipckit::posix::mq::MessageQueue::builder(name).open();
+        let mut listener = listen(&addr);
+        let rx = listener.accept().unwrap();
+        drop(listener);
+        assert!(open().is_ok(), "{addr}: the receiver still needs it");
+        drop(rx);
+        assert_eq!(
+            open().unwrap_err().kind(),
+            ErrorKind::NotFound,
+            "{addr}: left behind"
+        );
     }
 }

@@ -15,7 +15,8 @@ unix:PATH | unix:@NAME     a Unix stream socket by path or abstract name, framed
 unix-dgram:PATH | @NAME    a Unix datagram socket, one datagram per message
 unix-seqpacket:PATH | @NAME a Unix seqpacket socket, one record per message
 tcp:HOST:PORT              TCP, framed (IPv6: tcp:[::1]:9000)
-sysv-mq:KEY[:MTYPE]        a System V message queue (KEY 1234, 0x4d2 or ftok:PATH:ID), messages of type MTYPE (default 1)";
+sysv-mq:KEY[:MTYPE]        a System V message queue (KEY 1234, 0x4d2 or ftok:PATH:ID), messages of type MTYPE (default 1)
+posix-mq:/NAME             a POSIX message queue, one queue message per message";
 
 /// A channel endpoint, as typed on a command line: `SCHEME:REST`.
 ///
@@ -27,6 +28,7 @@ sysv-mq:KEY[:MTYPE]        a System V message queue (KEY 1234, 0x4d2 or ftok:PAT
 /// | `unix-seqpacket:PATH`, `unix-seqpacket:@NAME` | Unix seqpacket socket | one record each |
 /// | `tcp:HOST:PORT`, `tcp:[V6]:PORT` | TCP | framed |
 /// | `sysv-mq:KEY`, `sysv-mq:KEY:MTYPE` | System V message queue (KEY decimal, `0x` hex or `ftok:PATH:ID`) | one message of type MTYPE (default 1) each |
+/// | `posix-mq:/NAME` | POSIX message queue | one queue message each (priority 0) |
 ///
 /// Parsing then printing gives the same string back (for a string in canonical form).
 /// The enum is `#[non_exhaustive]`: later transports (message queues, a shared-memory ring)
@@ -81,6 +83,9 @@ pub enum Address {
         /// The message type sent and received (`mtype`, ≥ 1).
         mtype: i64,
     },
+    /// `posix-mq:/NAME`: a POSIX message queue by name, with its leading slash; one queue
+    /// message per message, priority 0.
+    PosixMq(String),
 }
 
 impl Address {
@@ -93,6 +98,7 @@ impl Address {
             Address::UnixSeqpacket(_) => "unix-seqpacket",
             Address::Tcp { .. } => "tcp",
             Address::SysvMq { .. } => "sysv-mq",
+            Address::PosixMq(_) => "posix-mq",
         }
     }
 
@@ -213,6 +219,9 @@ impl FromStr for Address {
             "unix-seqpacket" => parse_unix_name(text, rest).map(Address::UnixSeqpacket),
             "tcp" => parse_tcp(text, rest),
             "sysv-mq" => parse_sysv_mq(text, rest),
+            "posix-mq" => crate::posix::validate_name(rest, "mq_open", crate::posix::NAME_MAX)
+                .map(|_| Address::PosixMq(rest.to_string()))
+                .map_err(|e| bad(text, e.detail().unwrap_or("not a POSIX message queue name"))),
             other => Err(bad(text, format_args!("unknown scheme {other:?}"))),
         }
     }
@@ -232,6 +241,7 @@ impl fmt::Display for Address {
             Address::Tcp { host, port } => write!(f, "{scheme}:{host}:{port}"),
             Address::SysvMq { key, mtype: 1 } => write!(f, "{scheme}:{key}"),
             Address::SysvMq { key, mtype } => write!(f, "{scheme}:{key}:{mtype}"),
+            Address::PosixMq(name) => write!(f, "{scheme}:{name}"),
         }
     }
 }
@@ -259,6 +269,7 @@ mod tests {
             "sysv-mq:0x000004d2:7",
             "sysv-mq:ftok:/tmp/x:1",
             "sysv-mq:ftok:/tmp/x:1:9",
+            "posix-mq:/orders",
         ] {
             let a: Address = s.parse().unwrap();
             assert_eq!(a.to_string(), s);

@@ -15,6 +15,7 @@
 //! | `unix:PATH`, `unix:@NAME` | binds and listens; removes the socket file on drop | accepts one connection | connects |
 //! | `unix-seqpacket:…` | as `unix:` | as `unix:` | as `unix:` |
 //! | `unix-dgram:PATH`, `unix-dgram:@NAME` | binds; removes the socket file on drop | returns a receiver on the bound socket at once (every call: the same queue) | a socket connected to the address |
+//! | `posix-mq:/NAME` | creates the queue (0o600, `msgsize` = `msgsize_max`) unless it exists; unlinks what it created once it and every receiver are dropped | returns a receiver on the queue at once (every call: the same queue) | opens the queue write-only (`NotFound` if nobody listens); a send fails with `PeerGone` once the queue was unlinked |
 //! | `tcp:HOST:PORT` | binds and listens (`SO_REUSEADDR`; port 0 picks one, see [`Listener::address`]) | accepts one connection | connects, `TCP_NODELAY` |
 //! | `sysv-mq:KEY[:MTYPE]` | opens the queue, creating it (0o600) if missing; removes what it created once it and its receivers are dropped | returns a receiver of type MTYPE at once | opens the existing queue |
 //!
@@ -25,6 +26,9 @@
 //! - Datagram sockets: every sender's datagrams arrive in the one queue of the bound socket,
 //!   each whole; the receiver never sees [`ErrorKind::PeerGone`](crate::ErrorKind::PeerGone)
 //!   since datagrams have no connection.
+//! - POSIX message queues: likewise every sender's messages arrive whole in the one queue;
+//!   there is no connection, so the receiver never sees `PeerGone`. A sender sees it once
+//!   the queue was unlinked (its listener and receivers are all gone).
 //! - FIFOs: all writers share one stream. A frame of at most `PIPE_BUF` bytes (4096, so
 //!   messages of at most 4092 bytes) is written atomically and never mixes with another
 //!   writer's; larger messages from concurrent writers can interleave and corrupt the stream.
@@ -62,6 +66,7 @@ use crate::{Error, ErrorKind, Result};
 mod address;
 mod dgram;
 mod fifo;
+mod posix_mq;
 mod raw;
 mod seqpacket;
 mod stream;
@@ -135,6 +140,7 @@ fn open_connection(addr: &Address, opts: &ChannelOptions) -> Result<Outgoing> {
         Address::UnixSeqpacket(name) => seqpacket::connect(name, opts),
         Address::Tcp { host, port } => tcp::connect(host, *port),
         Address::SysvMq { key, mtype } => sysv_mq::connect(key, *mtype, opts),
+        Address::PosixMq(name) => posix_mq::connect(name, opts),
     }
 }
 
@@ -148,6 +154,7 @@ fn open_listener(addr: &Address, opts: &ChannelOptions) -> Result<(Box<dyn Accep
         Address::UnixSeqpacket(name) => seqpacket::listen(name, opts),
         Address::Tcp { host, port } => tcp::listen(host, *port),
         Address::SysvMq { key, mtype } => sysv_mq::listen(key, *mtype, opts),
+        Address::PosixMq(name) => posix_mq::listen(name, opts),
     }
 }
 
