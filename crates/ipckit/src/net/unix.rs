@@ -649,6 +649,12 @@ macro_rules! socket_common {
             /// an [`OwnedFd`] that is close-on-exec. `max_fds` above [`SCM_MAX_FD`] is
             /// treated as 253.
             ///
+            /// On a stream socket the fds arrive with the receive that reads the first byte
+            /// of the data they were sent with (bytes sent before may come in the same
+            /// receive), and a receive that got fds stops at the end of that data. Fds that
+            /// reach a plain receive (`read`, `recv`) instead are closed by the kernel, never
+            /// leaked.
+            ///
             /// # Errors
             /// - [`ErrorKind::TooLarge`] if more fds came than `max_fds` allows
             ///   (`MSG_CTRUNC`): the fds that did arrive are closed, none leak, and the data
