@@ -9,7 +9,9 @@ pub mod limits;
 pub mod ls;
 pub mod mk;
 pub mod posix;
+pub mod recv;
 pub mod rm;
+pub mod send;
 pub mod signal;
 
 /// Runs the parsed command line; the exit code on success, an error to print otherwise.
@@ -23,6 +25,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Mk(args) => mk::run(args),
         Command::Rm(args) => rm::run(args),
         Command::Dump(args) => dump::run(args),
+        Command::Send(args) => send::run(args),
+        Command::Recv(args) => recv::run(args),
     }
 }
 

@@ -191,6 +191,7 @@ pub(super) fn listen(
     let sock = UnixDatagram::bind(name).map_err(|e| renamed(e, &address))?;
     Ok((
         Box::new(DgramAccept {
+            name: name.clone(),
             object: address.to_string(),
             sock,
             max: opts.get_max_message(),
@@ -200,6 +201,7 @@ pub(super) fn listen(
 }
 
 struct DgramAccept {
+    name: SocketAddr,
     sock: UnixDatagram,
     object: String,
     max: usize,
@@ -214,5 +216,12 @@ impl Accept for DgramAccept {
             .map_err(|e| renamed(e, &self.object))?;
         let rx = MessageReceiver::new(sock, self.max, self.object.clone());
         Ok(Some(Incoming::Messages(Box::new(rx))))
+    }
+
+    fn created_path(&self) -> Option<&std::path::Path> {
+        match &self.name {
+            SocketAddr::Path(p) => Some(p),
+            _ => None,
+        }
     }
 }

@@ -43,4 +43,8 @@ impl Accept for FifoAccept {
         reader.set_nonblocking(false)?;
         Ok(Some(Incoming::Stream(reader.into())))
     }
+
+    fn created_path(&self) -> Option<&Path> {
+        self.fifo.is_owner().then(|| self.fifo.path())
+    }
 }

@@ -129,6 +129,11 @@ pub(crate) trait Accept: Send {
     /// The next incoming connection, waiting until `deadline` (`None`: forever);
     /// `Ok(None)` when the deadline passed.
     fn accept(&mut self, deadline: Option<Deadline>) -> Result<Option<Incoming>>;
+
+    /// The file this listener created and removes when dropped.
+    fn created_path(&self) -> Option<&std::path::Path> {
+        None
+    }
 }
 
 /// The one place that maps an [`Address`] to its transport's `connect`.
@@ -252,6 +257,13 @@ impl Listener {
     /// The address listened on; for `tcp:HOST:0`, the port the kernel picked.
     pub fn address(&self) -> &Address {
         &self.address
+    }
+
+    /// The file this listener created (a socket file, or a FIFO that did not exist) and
+    /// removes when dropped; `None` for abstract names, TCP and a FIFO that existed before.
+    /// A program that may be killed by a signal can remove it in its handler.
+    pub fn created_path(&self) -> Option<&std::path::Path> {
+        self.inner.created_path()
     }
 
     fn next(&mut self, timeout: Option<Duration>) -> Result<Incoming> {

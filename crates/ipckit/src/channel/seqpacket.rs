@@ -28,6 +28,7 @@ pub(super) fn listen(
     let listener = UnixSeqpacketListener::bind(name).map_err(|e| renamed(e, &address))?;
     Ok((
         Box::new(SeqpacketAccept {
+            name: name.clone(),
             object: address.to_string(),
             listener,
             max: opts.get_max_message(),
@@ -37,6 +38,7 @@ pub(super) fn listen(
 }
 
 struct SeqpacketAccept {
+    name: SocketAddr,
     listener: UnixSeqpacketListener,
     object: String,
     max: usize,
@@ -53,5 +55,12 @@ impl Accept for SeqpacketAccept {
             .map_err(|e| renamed(e, &self.object))?;
         let rx = MessageReceiver::new(sock, self.max, self.object.clone());
         Ok(Some(Incoming::Messages(Box::new(rx))))
+    }
+
+    fn created_path(&self) -> Option<&std::path::Path> {
+        match &self.name {
+            SocketAddr::Path(p) => Some(p),
+            _ => None,
+        }
     }
 }

@@ -37,6 +37,7 @@ pub(super) fn listen(name: &SocketAddr) -> Result<(Box<dyn Accept>, Address)> {
     let listener = UnixListener::bind(name).map_err(|e| renamed(e, &address))?;
     Ok((
         Box::new(StreamAccept {
+            name: name.clone(),
             object: address.to_string(),
             listener,
         }),
@@ -45,6 +46,7 @@ pub(super) fn listen(name: &SocketAddr) -> Result<(Box<dyn Accept>, Address)> {
 }
 
 struct StreamAccept {
+    name: SocketAddr,
     listener: UnixListener,
     object: String,
 }
@@ -69,5 +71,12 @@ impl Accept for StreamAccept {
             .accept()
             .map_err(|e| renamed(e, &self.object))?;
         Ok(Some(Incoming::Stream(OwnedFd::from(stream))))
+    }
+
+    fn created_path(&self) -> Option<&std::path::Path> {
+        match &self.name {
+            SocketAddr::Path(p) => Some(p),
+            _ => None,
+        }
     }
 }

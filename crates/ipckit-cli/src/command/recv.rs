@@ -1,0 +1,155 @@
+//! `ipckit recv ADDR`: receive messages at a channel address and print them.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use ipckit::channel::{self, Address, ChannelOptions, Receiver, DEFAULT_MAX_MESSAGE};
+use ipckit::signal::{Signal, SignalSet};
+use ipckit::ErrorKind;
+
+use super::send::{parse_address, ADDRESS_HELP};
+
+/// Flags of `ipckit recv`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = ADDRESS_HELP)]
+pub struct RecvArgs {
+    /// Where to receive: sockets are bound (and listened on), a FIFO is created if missing.
+    /// A socket file or FIFO created here is removed on exit (also on SIGINT, SIGTERM and
+    /// SIGHUP). The address actually used is printed on stderr once ready
+    /// (`tcp:127.0.0.1:0` shows the port picked).
+    #[arg(value_name = "ADDR", value_parser = parse_address)]
+    pub address: Address,
+    /// Stop after N messages, taking senders one after the other. Without it, stop when the
+    /// first sender is gone (a datagram socket has no end: it receives until killed or
+    /// --timeout).
+    #[arg(long, short = 'n', value_name = "N")]
+    pub count: Option<u64>,
+    /// Fail (exit status 1) if no sender or message comes within SECS seconds (fractions
+    /// allowed), counted afresh for each message.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<Duration>,
+    /// No framing: write the bytes as they come (a byte stream from `cat`, socat or nc), or
+    /// each datagram/record's bytes without adding a newline.
+    #[arg(long)]
+    pub raw: bool,
+    /// The largest message accepted, in bytes; a longer one is an error before anything is
+    /// allocated.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE)]
+    pub max_message: usize,
+}
+
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?} is not a duration"))
+}
+
+/// Removes `path` and exits when SIGINT, SIGTERM or SIGHUP arrives. They are blocked in
+/// every thread (call this before starting any other) and taken by a thread of their own.
+fn remove_on_signal(path: Option<PathBuf>) -> anyhow::Result<()> {
+    let set: SignalSet = [Signal::INT, Signal::TERM, Signal::HUP]
+        .into_iter()
+        .collect();
+    // Stays blocked for the rest of the process: the guard is never dropped.
+    std::mem::forget(ipckit::signal::block(&set)?);
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let code = match ipckit::signal::wait(&set, None) {
+                Ok(info) => 128 + info.signal().as_raw(),
+                Err(_) => 1,
+            };
+            if let Some(p) = &path {
+                let _ = std::fs::remove_file(p);
+            }
+            std::process::exit(code);
+        })
+        .context("spawn the signal thread")?;
+    Ok(())
+}
+
+/// Runs `ipckit recv`.
+pub fn run(args: RecvArgs) -> anyhow::Result<ExitCode> {
+    if args.raw && args.count.is_some() && args.address.is_byte_stream() {
+        bail!(
+            "--count does not apply with --raw on {}: a raw byte stream has no messages to count",
+            args.address.scheme()
+        );
+    }
+    let opts = ChannelOptions::new().max_message(args.max_message);
+    let mut listener = channel::listen_with(&args.address, &opts)?;
+    remove_on_signal(listener.created_path().map(PathBuf::from))?;
+    eprintln!("ipckit recv: listening on {}", listener.address());
+
+    let mut out = std::io::stdout().lock();
+    let timeout = args.timeout;
+    let timed_out = |what: &str| {
+        anyhow::anyhow!(
+            "recv {}: timed out: no {what} within {:?}",
+            args.address,
+            timeout.unwrap_or_default()
+        )
+    };
+
+    if args.raw && args.address.is_byte_stream() {
+        let mut rx = listener.accept_raw(timeout).map_err(|e| match e.kind() {
+            ErrorKind::TimedOut => timed_out("sender"),
+            _ => e.into(),
+        })?;
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            let n = match rx.read_timeout(&mut buf, timeout) {
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::TimedOut => return Err(timed_out("data")),
+                Err(e) => return Err(e.into()),
+            };
+            if n == 0 {
+                return Ok(ExitCode::SUCCESS);
+            }
+            out.write_all(&buf[..n])?;
+            out.flush()?;
+        }
+    }
+
+    let mut received = 0u64;
+    let mut buf = Vec::new();
+    loop {
+        let accepted = match timeout {
+            None => listener.accept(),
+            Some(t) => listener.accept_timeout(t),
+        };
+        let mut rx = accepted.map_err(|e| match e.kind() {
+            ErrorKind::TimedOut => timed_out("sender"),
+            _ => e.into(),
+        })?;
+        loop {
+            if args.count.is_some_and(|n| received >= n) {
+                return Ok(ExitCode::SUCCESS);
+            }
+            let r = match timeout {
+                None => rx.recv(&mut buf),
+                Some(t) => rx.recv_timeout(&mut buf, t),
+            };
+            match r {
+                Ok(_) => {
+                    received += 1;
+                    out.write_all(&buf)?;
+                    if !args.raw {
+                        out.write_all(b"\n")?;
+                    }
+                    out.flush()?;
+                }
+                Err(e) if e.kind() == ErrorKind::PeerGone => break,
+                Err(e) if e.kind() == ErrorKind::TimedOut => return Err(timed_out("message")),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if args.count.is_none() {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+}

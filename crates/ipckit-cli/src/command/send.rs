@@ -1,0 +1,98 @@
+//! `ipckit send ADDR [MESSAGE...]`: send messages (or stdin) to a channel address.
+
+use std::io::{BufRead, Read, Write};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use ipckit::channel::{self, Address, ChannelOptions, DEFAULT_MAX_MESSAGE};
+
+/// Flags of `ipckit send`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = ADDRESS_HELP)]
+pub struct SendArgs {
+    /// Where to send: fifo:PATH, unix:PATH, unix:@NAME, unix-dgram:PATH|@NAME,
+    /// unix-seqpacket:PATH|@NAME, tcp:HOST:PORT. Sockets are connected to (start
+    /// `ipckit recv` first); a FIFO must exist, and opening it waits for a reader.
+    #[arg(value_name = "ADDR", value_parser = parse_address)]
+    pub address: Address,
+    /// Messages to send, one message each, in order. Without any, stdin is read: one
+    /// message per line (without its newline).
+    #[arg(value_name = "MESSAGE")]
+    pub messages: Vec<String>,
+    /// No framing: stdin is passed on as a plain byte stream (each MESSAGE is written
+    /// followed by a newline), so `cat`, socat or nc can read it on the other side. On
+    /// datagram and seqpacket sockets every chunk read from stdin (at most 64 KiB) is one
+    /// message.
+    #[arg(long)]
+    pub raw: bool,
+    /// The largest message to send, in bytes; a longer one is an error and nothing of it is
+    /// sent.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE)]
+    pub max_message: usize,
+}
+
+/// The address forms, shown under `--help` of `send` and `recv`.
+pub const ADDRESS_HELP: &str = "\
+Addresses:
+  fifo:PATH                    a FIFO (named pipe); recv creates it if missing
+  unix:PATH, unix:@NAME        Unix stream socket, by path or abstract name
+  unix-dgram:PATH|@NAME        Unix datagram socket: one datagram per message
+  unix-seqpacket:PATH|@NAME    Unix seqpacket socket: one record per message
+  tcp:HOST:PORT                TCP (IPv6: tcp:[::1]:9000)
+Byte streams (fifo, unix, tcp) carry each message as a 4-byte little-endian length and the
+payload, unless --raw.";
+
+/// Parses an address for clap; the error lists the accepted forms.
+pub fn parse_address(s: &str) -> Result<Address, String> {
+    s.parse().map_err(|e: ipckit::Error| e.to_string())
+}
+
+/// Runs `ipckit send`.
+pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
+    let addr = &args.address;
+    if args.raw {
+        let mut tx = channel::connect_raw(addr)?;
+        if args.messages.is_empty() {
+            let mut stdin = std::io::stdin().lock();
+            let mut buf = vec![0u8; 64 << 10];
+            loop {
+                let n = match stdin.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e).context("read stdin"),
+                };
+                tx.write_all(&buf[..n])?;
+            }
+        } else {
+            for m in &args.messages {
+                let mut line = Vec::with_capacity(m.len() + 1);
+                line.extend_from_slice(m.as_bytes());
+                line.push(b'\n');
+                tx.write_all(&line)?;
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let opts = ChannelOptions::new().max_message(args.max_message);
+    let mut tx = channel::connect_with(addr, &opts)?;
+    if args.messages.is_empty() {
+        let mut stdin = std::io::stdin().lock();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if stdin.read_until(b'\n', &mut line).context("read stdin")? == 0 {
+                break;
+            }
+            if line.last() == Some(&b'\n') {
+                line.pop();
+            }
+            tx.send(&line)?;
+        }
+    } else {
+        for m in &args.messages {
+            tx.send(m.as_bytes())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

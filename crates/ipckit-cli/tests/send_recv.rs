@@ -1,0 +1,281 @@
+//! `ipckit send` and `ipckit recv` end to end, between real `ipckit` processes, on every
+//! address kind; and their errors.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ipckit");
+
+static N: AtomicU32 = AtomicU32::new(0);
+
+fn unique(tag: &str) -> String {
+    format!(
+        "ipckit-cli-{}-{}-{tag}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn tmp(tag: &str) -> PathBuf {
+    std::env::temp_dir().join(unique(tag))
+}
+
+/// One address of every kind, fresh.
+fn every_address() -> Vec<String> {
+    vec![
+        format!("fifo:{}", tmp("fifo").display()),
+        format!("unix:{}", tmp("us").display()),
+        format!("unix:@{}", unique("us")),
+        format!("unix-dgram:{}", tmp("ud").display()),
+        format!("unix-dgram:@{}", unique("ud")),
+        format!("unix-seqpacket:{}", tmp("sp").display()),
+        format!("unix-seqpacket:@{}", unique("sp")),
+        "tcp:127.0.0.1:0".to_string(),
+    ]
+}
+
+/// The file an address names, if any.
+fn file_of(addr: &str) -> Option<PathBuf> {
+    let rest = addr.split_once(':')?.1;
+    (rest.starts_with('/')).then(|| PathBuf::from(rest))
+}
+
+/// A running `ipckit recv`, returned once it said (on stderr) where it listens.
+struct Recv {
+    child: Option<Child>,
+    address: String,
+}
+
+impl Recv {
+    fn start(args: &[&str]) -> Recv {
+        let mut child = Command::new(BIN)
+            .arg("recv")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn ipckit recv");
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        err.read_line(&mut line).unwrap();
+        let address = line
+            .trim_end()
+            .strip_prefix("ipckit recv: listening on ")
+            .unwrap_or_else(|| panic!("readiness line: {line:?}"))
+            .to_string();
+        // Give stderr back to the test's output as it comes.
+        std::thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = err.read_to_string(&mut rest);
+            eprint!("{rest}");
+        });
+        Recv {
+            child: Some(child),
+            address,
+        }
+    }
+
+    /// Waits for it to exit; its stdout, asserting success.
+    fn output(mut self) -> Vec<u8> {
+        let out = self.child.take().unwrap().wait_with_output().unwrap();
+        assert!(out.status.success(), "recv failed: {:?}", out.status);
+        out.stdout
+    }
+}
+
+impl Drop for Recv {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.child {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn send(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .arg("send")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ipckit send");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn assert_ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "ipckit failed: {:?}\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn messages_from_arguments_on_every_address_kind() {
+    for addr in every_address() {
+        let recv = Recv::start(&[&addr, "--count", "3"]);
+        let o = send(&[&recv.address, "one", "two words", ""], b"");
+        assert_ok(&o);
+        assert_eq!(recv.output(), b"one\ntwo words\n\n", "{addr}");
+        if let Some(f) = file_of(&addr) {
+            assert!(!f.exists(), "{addr}: recv left {} behind", f.display());
+        }
+    }
+}
+
+#[test]
+fn stdin_one_message_per_line_until_the_sender_is_gone() {
+    for addr in every_address() {
+        // A datagram socket has no sender to lose: count instead.
+        let datagram = addr.starts_with("unix-dgram:");
+        let recv = if datagram {
+            Recv::start(&[&addr, "--count", "3"])
+        } else {
+            Recv::start(&[&addr])
+        };
+        let o = send(&[&recv.address], b"alpha\nbeta\nlast line without newline");
+        assert_ok(&o);
+        assert_eq!(
+            recv.output(),
+            b"alpha\nbeta\nlast line without newline\n",
+            "{addr}"
+        );
+    }
+}
+
+#[test]
+fn raw_bytes_pass_unchanged() {
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    for addr in [
+        format!("fifo:{}", tmp("fifo").display()),
+        format!("unix:{}", tmp("us").display()),
+        format!("unix:@{}", unique("us")),
+        "tcp:127.0.0.1:0".to_string(),
+    ] {
+        let recv = Recv::start(&[&addr, "--raw"]);
+        let o = send(&["--raw", &recv.address], &data);
+        assert_ok(&o);
+        assert!(recv.output() == data, "{addr}: bytes changed");
+    }
+    // Datagram and seqpacket: each message's bytes, no newline added.
+    for addr in [
+        format!("unix-dgram:@{}", unique("ud")),
+        format!("unix-seqpacket:{}", tmp("sp").display()),
+    ] {
+        let recv = Recv::start(&[&addr, "--raw", "--count", "2"]);
+        let o = send(&["--raw", &recv.address, "x", "y"], b"");
+        assert_ok(&o);
+        assert_eq!(recv.output(), b"x\ny\n", "{addr}");
+    }
+}
+
+#[test]
+fn recv_takes_senders_one_after_another_until_count() {
+    let addr = format!("unix:{}", tmp("us").display());
+    let recv = Recv::start(&[&addr, "--count", "2"]);
+    assert_ok(&send(&[&recv.address, "first"], b""));
+    assert_ok(&send(&[&recv.address, "second"], b""));
+    assert_eq!(recv.output(), b"first\nsecond\n");
+}
+
+#[test]
+fn bad_address_lists_the_forms() {
+    for bad in ["udp:1.2.3.4:5", "unix:", "tcp:nohost", "fifo"] {
+        for verb in ["send", "recv"] {
+            let o = Command::new(BIN).args([verb, bad]).output().unwrap();
+            assert!(!o.status.success());
+            let err = String::from_utf8_lossy(&o.stderr);
+            for form in [
+                "fifo:PATH",
+                "unix:@NAME",
+                "unix-dgram:PATH|@NAME",
+                "unix-seqpacket:PATH|@NAME",
+                "tcp:HOST:PORT",
+            ] {
+                assert!(err.contains(form), "{verb} {bad}: {err}");
+            }
+        }
+    }
+}
+
+#[test]
+fn missing_fifo_names_the_path_and_errno() {
+    let path = tmp("missing");
+    let o = send(&[&format!("fifo:{}", path.display()), "x"], b"");
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.starts_with("ipckit: "), "{err}");
+    assert!(err.contains(&path.display().to_string()), "{err}");
+    assert!(err.contains("ENOENT"), "{err}");
+}
+
+#[test]
+fn nothing_listening_is_an_error_naming_the_address() {
+    let path = tmp("nobody");
+    let o = send(&[&format!("unix:{}", path.display()), "x"], b"");
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&path.display().to_string()) && err.contains("ENOENT"),
+        "{err}"
+    );
+}
+
+#[test]
+fn recv_timeout_without_a_sender_fails() {
+    for addr in [
+        format!("unix:@{}", unique("us")),
+        format!("fifo:{}", tmp("fifo").display()),
+        format!("unix-dgram:@{}", unique("ud")),
+    ] {
+        let o = Command::new(BIN)
+            .args(["recv", &addr, "--timeout", "0.1"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{addr}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("timed out"), "{addr}: {err}");
+        if let Some(f) = file_of(&addr) {
+            assert!(!f.exists(), "{addr}: left behind");
+        }
+    }
+}
+
+#[test]
+fn recv_removes_its_socket_file_when_terminated() {
+    for (sig, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
+        let path = tmp("term");
+        let addr = format!("unix:{}", path.display());
+        let mut recv = Recv::start(&[&addr]);
+        assert!(path.exists());
+        let child = recv.child.take().unwrap();
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::try_from(sig).unwrap(),
+        )
+        .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(code));
+        assert!(!path.exists(), "socket file left after signal {sig}");
+    }
+}
+
+#[test]
+fn too_long_message_is_refused_by_the_sender() {
+    let addr = format!("unix:@{}", unique("us"));
+    let recv = Recv::start(&[&addr, "--count", "1"]);
+    let o = send(&["--max-message", "4", &recv.address, "toolong"], b"");
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("too large"), "{err}");
+    assert_ok(&send(&[&recv.address, "ok"], b""));
+    assert_eq!(recv.output(), b"ok\n");
+}
