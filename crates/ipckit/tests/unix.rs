@@ -156,6 +156,20 @@ fn peer() {
                     fds.len()
                 ));
             }
+            "plain-receive" => {
+                let st = UnixStream::connect(&addr()).expect("connect stream");
+                let sp = UnixSeqpacket::connect(&args[1].parse().unwrap()).expect("connect seq");
+                say("connected");
+                let before = open_fd_count();
+                let mut buf = [0u8; 4];
+                (&st).read_exact(&mut buf).expect("read");
+                let mut msg = [0u8; 16];
+                let n = sp.recv(&mut msg).expect("recv");
+                let leaked = open_fd_count() as isize - before as isize;
+                say(format!("leaked {leaked}"));
+                let stream = String::from_utf8_lossy(&buf);
+                say(format!("{stream} {}", String::from_utf8_lossy(&msg[..n])));
+            }
             "bind-and-vanish" => {
                 let mut l = UnixListener::bind(&addr()).expect("bind");
                 l.persist(); // as if the process died without cleaning up
@@ -563,4 +577,26 @@ fn seqpacket_peek_len_tells_empty_messages_from_the_end() {
     assert_eq!(b.recv(&mut buf).unwrap(), 300);
     assert_eq!(b.peek_len().unwrap_err().kind(), ErrorKind::PeerGone);
     assert_eq!(b.recv(&mut buf).unwrap_err().kind(), ErrorKind::PeerGone);
+}
+
+#[test]
+fn fds_sent_to_a_plain_receive_are_closed_not_leaked() {
+    let stream_addr = abstract_addr("plain-stream");
+    let seq_addr = abstract_addr("plain-seq");
+    let ls = UnixListener::bind(&stream_addr).unwrap();
+    let lq = UnixSeqpacketListener::bind(&seq_addr).unwrap();
+    let mut peer = Peer::spawn(
+        "plain-receive",
+        &[&stream_addr.to_string(), &seq_addr.to_string()],
+    );
+    let st = ls.accept().unwrap();
+    let sq = lq.accept().unwrap();
+    let mut lines = Lines::of(&mut peer);
+    assert_eq!(lines.next(), "connected");
+    let (r, _w) = pipe().unwrap();
+    st.send_fds(b"data", &[r.as_fd(); 3]).unwrap();
+    sq.send_fds(b"seq", &[r.as_fd(); 3]).unwrap();
+    assert_eq!(lines.next(), "leaked 0");
+    assert_eq!(lines.next(), "data seq");
+    assert!(peer.wait().success());
 }
