@@ -218,3 +218,30 @@ fn a_corrupted_or_lost_message_fails_the_row_and_the_run() {
         assert!(err.starts_with(phase), "{fault}: {err}");
     }
 }
+
+/// A peer that dies before it connects never hangs the run: with a pipe the parent notices at
+/// once (the row FAILED); with a socket the parent would wait in `accept` forever, so the
+/// watchdog stops the run with an error naming the scenario.
+#[test]
+fn a_peer_that_dies_early_fails_the_run_instead_of_hanging() {
+    let out = ipckit()
+        .args(["bench", "--quick", "--only", "pipe", "--sizes", "64"])
+        .env("IPCKIT_BENCH_FAULT", "exit")
+        .output()
+        .expect("run ipckit bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(stdout.contains("FAILED"), "{stdout}");
+    assert!(stdout.contains("exiting before setup"), "{stdout}");
+
+    let out = ipckit()
+        .args(["bench", "--quick", "--only", "unix-stream", "--sizes", "64"])
+        .env("IPCKIT_BENCH_FAULT", "exit")
+        .output()
+        .expect("run ipckit bench");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("unix-stream"), "{stderr}");
+    assert!(stderr.contains("peer exited"), "{stderr}");
+    assert!(stderr.contains("exiting before setup"), "{stderr}");
+}

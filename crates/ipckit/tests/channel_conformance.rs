@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{ChildStdout, Stdio};
 use std::time::Duration;
 
-use common::{run_peer, say, unique_name, unique_path, Peer};
+use common::{run_peer, say, unique_key, unique_name, unique_path, Peer};
 use ipckit::channel::{self, Address, ChannelOptions, Listener, Receiver, Sender};
 use ipckit::ErrorKind;
 
@@ -28,6 +28,7 @@ const TRANSPORTS: &[Transport] = &[
     ("unix-dgram", unix_dgram),
     ("unix-seqpacket", unix_seqpacket),
     ("tcp", tcp),
+    ("sysv-mq", sysv_mq),
     ("posix-mq", posix_mq),
 ];
 
@@ -56,6 +57,13 @@ fn unix_seqpacket() -> Vec<String> {
     ]
 }
 
+fn sysv_mq() -> Vec<String> {
+    vec![
+        format!("sysv-mq:{}", unique_key()),
+        format!("sysv-mq:{:#x}:5", unique_key()),
+    ]
+}
+
 fn posix_mq() -> Vec<String> {
     vec![format!("posix-mq:/{}", unique_name("mq"))]
 }
@@ -78,16 +86,22 @@ fn each_address(case: impl Fn(&Address)) {
 /// Whether the transport has no connection, so a receiver cannot tell its sender left:
 /// datagram sockets and message queues.
 fn is_datagram(addr: &Address) -> bool {
-    matches!(addr.scheme(), "unix-dgram" | "posix-mq")
+    matches!(addr.scheme(), "unix-dgram" | "posix-mq" | "sysv-mq")
 }
 
-/// The largest message a transport with a per-message limit may refuse below 64 KiB: a
-/// POSIX queue carries at most `msgsize_max` bytes (8192 by default) per message.
+/// The largest message a transport with a per-message limit may refuse below 64 KiB (the
+/// default `SO_SNDBUF` is about 208 KiB): a POSIX queue carries at most `msgsize_max` bytes
+/// (8192 by default) per message, a System V queue at most `msgmax` (8192 by default).
 fn message_limit(addr: &Address) -> usize {
     match addr {
         Address::PosixMq(_) => ipckit::posix::mq::Limits::read()
             .msgsize_max
             .unwrap_or(8192) as usize,
+        Address::SysvMq { .. } => std::fs::read_to_string("/proc/sys/kernel/msgmax")
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap(),
         _ => 64 << 10,
     }
 }
@@ -258,8 +272,7 @@ fn sizes_and_order_between_processes() {
         for size in SIZES {
             let n = rx.recv(&mut buf).unwrap();
             if buf == format!("skipped {size}").as_bytes() {
-                // Only a socket with native boundaries has a per-message limit, and only
-                // above 64 KiB (the default SO_SNDBUF is about 208 KiB).
+                // Only a transport with native boundaries has a per-message limit.
                 assert!(
                     !addr.is_byte_stream(),
                     "{addr}: a byte stream refused {size} B"

@@ -884,7 +884,8 @@ fn throughput(
 }
 
 /// Environment variable that makes the peer misbehave on purpose (`corrupt-echo`,
-/// `corrupt-stream`, `drop-stream`), for tests that the checks can fail.
+/// `corrupt-stream`, `drop-stream`, `exit` before setup), for tests that the checks can fail
+/// and that a dead peer never hangs the run.
 pub const FAULT_ENV: &str = "IPCKIT_BENCH_FAULT";
 
 /// Runs the hidden `ipckit __bench-peer`: the peer side of one scenario.
@@ -903,6 +904,9 @@ pub fn run_peer(a: PeerArgs) -> anyhow::Result<ExitCode> {
         id: a.id,
         parent: a.parent,
     };
+    if std::env::var(FAULT_ENV).is_ok_and(|f| f == "exit") {
+        bail!("exiting before setup ({FAULT_ENV}=exit)");
+    }
     let mut ep = m.peer(&sc, &a.args).context("peer setup")?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "ready")?;

@@ -17,6 +17,7 @@
 //! | `unix-dgram:PATH`, `unix-dgram:@NAME` | binds; removes the socket file on drop | returns a receiver on the bound socket at once (every call: the same queue) | a socket connected to the address |
 //! | `posix-mq:/NAME` | creates the queue (0o600, `msgsize` = `msgsize_max`) unless it exists; unlinks what it created once it and every receiver are dropped | returns a receiver on the queue at once (every call: the same queue) | opens the queue write-only (`NotFound` if nobody listens); a send fails with `PeerGone` once the queue was unlinked |
 //! | `tcp:HOST:PORT` | binds and listens (`SO_REUSEADDR`; port 0 picks one, see [`Listener::address`]) | accepts one connection | connects, `TCP_NODELAY` |
+//! | `sysv-mq:KEY[:MTYPE]` | opens the queue, creating it (0o600) if missing; removes what it created once it and its receivers are dropped | returns a receiver of type MTYPE at once | opens the existing queue |
 //!
 //! # Several senders
 //! - Stream and seqpacket sockets and TCP: each sender is its own connection and its own
@@ -69,6 +70,7 @@ mod posix_mq;
 mod raw;
 mod seqpacket;
 mod stream;
+mod sysv_mq;
 mod tcp;
 mod unix;
 
@@ -156,6 +158,7 @@ fn open_connection(addr: &Address, opts: &ChannelOptions) -> Result<Outgoing> {
         Address::UnixDgram(name) => dgram::connect(name, opts),
         Address::UnixSeqpacket(name) => seqpacket::connect(name, opts),
         Address::Tcp { host, port } => tcp::connect(host, *port),
+        Address::SysvMq { key, mtype } => sysv_mq::connect(key, *mtype, opts),
         Address::PosixMq(name) => posix_mq::connect(name, opts),
     }
 }
@@ -169,6 +172,7 @@ fn open_listener(addr: &Address, opts: &ChannelOptions) -> Result<(Box<dyn Accep
         Address::UnixDgram(name) => dgram::listen(name, opts),
         Address::UnixSeqpacket(name) => seqpacket::listen(name, opts),
         Address::Tcp { host, port } => tcp::listen(host, *port),
+        Address::SysvMq { key, mtype } => sysv_mq::listen(key, *mtype, opts),
         Address::PosixMq(name) => posix_mq::listen(name, opts),
     }
 }
