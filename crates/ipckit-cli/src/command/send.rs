@@ -8,12 +8,11 @@ use ipckit::channel::{self, Address, ChannelOptions, DEFAULT_MAX_MESSAGE};
 
 /// Flags of `ipckit send`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = ADDRESS_HELP)]
+#[command(after_help = address_help())]
 pub struct SendArgs {
-    /// Where to send: fifo:PATH, unix:PATH, unix:@NAME, unix-dgram:PATH|@NAME,
-    /// unix-seqpacket:PATH|@NAME, tcp:HOST:PORT, posix-mq:/NAME. Sockets are connected to
-    /// (start `ipckit recv` first); a FIFO must exist, and opening it waits for a reader; a
-    /// POSIX queue must exist (`ipckit recv` or `ipckit mk --posix-mq` makes it).
+    /// Where to send (the forms are listed below). Sockets are connected to (start
+    /// `ipckit recv` first); a FIFO must exist, and opening it waits for a reader; a POSIX queue
+    /// must exist (`ipckit recv` or `ipckit mk --posix-mq` makes it).
     #[arg(value_name = "ADDR", value_parser = parse_address)]
     pub address: Address,
     /// Messages to send, one message each, in order. Without any, stdin is read: one
@@ -36,18 +35,15 @@ pub struct SendArgs {
     pub priority: u32,
 }
 
-/// The address forms, shown under `--help` of `send` and `recv`.
-pub const ADDRESS_HELP: &str = "\
-Addresses:
-  fifo:PATH                    a FIFO (named pipe); recv creates it if missing
-  unix:PATH, unix:@NAME        Unix stream socket, by path or abstract name
-  unix-dgram:PATH|@NAME        Unix datagram socket: one datagram per message
-  unix-seqpacket:PATH|@NAME    Unix seqpacket socket: one record per message
-  tcp:HOST:PORT                TCP (IPv6: tcp:[::1]:9000)
-  posix-mq:/NAME               POSIX message queue: one queue message per message; recv
-                               creates the queue if missing; send --priority P, recv -v
-Byte streams (fifo, unix, tcp) carry each message as a 4-byte little-endian length and the
-payload, unless --raw.";
+/// The address forms (from the library, so new transports show up), shown under `--help`
+/// of `send` and `recv`.
+pub fn address_help() -> String {
+    format!(
+        "Addresses:\n{}\n\nByte streams (fifo, unix, tcp) carry each message as a 4-byte little-endian \
+         length and the payload, unless --raw.",
+        ipckit::channel::ACCEPTED_FORMS
+    )
+}
 
 /// Parses an address for clap; the error lists the accepted forms.
 pub fn parse_address(s: &str) -> Result<Address, String> {
