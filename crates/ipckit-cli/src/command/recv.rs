@@ -53,15 +53,25 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?} is not a duration"))
 }
 
-/// Removes `path` (or unlinks the POSIX queue `queue`) and exits when SIGINT, SIGTERM or
-/// SIGHUP arrives. They are blocked in every thread (call this before starting any other)
-/// and taken by a thread of their own.
-fn remove_on_signal(path: Option<PathBuf>, queue: Option<String>) -> anyhow::Result<()> {
-    let set: SignalSet = [Signal::INT, Signal::TERM, Signal::HUP]
+/// The signals that end `recv` after it removed its file.
+fn ending_signals() -> SignalSet {
+    [Signal::INT, Signal::TERM, Signal::HUP]
         .into_iter()
-        .collect();
+        .collect()
+}
+
+/// Blocks the ending signals in this (the only) thread, before anything is created: one
+/// arriving from then on stays pending until [`remove_on_signal`] takes it.
+fn block_ending_signals() -> anyhow::Result<()> {
     // Stays blocked for the rest of the process: the guard is never dropped.
-    std::mem::forget(ipckit::signal::block(&set)?);
+    std::mem::forget(ipckit::signal::block(&ending_signals())?);
+    Ok(())
+}
+
+/// Starts a thread that takes an ending signal, removes `path` (or unlinks the POSIX queue
+/// `queue`) and exits with status 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
+fn remove_on_signal(path: Option<PathBuf>, queue: Option<String>) -> anyhow::Result<()> {
+    let set = ending_signals();
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
@@ -90,6 +100,7 @@ pub fn run(args: RecvArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let opts = ChannelOptions::new().max_message(args.max_message);
+    block_ending_signals()?;
     let mut listener = channel::listen_with(&args.address, &opts)?;
     remove_on_signal(
         listener.created_path().map(PathBuf::from),
