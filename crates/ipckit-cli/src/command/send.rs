@@ -29,6 +29,10 @@ pub struct SendArgs {
     /// sent.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE)]
     pub max_message: usize,
+    /// sysv-mq only: send every message with this type (mtype >= 1), in place of the
+    /// address's (1 unless given as sysv-mq:KEY:MTYPE).
+    #[arg(long = "type", value_name = "T")]
+    pub mtype: Option<i64>,
 }
 
 /// The address forms, shown under `--help` of `send` and `recv`.
@@ -39,6 +43,9 @@ Addresses:
   unix-dgram:PATH|@NAME        Unix datagram socket: one datagram per message
   unix-seqpacket:PATH|@NAME    Unix seqpacket socket: one record per message
   tcp:HOST:PORT                TCP (IPv6: tcp:[::1]:9000)
+  sysv-mq:KEY[:MTYPE]          System V message queue (KEY 1234, 0x4d2 or ftok:PATH:ID):
+                               one message of type MTYPE (default 1) each; recv creates the
+                               queue if missing (and removes it on exit)
 Byte streams (fifo, unix, tcp) carry each message as a 4-byte little-endian length and the
 payload, unless --raw.";
 
@@ -48,7 +55,17 @@ pub fn parse_address(s: &str) -> Result<Address, String> {
 }
 
 /// Runs `ipckit send`.
-pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: SendArgs) -> anyhow::Result<ExitCode> {
+    if let Some(t) = args.mtype {
+        match &mut args.address {
+            Address::SysvMq { mtype, .. } if t >= 1 => *mtype = t,
+            Address::SysvMq { .. } => anyhow::bail!("send --type {t}: a message type is >= 1"),
+            other => anyhow::bail!(
+                "send --type: only for sysv-mq addresses, not {}",
+                other.scheme()
+            ),
+        }
+    }
     let addr = &args.address;
     if args.raw {
         let mut tx = channel::connect_raw(addr)?;
