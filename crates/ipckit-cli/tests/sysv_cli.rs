@@ -336,7 +336,7 @@ fn send_and_recv_with_types_and_selectors() {
 fn recv_creates_the_queue_and_removes_it_at_the_end() {
     let key = unique_key();
     let addr = format!("sysv-mq:{key}:3");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ipckit"))
+    let child = Command::new(env!("CARGO_BIN_EXE_ipckit"))
         .args(["recv", &addr, "--count", "1", "--timeout", "30"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
