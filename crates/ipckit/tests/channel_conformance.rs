@@ -230,6 +230,11 @@ fn peer() {
                 let _ = tx.send(b"after");
                 wait_for_stdin_eof();
             }
+            "connect_wait" => {
+                let _tx = channel::connect(&addr).unwrap();
+                say("connected");
+                wait_for_stdin_eof();
+            }
             "sender_max" => {
                 let opts = ChannelOptions::new().max_message(1024);
                 let mut tx = channel::connect_with(&addr, &opts).unwrap();
@@ -423,6 +428,36 @@ fn timeout_and_try_recv_when_nothing_was_sent() {
 }
 
 #[test]
+fn recv_timeout_when_the_sender_sent_nothing() {
+    each_address(|addr| {
+        let mut listener = listen(addr);
+        let mut live = Live::spawn("connect_wait", listener.address());
+        let mut buf = Vec::new();
+        if matches!(addr, Address::Fifo(_)) {
+            // A FIFO has no connections: its receiver is ready once bytes (or the writer's
+            // close) arrive, so with nothing sent the wait times out in accept.
+            let e = listener
+                .accept_timeout(Duration::from_millis(30))
+                .expect_err("nothing was sent");
+            assert_eq!(e.kind(), ErrorKind::TimedOut, "{addr}: {e}");
+            assert_eq!(live.line(), "connected");
+        } else {
+            assert_eq!(live.line(), "connected");
+            let mut rx = listener.accept().unwrap();
+            let e = rx
+                .recv_timeout(&mut buf, Duration::from_millis(30))
+                .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::TimedOut, "{addr}: {e}");
+            assert_eq!(
+                rx.try_recv(&mut buf).unwrap_err().kind(),
+                ErrorKind::WouldBlock
+            );
+        }
+        live.finish();
+    });
+}
+
+#[test]
 fn accept_timeout_without_a_sender() {
     each_address(|addr| {
         let mut listener = listen(addr);
@@ -437,8 +472,7 @@ fn accept_timeout_without_a_sender() {
         } else {
             let e = listener
                 .accept_timeout(Duration::from_millis(30))
-                .err()
-                .expect("accept with no sender must time out");
+                .expect_err("accept with no sender must time out");
             assert_eq!(e.kind(), ErrorKind::TimedOut, "{addr}: {e}");
         }
     });

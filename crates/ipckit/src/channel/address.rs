@@ -90,6 +90,13 @@ pub enum Address {
 
 impl Address {
     /// The scheme: the part before the first `:` (`"unix-dgram"`).
+    ///
+    /// # Examples
+    /// ```
+    /// let a: ipckit::channel::Address = "unix-dgram:@x".parse()?;
+    /// assert_eq!(a.scheme(), "unix-dgram");
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     pub fn scheme(&self) -> &'static str {
         match self {
             Address::Fifo(_) => "fifo",
@@ -104,6 +111,15 @@ impl Address {
 
     /// Whether the transport is a byte stream that ipckit frames (`fifo`, `unix`, `tcp`), as
     /// opposed to one that keeps message boundaries itself.
+    ///
+    /// # Examples
+    /// ```
+    /// let a: ipckit::channel::Address = "tcp:localhost:80".parse()?;
+    /// assert!(a.is_byte_stream());
+    /// let b: ipckit::channel::Address = "unix-seqpacket:/run/x".parse()?;
+    /// assert!(!b.is_byte_stream());
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     pub fn is_byte_stream(&self) -> bool {
         matches!(
             self,
