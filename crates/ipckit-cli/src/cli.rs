@@ -32,8 +32,8 @@ pub enum Command {
     Rm(crate::command::rm::RmArgs),
     /// Show the bytes of a shared-memory segment (hexdump -C style, or raw).
     Dump(crate::command::dump::DumpArgs),
-    /// Send messages to a FIFO or socket: the arguments, or stdin one message per line.
+    /// Send messages to a FIFO, socket or queue: the arguments, or stdin one per line.
     Send(crate::command::send::SendArgs),
-    /// Receive messages at a FIFO or socket and print one per line.
+    /// Receive messages at a FIFO, socket or queue and print one per line.
     Recv(crate::command::recv::RecvArgs),
 }

@@ -12,13 +12,14 @@ use ipckit::sysv::key::KeySpec;
 use ipckit::sysv::msg::{MessageQueue, Selector, Wait};
 use ipckit::ErrorKind;
 
-use super::send::{parse_address, ADDRESS_HELP};
+use super::send::{address_help, parse_address};
 
 /// Flags of `ipckit recv`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = ADDRESS_HELP)]
+#[command(after_help = address_help())]
 pub struct RecvArgs {
-    /// Where to receive: sockets are bound (and listened on), a FIFO is created if missing.
+    /// Where to receive (the forms are listed below): sockets are bound (and listened on), a
+    /// FIFO is created if missing.
     /// A socket file or FIFO created here is removed on exit (also on SIGINT, SIGTERM and
     /// SIGHUP). The address actually used is printed on stderr once ready
     /// (`tcp:127.0.0.1:0` shows the port picked).

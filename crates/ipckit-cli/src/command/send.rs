@@ -8,10 +8,9 @@ use ipckit::channel::{self, Address, ChannelOptions, DEFAULT_MAX_MESSAGE};
 
 /// Flags of `ipckit send`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = ADDRESS_HELP)]
+#[command(after_help = address_help())]
 pub struct SendArgs {
-    /// Where to send: fifo:PATH, unix:PATH, unix:@NAME, unix-dgram:PATH|@NAME,
-    /// unix-seqpacket:PATH|@NAME, tcp:HOST:PORT. Sockets are connected to (start
+    /// Where to send (the forms are listed below). Sockets are connected to (start
     /// `ipckit recv` first); a FIFO must exist, and opening it waits for a reader.
     #[arg(value_name = "ADDR", value_parser = parse_address)]
     pub address: Address,
@@ -35,19 +34,15 @@ pub struct SendArgs {
     pub mtype: Option<i64>,
 }
 
-/// The address forms, shown under `--help` of `send` and `recv`.
-pub const ADDRESS_HELP: &str = "\
-Addresses:
-  fifo:PATH                    a FIFO (named pipe); recv creates it if missing
-  unix:PATH, unix:@NAME        Unix stream socket, by path or abstract name
-  unix-dgram:PATH|@NAME        Unix datagram socket: one datagram per message
-  unix-seqpacket:PATH|@NAME    Unix seqpacket socket: one record per message
-  tcp:HOST:PORT                TCP (IPv6: tcp:[::1]:9000)
-  sysv-mq:KEY[:MTYPE]          System V message queue (KEY 1234, 0x4d2 or ftok:PATH:ID):
-                               one message of type MTYPE (default 1) each; recv creates the
-                               queue if missing (and removes it on exit)
-Byte streams (fifo, unix, tcp) carry each message as a 4-byte little-endian length and the
-payload, unless --raw.";
+/// The address forms (from the library, so new transports show up), shown under `--help`
+/// of `send` and `recv`.
+pub fn address_help() -> String {
+    format!(
+        "Addresses:\n{}\n\nByte streams (fifo, unix, tcp) carry each message as a 4-byte little-endian \
+         length and the payload, unless --raw.",
+        ipckit::channel::ACCEPTED_FORMS
+    )
+}
 
 /// Parses an address for clap; the error lists the accepted forms.
 pub fn parse_address(s: &str) -> Result<Address, String> {

@@ -9,13 +9,14 @@ use crate::sysv::key::KeySpec;
 use crate::{Error, ErrorKind, Result};
 
 /// The address forms [`Address::from_str`] accepts, one per line, shown in its errors.
-pub const ACCEPTED_FORMS: &str = "\
-  fifo:PATH                    a FIFO (named pipe), framed byte stream
+pub const ACCEPTED_FORMS: &str =
+    "  fifo:PATH                    a FIFO (named pipe), framed byte stream
   unix:PATH, unix:@NAME        a Unix stream socket by path or abstract name, framed
   unix-dgram:PATH|@NAME        a Unix datagram socket, one datagram per message
   unix-seqpacket:PATH|@NAME    a Unix seqpacket socket, one record per message
   tcp:HOST:PORT                TCP, framed (IPv6: tcp:[::1]:9000)
-  sysv-mq:KEY[:MTYPE]          a System V message queue (KEY 1234, 0x4d2, ftok:PATH:ID), type MTYPE (default 1)
+  sysv-mq:KEY[:MTYPE]          a System V message queue (KEY 1234, 0x4d2, ftok:PATH:ID),
+                               message type MTYPE (default 1)
   posix-mq:/NAME               a POSIX message queue, one queue message per message";
 
 /// A channel endpoint, as typed on a command line: `SCHEME:REST`.
