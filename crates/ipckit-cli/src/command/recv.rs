@@ -67,14 +67,35 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?} is not a duration"))
 }
 
-/// Runs `cleanup` and exits when SIGINT, SIGTERM or SIGHUP arrives. They are blocked in
-/// every thread (call this before starting any other) and taken by a thread of their own.
-fn on_signal(cleanup: impl FnOnce() + Send + 'static) -> anyhow::Result<()> {
-    let set: SignalSet = [Signal::INT, Signal::TERM, Signal::HUP]
+/// The signals that end `recv` after it removed its file.
+fn ending_signals() -> SignalSet {
+    [Signal::INT, Signal::TERM, Signal::HUP]
         .into_iter()
-        .collect();
+        .collect()
+}
+
+/// Blocks the ending signals in this (the only) thread, before anything is created: one
+/// arriving from then on stays pending until [`remove_on_signal`] takes it.
+fn block_ending_signals() -> anyhow::Result<()> {
     // Stays blocked for the rest of the process: the guard is never dropped.
-    std::mem::forget(ipckit::signal::block(&set)?);
+    std::mem::forget(ipckit::signal::block(&ending_signals())?);
+    Ok(())
+}
+
+/// Starts a thread that takes an ending signal, removes `path` and exits with status
+/// 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
+fn remove_on_signal(path: Option<PathBuf>) -> anyhow::Result<()> {
+    on_signal(move || {
+        if let Some(p) = &path {
+            let _ = std::fs::remove_file(p);
+        }
+    })
+}
+
+/// Starts a thread that takes an ending signal, runs `cleanup` and exits with status
+/// 128 + the signal number.
+fn on_signal(cleanup: impl FnOnce() + Send + 'static) -> anyhow::Result<()> {
+    let set = ending_signals();
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
@@ -107,13 +128,9 @@ pub fn run(args: RecvArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let opts = ChannelOptions::new().max_message(args.max_message);
+    block_ending_signals()?;
     let mut listener = channel::listen_with(&args.address, &opts)?;
-    let created = listener.created_path().map(PathBuf::from);
-    on_signal(move || {
-        if let Some(p) = &created {
-            let _ = std::fs::remove_file(p);
-        }
-    })?;
+    remove_on_signal(listener.created_path().map(PathBuf::from))?;
     eprintln!("ipckit recv: listening on {}", listener.address());
 
     let mut out = std::io::stdout().lock();
@@ -195,6 +212,7 @@ fn recv_sysv(args: &RecvArgs, key: &KeySpec, mtype: i64) -> anyhow::Result<ExitC
         (None, Some(t)) => Selector::from_msgtyp(t),
         (None, None) => Selector::Exactly(mtype),
     };
+    block_ending_signals()?;
     let queue = MessageQueue::builder(key.resolve()?).open_or_create()?;
     let (id, created) = (queue.id(), queue.is_owner());
     on_signal(move || {
