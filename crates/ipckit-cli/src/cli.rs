@@ -21,7 +21,7 @@ pub enum Command {
     BenchPeer(crate::bench::PeerArgs),
     /// Signals: list the table (`kill -l`), send one (with a value), wait for and print them.
     Signal(crate::command::signal::SignalArgs),
-    /// List kernel IPC objects like `lsipc`/`ipcs`: System V queues, segments, semaphore sets.
+    /// List kernel IPC objects like `lsipc`/`ipcs`: System V and POSIX queues, shared memory, semaphores.
     #[command(visible_alias = "ipcs")]
     Ls(crate::command::ls::LsArgs),
     /// Show the kernel's IPC limits (`/proc/sys/kernel`) and current use.

@@ -55,8 +55,9 @@ pub struct RecvArgs {
     /// sysv-mq only: take the first message whose type is not T (MSG_EXCEPT).
     #[arg(long, value_name = "T")]
     pub except: Option<i64>,
-    /// sysv-mq only: print each message's type before it, as `TYPE<TAB>MESSAGE`.
-    #[arg(short = 'v', long)]
+    /// sysv-mq: print each message's type before it, as `TYPE<TAB>MESSAGE`; posix-mq: its
+    /// priority, as `PRIORITY<TAB>MESSAGE` (messages arrive highest priority first).
+    #[arg(long, short = 'v')]
     pub verbose: bool,
 }
 
@@ -82,12 +83,15 @@ fn block_ending_signals() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts a thread that takes an ending signal, removes `path` and exits with status
-/// 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
-fn remove_on_signal(path: Option<PathBuf>) -> anyhow::Result<()> {
+/// Starts a thread that takes an ending signal, removes `path` (or unlinks the POSIX queue
+/// `queue`) and exits with status 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
+fn remove_on_signal(path: Option<PathBuf>, queue: Option<String>) -> anyhow::Result<()> {
     on_signal(move || {
         if let Some(p) = &path {
             let _ = std::fs::remove_file(p);
+        }
+        if let Some(q) = &queue {
+            let _ = ipckit::posix::mq::MessageQueue::unlink(q);
         }
     })
 }
@@ -115,9 +119,9 @@ pub fn run(args: RecvArgs) -> anyhow::Result<ExitCode> {
     if let Address::SysvMq { key, mtype } = &args.address {
         return recv_sysv(&args, key, *mtype);
     }
-    if args.mtype.is_some() || args.except.is_some() || args.verbose {
+    if args.mtype.is_some() || args.except.is_some() {
         bail!(
-            "recv --type, --except and -v are only for sysv-mq addresses, not {}",
+            "recv --type and --except are only for sysv-mq addresses, not {}",
             args.address.scheme()
         );
     }
@@ -130,8 +134,25 @@ pub fn run(args: RecvArgs) -> anyhow::Result<ExitCode> {
     let opts = ChannelOptions::new().max_message(args.max_message);
     block_ending_signals()?;
     let mut listener = channel::listen_with(&args.address, &opts)?;
-    remove_on_signal(listener.created_path().map(PathBuf::from))?;
+    remove_on_signal(
+        listener.created_path().map(PathBuf::from),
+        listener.created_queue().map(String::from),
+    )?;
     eprintln!("ipckit recv: listening on {}", listener.address());
+    if args.verbose {
+        let Address::PosixMq(name) = &args.address else {
+            bail!(
+                "-v applies to sysv-mq (types) and posix-mq (priorities) addresses only, not {}",
+                args.address.scheme()
+            );
+        };
+        // The listener keeps the queue (and removes it at the end if it created it); a
+        // second descriptor receives, so each message's priority is known.
+        let q = ipckit::posix::mq::MessageQueue::builder(name)
+            .read_only()
+            .open()?;
+        return super::posix::recv_with_priorities(&q, args.count, args.timeout, args.max_message);
+    }
 
     let mut out = std::io::stdout().lock();
     let timeout = args.timeout;

@@ -11,7 +11,8 @@ use ipckit::channel::{self, Address, ChannelOptions, DEFAULT_MAX_MESSAGE};
 #[command(after_help = address_help())]
 pub struct SendArgs {
     /// Where to send (the forms are listed below). Sockets are connected to (start
-    /// `ipckit recv` first); a FIFO must exist, and opening it waits for a reader.
+    /// `ipckit recv` first); a FIFO must exist, and opening it waits for a reader; a POSIX queue
+    /// must exist (`ipckit recv` or `ipckit mk --posix-mq` makes it).
     #[arg(value_name = "ADDR", value_parser = parse_address)]
     pub address: Address,
     /// Messages to send, one message each, in order. Without any, stdin is read: one
@@ -32,6 +33,10 @@ pub struct SendArgs {
     /// address's (1 unless given as sysv-mq:KEY:MTYPE).
     #[arg(long = "type", value_name = "T")]
     pub mtype: Option<i64>,
+    /// posix-mq only: the priority of every message sent (0 up to MQ_PRIO_MAX - 1, 32767 on
+    /// Linux; higher is received first).
+    #[arg(long, short = 'p', value_name = "P", default_value_t = 0)]
+    pub priority: u32,
 }
 
 /// The address forms (from the library, so new transports show up), shown under `--help`
@@ -62,6 +67,13 @@ pub fn run(mut args: SendArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let addr = &args.address;
+    if args.priority != 0 && (args.raw || !matches!(addr, Address::PosixMq(_))) {
+        anyhow::bail!(
+            "--priority applies to posix-mq addresses without --raw only, not {}{}",
+            addr.scheme(),
+            if args.raw { " --raw" } else { "" }
+        );
+    }
     if args.raw {
         let mut tx = channel::connect_raw(addr)?;
         if args.messages.is_empty() {
@@ -87,7 +99,12 @@ pub fn run(mut args: SendArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let opts = ChannelOptions::new().max_message(args.max_message);
-    let mut tx = channel::connect_with(addr, &opts)?;
+    let mut tx: Box<dyn channel::Sender> = match addr {
+        Address::PosixMq(name) if args.priority != 0 => Box::new(
+            super::posix::PrioritySender::open(name, args.priority, args.max_message)?,
+        ),
+        _ => channel::connect_with(addr, &opts)?,
+    };
     if args.messages.is_empty() {
         let mut stdin = std::io::stdin().lock();
         let mut line = Vec::new();

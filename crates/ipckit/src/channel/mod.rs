@@ -148,6 +148,12 @@ pub(crate) trait Accept: Send {
     fn created_path(&self) -> Option<&std::path::Path> {
         None
     }
+
+    /// The POSIX message queue this listener created and unlinks once it and its receivers
+    /// are dropped.
+    fn created_queue(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// The one place that maps an [`Address`] to its transport's `connect`.
@@ -348,6 +354,14 @@ impl Listener {
     /// A program that may be killed by a signal can remove it in its handler.
     pub fn created_path(&self) -> Option<&std::path::Path> {
         self.inner.created_path()
+    }
+
+    /// The POSIX message queue (`posix-mq:/NAME`) this listener created, which is unlinked
+    /// once the listener and every receiver it gave out are dropped; `None` for other
+    /// transports and for a queue that existed before. A program that may be killed by a
+    /// signal can unlink it in its handler.
+    pub fn created_queue(&self) -> Option<&str> {
+        self.inner.created_queue()
     }
 
     fn next(&mut self, timeout: Option<Duration>) -> Result<Incoming> {
