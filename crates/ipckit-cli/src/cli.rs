@@ -21,7 +21,7 @@ pub enum Command {
     BenchPeer(crate::bench::PeerArgs),
     /// Signals: list the table (`kill -l`), send one (with a value), wait for and print them.
     Signal(crate::command::signal::SignalArgs),
-    /// List kernel IPC objects like `lsipc`/`ipcs`: System V queues, segments, semaphore sets.
+    /// List kernel IPC objects like `lsipc`/`ipcs`: System V and POSIX queues, shared memory, semaphores.
     #[command(visible_alias = "ipcs")]
     Ls(crate::command::ls::LsArgs),
     /// Show the kernel's IPC limits (`/proc/sys/kernel`) and current use.
@@ -32,8 +32,8 @@ pub enum Command {
     Rm(crate::command::rm::RmArgs),
     /// Show the bytes of a shared-memory segment (hexdump -C style, or raw).
     Dump(crate::command::dump::DumpArgs),
-    /// Send messages to a FIFO or socket: the arguments, or stdin one message per line.
+    /// Send messages to a FIFO, socket or queue: the arguments, or stdin one per line.
     Send(crate::command::send::SendArgs),
-    /// Receive messages at a FIFO or socket and print one per line.
+    /// Receive messages at a FIFO, socket or queue and print one per line.
     Recv(crate::command::recv::RecvArgs),
 }

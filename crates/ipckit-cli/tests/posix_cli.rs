@@ -265,3 +265,127 @@ fn queues_need_the_mqueue_filesystem_and_ls_can_mount_it() {
     ok(&["rm", "--posix-mq", &name]);
     assert!(MessageQueue::builder(&name).open().is_err());
 }
+
+/// `ipckit recv ADDR ARGS...` running in the background; killed if the test fails first.
+struct Recv {
+    child: std::process::Child,
+    stderr: std::io::BufReader<std::process::ChildStderr>,
+}
+
+impl Recv {
+    /// Starts it and waits until it says it listens.
+    fn start(addr: &str, args: &[&str]) -> Recv {
+        use std::io::BufRead;
+        let mut child = Command::new(BIN)
+            .arg("recv")
+            .arg(addr)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        assert!(
+            line.starts_with("ipckit recv: listening on posix-mq:/"),
+            "{line}"
+        );
+        Recv { child, stderr }
+    }
+
+    fn output(mut self) -> (std::process::ExitStatus, String, String) {
+        use std::io::Read;
+        let mut out = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        let mut err = String::new();
+        self.stderr.read_to_string(&mut err).unwrap();
+        (self.child.wait().unwrap(), out, err)
+    }
+}
+
+impl Drop for Recv {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn send_with_priorities_and_recv_v_prints_them_highest_first() {
+    let mut c = Cleanup::default();
+    let name = unique("prio");
+    c.mqs.push(name.clone());
+    ok(&["mk", "--posix-mq", &name, "--msgsize", "128"]);
+    let addr = format!("posix-mq:{name}");
+    ok(&["send", &addr, "--priority", "1", "low"]);
+    ok(&["send", &addr, "-p", "30000", "urgent", "also urgent"]);
+    ok(&["send", &addr, "middle"]); // priority 0 through the channel
+    ok(&["send", &addr, "-p", "7", "seven"]);
+    let out = ok(&["recv", &addr, "-v", "--count", "5", "--timeout", "30"]);
+    assert_eq!(
+        out,
+        "30000\turgent\n30000\talso urgent\n7\tseven\n1\tlow\n0\tmiddle\n"
+    );
+    // The queue existed before: recv leaves it.
+    assert!(MessageQueue::builder(&name).open().is_ok());
+
+    let out = ipckit(&["send", &addr, "-p", "32768", "x"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("MQ_PRIO_MAX"),
+        "{err}"
+    );
+    let out = ipckit(&["send", "unix-dgram:/tmp/x", "-p", "3", "x"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("posix-mq addresses"),
+        "{err}"
+    );
+    let out = ipckit(&["recv", "unix-dgram:@ipckit-clitest-v", "-v", "--count", "1"]);
+    assert!(!out.status.success(), "-v is for posix-mq only");
+    let out = ipckit(&["send", "posix-mq:/ipckit-clitest-none", "x"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("ENOENT"), "{err}");
+}
+
+#[test]
+fn recv_creates_the_queue_and_removes_it_at_the_end_and_on_sigterm() {
+    let mut c = Cleanup::default();
+    let name = unique("recv");
+    c.mqs.push(name.clone());
+    let addr = format!("posix-mq:{name}");
+    let r = Recv::start(&addr, &["--count", "2", "--timeout", "30"]);
+    ok(&["send", &addr, "first", "second"]);
+    let (status, out, err) = r.output();
+    assert!(status.success(), "{err}");
+    assert_eq!(out, "first\nsecond\n");
+    assert_eq!(
+        MessageQueue::builder(&name).open().unwrap_err().kind(),
+        ipckit::ErrorKind::NotFound,
+        "recv removes the queue it created"
+    );
+
+    let r = Recv::start(&addr, &["-v"]);
+    assert!(MessageQueue::builder(&name).open().is_ok());
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(r.child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let (status, _, _) = r.output();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::into_raw(status) >> 8,
+        128 + 15
+    );
+    assert_eq!(
+        MessageQueue::builder(&name).open().unwrap_err().kind(),
+        ipckit::ErrorKind::NotFound,
+        "recv removes the queue it created when killed by SIGTERM"
+    );
+}

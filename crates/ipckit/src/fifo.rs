@@ -237,6 +237,22 @@ fn check_is_fifo(path: &Path, op: &'static str) -> Result<()> {
 ///
 /// A `Fifo` that created its path ([`Fifo::is_owner`]) unlinks it when dropped, unless
 /// [`Fifo::persist`] was called. Ends already open keep working after the unlink.
+///
+/// # Examples
+/// ```
+/// use ipckit::fifo::Fifo;
+/// let path = std::env::temp_dir().join(format!("ipckit-doc-persist-{}", std::process::id()));
+/// let mut fifo = Fifo::create_new(&path)?;
+/// fifo.persist();                 // keep it for another program
+/// drop(fifo);
+/// assert!(path.exists());
+/// Fifo::open(&path)?.remove()?;   // unlink explicitly
+/// assert!(!path.exists());
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man7/fifo.7.html>
 #[derive(Debug)]
 pub struct Fifo {
     path: PathBuf,
@@ -313,6 +329,25 @@ impl Fifo {
     /// [`ErrorKind::NotFound`] if the path is gone; [`ErrorKind::InvalidInput`] if it is no
     /// longer a FIFO; [`ErrorKind::PermissionDenied`] without read permission.
     ///
+    /// # Examples
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use ipckit::fifo::Fifo;
+    /// let path = std::env::temp_dir().join(format!("ipckit-doc-or-{}", std::process::id()));
+    /// let fifo = Fifo::create_new(&path)?;
+    /// // Another process (here a thread, to keep the example short) writes.
+    /// let writer = std::thread::spawn({
+    ///     let path = path.clone();
+    ///     move || ipckit::fifo::FifoWriter::open(&path)?.write_all(b"hi")
+    /// });
+    /// let mut reader = fifo.open_reader()?; // returns once the writer has opened
+    /// let mut got = String::new();
+    /// reader.read_to_string(&mut got)?;    // until the writer closes
+    /// assert_eq!(got, "hi");
+    /// writer.join().unwrap()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # References
     /// <https://man7.org/linux/man-pages/man7/fifo.7.html>
     pub fn open_reader(&self) -> Result<FifoReader> {
@@ -326,6 +361,23 @@ impl Fifo {
     ///
     /// # Errors
     /// As [`Fifo::open_reader`].
+    ///
+    /// # Examples
+    /// ```
+    /// use std::io::Read;
+    /// use ipckit::fifo::Fifo;
+    /// let path = std::env::temp_dir().join(format!("ipckit-doc-orn-{}", std::process::id()));
+    /// let fifo = Fifo::create_new(&path)?;
+    /// let mut reader = fifo.open_reader_nonblocking()?; // no writer: returns at once
+    /// assert_eq!(reader.read(&mut [0u8; 8])?, 0);         // and reads end of stream
+    /// let _writer = fifo.open_writer()?;
+    /// let e = reader.read(&mut [0u8; 8]).unwrap_err();    // a writer, no data yet
+    /// assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/open.2.html> (`O_NONBLOCK`)
     pub fn open_reader_nonblocking(&self) -> Result<FifoReader> {
         FifoReader::open_nonblocking(&self.path)
     }
@@ -335,6 +387,12 @@ impl Fifo {
     ///
     /// # Errors
     /// As [`Fifo::open_reader`], with write permission.
+    ///
+    /// # Examples
+    /// See [`Fifo::open_reader`]; the same with the roles swapped.
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man7/fifo.7.html>
     pub fn open_writer(&self) -> Result<FifoWriter> {
         FifoWriter::open(&self.path)
     }
@@ -345,6 +403,22 @@ impl Fifo {
     /// # Errors
     /// [`ErrorKind::PeerGone`] (errno `ENXIO`, detail "no process has the FIFO open for
     /// reading") if no reader has it open; others as [`Fifo::open_writer`].
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{fifo::Fifo, Errno, ErrorKind};
+    /// let path = std::env::temp_dir().join(format!("ipckit-doc-own-{}", std::process::id()));
+    /// let fifo = Fifo::create_new(&path)?;
+    /// let e = fifo.open_writer_nonblocking().unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::PeerGone);
+    /// assert_eq!(e.errno(), Some(Errno::ENXIO));
+    /// let _reader = fifo.open_reader_nonblocking()?;
+    /// fifo.open_writer_nonblocking()?; // a reader now: fine
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/open.2.html> (`ENXIO`)
     pub fn open_writer_nonblocking(&self) -> Result<FifoWriter> {
         FifoWriter::open_nonblocking(&self.path)
     }
@@ -383,7 +457,13 @@ fn io_err(e: Errno, op: &'static str, fd: RawFd) -> std::io::Error {
 }
 
 /// The read end of a FIFO: [`Read`] gives the bytes in order, `Ok(0)` once every writer has
-/// closed. Closed on drop.
+/// closed. Closed on drop. Open it by path without a [`Fifo`] for a FIFO someone else made.
+///
+/// # Examples
+/// See [`Fifo::open_reader`] and [`Fifo::open_reader_nonblocking`].
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/read.2.html>
 #[derive(Debug)]
 pub struct FifoReader {
     fd: OwnedFd,
@@ -451,6 +531,24 @@ impl From<FifoReader> for OwnedFd {
 /// with [`std::io::ErrorKind::BrokenPipe`] (ipckit's [`ErrorKind::PeerGone`], `EPIPE`);
 /// Rust programs ignore `SIGPIPE`, so that error is returned rather than the process killed.
 /// Closed on drop, which readers see as end of stream once every writer closed.
+///
+/// # Examples
+/// ```
+/// use std::io::Write;
+/// use ipckit::fifo::Fifo;
+/// let path = std::env::temp_dir().join(format!("ipckit-doc-fw-{}", std::process::id()));
+/// let fifo = Fifo::create_new(&path)?;
+/// let reader = fifo.open_reader_nonblocking()?;
+/// let mut writer = fifo.open_writer()?;
+/// writer.write_all(b"x")?;
+/// drop(reader);                                  // the only reader is gone
+/// let e = writer.write_all(b"y").unwrap_err();   // EPIPE, not a SIGPIPE death
+/// assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/write.2.html>
 #[derive(Debug)]
 pub struct FifoWriter {
     fd: OwnedFd,

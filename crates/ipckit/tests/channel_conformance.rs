@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{ChildStdout, Stdio};
 use std::time::Duration;
 
-use common::{run_peer, say, unique_name, unique_path, Peer};
+use common::{run_peer, say, unique_key, unique_name, unique_path, Peer};
 use ipckit::channel::{self, Address, ChannelOptions, Listener, Receiver, Sender};
 use ipckit::ErrorKind;
 
@@ -28,6 +28,7 @@ const TRANSPORTS: &[Transport] = &[
     ("unix-dgram", unix_dgram),
     ("unix-seqpacket", unix_seqpacket),
     ("tcp", tcp),
+    ("sysv-mq", sysv_mq),
     ("posix-mq", posix_mq),
 ];
 
@@ -56,6 +57,13 @@ fn unix_seqpacket() -> Vec<String> {
     ]
 }
 
+fn sysv_mq() -> Vec<String> {
+    vec![
+        format!("sysv-mq:{}", unique_key()),
+        format!("sysv-mq:{:#x}:5", unique_key()),
+    ]
+}
+
 fn posix_mq() -> Vec<String> {
     vec![format!("posix-mq:/{}", unique_name("mq"))]
 }
@@ -78,16 +86,22 @@ fn each_address(case: impl Fn(&Address)) {
 /// Whether the transport has no connection, so a receiver cannot tell its sender left:
 /// datagram sockets and message queues.
 fn is_datagram(addr: &Address) -> bool {
-    matches!(addr.scheme(), "unix-dgram" | "posix-mq")
+    matches!(addr.scheme(), "unix-dgram" | "posix-mq" | "sysv-mq")
 }
 
-/// The largest message a transport with a per-message limit may refuse below 64 KiB: a
-/// POSIX queue carries at most `msgsize_max` bytes (8192 by default) per message.
+/// The largest message a transport with a per-message limit may refuse below 64 KiB (the
+/// default `SO_SNDBUF` is about 208 KiB): a POSIX queue carries at most `msgsize_max` bytes
+/// (8192 by default) per message, a System V queue at most `msgmax` (8192 by default).
 fn message_limit(addr: &Address) -> usize {
     match addr {
         Address::PosixMq(_) => ipckit::posix::mq::Limits::read()
             .msgsize_max
             .unwrap_or(8192) as usize,
+        Address::SysvMq { .. } => std::fs::read_to_string("/proc/sys/kernel/msgmax")
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap(),
         _ => 64 << 10,
     }
 }
@@ -216,6 +230,11 @@ fn peer() {
                 let _ = tx.send(b"after");
                 wait_for_stdin_eof();
             }
+            "connect_wait" => {
+                let _tx = channel::connect(&addr).unwrap();
+                say("connected");
+                wait_for_stdin_eof();
+            }
             "sender_max" => {
                 let opts = ChannelOptions::new().max_message(1024);
                 let mut tx = channel::connect_with(&addr, &opts).unwrap();
@@ -253,8 +272,7 @@ fn sizes_and_order_between_processes() {
         for size in SIZES {
             let n = rx.recv(&mut buf).unwrap();
             if buf == format!("skipped {size}").as_bytes() {
-                // Only a socket with native boundaries has a per-message limit, and only
-                // above 64 KiB (the default SO_SNDBUF is about 208 KiB).
+                // Only a transport with native boundaries has a per-message limit.
                 assert!(
                     !addr.is_byte_stream(),
                     "{addr}: a byte stream refused {size} B"
@@ -410,6 +428,36 @@ fn timeout_and_try_recv_when_nothing_was_sent() {
 }
 
 #[test]
+fn recv_timeout_when_the_sender_sent_nothing() {
+    each_address(|addr| {
+        let mut listener = listen(addr);
+        let mut live = Live::spawn("connect_wait", listener.address());
+        let mut buf = Vec::new();
+        if matches!(addr, Address::Fifo(_)) {
+            // A FIFO has no connections: its receiver is ready once bytes (or the writer's
+            // close) arrive, so with nothing sent the wait times out in accept.
+            let e = listener
+                .accept_timeout(Duration::from_millis(30))
+                .expect_err("nothing was sent");
+            assert_eq!(e.kind(), ErrorKind::TimedOut, "{addr}: {e}");
+            assert_eq!(live.line(), "connected");
+        } else {
+            assert_eq!(live.line(), "connected");
+            let mut rx = listener.accept().unwrap();
+            let e = rx
+                .recv_timeout(&mut buf, Duration::from_millis(30))
+                .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::TimedOut, "{addr}: {e}");
+            assert_eq!(
+                rx.try_recv(&mut buf).unwrap_err().kind(),
+                ErrorKind::WouldBlock
+            );
+        }
+        live.finish();
+    });
+}
+
+#[test]
 fn accept_timeout_without_a_sender() {
     each_address(|addr| {
         let mut listener = listen(addr);
@@ -424,8 +472,7 @@ fn accept_timeout_without_a_sender() {
         } else {
             let e = listener
                 .accept_timeout(Duration::from_millis(30))
-                .err()
-                .expect("accept with no sender must time out");
+                .expect_err("accept with no sender must time out");
             assert_eq!(e.kind(), ErrorKind::TimedOut, "{addr}: {e}");
         }
     });

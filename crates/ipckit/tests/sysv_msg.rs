@@ -286,3 +286,31 @@ fn empty_and_binary_messages_round_trip() {
     assert_eq!(q.recv(Selector::Any).unwrap().data, b"");
     assert_eq!(q.recv(Selector::Any).unwrap().data, all);
 }
+
+#[test]
+fn sysv_mq_channel_listener_removes_only_the_queue_it_created() {
+    use ipckit::channel::{self, Address, Receiver};
+    let key = Key::new(unique_key());
+    let addr: Address = format!("sysv-mq:{key}:3").parse().unwrap();
+    let mut listener = channel::listen(&addr).unwrap();
+    let mut rx = listener.accept().unwrap();
+    let q = MessageQueue::builder(key).open().unwrap();
+    // Another type on the same queue is not this channel's.
+    q.send(4, b"other channel").unwrap();
+    channel::connect(&addr).unwrap().send(b"mine").unwrap();
+    let mut buf = Vec::new();
+    rx.recv(&mut buf).unwrap();
+    assert_eq!(buf, b"mine");
+    assert_eq!(q.recv(Selector::Any).unwrap().data, b"other channel");
+    drop(listener); // the receiver still holds the queue
+    assert!(MessageQueue::builder(key).open().is_ok());
+    drop(rx);
+    assert_eq!(
+        MessageQueue::builder(key).open().unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    // A queue that existed before is left alone.
+    let before = MessageQueue::builder(key).create_new().unwrap();
+    drop(channel::listen(&addr).unwrap());
+    assert!(before.stat().is_ok());
+}

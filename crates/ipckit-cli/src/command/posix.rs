@@ -219,3 +219,74 @@ pub fn shm_bytes(name: &str, offset: usize, len: Option<usize>) -> anyhow::Resul
     shm.read(offset, &mut bytes)?;
     Ok(bytes)
 }
+
+/// `ipckit send posix-mq:/NAME --priority P`: sends every message with priority `P`.
+pub struct PrioritySender {
+    q: MessageQueue,
+    priority: u32,
+    max: usize,
+}
+
+impl PrioritySender {
+    /// Opens the existing queue `name` write-only.
+    pub fn open(name: &str, priority: u32, max: usize) -> ipckit::Result<PrioritySender> {
+        let q = MessageQueue::builder(name).write_only().open()?;
+        let max = max.min(q.msgsize());
+        Ok(PrioritySender { q, priority, max })
+    }
+}
+
+impl ipckit::channel::Sender for PrioritySender {
+    fn send(&mut self, msg: &[u8]) -> ipckit::Result<()> {
+        if msg.len() > self.max {
+            return Err(
+                ipckit::Error::new(ErrorKind::TooLarge, "mq_send", self.q.name()).with_detail(
+                    format!(
+                        "message of {} bytes exceeds the maximum of {} bytes",
+                        msg.len(),
+                        self.max
+                    ),
+                ),
+            );
+        }
+        self.q.send(msg, self.priority)
+    }
+}
+
+/// `ipckit recv posix-mq:/NAME -v`: prints `PRIORITY<TAB>MESSAGE` for each message until
+/// `count` messages (forever without), failing when none arrives within `timeout`.
+pub fn recv_with_priorities(
+    q: &MessageQueue,
+    count: Option<u64>,
+    timeout: Option<std::time::Duration>,
+    max: usize,
+) -> anyhow::Result<std::process::ExitCode> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let mut buf = Vec::new();
+    let mut received = 0u64;
+    while count.is_none_or(|n| received < n) {
+        let (n, prio) = match timeout {
+            None => q.recv(&mut buf)?,
+            Some(t) => match q.recv_timeout(&mut buf, t) {
+                Err(e) if e.kind() == ErrorKind::TimedOut => anyhow::bail!(
+                    "recv posix-mq:{}: timed out: no message within {t:?}",
+                    q.name()
+                ),
+                r => r?,
+            },
+        };
+        if n > max {
+            anyhow::bail!(
+                "recv posix-mq:{}: message of {n} bytes exceeds the maximum of {max} bytes",
+                q.name()
+            );
+        }
+        received += 1;
+        write!(out, "{prio}\t")?;
+        out.write_all(&buf)?;
+        out.write_all(b"\n")?;
+        out.flush()?;
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}

@@ -10,13 +10,14 @@ use ipckit::channel::{self, Address, ChannelOptions, Receiver, DEFAULT_MAX_MESSA
 use ipckit::signal::{Signal, SignalSet};
 use ipckit::ErrorKind;
 
-use super::send::{parse_address, ADDRESS_HELP};
+use super::send::{address_help, parse_address};
 
 /// Flags of `ipckit recv`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = ADDRESS_HELP)]
+#[command(after_help = address_help())]
 pub struct RecvArgs {
-    /// Where to receive: sockets are bound (and listened on), a FIFO is created if missing.
+    /// Where to receive (the forms are listed below): sockets are bound (and listened on), a
+    /// FIFO is created if missing.
     /// A socket file or FIFO created here is removed on exit (also on SIGINT, SIGTERM and
     /// SIGHUP). The address actually used is printed on stderr once ready
     /// (`tcp:127.0.0.1:0` shows the port picked).
@@ -39,6 +40,10 @@ pub struct RecvArgs {
     /// allocated.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE)]
     pub max_message: usize,
+    /// posix-mq only: print each message's priority before it, as `PRIORITY<TAB>MESSAGE`
+    /// (messages arrive highest priority first).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 fn parse_secs(s: &str) -> Result<Duration, String> {
@@ -48,14 +53,25 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?} is not a duration"))
 }
 
-/// Removes `path` and exits when SIGINT, SIGTERM or SIGHUP arrives. They are blocked in
-/// every thread (call this before starting any other) and taken by a thread of their own.
-fn remove_on_signal(path: Option<PathBuf>) -> anyhow::Result<()> {
-    let set: SignalSet = [Signal::INT, Signal::TERM, Signal::HUP]
+/// The signals that end `recv` after it removed its file.
+fn ending_signals() -> SignalSet {
+    [Signal::INT, Signal::TERM, Signal::HUP]
         .into_iter()
-        .collect();
+        .collect()
+}
+
+/// Blocks the ending signals in this (the only) thread, before anything is created: one
+/// arriving from then on stays pending until [`remove_on_signal`] takes it.
+fn block_ending_signals() -> anyhow::Result<()> {
     // Stays blocked for the rest of the process: the guard is never dropped.
-    std::mem::forget(ipckit::signal::block(&set)?);
+    std::mem::forget(ipckit::signal::block(&ending_signals())?);
+    Ok(())
+}
+
+/// Starts a thread that takes an ending signal, removes `path` (or unlinks the POSIX queue
+/// `queue`) and exits with status 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
+fn remove_on_signal(path: Option<PathBuf>, queue: Option<String>) -> anyhow::Result<()> {
+    let set = ending_signals();
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
@@ -65,6 +81,9 @@ fn remove_on_signal(path: Option<PathBuf>) -> anyhow::Result<()> {
             };
             if let Some(p) = &path {
                 let _ = std::fs::remove_file(p);
+            }
+            if let Some(q) = &queue {
+                let _ = ipckit::posix::mq::MessageQueue::unlink(q);
             }
             std::process::exit(code);
         })
@@ -81,9 +100,27 @@ pub fn run(args: RecvArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let opts = ChannelOptions::new().max_message(args.max_message);
+    block_ending_signals()?;
     let mut listener = channel::listen_with(&args.address, &opts)?;
-    remove_on_signal(listener.created_path().map(PathBuf::from))?;
+    remove_on_signal(
+        listener.created_path().map(PathBuf::from),
+        listener.created_queue().map(String::from),
+    )?;
     eprintln!("ipckit recv: listening on {}", listener.address());
+    if args.verbose {
+        let Address::PosixMq(name) = &args.address else {
+            bail!(
+                "-v (priorities) applies to posix-mq addresses only, not {}",
+                args.address.scheme()
+            );
+        };
+        // The listener keeps the queue (and removes it at the end if it created it); a
+        // second descriptor receives, so each message's priority is known.
+        let q = ipckit::posix::mq::MessageQueue::builder(name)
+            .read_only()
+            .open()?;
+        return super::posix::recv_with_priorities(&q, args.count, args.timeout, args.max_message);
+    }
 
     let mut out = std::io::stdout().lock();
     let timeout = args.timeout;

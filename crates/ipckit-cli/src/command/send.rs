@@ -8,11 +8,11 @@ use ipckit::channel::{self, Address, ChannelOptions, DEFAULT_MAX_MESSAGE};
 
 /// Flags of `ipckit send`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = ADDRESS_HELP)]
+#[command(after_help = address_help())]
 pub struct SendArgs {
-    /// Where to send: fifo:PATH, unix:PATH, unix:@NAME, unix-dgram:PATH|@NAME,
-    /// unix-seqpacket:PATH|@NAME, tcp:HOST:PORT. Sockets are connected to (start
-    /// `ipckit recv` first); a FIFO must exist, and opening it waits for a reader.
+    /// Where to send (the forms are listed below). Sockets are connected to (start
+    /// `ipckit recv` first); a FIFO must exist, and opening it waits for a reader; a POSIX queue
+    /// must exist (`ipckit recv` or `ipckit mk --posix-mq` makes it).
     #[arg(value_name = "ADDR", value_parser = parse_address)]
     pub address: Address,
     /// Messages to send, one message each, in order. Without any, stdin is read: one
@@ -29,18 +29,21 @@ pub struct SendArgs {
     /// sent.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE)]
     pub max_message: usize,
+    /// posix-mq only: the priority of every message sent (0 up to MQ_PRIO_MAX - 1, 32767 on
+    /// Linux; higher is received first).
+    #[arg(long, short = 'p', value_name = "P", default_value_t = 0)]
+    pub priority: u32,
 }
 
-/// The address forms, shown under `--help` of `send` and `recv`.
-pub const ADDRESS_HELP: &str = "\
-Addresses:
-  fifo:PATH                    a FIFO (named pipe); recv creates it if missing
-  unix:PATH, unix:@NAME        Unix stream socket, by path or abstract name
-  unix-dgram:PATH|@NAME        Unix datagram socket: one datagram per message
-  unix-seqpacket:PATH|@NAME    Unix seqpacket socket: one record per message
-  tcp:HOST:PORT                TCP (IPv6: tcp:[::1]:9000)
-Byte streams (fifo, unix, tcp) carry each message as a 4-byte little-endian length and the
-payload, unless --raw.";
+/// The address forms (from the library, so new transports show up), shown under `--help`
+/// of `send` and `recv`.
+pub fn address_help() -> String {
+    format!(
+        "Addresses:\n{}\n\nByte streams (fifo, unix, tcp) carry each message as a 4-byte little-endian \
+         length and the payload, unless --raw.",
+        ipckit::channel::ACCEPTED_FORMS
+    )
+}
 
 /// Parses an address for clap; the error lists the accepted forms.
 pub fn parse_address(s: &str) -> Result<Address, String> {
@@ -50,6 +53,13 @@ pub fn parse_address(s: &str) -> Result<Address, String> {
 /// Runs `ipckit send`.
 pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let addr = &args.address;
+    if args.priority != 0 && (args.raw || !matches!(addr, Address::PosixMq(_))) {
+        anyhow::bail!(
+            "--priority applies to posix-mq addresses without --raw only, not {}{}",
+            addr.scheme(),
+            if args.raw { " --raw" } else { "" }
+        );
+    }
     if args.raw {
         let mut tx = channel::connect_raw(addr)?;
         if args.messages.is_empty() {
@@ -75,7 +85,12 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let opts = ChannelOptions::new().max_message(args.max_message);
-    let mut tx = channel::connect_with(addr, &opts)?;
+    let mut tx: Box<dyn channel::Sender> = match addr {
+        Address::PosixMq(name) if args.priority != 0 => Box::new(
+            super::posix::PrioritySender::open(name, args.priority, args.max_message)?,
+        ),
+        _ => channel::connect_with(addr, &opts)?,
+    };
     if args.messages.is_empty() {
         let mut stdin = std::io::stdin().lock();
         let mut line = Vec::new();

@@ -5,15 +5,18 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 pub use crate::net::unix::SocketAddr;
+use crate::sysv::key::KeySpec;
 use crate::{Error, ErrorKind, Result};
 
 /// The address forms [`Address::from_str`] accepts, one per line, shown in its errors.
-pub const ACCEPTED_FORMS: &str = "\
-  fifo:PATH                    a FIFO (named pipe), framed byte stream
+pub const ACCEPTED_FORMS: &str =
+    "  fifo:PATH                    a FIFO (named pipe), framed byte stream
   unix:PATH, unix:@NAME        a Unix stream socket by path or abstract name, framed
   unix-dgram:PATH|@NAME        a Unix datagram socket, one datagram per message
   unix-seqpacket:PATH|@NAME    a Unix seqpacket socket, one record per message
   tcp:HOST:PORT                TCP, framed (IPv6: tcp:[::1]:9000)
+  sysv-mq:KEY[:MTYPE]          a System V message queue (KEY 1234, 0x4d2, ftok:PATH:ID),
+                               message type MTYPE (default 1)
   posix-mq:/NAME               a POSIX message queue, one queue message per message";
 
 /// A channel endpoint, as typed on a command line: `SCHEME:REST`.
@@ -25,6 +28,7 @@ pub const ACCEPTED_FORMS: &str = "\
 /// | `unix-dgram:PATH`, `unix-dgram:@NAME` | Unix datagram socket | one datagram each |
 /// | `unix-seqpacket:PATH`, `unix-seqpacket:@NAME` | Unix seqpacket socket | one record each |
 /// | `tcp:HOST:PORT`, `tcp:[V6]:PORT` | TCP | framed |
+/// | `sysv-mq:KEY`, `sysv-mq:KEY:MTYPE` | System V message queue (KEY decimal, `0x` hex or `ftok:PATH:ID`) | one message of type MTYPE (default 1) each |
 /// | `posix-mq:/NAME` | POSIX message queue | one queue message each (priority 0) |
 ///
 /// Parsing then printing gives the same string back (for a string in canonical form).
@@ -71,6 +75,15 @@ pub enum Address {
         /// Port number; `0` when listening asks the kernel for a free one.
         port: u16,
     },
+    /// `sysv-mq:KEY[:MTYPE]`: a System V message queue by key (decimal, `0x` hex, or
+    /// `ftok:PATH:ID`), carrying messages of type `mtype` (≥ 1, default 1): a receiver takes
+    /// only that type, so several channels can share one queue.
+    SysvMq {
+        /// The queue's key, resolved when connecting or listening.
+        key: KeySpec,
+        /// The message type sent and received (`mtype`, ≥ 1).
+        mtype: i64,
+    },
     /// `posix-mq:/NAME`: a POSIX message queue by name, with its leading slash; one queue
     /// message per message, priority 0.
     PosixMq(String),
@@ -78,6 +91,13 @@ pub enum Address {
 
 impl Address {
     /// The scheme: the part before the first `:` (`"unix-dgram"`).
+    ///
+    /// # Examples
+    /// ```
+    /// let a: ipckit::channel::Address = "unix-dgram:@x".parse()?;
+    /// assert_eq!(a.scheme(), "unix-dgram");
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     pub fn scheme(&self) -> &'static str {
         match self {
             Address::Fifo(_) => "fifo",
@@ -85,12 +105,22 @@ impl Address {
             Address::UnixDgram(_) => "unix-dgram",
             Address::UnixSeqpacket(_) => "unix-seqpacket",
             Address::Tcp { .. } => "tcp",
+            Address::SysvMq { .. } => "sysv-mq",
             Address::PosixMq(_) => "posix-mq",
         }
     }
 
     /// Whether the transport is a byte stream that ipckit frames (`fifo`, `unix`, `tcp`), as
     /// opposed to one that keeps message boundaries itself.
+    ///
+    /// # Examples
+    /// ```
+    /// let a: ipckit::channel::Address = "tcp:localhost:80".parse()?;
+    /// assert!(a.is_byte_stream());
+    /// let b: ipckit::channel::Address = "unix-seqpacket:/run/x".parse()?;
+    /// assert!(!b.is_byte_stream());
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     pub fn is_byte_stream(&self) -> bool {
         matches!(
             self,
@@ -165,6 +195,33 @@ fn parse_tcp(text: &str, rest: &str) -> Result<Address> {
     })
 }
 
+/// `KEY[:MTYPE]`; for `ftok:PATH:ID:MTYPE` the last two fields are taken as ID and MTYPE
+/// when both are numbers (a path ending in `:N` then needs an explicit MTYPE).
+fn parse_sysv_mq(text: &str, rest: &str) -> Result<Address> {
+    let number = |s: &str| s.parse::<i64>().ok();
+    let (key, mtype) = if rest.starts_with("ftok:") {
+        let parts: Vec<&str> = rest.rsplitn(3, ':').collect();
+        match parts[..] {
+            [m, id, path] if path != "ftok" && number(m).is_some() && number(id).is_some() => {
+                (format!("{path}:{id}"), m)
+            }
+            _ => (rest.to_string(), "1"),
+        }
+    } else {
+        match rest.split_once(':') {
+            Some((k, m)) => (k.to_string(), m),
+            None => (rest.to_string(), "1"),
+        }
+    };
+    let key: KeySpec = key
+        .parse()
+        .map_err(|e: Error| bad(text, e.detail().unwrap_or("bad key").to_string()))?;
+    let mtype = number(mtype)
+        .filter(|&m| m >= 1)
+        .ok_or_else(|| bad(text, format_args!("the message type {mtype:?} is not >= 1")))?;
+    Ok(Address::SysvMq { key, mtype })
+}
+
 impl FromStr for Address {
     type Err = Error;
 
@@ -178,6 +235,7 @@ impl FromStr for Address {
             "unix-dgram" => parse_unix_name(text, rest).map(Address::UnixDgram),
             "unix-seqpacket" => parse_unix_name(text, rest).map(Address::UnixSeqpacket),
             "tcp" => parse_tcp(text, rest),
+            "sysv-mq" => parse_sysv_mq(text, rest),
             "posix-mq" => crate::posix::validate_name(rest, "mq_open", crate::posix::NAME_MAX)
                 .map(|_| Address::PosixMq(rest.to_string()))
                 .map_err(|e| bad(text, e.detail().unwrap_or("not a POSIX message queue name"))),
@@ -198,6 +256,8 @@ impl fmt::Display for Address {
                 write!(f, "{scheme}:[{host}]:{port}")
             }
             Address::Tcp { host, port } => write!(f, "{scheme}:{host}:{port}"),
+            Address::SysvMq { key, mtype: 1 } => write!(f, "{scheme}:{key}"),
+            Address::SysvMq { key, mtype } => write!(f, "{scheme}:{key}:{mtype}"),
             Address::PosixMq(name) => write!(f, "{scheme}:{name}"),
         }
     }
@@ -222,6 +282,10 @@ mod tests {
             "tcp:localhost:0",
             "tcp:[::1]:9000",
             "tcp:[fe80::1%lo]:1",
+            "sysv-mq:0x000004d2",
+            "sysv-mq:0x000004d2:7",
+            "sysv-mq:ftok:/tmp/x:1",
+            "sysv-mq:ftok:/tmp/x:1:9",
             "posix-mq:/orders",
         ] {
             let a: Address = s.parse().unwrap();

@@ -59,6 +59,10 @@ struct MqAccept {
 }
 
 impl Accept for MqAccept {
+    fn created_queue(&self) -> Option<&str> {
+        self.q.is_owner().then(|| self.q.name())
+    }
+
     /// A receiver on the queue, at once.
     fn accept(&mut self, _deadline: Option<Deadline>) -> Result<Option<Incoming>> {
         Ok(Some(Incoming::Messages(Box::new(MqReceiver {

@@ -36,6 +36,12 @@ impl FdStream {
 /// # Errors
 /// Writes fail with [`std::io::ErrorKind::BrokenPipe`] when the reader is gone; the inner
 /// error is an [`Error`] naming the operation and address.
+///
+/// # Examples
+/// See [`connect_raw`](super::connect_raw).
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/send.2.html>
 pub struct RawSender {
     inner: RawOut,
     object: String,
@@ -102,6 +108,12 @@ impl Write for RawSender {
 /// On a datagram or seqpacket socket each message's bytes are returned in order (a message
 /// larger than the read buffer is returned over several reads, never truncated); empty
 /// messages carry no bytes and are skipped; the end (`0`) comes when the peer is gone.
+///
+/// # Examples
+/// See [`connect_raw`](super::connect_raw).
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/read.2.html>
 pub struct RawReceiver {
     inner: RawIn,
     object: String,
@@ -150,6 +162,22 @@ impl RawReceiver {
     ///
     /// # Errors
     /// [`ErrorKind::TimedOut`] if nothing came within `timeout`; others from the syscall.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use ipckit::channel::{self, Address};
+    /// let addr: Address = format!("unix:@ipckit-doc-rt-{}", std::process::id()).parse()?;
+    /// let mut listener = channel::listen(&addr)?;
+    /// let _tx = channel::connect_raw(&addr)?; // connected, sends nothing
+    /// let mut rx = listener.accept_raw(None)?;
+    /// let e = rx.read_timeout(&mut [0u8; 16], Some(Duration::from_millis(5))).unwrap_err();
+    /// assert_eq!(e.kind(), ipckit::ErrorKind::TimedOut);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/poll.2.html>
     pub fn read_timeout(&mut self, dst: &mut [u8], timeout: Option<Duration>) -> Result<usize> {
         let deadline = timeout.map(Deadline::after);
         match &mut self.inner {

@@ -102,7 +102,9 @@ pub enum SocketAddr {
     /// A socket file in the filesystem (at most [`MAX_ADDR_LEN`] bytes, no NUL byte).
     Path(PathBuf),
     /// A Linux abstract name (without the leading NUL; 1 to [`MAX_ADDR_LEN`] bytes). It
-    /// disappears when the last socket bound to it closes; no file, no permissions.
+    /// disappears when the last socket bound to it closes. There is no file and so no
+    /// permission check: any process in the same network namespace can connect, so a
+    /// server that cares checks [`UnixStream::peer_cred`].
     Abstract(Vec<u8>),
     /// No address: an unbound socket.
     Unnamed,

@@ -85,7 +85,8 @@ pub(crate) fn open_with<T>(
         Creation::Open => open(false).map(|t| (t, false)),
         Creation::OpenOrCreate => {
             // Bounded: each round either succeeds or the object appeared/vanished in between.
-            let mut last = None;
+            let mut last = Error::new(ErrorKind::Other, "open", "")
+                .with_detail("the object kept appearing and disappearing");
             for _ in 0..100 {
                 match open(true) {
                     Ok(t) => return Ok((t, true)),
@@ -94,11 +95,11 @@ pub(crate) fn open_with<T>(
                 }
                 match open(false) {
                     Ok(t) => return Ok((t, false)),
-                    Err(e) if e.kind() == ErrorKind::NotFound => last = Some(e),
+                    Err(e) if e.kind() == ErrorKind::NotFound => last = e,
                     Err(e) => return Err(e),
                 }
             }
-            Err(last.expect("the loop ran at least once"))
+            Err(last)
         }
     }
 }

@@ -141,6 +141,95 @@ impl FromStr for Key {
     }
 }
 
+/// A key as a person writes it, resolved when used: a number, or `ftok:PATH:ID` (the file
+/// need not exist until [`KeySpec::resolve`]).
+///
+/// Displayed in canonical form: `0x%08x` for a number, `ftok:PATH:ID` otherwise.
+///
+/// # Examples
+/// ```
+/// use ipckit::sysv::key::{Key, KeySpec};
+/// let k: KeySpec = "1234".parse()?;
+/// assert_eq!((k.resolve()?, k.to_string().as_str()), (Key::new(1234), "0x000004d2"));
+/// let f: KeySpec = "ftok:/:7".parse()?;
+/// assert_eq!(f.resolve()?, Key::ftok("/", 7)?);
+/// assert_eq!(f.to_string(), "ftok:/:7");
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man3/ftok.3.html>
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum KeySpec {
+    /// A numeric key.
+    Key(Key),
+    /// `ftok(path, id)`, computed by [`KeySpec::resolve`].
+    Ftok {
+        /// An existing file.
+        path: std::path::PathBuf,
+        /// The project id (only its low 8 bits count).
+        id: i32,
+    },
+}
+
+impl KeySpec {
+    /// The key: the number, or `ftok(3)` of the path and id now.
+    ///
+    /// # Errors
+    /// As [`Key::ftok`] (the file must exist).
+    pub fn resolve(&self) -> Result<Key> {
+        match self {
+            KeySpec::Key(k) => Ok(*k),
+            KeySpec::Ftok { path, id } => Key::ftok(path, *id),
+        }
+    }
+}
+
+impl From<Key> for KeySpec {
+    fn from(k: Key) -> KeySpec {
+        KeySpec::Key(k)
+    }
+}
+
+impl fmt::Display for KeySpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySpec::Key(k) => write!(f, "{k}"),
+            KeySpec::Ftok { path, id } => write!(f, "ftok:{}:{id}", path.display()),
+        }
+    }
+}
+
+/// Parses what [`Key`]'s `FromStr` does, but keeps `ftok:PATH:ID` unresolved.
+impl FromStr for KeySpec {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<KeySpec> {
+        let bad = |why: &str| {
+            Error::new(ErrorKind::InvalidInput, "parse key", format!("{s:?}")).with_detail(why)
+        };
+        if let Some(rest) = s.strip_prefix("ftok:") {
+            let (path, id) = rest
+                .rsplit_once(':')
+                .ok_or_else(|| bad("expected ftok:PATH:ID"))?;
+            if path.is_empty() {
+                return Err(bad("the ftok path is empty"));
+            }
+            let id = parse_int(id)
+                .and_then(|v| i32::try_from(v).ok())
+                .ok_or_else(|| bad("the ftok project id is not a 32-bit number"))?;
+            if id & 0xff == 0 {
+                return Err(bad("the ftok project id has 0 in its low 8 bits"));
+            }
+            return Ok(KeySpec::Ftok {
+                path: path.into(),
+                id,
+            });
+        }
+        s.parse().map(KeySpec::Key)
+    }
+}
+
 fn parse_int(s: &str) -> Option<i64> {
     let (neg, t) = match s.strip_prefix('-') {
         Some(t) => (true, t),

@@ -1,0 +1,171 @@
+//! The `sysv-mq:` transport: one System V message of type `mtype` per channel message
+//! ([`crate::sysv::msg`]).
+//!
+//! `listen` opens the queue, creating it (mode 0o600) if no queue has the key; the queue it
+//! created is removed when the listener and every receiver it gave out are dropped. `accept`
+//! returns a receiver at once (a queue has no connections): it takes only messages of the
+//! address's type, so channels with different types can share one queue. `connect` opens an
+//! existing queue ([`ErrorKind::NotFound`] if nobody listens).
+//!
+//! Like datagrams, a queue has no connection: a receiver is never told that its senders
+//! left. A sender sees [`ErrorKind::PeerGone`] once the listener removed the queue. Messages
+//! are limited by `msgmax` (`/proc/sys/kernel/msgmax`, 8192 bytes by default): a longer one
+//! is [`ErrorKind::TooLarge`] for the sender, and nothing is sent.
+//!
+//! Timed and non-blocking receives poll with `IPC_NOWAIT` (see [`crate::sysv::msg`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Accept, Address, ChannelOptions, Incoming, Outgoing, Receiver, Sender};
+use crate::sys::Deadline;
+use crate::sysv::kernel_limit;
+use crate::sysv::key::KeySpec;
+use crate::sysv::msg::{MessageQueue, Selector, Wait};
+use crate::{Error, ErrorKind, Result};
+
+fn address(key: &KeySpec, mtype: i64) -> Address {
+    Address::SysvMq {
+        key: key.clone(),
+        mtype,
+    }
+}
+
+/// A removed queue is the receiver gone, for a sender.
+fn gone(e: Error, object: &str) -> Error {
+    if e.kind() == ErrorKind::NotFound {
+        Error::new(ErrorKind::PeerGone, e.op(), object)
+            .with_detail("the queue was removed: the receiver is gone")
+    } else {
+        e
+    }
+}
+
+struct MqSender {
+    queue: MessageQueue,
+    mtype: i64,
+    max: usize,
+    object: String,
+}
+
+impl Sender for MqSender {
+    fn send(&mut self, msg: &[u8]) -> Result<()> {
+        if msg.len() > self.max {
+            return Err(
+                Error::new(ErrorKind::TooLarge, "send", &self.object).with_detail(format!(
+                    "message of {} bytes exceeds the maximum of {} bytes",
+                    msg.len(),
+                    self.max
+                )),
+            );
+        }
+        self.queue
+            .send(self.mtype, msg)
+            .map_err(|e| gone(e, &self.object))
+    }
+}
+
+struct MqReceiver {
+    queue: Arc<MessageQueue>,
+    mtype: i64,
+    max: usize,
+    object: String,
+}
+
+impl MqReceiver {
+    fn receive(&mut self, buf: &mut Vec<u8>, wait: Wait) -> Result<usize> {
+        let sel = Selector::Exactly(self.mtype);
+        match self.queue.recv_with(sel, buf, self.max, false, wait) {
+            Ok(_) => Ok(buf.len()),
+            Err(e) if e.kind() == ErrorKind::TooLarge => {
+                // Take it off the queue (MSG_NOERROR into 0 bytes) so the next one arrives.
+                let mut none = Vec::new();
+                let _ = self.queue.recv_with(sel, &mut none, 0, true, Wait::NoWait);
+                buf.clear();
+                Err(
+                    Error::new(ErrorKind::TooLarge, "recv", &self.object).with_detail(format!(
+                        "message longer than this receiver's maximum of {} bytes (discarded)",
+                        self.max
+                    )),
+                )
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                Err(Error::new(ErrorKind::PeerGone, "recv", &self.object)
+                    .with_detail("the queue was removed"))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Receiver for MqReceiver {
+    fn recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
+        self.receive(buf, Wait::Block)
+    }
+
+    fn try_recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
+        self.receive(buf, Wait::NoWait)
+    }
+
+    fn recv_timeout(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> Result<usize> {
+        self.receive(buf, Wait::Timeout(timeout))
+    }
+}
+
+/// The largest message: the channel's maximum, capped at `msgmax`.
+fn max_message(opts: &ChannelOptions) -> usize {
+    let msgmax = kernel_limit("msgmax").map_or(8192, |v| v as usize);
+    opts.get_max_message().min(msgmax)
+}
+
+/// A sender on the existing queue.
+pub(super) fn connect(key: &KeySpec, mtype: i64, opts: &ChannelOptions) -> Result<Outgoing> {
+    let object = address(key, mtype).to_string();
+    let queue = MessageQueue::builder(key.resolve()?).open()?;
+    Ok(Outgoing::Messages(Box::new(MqSender {
+        queue,
+        mtype,
+        // Above msgmax the queue itself says TooLarge, with the limit.
+        max: opts.get_max_message(),
+        object,
+    })))
+}
+
+/// The queue, created if missing (and then removed when the listener and its receivers
+/// are gone).
+pub(super) fn listen(
+    key: &KeySpec,
+    mtype: i64,
+    opts: &ChannelOptions,
+) -> Result<(Box<dyn Accept>, Address)> {
+    let addr = address(key, mtype);
+    let queue = MessageQueue::builder(key.resolve()?).open_or_create()?;
+    Ok((
+        Box::new(MqAccept {
+            queue: Arc::new(queue),
+            mtype,
+            max: max_message(opts),
+            object: addr.to_string(),
+        }),
+        addr,
+    ))
+}
+
+struct MqAccept {
+    queue: Arc<MessageQueue>,
+    mtype: i64,
+    max: usize,
+    object: String,
+}
+
+impl Accept for MqAccept {
+    /// A receiver on the queue, at once.
+    fn accept(&mut self, _deadline: Option<Deadline>) -> Result<Option<Incoming>> {
+        Ok(Some(Incoming::Messages(Box::new(MqReceiver {
+            queue: Arc::clone(&self.queue),
+            mtype: self.mtype,
+            max: self.max,
+            object: self.object.clone(),
+        }))))
+    }
+}
