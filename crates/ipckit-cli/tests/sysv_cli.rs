@@ -288,3 +288,73 @@ fn closed_stdout_is_a_normal_end() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn send_and_recv_with_types_and_selectors() {
+    let key = unique_key();
+    let q = MessageQueue::builder(key).create_new().unwrap(); // removed on drop
+    let addr = format!("sysv-mq:{key}");
+    ok(&["send", &addr, "--type", "5", "five-a", "five-b"]);
+    ok(&["send", &format!("{addr}:2"), "two"]);
+    ok(&["send", &addr, "--type", "9", "nine"]);
+    ok(&["send", &addr, "one"]); // the address's type: 1
+    assert_eq!(q.stat().unwrap().qnum, 5);
+    assert_eq!(
+        ok(&["recv", &addr, "--type", "-5", "--count", "2", "-v"]),
+        "1\tone\n2\ttwo\n"
+    );
+    assert_eq!(
+        ok(&["recv", &addr, "--except", "5", "--count", "1", "-v"]),
+        "9\tnine\n"
+    );
+    assert_eq!(
+        ok(&["recv", &addr, "--type", "5", "--count", "1"]),
+        "five-a\n"
+    );
+    assert_eq!(
+        ok(&["recv", &addr, "--type", "0", "--count", "1", "-v"]),
+        "5\tfive-b\n"
+    );
+    // Nothing left: a timed receive fails, and the queue (not created by recv) stays.
+    let out = ipckit(&["recv", &addr, "--timeout", "0.05"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("timed out"));
+    assert!(q.stat().is_ok());
+    // Flags that only mean something for queues.
+    assert!(!ipckit(&["send", &addr, "--type", "0", "x"])
+        .status
+        .success());
+    assert!(!ipckit(&["send", "fifo:/nonexistent", "--type", "3", "x"])
+        .status
+        .success());
+    assert!(!ipckit(&["recv", "unix:@nothing-here", "-v"])
+        .status
+        .success());
+}
+
+#[test]
+fn recv_creates_the_queue_and_removes_it_at_the_end() {
+    let key = unique_key();
+    let addr = format!("sysv-mq:{key}:3");
+    let child = Command::new(env!("CARGO_BIN_EXE_ipckit"))
+        .args(["recv", &addr, "--count", "1", "--timeout", "30"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // recv made the queue: wait for it, then send through the CLI.
+    let mut opened = None;
+    for _ in 0..2000 {
+        if let Ok(q) = MessageQueue::builder(key).open() {
+            opened = Some(q);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let q = opened.expect("recv creates the queue");
+    ok(&["send", &addr, "hello"]);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(out.stdout, b"hello\n");
+    assert!(q.stat().is_err(), "recv removed the queue it created");
+}

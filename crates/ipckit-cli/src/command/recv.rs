@@ -8,6 +8,8 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use ipckit::channel::{self, Address, ChannelOptions, Receiver, DEFAULT_MAX_MESSAGE};
 use ipckit::signal::{Signal, SignalSet};
+use ipckit::sysv::key::KeySpec;
+use ipckit::sysv::msg::{MessageQueue, Selector, Wait};
 use ipckit::ErrorKind;
 
 use super::send::{address_help, parse_address};
@@ -40,8 +42,21 @@ pub struct RecvArgs {
     /// allocated.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE)]
     pub max_message: usize,
-    /// posix-mq only: print each message's priority before it, as `PRIORITY<TAB>MESSAGE`
-    /// (messages arrive highest priority first).
+    /// sysv-mq only: which messages to take (msgrcv's msgtyp): T > 0 exactly type T; -T the
+    /// lowest type <= T first; 0 any type. Default: the address's type (1 unless given as
+    /// sysv-mq:KEY:MTYPE).
+    #[arg(
+        long = "type",
+        value_name = "T",
+        allow_negative_numbers = true,
+        conflicts_with = "except"
+    )]
+    pub mtype: Option<i64>,
+    /// sysv-mq only: take the first message whose type is not T (MSG_EXCEPT).
+    #[arg(long, value_name = "T")]
+    pub except: Option<i64>,
+    /// sysv-mq: print each message's type before it, as `TYPE<TAB>MESSAGE`; posix-mq: its
+    /// priority, as `PRIORITY<TAB>MESSAGE` (messages arrive highest priority first).
     #[arg(long, short = 'v')]
     pub verbose: bool,
 }
@@ -71,6 +86,19 @@ fn block_ending_signals() -> anyhow::Result<()> {
 /// Starts a thread that takes an ending signal, removes `path` (or unlinks the POSIX queue
 /// `queue`) and exits with status 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
 fn remove_on_signal(path: Option<PathBuf>, queue: Option<String>) -> anyhow::Result<()> {
+    on_signal(move || {
+        if let Some(p) = &path {
+            let _ = std::fs::remove_file(p);
+        }
+        if let Some(q) = &queue {
+            let _ = ipckit::posix::mq::MessageQueue::unlink(q);
+        }
+    })
+}
+
+/// Starts a thread that takes an ending signal, runs `cleanup` and exits with status
+/// 128 + the signal number.
+fn on_signal(cleanup: impl FnOnce() + Send + 'static) -> anyhow::Result<()> {
     let set = ending_signals();
     std::thread::Builder::new()
         .name("signals".into())
@@ -79,12 +107,7 @@ fn remove_on_signal(path: Option<PathBuf>, queue: Option<String>) -> anyhow::Res
                 Ok(info) => 128 + info.signal().as_raw(),
                 Err(_) => 1,
             };
-            if let Some(p) = &path {
-                let _ = std::fs::remove_file(p);
-            }
-            if let Some(q) = &queue {
-                let _ = ipckit::posix::mq::MessageQueue::unlink(q);
-            }
+            cleanup();
             std::process::exit(code);
         })
         .context("spawn the signal thread")?;
@@ -93,6 +116,15 @@ fn remove_on_signal(path: Option<PathBuf>, queue: Option<String>) -> anyhow::Res
 
 /// Runs `ipckit recv`.
 pub fn run(args: RecvArgs) -> anyhow::Result<ExitCode> {
+    if let Address::SysvMq { key, mtype } = &args.address {
+        return recv_sysv(&args, key, *mtype);
+    }
+    if args.mtype.is_some() || args.except.is_some() {
+        bail!(
+            "recv --type and --except are only for sysv-mq addresses, not {}",
+            args.address.scheme()
+        );
+    }
     if args.raw && args.count.is_some() && args.address.is_byte_stream() {
         bail!(
             "--count does not apply with --raw on {}: a raw byte stream has no messages to count",
@@ -110,7 +142,7 @@ pub fn run(args: RecvArgs) -> anyhow::Result<ExitCode> {
     if args.verbose {
         let Address::PosixMq(name) = &args.address else {
             bail!(
-                "-v (priorities) applies to posix-mq addresses only, not {}",
+                "-v applies to sysv-mq (types) and posix-mq (priorities) addresses only, not {}",
                 args.address.scheme()
             );
         };
@@ -189,4 +221,55 @@ pub fn run(args: RecvArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
     }
+}
+
+/// `recv sysv-mq:KEY` with msgrcv's selectors: the queue is opened (created with mode 0600
+/// if missing, and then removed on exit, also on SIGINT/SIGTERM/SIGHUP). A queue has no
+/// end: without --count it receives until killed or --timeout.
+fn recv_sysv(args: &RecvArgs, key: &KeySpec, mtype: i64) -> anyhow::Result<ExitCode> {
+    let sel = match (args.except, args.mtype) {
+        (Some(t), _) if t >= 1 => Selector::Except(t),
+        (Some(t), _) => bail!("recv --except {t}: a message type is >= 1"),
+        (None, Some(t)) => Selector::from_msgtyp(t),
+        (None, None) => Selector::Exactly(mtype),
+    };
+    block_ending_signals()?;
+    let queue = MessageQueue::builder(key.resolve()?).open_or_create()?;
+    let (id, created) = (queue.id(), queue.is_owner());
+    on_signal(move || {
+        if created {
+            let _ = MessageQueue::from_id(id).and_then(MessageQueue::remove);
+        }
+    })?;
+    eprintln!(
+        "ipckit recv: listening on {} (queue id {id}, {sel})",
+        args.address
+    );
+    let msgmax = ipckit::inspect::sysv::limits().map_or(8192, |l| l.msgmax as usize);
+    let max = args.max_message.min(msgmax);
+    let mut out = std::io::stdout().lock();
+    let mut buf = Vec::new();
+    let mut received = 0u64;
+    while args.count.is_none_or(|n| received < n) {
+        let wait = args.timeout.map_or(Wait::Block, Wait::Timeout);
+        let t = match queue.recv_with(sel, &mut buf, max, false, wait) {
+            Ok(t) => t,
+            Err(e) if e.kind() == ErrorKind::TimedOut => bail!(
+                "recv {}: timed out: no message within {:?}",
+                args.address,
+                args.timeout.unwrap_or_default()
+            ),
+            Err(e) => return Err(e.into()),
+        };
+        received += 1;
+        if args.verbose {
+            write!(out, "{t}\t")?;
+        }
+        out.write_all(&buf)?;
+        if !args.raw {
+            out.write_all(b"\n")?;
+        }
+        out.flush()?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

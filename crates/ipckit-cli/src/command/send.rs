@@ -29,6 +29,10 @@ pub struct SendArgs {
     /// sent.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE)]
     pub max_message: usize,
+    /// sysv-mq only: send every message with this type (mtype >= 1), in place of the
+    /// address's (1 unless given as sysv-mq:KEY:MTYPE).
+    #[arg(long = "type", value_name = "T")]
+    pub mtype: Option<i64>,
     /// posix-mq only: the priority of every message sent (0 up to MQ_PRIO_MAX - 1, 32767 on
     /// Linux; higher is received first).
     #[arg(long, short = 'p', value_name = "P", default_value_t = 0)]
@@ -51,7 +55,17 @@ pub fn parse_address(s: &str) -> Result<Address, String> {
 }
 
 /// Runs `ipckit send`.
-pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: SendArgs) -> anyhow::Result<ExitCode> {
+    if let Some(t) = args.mtype {
+        match &mut args.address {
+            Address::SysvMq { mtype, .. } if t >= 1 => *mtype = t,
+            Address::SysvMq { .. } => anyhow::bail!("send --type {t}: a message type is >= 1"),
+            other => anyhow::bail!(
+                "send --type: only for sysv-mq addresses, not {}",
+                other.scheme()
+            ),
+        }
+    }
     let addr = &args.address;
     if args.priority != 0 && (args.raw || !matches!(addr, Address::PosixMq(_))) {
         anyhow::bail!(
