@@ -535,6 +535,7 @@ impl MappedFile {
     /// # drop(map); std::fs::remove_file(&path).unwrap();
     /// # Ok::<(), ipckit::Error>(())
     /// ```
+    #[doc(alias = "mmap")]
     pub fn builder(path: impl AsRef<Path>) -> Builder {
         Builder {
             path: path.as_ref().to_path_buf(),

@@ -255,6 +255,7 @@ impl Semaphore {
     /// assert!(s.is_owner());
     /// # Ok::<(), ipckit::Error>(())
     /// ```
+    #[doc(alias = "sem_open")]
     pub fn builder(name: &str) -> Builder {
         Builder {
             name: name.to_string(),
@@ -296,6 +297,7 @@ impl Semaphore {
     ///
     /// # References
     /// <https://man7.org/linux/man-pages/man3/sem_wait.3.html>
+    #[doc(alias = "sem_wait")]
     pub fn wait(&self) -> Result<()> {
         wait(&self.sem, &self.name)
     }
@@ -363,6 +365,7 @@ impl Semaphore {
     ///
     /// # References
     /// <https://man7.org/linux/man-pages/man3/sem_post.3.html>
+    #[doc(alias = "sem_post")]
     pub fn post(&self) -> Result<()> {
         post(&self.sem, &self.name)
     }
@@ -532,6 +535,7 @@ impl<'a> UnnamedSemaphore<'a> {
     ///
     /// # References
     /// <https://man7.org/linux/man-pages/man3/sem_init.3.html>
+    #[doc(alias = "sem_init")]
     pub fn init<M: MappedBytes>(map: &'a M, offset: usize, value: u32) -> Result<Self> {
         Self::place(map, offset, "sem_init")?;
         let object = map.object_str();
@@ -583,6 +587,7 @@ impl<'a> UnnamedSemaphore<'a> {
     ///
     /// # Errors
     /// Not expected on an initialised semaphore.
+    #[doc(alias = "sem_wait")]
     pub fn wait(&self) -> Result<()> {
         wait(&self.sem, self.object)
     }
@@ -609,6 +614,7 @@ impl<'a> UnnamedSemaphore<'a> {
     ///
     /// # Errors
     /// [`ErrorKind::LimitReached`] if the value is already [`value_max()`].
+    #[doc(alias = "sem_post")]
     pub fn post(&self) -> Result<()> {
         post(&self.sem, self.object)
     }

@@ -222,6 +222,7 @@ impl SharedMemory {
     /// assert!(shm.is_owner());
     /// # Ok::<(), ipckit::Error>(())
     /// ```
+    #[doc(alias = "shm_open")]
     pub fn builder(name: &str) -> Builder {
         Builder {
             name: name.to_string(),
