@@ -211,7 +211,9 @@ fn ownership_and_bad_input() {
 
 #[test]
 fn volatile_copies_at_every_alignment_match_the_bytes() {
-    let seg = SharedMemory::builder(Key::PRIVATE, 100).create_new().unwrap();
+    let seg = SharedMemory::builder(Key::PRIVATE, 100)
+        .create_new()
+        .unwrap();
     let mut a = seg.attach().unwrap();
     for off in 0..9 {
         for len in [0, 1, 7, 8, 9, 17, 31, 64] {
