@@ -94,6 +94,8 @@ fn check_rows(rows: &[serde_json::Value], mechanisms: &[&str], sizes: &[u64]) {
         let p999 = positive(&lat["p999"], "p999");
         let max = positive(&lat["max"], "max");
         assert!(p50 <= p99 && p99 <= p999 && p999 <= max, "{what}: {lat}");
+        positive(&r["cpu_ns_per_round_trip"], "cpu_ns_per_round_trip");
+        positive(&r["cpu_ns_per_msg"], "cpu_ns_per_msg");
         let tp = &r["throughput"];
         let mb = positive(&tp["mb_per_s"], "mb_per_s");
         let rate = positive(&tp["msgs_per_s"], "msgs_per_s");
@@ -106,6 +108,7 @@ fn check_rows(rows: &[serde_json::Value], mechanisms: &[&str], sizes: &[u64]) {
             let ratio = &r["ratio_vs_raw"];
             positive(&ratio["p50"], "ratio p50");
             positive(&ratio["msgs_per_s"], "ratio msgs_per_s");
+            positive(&ratio["cpu"], "ratio cpu");
         }
     }
 }

@@ -126,6 +126,16 @@ pub trait MappedBytes: sealed::Sealed {
     /// # Errors
     /// [`ErrorKind::InvalidInput`] if the range is not inside the mapping;
     /// [`ErrorKind::PermissionDenied`] if the mapping is read-only.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{mmap::MappedBytes, posix::shm::SharedMemory};
+    /// # let name = format!("/ipckit-doc-mb2write-{}", std::process::id());
+    /// let shm = SharedMemory::builder(&name).size(64).create_new()?;
+    /// shm.write(60, b"tail")?;
+    /// assert!(shm.write(61, b"tail").is_err()); // past the end
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     fn write(&self, offset: usize, data: &[u8]) -> Result<()> {
         self.region().write(offset, data).map_err(|e| {
             access_error(
@@ -143,6 +153,16 @@ pub trait MappedBytes: sealed::Sealed {
     ///
     /// # Errors
     /// As [`MappedBytes::write`].
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{mmap::MappedBytes, posix::shm::SharedMemory};
+    /// # let name = format!("/ipckit-doc-mb2fill-{}", std::process::id());
+    /// let shm = SharedMemory::builder(&name).size(64).create_new()?;
+    /// shm.fill(0, 64, 0xff)?;
+    /// assert!(shm.to_vec().iter().all(|&b| b == 0xff));
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     fn fill(&self, offset: usize, len: usize, byte: u8) -> Result<()> {
         self.region().fill(offset, len, byte).map_err(|e| {
             access_error(
@@ -157,6 +177,15 @@ pub trait MappedBytes: sealed::Sealed {
     }
 
     /// Copies the whole mapping into a new `Vec` (`len()` bytes).
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{mmap::MappedBytes, posix::shm::SharedMemory};
+    /// # let name = format!("/ipckit-doc-mb1to_vec-{}", std::process::id());
+    /// let shm = SharedMemory::builder(&name).size(64).create_new()?;
+    /// assert_eq!(shm.to_vec(), vec![0; 64]);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     fn to_vec(&self) -> Vec<u8> {
         let mut v = vec![0; self.len()];
         // In bounds by construction.
@@ -168,6 +197,16 @@ pub trait MappedBytes: sealed::Sealed {
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] if `offset` is outside the mapping.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{mmap::MappedBytes, posix::shm::SharedMemory};
+    /// # let name = format!("/ipckit-doc-mb2read_volatile_u8-{}", std::process::id());
+    /// let shm = SharedMemory::builder(&name).size(64).create_new()?;
+    /// shm.write_volatile_u8(3, 42)?;
+    /// assert_eq!(shm.read_volatile_u8(3)?, 42);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     fn read_volatile_u8(&self, offset: usize) -> Result<u8> {
         self.region().read_volatile_u8(offset).map_err(|e| {
             access_error(
@@ -219,6 +258,17 @@ pub trait MappedBytes: sealed::Sealed {
     ///
     /// # Errors
     /// As [`MappedBytes::read_volatile_u64`], or [`ErrorKind::PermissionDenied`] if read-only.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{mmap::MappedBytes, posix::shm::SharedMemory};
+    /// # let name = format!("/ipckit-doc-mb3write_volatile_u64-{}", std::process::id());
+    /// let shm = SharedMemory::builder(&name).size(64).create_new()?;
+    /// shm.write_volatile_u64(8, u64::MAX)?;
+    /// assert_eq!(shm.read_volatile_u64(8)?, u64::MAX);
+    /// assert!(shm.read_volatile_u64(4).is_err()); // misaligned
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     fn write_volatile_u64(&self, offset: usize, value: u64) -> Result<()> {
         self.region()
             .write_volatile_u64(offset, value)
@@ -273,6 +323,18 @@ pub trait MappedBytes: sealed::Sealed {
     ///
     /// # Errors
     /// As [`MappedBytes::atomic_u32`].
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{mmap::MappedBytes, posix::shm::SharedMemory};
+    /// # let name = format!("/ipckit-doc-mb4atomic_u64-{}", std::process::id());
+    /// let shm = SharedMemory::builder(&name).size(64).create_new()?;
+    /// use std::sync::atomic::Ordering;
+    /// let counter = shm.atomic_u64(0)?;
+    /// counter.fetch_add(5, Ordering::AcqRel);
+    /// assert_eq!(shm.read_volatile_u64(0)?, 5);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     fn atomic_u64(&self, offset: usize) -> Result<&AtomicU64> {
         self.region().atomic_u64(offset).map_err(|e| {
             access_error(
@@ -366,6 +428,17 @@ impl Builder {
     ///
     /// # Errors
     /// As those two.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::mmap::{MappedBytes, MappedFile};
+    /// let path = std::env::temp_dir().join(format!("ipckit-doc-mmapooc-{}", std::process::id()));
+    /// let a = MappedFile::builder(&path).len(10).open_or_create()?;
+    /// let b = MappedFile::builder(&path).open_or_create()?;
+    /// assert_eq!((a.len(), b.len()), (10, 10));
+    /// # drop((a, b)); std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     pub fn open_or_create(self) -> Result<MappedFile> {
         self.open_as(true, false)
     }
@@ -462,6 +535,7 @@ impl MappedFile {
     /// # drop(map); std::fs::remove_file(&path).unwrap();
     /// # Ok::<(), ipckit::Error>(())
     /// ```
+    #[doc(alias = "mmap")]
     pub fn builder(path: impl AsRef<Path>) -> Builder {
         Builder {
             path: path.as_ref().to_path_buf(),
@@ -481,6 +555,18 @@ impl MappedFile {
     /// # Errors
     /// I/O errors writing back (`EIO`, `ENOSPC`).
     ///
+    /// # Examples
+    /// ```
+    /// use ipckit::mmap::{MappedBytes, MappedFile};
+    /// let path = std::env::temp_dir().join(format!("ipckit-doc-flush-{}", std::process::id()));
+    /// let map = MappedFile::builder(&path).len(4096).create_new()?;
+    /// map.write(0, b"saved")?;
+    /// map.flush()?; // on disk (or at least in the page cache's write-back) when this returns
+    /// assert_eq!(&std::fs::read(&path).unwrap()[..5], b"saved");
+    /// # drop(map); std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
     /// # References
     /// <https://man7.org/linux/man-pages/man2/msync.2.html>
     #[doc(alias = "msync")]
@@ -492,6 +578,17 @@ impl MappedFile {
     ///
     /// # Errors
     /// As [`MappedFile::flush`].
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::mmap::{MappedBytes, MappedFile};
+    /// let path = std::env::temp_dir().join(format!("ipckit-doc-flushasync-{}", std::process::id()));
+    /// let map = MappedFile::builder(&path).len(4096).create_new()?;
+    /// map.write(0, b"later")?;
+    /// map.flush_async()?;
+    /// # drop(map); std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     ///
     /// # References
     /// <https://man7.org/linux/man-pages/man2/msync.2.html>
@@ -506,6 +603,18 @@ impl MappedFile {
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] for a range outside the mapping; as [`MappedFile::flush`].
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::mmap::{MappedBytes, MappedFile};
+    /// let path = std::env::temp_dir().join(format!("ipckit-doc-flushrange-{}", std::process::id()));
+    /// let map = MappedFile::builder(&path).len(4096).create_new()?;
+    /// map.write(100, b"x")?;
+    /// map.flush_range(0, 4096)?;
+    /// assert!(map.flush_range(4000, 200).is_err());
+    /// # drop(map); std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     pub fn flush_range(&self, offset: usize, len: usize) -> Result<()> {
         if offset
             .checked_add(len)

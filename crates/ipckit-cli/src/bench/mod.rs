@@ -247,11 +247,17 @@ pub struct Latency {
     pub min: u64,
     /// Round trips measured (after the warm-up).
     pub iterations: u64,
+    /// CPU time of both processes over the whole phase (warm-up included), nanoseconds.
+    pub cpu_ns: u64,
+    /// Round trips over the whole phase (warm-up included).
+    pub round_trips: u64,
 }
 
 impl Latency {
     fn from_hist(hist: Histogram<u64>) -> Latency {
         Latency {
+            cpu_ns: 0,
+            round_trips: 0,
             p50: hist.value_at_quantile(0.50),
             p99: hist.value_at_quantile(0.99),
             p999: hist.value_at_quantile(0.999),
@@ -265,7 +271,16 @@ impl Latency {
     fn merge(mut self, other: &Latency) -> Latency {
         // Both histograms have the same bounds, so adding cannot fail.
         let _ = self.hist.add(&other.hist);
-        Latency::from_hist(self.hist)
+        Latency {
+            cpu_ns: self.cpu_ns + other.cpu_ns,
+            round_trips: self.round_trips + other.round_trips,
+            ..Latency::from_hist(self.hist)
+        }
+    }
+
+    /// CPU time of both processes per round trip, nanoseconds.
+    pub fn cpu_per_round_trip(&self) -> Option<f64> {
+        (self.round_trips > 0).then(|| self.cpu_ns as f64 / self.round_trips as f64)
     }
 }
 
@@ -278,6 +293,27 @@ pub struct Throughput {
     pub msgs_per_s: f64,
     /// Messages received and verified.
     pub messages: u64,
+    /// CPU time of the sender and the receiver over their loops, nanoseconds (summed over
+    /// rounds, like `cpu_messages`).
+    pub cpu_ns: u64,
+    /// Messages the CPU time was spent on.
+    pub cpu_messages: u64,
+}
+
+impl Throughput {
+    /// CPU time of sender plus receiver per message, nanoseconds.
+    pub fn cpu_per_msg(&self) -> Option<f64> {
+        (self.cpu_messages > 0).then(|| self.cpu_ns as f64 / self.cpu_messages as f64)
+    }
+}
+
+/// CPU time this thread has used (`CLOCK_THREAD_CPUTIME_ID`), nanoseconds; 0 if unknown.
+fn thread_cpu_ns() -> u64 {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID).map_or(0, |t| {
+        (t.tv_sec() as u64)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(t.tv_nsec() as u64)
+    })
 }
 
 /// The outcome of one (mechanism, size, implementation).
@@ -470,6 +506,8 @@ impl Outcome {
         let throughput = match (self.throughput, next.throughput) {
             (Some(a), Some(b)) => Some(Throughput {
                 messages: a.messages + b.messages,
+                cpu_ns: a.cpu_ns + b.cpu_ns,
+                cpu_messages: a.cpu_messages + b.cpu_messages,
                 ..if b.msgs_per_s > a.msgs_per_s { b } else { a }
             }),
             (a, b) => a.or(b),
@@ -740,8 +778,20 @@ fn run_scenario(
             bail!("the peer said {ready:?} instead of ready");
         }
         let pattern = Pattern::new(sc.size);
+        let cpu0 = thread_cpu_ns();
         match latency(&mut *ep, &pattern, budget) {
-            Ok(l) => o.latency = Some(l),
+            Ok(mut l) => {
+                let mine = thread_cpu_ns().saturating_sub(cpu0);
+                let line = peer.line()?;
+                match line.split(' ').collect::<Vec<_>>().as_slice() {
+                    ["lat", n, cpu] => {
+                        l.round_trips = n.parse()?;
+                        l.cpu_ns = mine + cpu.parse::<u64>()?;
+                    }
+                    _ => bail!("the peer's report {line:?} is not `lat COUNT CPU_NS`"),
+                }
+                o.latency = Some(l);
+            }
             Err(Failure::Mismatch(why)) => {
                 o.error = Some(format!("latency: {why}"));
                 return Ok(());
@@ -835,7 +885,7 @@ fn latency(ep: &mut dyn Endpoint, p: &Pattern, b: &Budget) -> Result<Latency, Fa
 }
 
 /// Parent side of the throughput phase: stream, end marker, then the peer's report
-/// `tp COUNT NANOS ok` or `tp COUNT NANOS fail REASON`.
+/// `tp COUNT NANOS CPU_NS ok` or `tp COUNT NANOS CPU_NS fail REASON`.
 fn throughput(
     ep: &mut dyn Endpoint,
     peer: &mut PeerProc,
@@ -844,6 +894,7 @@ fn throughput(
     o: &mut Outcome,
 ) -> anyhow::Result<Throughput> {
     let mut msg = p.buffer();
+    let cpu0 = thread_cpu_ns();
     let start = Instant::now();
     let mut seq = 0u64;
     while seq < b.throughput_max && (seq < 2 || start.elapsed() < b.throughput) {
@@ -852,18 +903,19 @@ fn throughput(
         seq += 1;
     }
     ep.send(end_marker(p.size())).context("send end marker")?;
+    let mine = thread_cpu_ns().saturating_sub(cpu0);
     let line = peer.line()?;
-    let parts: Vec<&str> = line.splitn(5, ' ').collect();
-    let (count, nanos) = match parts.as_slice() {
-        ["tp", c, n, ..] => (c.parse::<u64>()?, n.parse::<u64>()?),
-        _ => bail!("the peer's report {line:?} is not `tp COUNT NANOS ...`"),
+    let parts: Vec<&str> = line.splitn(6, ' ').collect();
+    let (count, nanos, cpu) = match parts.as_slice() {
+        ["tp", c, n, cpu, ..] => (c.parse::<u64>()?, n.parse::<u64>()?, cpu.parse::<u64>()?),
+        _ => bail!("the peer's report {line:?} is not `tp COUNT NANOS CPU_NS ...`"),
     };
-    match parts.get(3) {
+    match parts.get(4) {
         Some(&"ok") => {}
         Some(&"fail") => {
             o.error = Some(format!(
                 "throughput: {}",
-                parts.get(4).copied().unwrap_or("verification failed")
+                parts.get(5).copied().unwrap_or("verification failed")
             ));
         }
         _ => bail!("the peer's report {line:?} has no ok/fail"),
@@ -880,6 +932,8 @@ fn throughput(
         mb_per_s: per_s * p.size() as f64 / 1e6,
         msgs_per_s: per_s,
         messages: count,
+        cpu_ns: mine + cpu,
+        cpu_messages: count,
     })
 }
 
@@ -918,6 +972,7 @@ pub fn run_peer(a: PeerArgs) -> anyhow::Result<ExitCode> {
     // Latency: echo until the end marker.
     let mut buf = Vec::with_capacity(size);
     let mut echoed = 0u64;
+    let cpu0 = thread_cpu_ns();
     loop {
         ep.recv(&mut buf).context("latency recv")?;
         if is_end(&buf, size) {
@@ -930,12 +985,15 @@ pub fn run_peer(a: PeerArgs) -> anyhow::Result<ExitCode> {
         }
         ep.send(&buf).context("latency echo")?;
     }
+    writeln!(out, "lat {echoed} {}", thread_cpu_ns().saturating_sub(cpu0))?;
+    out.flush()?;
     // Throughput: receive and verify until the end marker.
     let p = Pattern::new(size);
     let mut count = 0u64;
     let mut first = None;
     let mut last = Instant::now();
     let mut failure: Option<String> = None;
+    let cpu0 = thread_cpu_ns();
     loop {
         ep.recv(&mut buf).context("throughput recv")?;
         let now = Instant::now();
@@ -959,10 +1017,15 @@ pub fn run_peer(a: PeerArgs) -> anyhow::Result<ExitCode> {
         }
         count += 1;
     }
+    let cpu = thread_cpu_ns().saturating_sub(cpu0);
     let nanos = first.map_or(0, |f| last.duration_since(f).as_nanos() as u64);
     match failure {
-        None => writeln!(out, "tp {count} {nanos} ok")?,
-        Some(why) => writeln!(out, "tp {count} {nanos} fail {}", why.replace('\n', " "))?,
+        None => writeln!(out, "tp {count} {nanos} {cpu} ok")?,
+        Some(why) => writeln!(
+            out,
+            "tp {count} {nanos} {cpu} fail {}",
+            why.replace('\n', " ")
+        )?,
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

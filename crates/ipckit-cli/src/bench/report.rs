@@ -140,6 +140,11 @@ pub struct Ratio {
     pub p50: Option<f64>,
     /// raw msg/s / ipckit msg/s.
     pub msgs_per_s: Option<f64>,
+    /// ipckit CPU time per message / raw CPU time per message (both processes; from the
+    /// throughput phase, or the latency phase for latency-only mechanisms). Unlike the
+    /// wall-clock ratios it hardly moves when other programs load the machine: it tells
+    /// ipckit's own cost.
+    pub cpu: Option<f64>,
 }
 
 /// One row of the report (JSON and CSV; the table shows the same).
@@ -163,6 +168,10 @@ pub struct Row {
     pub latency_iterations: Option<u64>,
     /// Messages streamed and verified.
     pub throughput_messages: Option<u64>,
+    /// CPU time of both processes per round trip in the latency phase, nanoseconds.
+    pub cpu_ns_per_round_trip: Option<f64>,
+    /// CPU time of sender plus receiver per message in the throughput phase, nanoseconds.
+    pub cpu_ns_per_msg: Option<f64>,
     /// Why a scenario was skipped (not run, not a failure); such rows appear only in the
     /// table.
     #[serde(skip)]
@@ -171,6 +180,14 @@ pub struct Row {
     pub note: Option<String>,
     /// What failed.
     pub error: Option<String>,
+}
+
+/// CPU time per message of an outcome: from throughput, else from latency.
+fn cpu_cost(o: &Outcome) -> Option<f64> {
+    o.throughput
+        .as_ref()
+        .and_then(|t| t.cpu_per_msg())
+        .or_else(|| o.latency.as_ref().and_then(|l| l.cpu_per_round_trip()))
 }
 
 /// Turns outcomes into rows, with the ratio on each ipckit row that has a verified raw twin.
@@ -195,6 +212,10 @@ pub fn rows(outcomes: &[Outcome]) -> Vec<Row> {
                         }
                         _ => None,
                     },
+                    cpu: cpu_cost(o)
+                        .zip(cpu_cost(raw))
+                        .filter(|(_, r)| *r > 0.0)
+                        .map(|(a, r)| a / r),
                 }),
                 _ => None,
             };
@@ -217,6 +238,8 @@ pub fn rows(outcomes: &[Outcome]) -> Vec<Row> {
                 ratio_vs_raw: ratio,
                 latency_iterations: o.latency.as_ref().map(|l| l.iterations),
                 throughput_messages: o.throughput.as_ref().map(|t| t.messages),
+                cpu_ns_per_round_trip: o.latency.as_ref().and_then(|l| l.cpu_per_round_trip()),
+                cpu_ns_per_msg: o.throughput.as_ref().and_then(|t| t.cpu_per_msg()),
                 skipped: o.skipped.clone(),
                 note: o.note.clone(),
                 error: o.error.clone(),
@@ -294,7 +317,8 @@ pub fn table(
     writeln!(out, "{budget}")?;
     writeln!(
         out,
-        "ratio = ipckit / raw libc twin: p50 latency, and raw msg/s / ipckit msg/s (> 1.00: ipckit slower)"
+        "ratio = ipckit / raw libc twin (> 1.00: ipckit slower): p50 latency; raw msg/s / ipckit msg/s;\n\
+         cpu = CPU time of both processes per message (throughput phase; latency phase if none), steady under outside load"
     )?;
     writeln!(out)?;
     let header = [
@@ -309,9 +333,10 @@ pub fn table(
         "msg/s",
         "ratio p50",
         "ratio tput",
+        "ratio cpu",
         "verified",
     ];
-    let mut lines: Vec<[String; 12]> = Vec::new();
+    let mut lines: Vec<[String; 13]> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     for r in rows {
         let dash = || "-".to_string();
@@ -328,9 +353,13 @@ pub fn table(
             Some(t) => (format!("{:.1}", t.mb_per_s), rate_text(t.msgs_per_s)),
             None => (dash(), dash()),
         };
-        let (rp, rt) = match &r.ratio_vs_raw {
-            Some(x) => (ratio_text(x.p50), ratio_text(x.msgs_per_s)),
-            None => (dash(), dash()),
+        let (rp, rt, rc) = match &r.ratio_vs_raw {
+            Some(x) => (
+                ratio_text(x.p50),
+                ratio_text(x.msgs_per_s),
+                ratio_text(x.cpu),
+            ),
+            None => (dash(), dash(), dash()),
         };
         let mut verified = if r.skipped.is_some() {
             "skipped".to_string()
@@ -372,6 +401,7 @@ pub fn table(
             rate,
             rp,
             rt,
+            rc,
             verified,
         ]);
     }
@@ -381,7 +411,7 @@ pub fn table(
             *w = (*w).max(c.chars().count());
         }
     }
-    let left = |i: usize| i < 3 || i == 11;
+    let left = |i: usize| i < 3 || i == 12;
     let print = |out: &mut dyn Write, cells: &[String]| -> std::io::Result<()> {
         let mut s = String::new();
         for (i, c) in cells.iter().enumerate() {
@@ -459,6 +489,9 @@ pub fn write_csv(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
         "verified",
         "ratio_p50",
         "ratio_msgs_per_s",
+        "ratio_cpu",
+        "cpu_ns_per_round_trip",
+        "cpu_ns_per_msg",
         "note",
         "error",
     ])?;
@@ -480,6 +513,9 @@ pub fn write_csv(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
             r.verified.to_string(),
             opt(ratio.and_then(|x| x.p50).map(|v| format!("{v:.4}"))),
             opt(ratio.and_then(|x| x.msgs_per_s).map(|v| format!("{v:.4}"))),
+            opt(ratio.and_then(|x| x.cpu).map(|v| format!("{v:.4}"))),
+            opt(r.cpu_ns_per_round_trip.map(|v| format!("{v:.1}"))),
+            opt(r.cpu_ns_per_msg.map(|v| format!("{v:.1}"))),
             opt(r.note.clone()),
             opt(r.error.clone()),
         ])?;

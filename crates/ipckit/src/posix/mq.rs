@@ -390,6 +390,7 @@ impl MessageQueue {
     /// assert_eq!((q.maxmsg(), q.msgsize()), (8, 128));
     /// # Ok::<(), ipckit::Error>(())
     /// ```
+    #[doc(alias = "mq_open")]
     pub fn builder(name: &str) -> Builder {
         Builder {
             name: name.to_string(),
@@ -504,6 +505,7 @@ impl MessageQueue {
     ///
     /// # References
     /// <https://man7.org/linux/man-pages/man3/mq_send.3.html>
+    #[doc(alias = "mq_send")]
     pub fn send(&self, msg: &[u8], prio: u32) -> Result<()> {
         self.check_send("mq_send", msg, prio)?;
         retry_eintr(|| sys::with_mqd(self.fd.as_fd(), |m| mqueue::mq_send(m, msg, prio)))
@@ -610,6 +612,7 @@ impl MessageQueue {
     ///
     /// # References
     /// <https://man7.org/linux/man-pages/man3/mq_receive.3.html>
+    #[doc(alias = "mq_receive")]
     pub fn recv(&self, buf: &mut Vec<u8>) -> Result<(usize, u32)> {
         self.prepare_recv("mq_receive", buf)?;
         let mut prio = 0;

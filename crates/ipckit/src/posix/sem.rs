@@ -194,6 +194,16 @@ impl Builder {
     ///
     /// # Errors
     /// As [`Builder::create_new`] and [`Builder::open`].
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::posix::sem::Semaphore;
+    /// # let name = format!("/ipckit-doc-semooc-{}", std::process::id());
+    /// let a = Semaphore::builder(&name).value(2).open_or_create()?;
+    /// let b = Semaphore::builder(&name).value(9).open_or_create()?; // opens: value stays 2
+    /// assert_eq!((a.is_owner(), b.is_owner(), b.value()?), (true, false, 2));
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     pub fn open_or_create(self) -> Result<Semaphore> {
         self.open_as(Creation::OpenOrCreate)
     }
@@ -245,6 +255,7 @@ impl Semaphore {
     /// assert!(s.is_owner());
     /// # Ok::<(), ipckit::Error>(())
     /// ```
+    #[doc(alias = "sem_open")]
     pub fn builder(name: &str) -> Builder {
         Builder {
             name: name.to_string(),
@@ -274,8 +285,19 @@ impl Semaphore {
     /// # Errors
     /// Not expected on a valid handle (`EINTR` is retried).
     ///
+    /// # Examples
+    /// ```
+    /// use ipckit::posix::sem::Semaphore;
+    /// # let name = format!("/ipckit-doc-sem{}-{}", "wait", std::process::id());
+    /// let s = Semaphore::builder(&name).value(1).create_new()?;
+    /// s.wait()?;
+    /// assert_eq!(s.value()?, 0);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
     /// # References
     /// <https://man7.org/linux/man-pages/man3/sem_wait.3.html>
+    #[doc(alias = "sem_wait")]
     pub fn wait(&self) -> Result<()> {
         wait(&self.sem, &self.name)
     }
@@ -330,8 +352,20 @@ impl Semaphore {
     /// # Errors
     /// [`ErrorKind::LimitReached`] (`EOVERFLOW`) if the value is already [`value_max()`].
     ///
+    /// # Examples
+    /// ```
+    /// use ipckit::posix::sem::Semaphore;
+    /// # let name = format!("/ipckit-doc-sem{}-{}", "post", std::process::id());
+    /// let s = Semaphore::builder(&name).create_new()?;
+    /// s.post()?;
+    /// s.post()?;
+    /// assert_eq!(s.value()?, 2);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
     /// # References
     /// <https://man7.org/linux/man-pages/man3/sem_post.3.html>
+    #[doc(alias = "sem_post")]
     pub fn post(&self) -> Result<()> {
         post(&self.sem, &self.name)
     }
@@ -340,6 +374,15 @@ impl Semaphore {
     ///
     /// # Errors
     /// Not expected on a valid handle.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::posix::sem::Semaphore;
+    /// # let name = format!("/ipckit-doc-sem{}-{}", "value", std::process::id());
+    /// let s = Semaphore::builder(&name).value(3).create_new()?;
+    /// assert_eq!(s.value()?, 3);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     ///
     /// # References
     /// <https://man7.org/linux/man-pages/man3/sem_getvalue.3.html>
@@ -353,6 +396,22 @@ impl Semaphore {
     ///
     /// # Errors
     /// As [`Semaphore::wait`].
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::posix::sem::Semaphore;
+    /// # let name = format!("/ipckit-doc-sem{}-{}", "acq", std::process::id());
+    /// let lock = Semaphore::builder(&name).value(1).create_new()?;
+    /// {
+    ///     let _held = lock.acquire()?;
+    ///     // ... the critical section: other processes wait in acquire()
+    /// }
+    /// assert_eq!(lock.value()?, 1);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man3/sem_wait.3.html>
     pub fn acquire(&self) -> Result<SemGuard<'_>> {
         self.wait()?;
         Ok(SemGuard { sem: &self.sem })
@@ -462,6 +521,21 @@ impl<'a> UnnamedSemaphore<'a> {
     /// [`ErrorKind::InvalidInput`] if the bytes are not inside the mapping or `offset` is not
     /// a multiple of [`ALIGN`](Self::ALIGN), or `value` is above [`value_max()`];
     /// [`ErrorKind::PermissionDenied`] if the mapping is read-only.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::posix::{sem::UnnamedSemaphore, shm::SharedMemory};
+    /// # let name = format!("/ipckit-doc-usem{}-{}", "init", std::process::id());
+    /// let shm = SharedMemory::builder(&name).size(4096).create_new()?;
+    /// let sem = UnnamedSemaphore::init(&shm, 64, 2)?;
+    /// assert_eq!((sem.offset(), sem.value()?), (64, 2));
+    /// assert!(UnnamedSemaphore::init(&shm, 65, 0).is_err()); // misaligned
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man3/sem_init.3.html>
+    #[doc(alias = "sem_init")]
     pub fn init<M: MappedBytes>(map: &'a M, offset: usize, value: u32) -> Result<Self> {
         Self::place(map, offset, "sem_init")?;
         let object = map.object_str();
@@ -480,6 +554,18 @@ impl<'a> UnnamedSemaphore<'a> {
     ///
     /// # Errors
     /// As [`UnnamedSemaphore::init`] for the placement.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::posix::{sem::UnnamedSemaphore, shm::SharedMemory};
+    /// # let name = format!("/ipckit-doc-usem{}-{}", "at", std::process::id());
+    /// let shm = SharedMemory::builder(&name).size(4096).create_new()?;
+    /// UnnamedSemaphore::init(&shm, 0, 1)?;
+    /// // Another process maps the same object and finds the semaphore there:
+    /// let other = SharedMemory::builder(&name).open()?;
+    /// UnnamedSemaphore::at(&other, 0)?.try_wait()?;
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     pub fn at<M: MappedBytes>(map: &'a M, offset: usize) -> Result<Self> {
         Self::place(map, offset, "sem_open")?;
         let object = map.object_str();
@@ -501,6 +587,7 @@ impl<'a> UnnamedSemaphore<'a> {
     ///
     /// # Errors
     /// Not expected on an initialised semaphore.
+    #[doc(alias = "sem_wait")]
     pub fn wait(&self) -> Result<()> {
         wait(&self.sem, self.object)
     }
@@ -527,6 +614,7 @@ impl<'a> UnnamedSemaphore<'a> {
     ///
     /// # Errors
     /// [`ErrorKind::LimitReached`] if the value is already [`value_max()`].
+    #[doc(alias = "sem_post")]
     pub fn post(&self) -> Result<()> {
         post(&self.sem, self.object)
     }

@@ -114,6 +114,17 @@ impl Builder {
     ///
     /// # Errors
     /// As those two.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{mmap::MappedBytes, posix::shm::SharedMemory};
+    /// # let name = format!("/ipckit-doc-shmooc-{}", std::process::id());
+    /// let a = SharedMemory::builder(&name).size(100).open_or_create()?;
+    /// let b = SharedMemory::builder(&name).size(100).open_or_create()?;
+    /// assert!(a.is_owner() && !b.is_owner());
+    /// assert_eq!(b.len(), 100);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     pub fn open_or_create(self) -> Result<SharedMemory> {
         self.open_as(Creation::OpenOrCreate)
     }
@@ -211,6 +222,7 @@ impl SharedMemory {
     /// assert!(shm.is_owner());
     /// # Ok::<(), ipckit::Error>(())
     /// ```
+    #[doc(alias = "shm_open")]
     pub fn builder(name: &str) -> Builder {
         Builder {
             name: name.to_string(),
@@ -286,6 +298,19 @@ impl SharedMemory {
     ///
     /// # Errors
     /// Errors of `fstat` and `mmap`.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{mmap::MappedBytes, posix::shm::SharedMemory};
+    /// # let name = format!("/ipckit-doc-shmremap-{}", std::process::id());
+    /// let mut a = SharedMemory::builder(&name).size(100).create_new()?;
+    /// let mut b = SharedMemory::builder(&name).open()?; // elsewhere, usually
+    /// a.resize(200)?;
+    /// assert_eq!((b.len(), b.object_len()?), (100, 200));
+    /// b.remap()?;
+    /// assert_eq!(b.len(), 200);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     pub fn remap(&mut self) -> Result<()> {
         let len = object_size(&self.fd, &self.name)?;
         self.region = map_shared(&self.fd, len, self.is_writable(), &self.name)?;
