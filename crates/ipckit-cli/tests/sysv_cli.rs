@@ -266,6 +266,10 @@ fn usage_errors() {
     assert!(!ipckit(&["mk", "-Q", "-M", "10"]).status.success());
     assert!(!ipckit(&["mk", "-Q", "--mode", "999"]).status.success());
     assert!(!ipckit(&["rm"]).status.success());
+    // A bad --all kind is refused before anything is removed (a real --all is never run
+    // here: other programs' objects live on this machine).
+    let out = ipckit(&["rm", "--all=z"]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
     assert!(!ipckit(&["dump"]).status.success());
     let out = ipckit(&["ls", "-q", "-i", "2147483647"]);
     assert!(!out.status.success());

@@ -208,3 +208,21 @@ fn ownership_and_bad_input() {
         ErrorKind::NotFound
     );
 }
+
+#[test]
+fn volatile_copies_at_every_alignment_match_the_bytes() {
+    let seg = SharedMemory::builder(Key::PRIVATE, 100)
+        .create_new()
+        .unwrap();
+    let mut a = seg.attach().unwrap();
+    for off in 0..9 {
+        for len in [0, 1, 7, 8, 9, 17, 31, 64] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 7 + off + 1) as u8).collect();
+            a.write(off, &data).unwrap();
+            assert_eq!(&a[off..off + len], &data[..], "write at {off}, {len} bytes");
+            let mut back = vec![0u8; len];
+            a.read(off, &mut back).unwrap();
+            assert_eq!(back, data, "read at {off}, {len} bytes");
+        }
+    }
+}

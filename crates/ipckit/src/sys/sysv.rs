@@ -318,21 +318,60 @@ impl ShmMapping {
         Some(unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) })
     }
 
-    /// Volatile copy of `out.len()` bytes from `offset`; the caller checked the bounds.
+    /// Volatile copy of `out.len()` bytes from `offset` (word by word where aligned); the
+    /// caller checked the bounds.
     pub(crate) fn read_volatile(&self, offset: usize, out: &mut [u8]) {
         assert!(offset <= self.len && out.len() <= self.len - offset);
-        for (i, b) in out.iter_mut().enumerate() {
+        const W: usize = size_of::<usize>();
+        // SAFETY: `offset <= len`, so `base` is inside (or one past) the mapping.
+        let base = unsafe { self.ptr.as_ptr().add(offset) };
+        let mut i = 0;
+        while i < out.len() && (base as usize + i) % W != 0 {
             // SAFETY: `offset + i < len`, inside the mapping.
-            *b = unsafe { self.ptr.as_ptr().add(offset + i).read_volatile() };
+            out[i] = unsafe { base.add(i).read_volatile() };
+            i += 1;
+        }
+        while i + W <= out.len() {
+            // SAFETY: `offset + i + W <= len`, and `base + i` is `W`-aligned.
+            let w = unsafe { base.add(i).cast::<usize>().read_volatile() };
+            out[i..i + W].copy_from_slice(&w.to_ne_bytes());
+            i += W;
+        }
+        while i < out.len() {
+            // SAFETY: `offset + i < len`, inside the mapping.
+            out[i] = unsafe { base.add(i).read_volatile() };
+            i += 1;
         }
     }
 
-    /// Volatile copy of `data` to `offset`; the caller checked the bounds and writability.
+    /// Volatile copy of `data` to `offset` (word by word where aligned); the caller checked
+    /// the bounds and writability.
     pub(crate) fn write_volatile(&self, offset: usize, data: &[u8]) {
         assert!(!self.read_only && offset <= self.len && data.len() <= self.len - offset);
-        for (i, b) in data.iter().enumerate() {
+        const W: usize = size_of::<usize>();
+        // SAFETY: `offset <= len`, so `base` is inside (or one past) the mapping.
+        let base = unsafe { self.ptr.as_ptr().add(offset) };
+        let mut i = 0;
+        while i < data.len() && (base as usize + i) % W != 0 {
             // SAFETY: `offset + i < len`, inside a writable mapping.
-            unsafe { self.ptr.as_ptr().add(offset + i).write_volatile(*b) };
+            unsafe { base.add(i).write_volatile(data[i]) };
+            i += 1;
+        }
+        while i + W <= data.len() {
+            let mut w = [0u8; W];
+            w.copy_from_slice(&data[i..i + W]);
+            // SAFETY: `offset + i + W <= len`, `base + i` is `W`-aligned, writable.
+            unsafe {
+                base.add(i)
+                    .cast::<usize>()
+                    .write_volatile(usize::from_ne_bytes(w))
+            };
+            i += W;
+        }
+        while i < data.len() {
+            // SAFETY: `offset + i < len`, inside a writable mapping.
+            unsafe { base.add(i).write_volatile(data[i]) };
+            i += 1;
         }
     }
 

@@ -1,6 +1,6 @@
 //! System V IPC (`sysvipc(7)`): keys, message queues, semaphore sets, shared memory.
 //!
-//! System V objects are named by a [`Key`](key::Key) and live in the kernel until removed
+//! System V objects are named by a [`Key`] and live in the kernel until removed
 //! (`IPC_RMID`), outliving the processes that use them. In ipckit:
 //!
 //! - each object is opened through a builder with an explicit creation mode:
