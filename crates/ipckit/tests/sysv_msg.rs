@@ -201,6 +201,12 @@ fn long_message_stays_unless_truncation_is_asked() {
         .unwrap();
     assert_eq!((t, &buf[..]), (4, &b"0123"[..]));
     assert_eq!(q.stat().unwrap().qnum, 0);
+    // An absurd maximum is capped at what a message can be, not allocated.
+    q.send(2, b"small").unwrap();
+    let t = q
+        .recv_with(Selector::Any, &mut buf, usize::MAX, false, Wait::NoWait)
+        .unwrap();
+    assert_eq!((t, &buf[..]), (2, &b"small"[..]));
 }
 
 #[test]

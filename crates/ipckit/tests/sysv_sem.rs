@@ -229,6 +229,13 @@ fn values_stat_and_bad_input() {
             .kind(),
         ErrorKind::InvalidInput
     );
+    assert_eq!(
+        SemaphoreSet::builder(Key::PRIVATE, usize::MAX)
+            .create_new()
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
     let id = set.id();
     drop(set);
     assert_eq!(

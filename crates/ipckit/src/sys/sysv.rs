@@ -57,17 +57,34 @@ thread_local! {
 
 const LONG: usize = size_of::<c_long>();
 
-fn with_msgbuf<T>(text_len: usize, f: impl FnOnce(&mut [c_long]) -> T) -> T {
+/// Runs `f` on a `struct msgbuf` with room for `text_len` bytes of text: this thread's
+/// scratch buffer up to 1 MiB, a temporary one above (so a single huge message does not stay
+/// allocated). `ENOMEM` if it cannot be allocated.
+fn with_msgbuf<T>(
+    text_len: usize,
+    f: impl FnOnce(&mut [c_long]) -> Result<T, Errno>,
+) -> Result<T, Errno> {
     let words = 1 + text_len.div_ceil(LONG);
+    let fresh = |f: &mut dyn FnMut(&mut [c_long]) -> Result<T, Errno>| {
+        let mut v: Vec<c_long> = Vec::new();
+        v.try_reserve_exact(words).map_err(|_| Errno::ENOMEM)?;
+        v.resize(words, 0);
+        f(&mut v)
+    };
+    let mut f = Some(f);
+    let mut call = |b: &mut [c_long]| (f.take().expect("called once"))(b);
+    if words * LONG > 1 << 20 {
+        return fresh(&mut call);
+    }
     MSGBUF.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buf) => {
             if buf.len() < words {
                 buf.resize(words, 0);
             }
-            f(&mut buf[..words])
+            call(&mut buf[..words])
         }
         // Re-entered (cannot happen today): use a fresh buffer.
-        Err(_) => f(&mut vec![0; words]),
+        Err(_) => fresh(&mut call),
     })
 }
 

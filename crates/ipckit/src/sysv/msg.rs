@@ -363,6 +363,10 @@ impl MessageQueue {
             return Err(Error::new(ErrorKind::InvalidInput, "msgsnd", self.object())
                 .with_detail(format!("message type {mtype} is not >= 1")));
         };
+        if data.len() > self.msgmax {
+            // Above msgmax when opened: refuse before copying it, unless msgmax was raised.
+            self.check_size(data.len())?;
+        }
         let nowait = || sys::msgsnd(self.id, mtype, data, libc::IPC_NOWAIT);
         let r = match retry_eintr(nowait) {
             // The queue is full: if the message is longer than the queue's capacity it could
@@ -519,6 +523,18 @@ impl MessageQueue {
         })?;
         if truncate {
             flags |= libc::MSG_NOERROR;
+        }
+        // No message is longer than msgmax or the queue's capacity: do not allocate more.
+        let max_len = if max_len > 1 << 20 {
+            let qbytes = sys::msgctl_stat(self.id).map_or(0, |d| d.msg_qbytes as usize);
+            max_len.min(self.msgmax.max(qbytes).max(1 << 20))
+        } else {
+            max_len
+        };
+        buf.clear();
+        if buf.try_reserve_exact(max_len).is_err() {
+            return Err(Error::new(ErrorKind::LimitReached, "msgrcv", self.object())
+                .with_detail(format!("cannot allocate a buffer of {max_len} bytes")));
         }
         buf.resize(max_len, 0);
         let r = match wait {

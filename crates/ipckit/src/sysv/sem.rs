@@ -48,6 +48,9 @@ use crate::{Error, ErrorKind, Result};
 /// The largest value a semaphore holds (`SEMVMX` on Linux).
 pub const SEMVMX: u16 = 32767;
 
+/// The most semaphores a set can have whatever `semmsl` says (`sem_num` is 16 bits).
+const MAX_NSEMS: usize = 1 << 16;
+
 /// One operation of a [`SemaphoreSet::op`] call (`struct sembuf`).
 ///
 /// `delta > 0` adds (V, post, release); `delta < 0` waits until the value is at least
@@ -193,6 +196,15 @@ impl SemaphoreSetBuilder {
 
     fn get(self, how: Creation) -> Result<SemaphoreSet> {
         let key = self.key;
+        if self.nsems > MAX_NSEMS {
+            return Err(
+                Error::new(ErrorKind::InvalidInput, "semget", self.object()).with_detail(format!(
+                    "{} semaphores: a set has at most {MAX_NSEMS} (and semmsl, \
+                     /proc/sys/kernel/sem)",
+                    self.nsems
+                )),
+            );
+        }
         let values = self.values.clone().unwrap_or_else(|| vec![0; self.nsems]);
         if values.len() != self.nsems || values.iter().any(|&v| v > SEMVMX) {
             return Err(
