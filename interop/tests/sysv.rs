@@ -478,3 +478,35 @@ fn objects_made_by_ipcmk_are_listed_and_removed_by_ipckit() {
     assert!(!ids("-m", "segments").contains(&i64::from(mid)));
     assert!(!ids("-s", "semaphores").contains(&i64::from(sid)));
 }
+
+#[test]
+fn opening_a_set_nobody_initialised_times_out_unless_asked_not_to_wait() {
+    if !python() {
+        return;
+    }
+    // sysv_ipc sets the value with SETVAL and never calls semop: sem_otime stays 0, which is
+    // what a creator that died between semget and its initialisation leaves.
+    let key = unique_key();
+    let _clean = RemoveKey(key);
+    let py = Py::start(
+        r#"
+s = sysv_ipc.Semaphore(int(sys.argv[1]), sysv_ipc.IPC_CREX, mode=0o600, initial_value=3)
+print(s.o_time)
+"#,
+        &[&key.raw().to_string()],
+    );
+    assert_eq!(py.finish(), ["0"]);
+    let e = SemaphoreSet::builder(key, 1)
+        .init_timeout(Duration::from_millis(50))
+        .open()
+        .unwrap_err();
+    assert_eq!(e.kind(), ipckit::ErrorKind::TimedOut);
+    assert!(e.to_string().contains("sem_otime"), "{e}");
+    let set = SemaphoreSet::builder(key, 1).no_init_wait().open().unwrap();
+    assert_eq!(set.get(0).unwrap(), 3);
+    assert!(set.stat().unwrap().otime.is_none());
+    // The first semop marks it initialised for everyone.
+    set.op(&[SemOp::wait(0)]).unwrap();
+    let again = SemaphoreSet::builder(key, 1).open().unwrap();
+    assert_eq!(again.get(0).unwrap(), 2);
+}
