@@ -285,14 +285,17 @@ macro_rules! common_methods {
             /// number (an argument or environment variable). For the child's stdin or
             /// stdout, prefer `cmd.stdin(Stdio::from(end))`.
             ///
-            /// Several ends for one `cmd`: give each a `target` that is not the fd number
-            /// of another end handed over to the same `cmd` (the `dup2`s run in call
-            /// order, and a `dup2` onto a later end's number would replace it).
-            /// [`inherit`](Self::inherit) avoids the question by keeping the fd's number.
+            /// Several ends can go to one `cmd`, each with its own `target` (below 256).
+            /// Whatever fd numbers the ends have in the parent, no `dup2` replaces another
+            /// end: an end that changes number is first moved to fd 256 or above
+            /// (`F_DUPFD_CLOEXEC`). Two ends with the same target, or a target equal to the
+            /// number of an end handed over with [`inherit`](Self::inherit), leave the
+            /// child only the last one.
             ///
             /// # Errors
-            /// [`ErrorKind::InvalidInput`] if `target` is negative. A failing `dup2` in the
-            /// child makes `cmd.spawn()` fail.
+            /// [`ErrorKind::InvalidInput`] if `target` is negative or 256 or above;
+            /// [`ErrorKind::LimitReached`] if no fd number of 256 or above is free
+            /// (`RLIMIT_NOFILE`). A failing `dup2` in the child makes `cmd.spawn()` fail.
             ///
             /// # Examples
             /// ```
@@ -318,16 +321,21 @@ macro_rules! common_methods {
             /// across exec)
             #[doc(alias = "dup2")]
             pub fn inherit_as(self, cmd: &mut Command, target: RawFd) -> Result<()> {
-                if target < 0 {
-                    return Err(Error::new(
-                        ErrorKind::InvalidInput,
-                        "inherit_as",
-                        End($end, self.fd.as_raw_fd()),
-                    )
-                    .with_detail(format!("target fd {target} is negative")));
+                let object = End($end, self.fd.as_raw_fd());
+                let floor = crate::sys::pipe::INHERIT_FLOOR;
+                if !(0..floor).contains(&target) {
+                    return Err(Error::new(ErrorKind::InvalidInput, "inherit_as", object)
+                        .with_detail(format!("target fd {target} is not in 0..{floor}")));
                 }
-                crate::sys::pipe::inherit_fd(cmd, self.fd, target);
-                Ok(())
+                crate::sys::pipe::inherit_fd(cmd, self.fd, target)
+                    .map_err(|e| {
+                        let e = Error::from_errno(e, "fcntl(F_DUPFD_CLOEXEC)", object);
+                        if e.kind() == ErrorKind::InvalidInput {
+                            e.with_kind(ErrorKind::LimitReached)
+                        } else {
+                            e
+                        }
+                    })
             }
 
             /// Hands this end to the child process `cmd` will spawn under its current fd
@@ -356,7 +364,8 @@ macro_rules! common_methods {
             #[doc(alias = "FD_CLOEXEC")]
             pub fn inherit(self, cmd: &mut Command) -> RawFd {
                 let fd = self.fd.as_raw_fd();
-                crate::sys::pipe::inherit_fd(cmd, self.fd, fd);
+                // Same number: no F_DUPFD, so this cannot fail.
+                let _ = crate::sys::pipe::inherit_fd(cmd, self.fd, fd);
                 fd
             }
 

@@ -160,9 +160,13 @@ fn capacity_above_the_limit_is_refused_with_the_limit_named() {
 fn nonblocking_read_with_a_live_writer_would_block() {
     let (mut r, w) = pipe().unwrap();
     let (go_r, mut go_w) = pipe().unwrap();
-    let mut cmd = Peer::command("write-after-go", &["8", "9"]);
-    w.inherit_as(&mut cmd, 8).unwrap();
-    go_r.inherit_as(&mut cmd, 9).unwrap();
+    // The worst case for handing over two ends: each one's target is the other's current
+    // fd number, so a naive dup2 of the first would replace the second.
+    let (w_target, go_target) = (go_r.as_raw_fd(), w.as_raw_fd());
+    let (w_arg, go_arg) = (w_target.to_string(), go_target.to_string());
+    let mut cmd = Peer::command("write-after-go", &[&w_arg, &go_arg]);
+    w.inherit_as(&mut cmd, w_target).unwrap();
+    go_r.inherit_as(&mut cmd, go_target).unwrap();
     let peer = Peer::from_command(cmd);
 
     r.set_nonblocking(true).unwrap();

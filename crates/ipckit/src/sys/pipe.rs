@@ -8,10 +8,25 @@ use std::process::Command;
 use nix::errno::Errno;
 use nix::unistd::Pid;
 
+/// Targets of [`inherit_fd`] stay below this fd number; the parent's copies of ends handed
+/// over under a new number are moved to this number or above, so no hook's `dup2` onto a
+/// target can replace an end that a later hook still has to hand over.
+pub(crate) const INHERIT_FLOOR: RawFd = 256;
+
 /// Makes `fd` appear in the child that `cmd` spawns as fd `target` without `FD_CLOEXEC`, so
 /// it survives `exec`. The parent keeps `fd` open inside `cmd` until `cmd` is dropped; no
-/// other fd changes its close-on-exec flag.
-pub(crate) fn inherit_fd(cmd: &mut Command, fd: OwnedFd, target: RawFd) {
+/// other fd changes its close-on-exec flag. `target` must be below [`INHERIT_FLOOR`] unless
+/// it is `fd`'s own number; `fd` is first moved to [`INHERIT_FLOOR`] or above
+/// (`F_DUPFD_CLOEXEC`) when it is to change number.
+pub(crate) fn inherit_fd(cmd: &mut Command, fd: OwnedFd, target: RawFd) -> Result<(), Errno> {
+    let fd = if fd.as_raw_fd() == target {
+        fd
+    } else {
+        let raw = nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(INHERIT_FLOOR))?;
+        // SAFETY: F_DUPFD_CLOEXEC returned a new open fd that nothing else owns; the old
+        // one is closed when `fd` is dropped here.
+        unsafe { OwnedFd::from_raw_fd(raw) }
+    };
     let src = fd.as_raw_fd();
     let hook = move || -> std::io::Result<()> {
         // Keep `fd` (owned by this closure, hence by `cmd`) open until the child execs.
@@ -44,6 +59,7 @@ pub(crate) fn inherit_fd(cmd: &mut Command, fd: OwnedFd, target: RawFd) {
     unsafe {
         cmd.pre_exec(hook);
     }
+    Ok(())
 }
 
 /// Forks a child that writes `prefix`, then copies everything it reads from `reader` to its
