@@ -28,10 +28,20 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 const PEER_ENV: &str = "IPCKIT_PEER";
 const SAY_PREFIX: &str = "@@peer ";
 
-/// A name unique to this process and call: `ipckit-test-<pid>-<n>-<tag>`.
+/// A name unique to this process and call: `ipckit-test-<pid>-<start>-<n>-<tag>`.
+///
+/// `<start>` is this process's start time in microseconds (low 24 bits, hex), so that a
+/// later process with the same pid does not meet a file a killed run left behind.
 pub fn unique_name(tag: &str) -> String {
+    static START: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(|| {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        (t.as_micros() & 0xff_ffff) as u32
+    });
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("ipckit-test-{}-{}-{}", std::process::id(), n, tag)
+    format!("ipckit-test-{}-{start:x}-{n}-{tag}", std::process::id())
 }
 
 /// A System V key unique to this process and call (positive, never `IPC_PRIVATE`).
