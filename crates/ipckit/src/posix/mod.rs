@@ -5,7 +5,7 @@
 //! Every POSIX object is named like `/orders`: exactly one leading `/`, then 1 to 255 bytes
 //! (`NAME_MAX`; 251 for semaphores, whose file is `sem.NAME`) containing no `/` and no NUL,
 //! and not `.` or `..`. ipckit checks this before any syscall and reports a bad name as
-//! [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) saying what is wrong, instead
+//! [`ErrorKind::InvalidInput`] saying what is wrong, instead
 //! of the kernel's bare `EINVAL`/`ENOENT`/`EACCES`.
 //!
 //! Names are always shown with their leading slash, for all three kinds (the string you pass
