@@ -131,6 +131,13 @@ pub fn run(args: RecvArgs) -> anyhow::Result<ExitCode> {
             args.address.scheme()
         );
     }
+    if args.verbose && !matches!(args.address, Address::PosixMq(_)) {
+        // Before listening, so nothing is created for nothing.
+        bail!(
+            "-v applies to sysv-mq (types) and posix-mq (priorities) addresses only, not {}",
+            args.address.scheme()
+        );
+    }
     let opts = ChannelOptions::new().max_message(args.max_message);
     block_ending_signals()?;
     let mut listener = channel::listen_with(&args.address, &opts)?;
@@ -141,10 +148,7 @@ pub fn run(args: RecvArgs) -> anyhow::Result<ExitCode> {
     eprintln!("ipckit recv: listening on {}", listener.address());
     if args.verbose {
         let Address::PosixMq(name) = &args.address else {
-            bail!(
-                "-v applies to sysv-mq (types) and posix-mq (priorities) addresses only, not {}",
-                args.address.scheme()
-            );
+            unreachable!("checked before listening");
         };
         // The listener keeps the queue (and removes it at the end if it created it); a
         // second descriptor receives, so each message's priority is known.
