@@ -95,7 +95,7 @@ pub fn run(args: RmArgs) -> anyhow::Result<ExitCode> {
         }
     }
     for id in queue_ids {
-        report(MessageQueue::from_id(id).and_then(MessageQueue::remove));
+        report(MessageQueue::remove_id(id));
     }
     for key in args.queue_key {
         report(
@@ -105,7 +105,7 @@ pub fn run(args: RmArgs) -> anyhow::Result<ExitCode> {
         );
     }
     for id in shmem_ids {
-        report(SharedMemory::from_id(id).and_then(SharedMemory::remove));
+        report(SharedMemory::remove_id(id));
     }
     for key in args.shmem_key {
         report(
@@ -115,7 +115,7 @@ pub fn run(args: RmArgs) -> anyhow::Result<ExitCode> {
         );
     }
     for id in sem_ids {
-        report(SemaphoreSet::from_id(id).and_then(SemaphoreSet::remove));
+        report(SemaphoreSet::remove_id(id));
     }
     for key in args.semaphore_key {
         report(

@@ -300,6 +300,36 @@ impl MessageQueue {
         })
     }
 
+    /// `msgctl(id, IPC_RMID)` without a handle: removes the queue with this id. Unlike
+    /// [`from_id`](Self::from_id) followed by [`remove`](Self::remove) it needs no read
+    /// permission, only to be the owner or creator (as `ipcrm -q` does).
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if no queue has the id; [`ErrorKind::PermissionDenied`] if
+    /// the caller is neither owner nor creator.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, msg::MessageQueue};
+    /// let mut q = MessageQueue::builder(Key::PRIVATE).create_new()?;
+    /// q.persist();
+    /// MessageQueue::remove_id(q.id())?;
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/msgctl.2.html>
+    pub fn remove_id(id: i32) -> Result<()> {
+        sys::msgctl_rmid(id).map_err(|e| {
+            let err = Error::from_errno(e, "msgctl(IPC_RMID)", id_object(id));
+            if e == Errno::EINVAL || e == Errno::EIDRM {
+                err.with_kind(ErrorKind::NotFound)
+            } else {
+                err
+            }
+        })
+    }
+
     /// The queue's id (`msqid`).
     pub fn id(&self) -> i32 {
         self.id

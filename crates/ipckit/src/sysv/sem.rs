@@ -373,6 +373,41 @@ impl SemaphoreSet {
         })
     }
 
+    /// `semctl(id, 0, IPC_RMID)` without a handle: removes the set with this id, needing
+    /// only to be its owner or creator (as `ipcrm -s` does).
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if no set has the id; [`ErrorKind::PermissionDenied`] if the
+    /// caller is neither owner nor creator.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, sem::SemaphoreSet};
+    /// let mut set = SemaphoreSet::builder(Key::PRIVATE, 1).create_new()?;
+    /// set.persist();
+    /// SemaphoreSet::remove_id(set.id())?;
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/semctl.2.html>
+    pub fn remove_id(id: i32) -> Result<()> {
+        sys::semctl_int(id, 0, libc::IPC_RMID, 0)
+            .map(drop)
+            .map_err(|e| {
+                let err = Error::from_errno(
+                    e,
+                    "semctl(IPC_RMID)",
+                    format!("System V semaphore set {id}"),
+                );
+                if e == Errno::EINVAL || e == Errno::EIDRM {
+                    err.with_kind(ErrorKind::NotFound)
+                } else {
+                    err
+                }
+            })
+    }
+
     fn initialise(&self, values: &[u16]) -> Result<()> {
         sys::semctl_setall(self.id, values).map_err(|e| self.err("semctl(SETALL)", e))?;
         // A no-op semop (+1 then -1, or -1 then +1 at the top of the range) only to set

@@ -252,6 +252,39 @@ impl SharedMemory {
         })
     }
 
+    /// `shmctl(id, IPC_RMID)` without a handle: marks the segment with this id for removal,
+    /// needing only to be its owner or creator (as `ipcrm -m` does).
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if no segment has the id; [`ErrorKind::PermissionDenied`] if
+    /// the caller is neither owner nor creator.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// let mut seg = SharedMemory::builder(Key::PRIVATE, 1).create_new()?;
+    /// seg.persist();
+    /// SharedMemory::remove_id(seg.id())?;
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/shmctl.2.html>
+    pub fn remove_id(id: i32) -> Result<()> {
+        sys::shmctl_rmid(id).map_err(|e| {
+            let err = Error::from_errno(
+                e,
+                "shmctl(IPC_RMID)",
+                format!("System V shared memory {id}"),
+            );
+            if e == Errno::EINVAL || e == Errno::EIDRM {
+                err.with_kind(ErrorKind::NotFound)
+            } else {
+                err
+            }
+        })
+    }
+
     /// The segment's id (`shmid`).
     pub fn id(&self) -> i32 {
         self.id
