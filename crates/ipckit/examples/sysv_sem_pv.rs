@@ -12,6 +12,7 @@
 
 use std::process::Command;
 
+use ipckit::mmap::MappedBytes;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::sem::SemaphoreSet;
 use ipckit::sysv::shm::SharedMemory;
@@ -26,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let key: Key = key.parse()?;
             let set = SemaphoreSet::builder(key, 1).open()?; // waits for the creator's init
             let seg = SharedMemory::builder(key, 8).open()?;
-            let mut mem = seg.attach()?;
+            let mem = seg.attach()?;
             for _ in 0..ROUNDS {
                 let _held = set.acquire(0)?; // P with SEM_UNDO
                 let mut v = [0u8; 8];

@@ -10,6 +10,7 @@
 
 use std::process::Command;
 
+use ipckit::mmap::MappedBytes;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::shm::SharedMemory;
 
@@ -21,11 +22,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if role == "reader" {
             let seg = SharedMemory::builder(key.parse()?, SIZE).open()?;
             let mem = seg.attach_read_only()?; // shmat(SHM_RDONLY); shmdt on drop
-            let end = mem.iter().position(|&b| b == 0).unwrap_or(mem.len());
+            let bytes = mem.to_vec(); // a volatile copy: another process may write the memory
+            let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
             println!(
                 "reader: segment {} says {:?}",
                 seg.id(),
-                String::from_utf8_lossy(&mem[..end])
+                String::from_utf8_lossy(&bytes[..end])
             );
             return Ok(());
         }
@@ -33,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let key = Key::new(0x5348_0000 | (std::process::id() as i32 & 0xffff));
     let seg = SharedMemory::builder(key, SIZE).create_new()?; // IPC_RMID when dropped
-    let mut mem = seg.attach()?;
+    let mem = seg.attach()?;
     mem.write(0, b"Linux Programming\0")?;
     println!("writer: wrote into segment {} (key {key})", seg.id());
     let status = Command::new(std::env::current_exe()?)

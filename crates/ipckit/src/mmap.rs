@@ -3,8 +3,9 @@
 //! A [`MappedFile`] maps a regular file `MAP_SHARED`: every process that maps the same file
 //! sees the same bytes, and the kernel writes them back to the file (at once with
 //! [`MappedFile::flush`], in the background otherwise). The bytes are reached through the
-//! [`MappedBytes`] trait, which [`posix::shm::SharedMemory`](crate::posix::shm::SharedMemory)
-//! implements too.
+//! [`MappedBytes`] trait, which every kind of memory another process can write implements:
+//! [`MappedFile`], [`posix::shm::SharedMemory`](crate::posix::shm::SharedMemory) and
+//! [`sysv::shm::Attachment`](crate::sysv::shm::Attachment).
 //!
 //! # Why no `&[u8]`
 //! Another process may change a shared mapping at any moment, which Rust's aliasing rules do
@@ -12,8 +13,10 @@
 //! ([`read`](MappedBytes::read), [`write`](MappedBytes::write)), volatile loads and stores, and
 //! atomics ([`atomic_u32`](MappedBytes::atomic_u32)) for synchronisation, plus process-shared
 //! semaphores placed inside the mapping
-//! ([`UnnamedSemaphore`](crate::posix::sem::UnnamedSemaphore)). Copies are plain `memcpy`s:
-//! order them against the other process with a semaphore or an atomic (release/acquire).
+//! ([`UnnamedSemaphore`](crate::posix::sem::UnnamedSemaphore)). Copies are volatile (word by
+//! word where the address is aligned, so never elided or merged by the compiler) but not
+//! atomic as a whole: order them against the other process with a semaphore or an atomic
+//! (release/acquire).
 //!
 //! # `SIGBUS`
 //! If the file or shared-memory object is truncated (by any process) below the mapped length,
@@ -32,15 +35,15 @@ use std::sync::atomic::{AtomicU32, AtomicU64};
 use memmap2::MmapOptions;
 
 use crate::error::Context;
-use crate::sys::posix::Region;
+use crate::sys::region::Region;
 use crate::{Errno, Error, ErrorKind, Result};
 
 pub(crate) mod sealed {
     /// Gives the trait its mapping; not implementable outside ipckit.
     pub trait Sealed {
         /// The mapping.
-        fn region(&self) -> &crate::sys::posix::Region;
-        /// How errors name the object (`/dev/shm` name or file path).
+        fn region(&self) -> &crate::sys::region::Region;
+        /// How errors name the object (`/dev/shm` name, file path or System V segment).
         fn object_str(&self) -> &str;
     }
 }
@@ -73,9 +76,10 @@ fn access_error(
 /// Bytes of a shared mapping another process may change at any time: copies, volatile and
 /// atomic accesses, never references to the bytes themselves.
 ///
-/// Implemented by [`MappedFile`] and [`SharedMemory`](crate::posix::shm::SharedMemory).
-/// Offsets and lengths are in bytes from the start of the mapping; every access is
-/// bounds-checked.
+/// Implemented by [`MappedFile`], [`SharedMemory`](crate::posix::shm::SharedMemory) (POSIX)
+/// and [`Attachment`](crate::sysv::shm::Attachment) (System V), so code written against
+/// `MappedBytes` works on any of them. Offsets and lengths are in bytes from the start of the
+/// mapping; every access is bounds-checked.
 pub trait MappedBytes: sealed::Sealed {
     /// The mapped length in bytes.
     fn len(&self) -> usize {
@@ -87,12 +91,13 @@ pub trait MappedBytes: sealed::Sealed {
         self.len() == 0
     }
 
-    /// Whether the mapping was made writable (`PROT_WRITE`).
+    /// Whether the mapping was made writable (`PROT_WRITE`; for System V, attached without
+    /// `SHM_RDONLY`).
     fn is_writable(&self) -> bool {
         self.region().writable()
     }
 
-    /// Copies `buf.len()` bytes starting at `offset` out of the mapping.
+    /// Copies `buf.len()` bytes starting at `offset` out of the mapping (volatile loads).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] if the range is not inside the mapping.
@@ -121,7 +126,7 @@ pub trait MappedBytes: sealed::Sealed {
         })
     }
 
-    /// Copies `data` into the mapping starting at `offset`.
+    /// Copies `data` into the mapping starting at `offset` (volatile stores).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] if the range is not inside the mapping;
@@ -507,7 +512,7 @@ pub(crate) fn map_shared(
         o.map_raw_read_only(raw)
     }
     .ctx("mmap", object)?;
-    Ok(Region::new(map, writable))
+    Ok(Region::from_mmap(map, writable))
 }
 
 /// A file mapped `MAP_SHARED` into memory; unmapped and closed on drop (the file stays).
@@ -571,7 +576,9 @@ impl MappedFile {
     /// <https://man7.org/linux/man-pages/man2/msync.2.html>
     #[doc(alias = "msync")]
     pub fn flush(&self) -> Result<()> {
-        self.region.map().flush().ctx("msync", self.path.display())
+        self.region
+            .flush(0, self.region.len(), true)
+            .ctx("msync", self.path.display())
     }
 
     /// `msync(2)` with `MS_ASYNC`: schedules the write-back and returns at once.
@@ -594,8 +601,7 @@ impl MappedFile {
     /// <https://man7.org/linux/man-pages/man2/msync.2.html>
     pub fn flush_async(&self) -> Result<()> {
         self.region
-            .map()
-            .flush_async()
+            .flush(0, self.region.len(), false)
             .ctx("msync", self.path.display())
     }
 
@@ -630,8 +636,7 @@ impl MappedFile {
             ));
         }
         self.region
-            .map()
-            .flush_range(offset, len)
+            .flush(offset, len, true)
             .ctx("msync", self.path.display())
     }
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::{say, unique_key, Peer};
+use ipckit::mmap::MappedBytes;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::shm::SharedMemory;
 use ipckit::ErrorKind;
@@ -26,10 +27,10 @@ fn peer() {
         match role {
             // Reads the NUL-terminated string at 0 read-only, then writes a reply at 64.
             "read-reply" => {
-                let r = seg.attach_read_only().unwrap();
+                let r = seg.attach_read_only().unwrap().to_vec();
                 let end = r.iter().position(|&b| b == 0).unwrap();
                 say(String::from_utf8_lossy(&r[..end]));
-                let mut w = seg.attach().unwrap();
+                let w = seg.attach().unwrap();
                 w.write(64, b"reply from the peer\0").unwrap();
             }
             // Increments the counter at 0 ROUNDS times, concurrently with the test.
@@ -60,7 +61,7 @@ fn peer() {
 fn writer_and_reader_in_different_processes() {
     let key = Key::new(unique_key());
     let seg = SharedMemory::builder(key, 128).create_new().unwrap();
-    let mut a = seg.attach().unwrap();
+    let a = seg.attach().unwrap();
     a.write(0, b"Linux Programming\0").unwrap();
     let peer = Peer::spawn("read-reply", &[&key.to_string()]);
     assert_eq!(peer.wait_lines(), ["Linux Programming"]);
@@ -122,13 +123,13 @@ fn stat_counts_attachments_of_other_processes() {
 fn marked_for_removal_lives_until_the_last_detach() {
     let key = Key::new(unique_key());
     let mut seg = SharedMemory::builder(key, 16).create_new().unwrap();
-    let mut a = seg.attach().unwrap();
+    let a = seg.attach().unwrap();
     a.write(0, b"kept").unwrap();
     seg.mark_for_removal().unwrap();
     let st = seg.stat().unwrap();
     assert!(st.dest);
     assert_eq!((st.nattch, st.perm.key), (1, Key::PRIVATE));
-    assert_eq!(&a[..4], b"kept");
+    assert_eq!(&a.to_vec()[..4], b"kept");
     assert_eq!(
         SharedMemory::builder(key, 0).open().unwrap_err().kind(),
         ErrorKind::NotFound
@@ -166,21 +167,25 @@ fn ownership_and_bad_input() {
     let opened = SharedMemory::builder(key, 10).open_or_create().unwrap();
     assert!(!opened.is_owner());
     drop(opened);
-    let mut r = seg.attach_read_only().unwrap();
-    assert!(r.is_read_only());
+    let r = seg.attach_read_only().unwrap();
+    assert!(r.is_read_only() && !r.is_writable());
     assert_eq!(
         r.write(0, b"x").unwrap_err().kind(),
         ErrorKind::PermissionDenied
     );
     assert_eq!(
-        r.as_mut_slice().unwrap_err().kind(),
+        r.fill(0, 1, 0).unwrap_err().kind(),
+        ErrorKind::PermissionDenied
+    );
+    assert_eq!(
+        r.write_volatile_u8(0, 1).unwrap_err().kind(),
         ErrorKind::PermissionDenied
     );
     assert_eq!(
         r.atomic_u32(0).unwrap_err().kind(),
         ErrorKind::PermissionDenied
     );
-    let mut w = seg.attach().unwrap();
+    let w = seg.attach().unwrap();
     assert_eq!(
         w.write(9, b"xy").unwrap_err().kind(),
         ErrorKind::InvalidInput
@@ -192,7 +197,7 @@ fn ownership_and_bad_input() {
     assert_eq!(w.atomic_u32(8).unwrap_err().kind(), ErrorKind::InvalidInput);
     assert_eq!(w.atomic_u32(2).unwrap_err().kind(), ErrorKind::InvalidInput);
     w.write(9, b"z").unwrap();
-    assert_eq!(r[9], b'z');
+    assert_eq!(r.read_volatile_u8(9).unwrap(), b'z');
 
     // persist keeps it after the creator's handle drops.
     let id = seg.id();
@@ -214,12 +219,16 @@ fn volatile_copies_at_every_alignment_match_the_bytes() {
     let seg = SharedMemory::builder(Key::PRIVATE, 100)
         .create_new()
         .unwrap();
-    let mut a = seg.attach().unwrap();
+    let a = seg.attach().unwrap();
     for off in 0..9 {
         for len in [0, 1, 7, 8, 9, 17, 31, 64] {
             let data: Vec<u8> = (0..len).map(|i| (i * 7 + off + 1) as u8).collect();
             a.write(off, &data).unwrap();
-            assert_eq!(&a[off..off + len], &data[..], "write at {off}, {len} bytes");
+            assert_eq!(
+                &a.to_vec()[off..off + len],
+                &data[..],
+                "write at {off}, {len} bytes"
+            );
             let mut back = vec![0u8; len];
             a.read(off, &mut back).unwrap();
             assert_eq!(back, data, "read at {off}, {len} bytes");

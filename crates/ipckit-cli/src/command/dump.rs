@@ -4,6 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::bail;
+use ipckit::mmap::MappedBytes;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::shm::SharedMemory;
 
@@ -35,33 +36,45 @@ pub struct DumpArgs {
 
 /// Runs `ipckit dump`.
 pub fn run(args: DumpArgs) -> anyhow::Result<ExitCode> {
-    if let Some(name) = &args.posix_shm {
-        let bytes = super::posix::shm_bytes(name, args.offset, args.len)?;
-        return write_bytes(&bytes, args.offset, args.raw);
-    }
-    let seg = match (args.id, args.key) {
-        (Some(id), _) => SharedMemory::from_id(id)?,
-        (None, Some(key)) => SharedMemory::builder(key, 0).open()?,
-        (None, None) => unreachable!("clap requires -m, --key or --posix-shm"),
+    let bytes = if let Some(name) = &args.posix_shm {
+        let shm = ipckit::posix::shm::SharedMemory::builder(name)
+            .read_only()
+            .open()?;
+        copy_range(&shm, name, args.offset, args.len)?
+    } else {
+        let seg = match (args.id, args.key) {
+            (Some(id), _) => SharedMemory::from_id(id)?,
+            (None, Some(key)) => SharedMemory::builder(key, 0).open()?,
+            (None, None) => unreachable!("clap requires -m, --key or --posix-shm"),
+        };
+        copy_range(
+            &seg.attach_read_only()?,
+            "the segment",
+            args.offset,
+            args.len,
+        )?
     };
-    let att = seg.attach_read_only()?;
-    let size = att.len();
-    if args.offset > size {
-        bail!(
-            "dump: offset {} is past the end of the segment ({size} bytes)",
-            args.offset
-        );
+    write_bytes(&bytes, args.offset, args.raw)
+}
+
+/// Copies `len` bytes (default: to the end) from `offset` out of shared memory `what`.
+fn copy_range(
+    mem: &impl MappedBytes,
+    what: &str,
+    offset: usize,
+    len: Option<usize>,
+) -> anyhow::Result<Vec<u8>> {
+    let size = mem.len();
+    if offset > size {
+        bail!("dump: offset {offset} is past the end of {what} ({size} bytes)");
     }
-    let len = args.len.unwrap_or(size - args.offset);
-    if len > size - args.offset {
-        bail!(
-            "dump: {len} bytes at offset {} exceed the segment ({size} bytes)",
-            args.offset
-        );
+    let len = len.unwrap_or(size - offset);
+    if len > size - offset {
+        bail!("dump: {len} bytes at offset {offset} exceed {what} ({size} bytes)");
     }
     let mut bytes = vec![0u8; len];
-    att.read(args.offset, &mut bytes)?;
-    write_bytes(&bytes, args.offset, args.raw)
+    mem.read(offset, &mut bytes)?;
+    Ok(bytes)
 }
 
 /// Writes `bytes` (read from `offset`) raw or as a hexdump.

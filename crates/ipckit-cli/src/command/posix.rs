@@ -201,25 +201,6 @@ pub fn rm(
     }
 }
 
-/// `dump --posix-shm NAME`: the object's bytes (mapped read-only), `len` bytes from `offset`.
-pub fn shm_bytes(name: &str, offset: usize, len: Option<usize>) -> anyhow::Result<Vec<u8>> {
-    use ipckit::mmap::MappedBytes;
-    let shm = SharedMemory::builder(name).read_only().open()?;
-    let size = shm.len();
-    anyhow::ensure!(
-        offset <= size,
-        "dump: offset {offset} is past the end of {name} ({size} bytes)"
-    );
-    let len = len.unwrap_or(size - offset);
-    anyhow::ensure!(
-        len <= size - offset,
-        "dump: {len} bytes at offset {offset} exceed {name} ({size} bytes)"
-    );
-    let mut bytes = vec![0u8; len];
-    shm.read(offset, &mut bytes)?;
-    Ok(bytes)
-}
-
 /// `ipckit send posix-mq:/NAME --priority P`: sends every message with priority `P`.
 pub struct PrioritySender {
     q: MessageQueue,

@@ -32,7 +32,7 @@ use nix::sys::stat::Mode;
 use super::{open_with, validate_name, Creation, NAME_MAX};
 use crate::error::Context;
 use crate::mmap::{map_shared, sealed, MappedBytes};
-use crate::sys::posix::Region;
+use crate::sys::region::Region;
 use crate::{Error, ErrorKind, Result};
 
 /// Options for opening or creating a [`SharedMemory`]; made by [`SharedMemory::builder`].

@@ -14,6 +14,7 @@ use nix::errno::Errno;
 
 pub(crate) mod pipe;
 pub(crate) mod poll;
+pub(crate) mod region;
 pub(crate) mod signal;
 pub(crate) mod unix;
 

@@ -1,5 +1,5 @@
-//! POSIX IPC calls that `nix` does not wrap: `mq_timedsend`, `mq_notify`, the `sem_*` family,
-//! and access to the bytes of a shared mapping (`posix::shm`, `mmap`).
+//! POSIX IPC calls that `nix` does not wrap: `mq_timedsend`, `mq_notify`, the `sem_*` family
+//! (also on a `sem_t` inside a shared [`Region`]).
 //!
 //! Message-queue descriptors are plain file descriptors on Linux, so the public layer keeps
 //! them in an [`OwnedFd`] and borrows them as a `nix` [`MqdT`] with [`with_mqd`] for the calls
@@ -9,15 +9,15 @@ use std::ffi::CStr;
 use std::marker::PhantomData;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use memmap2::MmapRaw;
 use nix::errno::Errno;
 use nix::mqueue::MqdT;
 use nix::sys::time::TimeSpec;
 use nix::time::{clock_gettime, ClockId};
+
+use super::region::Region;
 
 // ---------------------------------------------------------------------------------------------
 // Time
@@ -314,16 +314,12 @@ impl<'a> RegionSem<'a> {
     /// The `sem_t` at `offset` in `region`; `EINVAL` unless it lies inside, aligned, and the
     /// region is writable.
     pub(crate) fn at(region: &'a Region, offset: usize) -> Result<RegionSem<'a>, Errno> {
-        if !region.writable
-            || offset % SEM_ALIGN != 0
-            || offset
-                .checked_add(SEM_SIZE)
-                .is_none_or(|end| end > region.len())
-        {
+        if !region.writable() {
             return Err(Errno::EINVAL);
         }
-        // SAFETY: `offset + SEM_SIZE <= len`, so the pointer stays inside the mapping.
-        let p = unsafe { region.map.as_mut_ptr().add(offset) }.cast::<libc::sem_t>();
+        let p = region
+            .ptr(offset, SEM_SIZE, SEM_ALIGN, true)?
+            .cast::<libc::sem_t>();
         Ok(RegionSem {
             p: NonNull::new(p).ok_or(Errno::EINVAL)?,
             _region: PhantomData,
@@ -346,132 +342,5 @@ impl<'a> RegionSem<'a> {
 impl SemOps for RegionSem<'_> {
     fn sem_ptr(&self) -> NonNull<libc::sem_t> {
         self.p
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Shared mappings
-
-/// A shared mapping (`MAP_SHARED`) whose bytes other processes may change at any time: only
-/// copies, volatile and atomic accesses are offered, never a reference to the bytes.
-#[derive(Debug)]
-pub struct Region {
-    map: MmapRaw,
-    writable: bool,
-}
-
-impl Region {
-    /// Wraps a mapping; `writable` says whether it was mapped `PROT_WRITE`.
-    pub(crate) fn new(map: MmapRaw, writable: bool) -> Region {
-        Region { map, writable }
-    }
-
-    /// Length in bytes.
-    pub(crate) fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    /// Whether the mapping can be written.
-    pub(crate) fn writable(&self) -> bool {
-        self.writable
-    }
-
-    /// The mapping (for `msync`).
-    pub(crate) fn map(&self) -> &MmapRaw {
-        &self.map
-    }
-
-    fn check(&self, offset: usize, len: usize, write: bool) -> Result<*mut u8, Errno> {
-        if write && !self.writable {
-            return Err(Errno::EACCES);
-        }
-        match offset.checked_add(len) {
-            Some(end) if end <= self.len() => {
-                // SAFETY: `offset <= len` of the mapping, so the pointer is in bounds or one
-                // past the end.
-                Ok(unsafe { self.map.as_mut_ptr().add(offset) })
-            }
-            _ => Err(Errno::EINVAL),
-        }
-    }
-
-    /// Copies `buf.len()` bytes starting at `offset` into `buf`.
-    pub(crate) fn read(&self, offset: usize, buf: &mut [u8]) -> Result<(), Errno> {
-        let p = self.check(offset, buf.len(), false)?;
-        // SAFETY: `p..p+buf.len()` lies inside the mapping (checked); `buf` is a distinct
-        // Rust allocation, so the ranges do not overlap.
-        unsafe { std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), buf.len()) };
-        Ok(())
-    }
-
-    /// Copies `data` into the mapping starting at `offset`.
-    pub(crate) fn write(&self, offset: usize, data: &[u8]) -> Result<(), Errno> {
-        let p = self.check(offset, data.len(), true)?;
-        // SAFETY: in bounds and writable (checked); `data` cannot overlap the mapping's
-        // pointer because no Rust reference into the mapping is ever handed out.
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
-        Ok(())
-    }
-
-    /// Fills `len` bytes at `offset` with `byte`.
-    pub(crate) fn fill(&self, offset: usize, len: usize, byte: u8) -> Result<(), Errno> {
-        let p = self.check(offset, len, true)?;
-        // SAFETY: in bounds and writable (checked).
-        unsafe { std::ptr::write_bytes(p, byte, len) };
-        Ok(())
-    }
-
-    /// A volatile read of the byte at `offset`.
-    pub(crate) fn read_volatile_u8(&self, offset: usize) -> Result<u8, Errno> {
-        let p = self.check(offset, 1, false)?;
-        // SAFETY: in bounds (checked); u8 needs no alignment.
-        Ok(unsafe { p.read_volatile() })
-    }
-
-    /// A volatile write of the byte at `offset`.
-    pub(crate) fn write_volatile_u8(&self, offset: usize, v: u8) -> Result<(), Errno> {
-        let p = self.check(offset, 1, true)?;
-        // SAFETY: in bounds and writable (checked).
-        unsafe { p.write_volatile(v) };
-        Ok(())
-    }
-
-    /// A volatile read of the native-endian `u64` at `offset` (must be 8-aligned).
-    pub(crate) fn read_volatile_u64(&self, offset: usize) -> Result<u64, Errno> {
-        let p = self.aligned(offset, 8, false)?;
-        // SAFETY: in bounds and 8-aligned (checked).
-        Ok(unsafe { p.cast::<u64>().read_volatile() })
-    }
-
-    /// A volatile write of the native-endian `u64` at `offset` (must be 8-aligned).
-    pub(crate) fn write_volatile_u64(&self, offset: usize, v: u64) -> Result<(), Errno> {
-        let p = self.aligned(offset, 8, true)?;
-        // SAFETY: in bounds, writable and 8-aligned (checked).
-        unsafe { p.cast::<u64>().write_volatile(v) };
-        Ok(())
-    }
-
-    fn aligned(&self, offset: usize, size: usize, write: bool) -> Result<*mut u8, Errno> {
-        let p = self.check(offset, size, write)?;
-        if (p as usize) % size != 0 {
-            return Err(Errno::EINVAL);
-        }
-        Ok(p)
-    }
-
-    /// The `AtomicU32` at `offset` (4-aligned, writable mapping).
-    pub(crate) fn atomic_u32(&self, offset: usize) -> Result<&AtomicU32, Errno> {
-        let p = self.aligned(offset, 4, true)?;
-        // SAFETY: in bounds, 4-aligned and writable (checked); all accesses to these bytes
-        // made through ipckit are atomic or volatile, and the reference lives no longer than
-        // the mapping (borrowed from `self`).
-        Ok(unsafe { AtomicU32::from_ptr(p.cast()) })
-    }
-
-    /// The `AtomicU64` at `offset` (8-aligned, writable mapping).
-    pub(crate) fn atomic_u64(&self, offset: usize) -> Result<&AtomicU64, Errno> {
-        let p = self.aligned(offset, 8, true)?;
-        // SAFETY: as in `atomic_u32`, with 8-byte alignment.
-        Ok(unsafe { AtomicU64::from_ptr(p.cast()) })
     }
 }

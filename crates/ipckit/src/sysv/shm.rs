@@ -1,19 +1,21 @@
 //! System V shared memory (`shmget`, `shmat`, `shmdt`, `shmctl`).
 //!
 //! A [`SharedMemory`] handle names a segment (by id); an [`Attachment`] maps it into this
-//! process (`shmat`) until dropped (`shmdt`). The attachment exposes the segment as bytes
-//! of its real size (`shm_segsz`), with volatile copies and atomics for memory that other
-//! processes write concurrently, never as a `&T` of an arbitrary type. Synchronise writers
-//! and readers yourself, e.g. with a [`SemaphoreSet`](super::sem::SemaphoreSet) or the
-//! atomics.
+//! process (`shmat`) until dropped (`shmdt`). The attachment exposes the segment's bytes
+//! (its real size, `shm_segsz`) through [`MappedBytes`], like POSIX shared memory and mapped
+//! files: volatile copies, volatile loads and stores, and atomics, never a `&[u8]` or `&T`,
+//! since other processes write the memory concurrently. Synchronise writers and readers
+//! yourself, e.g. with a [`SemaphoreSet`](super::sem::SemaphoreSet) or the atomics.
 //!
 //! ```
-//! use ipckit::sysv::{key::Key, shm::SharedMemory};
+//! use ipckit::{mmap::MappedBytes, sysv::{key::Key, shm::SharedMemory}};
 //! let seg = SharedMemory::builder(Key::PRIVATE, 64).create_new()?;
-//! let mut a = seg.attach()?;
+//! let a = seg.attach()?;
 //! a.write(0, b"Linux Programming")?;
 //! let r = seg.attach_read_only()?;
-//! assert_eq!(&r[..17], b"Linux Programming");
+//! let mut text = [0u8; 17];
+//! r.read(0, &mut text)?;
+//! assert_eq!(&text, b"Linux Programming");
 //! assert_eq!(seg.stat()?.nattch, 2);
 //! # Ok::<(), ipckit::Error>(())
 //! ```
@@ -29,8 +31,6 @@
 //! <https://man7.org/linux/man-pages/man2/shmop.2.html>,
 //! <https://man7.org/linux/man-pages/man2/shmctl.2.html>
 
-use std::ops::Deref;
-use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::time::SystemTime;
 
 use libc::c_int;
@@ -38,7 +38,9 @@ use nix::errno::Errno;
 
 use super::key::Key;
 use super::{get_object, gone_if_invalid, kernel_limit, time, Creation, Perm};
-use crate::sys::sysv::{self as sys, ShmMapping};
+use crate::mmap::{sealed, MappedBytes};
+use crate::sys::region::Region;
+use crate::sys::sysv as sys;
 use crate::{Error, ErrorKind, Result};
 
 /// A segment's state (`struct shmid_ds` from `shmctl(IPC_STAT)`).
@@ -148,10 +150,10 @@ impl SharedMemoryBuilder {
     ///
     /// # Examples
     /// ```
-    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// use ipckit::{mmap::MappedBytes, sysv::{key::Key, shm::SharedMemory}};
     /// let seg = SharedMemory::builder(Key::PRIVATE, 100).create_new()?;
     /// assert_eq!(seg.stat()?.size, 100);
-    /// assert!(seg.attach()?.iter().all(|&b| b == 0));
+    /// assert!(seg.attach()?.to_vec().iter().all(|&b| b == 0));
     /// # Ok::<(), ipckit::Error>(())
     /// ```
     ///
@@ -318,8 +320,12 @@ impl SharedMemory {
 
     fn attach_with(&self, read_only: bool) -> Result<Attachment> {
         let size = self.stat()?.size;
-        let map = ShmMapping::attach(self.id, size, read_only).map_err(|e| self.err("shmat", e))?;
-        Ok(Attachment { map, id: self.id })
+        let region = Region::shmat(self.id, size, read_only).map_err(|e| self.err("shmat", e))?;
+        Ok(Attachment {
+            region,
+            id: self.id,
+            object: format!("System V shared memory {} attached", self.id),
+        })
     }
 
     /// `shmat(id, NULL, 0)`: maps the segment read-write into this process.
@@ -331,11 +337,11 @@ impl SharedMemory {
     ///
     /// # Examples
     /// ```
-    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// use ipckit::{mmap::MappedBytes, sysv::{key::Key, shm::SharedMemory}};
     /// let seg = SharedMemory::builder(Key::PRIVATE, 4).create_new()?;
-    /// let mut a = seg.attach()?;
-    /// a.as_mut_slice()?.copy_from_slice(b"abcd");
-    /// assert_eq!(&seg.attach()?[..], b"abcd"); // a second mapping of the same memory
+    /// let a = seg.attach()?;
+    /// a.write(0, b"abcd")?;
+    /// assert_eq!(seg.attach()?.to_vec(), b"abcd"); // a second mapping of the same memory
     /// # Ok::<(), ipckit::Error>(())
     /// ```
     ///
@@ -354,9 +360,9 @@ impl SharedMemory {
     ///
     /// # Examples
     /// ```
-    /// use ipckit::{ErrorKind, sysv::{key::Key, shm::SharedMemory}};
+    /// use ipckit::{mmap::MappedBytes, ErrorKind, sysv::{key::Key, shm::SharedMemory}};
     /// let seg = SharedMemory::builder(Key::PRIVATE, 4).create_new()?;
-    /// let mut r = seg.attach_read_only()?;
+    /// let r = seg.attach_read_only()?;
     /// assert_eq!(r.write(0, b"x").unwrap_err().kind(), ErrorKind::PermissionDenied);
     /// # Ok::<(), ipckit::Error>(())
     /// ```
@@ -486,22 +492,38 @@ impl Drop for SharedMemory {
 
 /// A segment attached to this process (`shmat`), detached when dropped (`shmdt`).
 ///
-/// Derefs to the segment's bytes (`shm_segsz` of them). Other processes may write them at
-/// any time: for data they change concurrently use [`read`](Attachment::read) /
-/// [`write`](Attachment::write) (volatile copies) or the atomics
-/// ([`atomic_u32`](Attachment::atomic_u32), [`atomic_u64`](Attachment::atomic_u64)), and
-/// synchronise with a semaphore or those atomics.
+/// Its bytes (`shm_segsz` of them) are reached through [`MappedBytes`], the same trait as
+/// POSIX shared memory and mapped files (`use ipckit::mmap::MappedBytes`): volatile copies
+/// ([`read`](MappedBytes::read), [`write`](MappedBytes::write)), volatile loads and stores,
+/// and atomics ([`atomic_u32`](MappedBytes::atomic_u32),
+/// [`atomic_u64`](MappedBytes::atomic_u64)). Other processes may write the bytes at any
+/// time, so they are never handed out as a `&[u8]` (that would be a data race in Rust's
+/// memory model); synchronise with a semaphore or the atomics. A read-only attachment
+/// refuses writes and atomics with [`ErrorKind::PermissionDenied`].
+///
+/// # Examples
+/// ```
+/// use ipckit::{mmap::MappedBytes, sysv::{key::Key, shm::SharedMemory}};
+/// let seg = SharedMemory::builder(Key::PRIVATE, 8).create_new()?;
+/// let a = seg.attach()?;
+/// a.write(2, b"hi")?;
+/// let mut out = [0u8; 2];
+/// a.read(2, &mut out)?;
+/// assert_eq!(&out, b"hi");
+/// assert_eq!(a.len(), 8);
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/shmop.2.html>
 #[derive(Debug)]
 pub struct Attachment {
-    map: ShmMapping,
+    region: Region,
     id: c_int,
+    object: String,
 }
 
 impl Attachment {
-    fn object(&self) -> String {
-        format!("System V shared memory {} attached", self.id)
-    }
-
     /// The id of the attached segment.
     pub fn id(&self) -> i32 {
         self.id
@@ -509,159 +531,12 @@ impl Attachment {
 
     /// Whether it was attached with `SHM_RDONLY`.
     pub fn is_read_only(&self) -> bool {
-        self.map.read_only()
+        !self.region.writable()
     }
 
     /// The address it is mapped at in this process.
     pub fn addr(&self) -> usize {
-        self.map.addr()
-    }
-
-    fn check(&self, op: &'static str, offset: usize, len: usize, write: bool) -> Result<()> {
-        if write && self.map.read_only() {
-            return Err(Error::new(ErrorKind::PermissionDenied, op, self.object())
-                .with_detail("the segment is attached read-only"));
-        }
-        if offset
-            .checked_add(len)
-            .is_none_or(|end| end > self.map.len())
-        {
-            return Err(
-                Error::new(ErrorKind::InvalidInput, op, self.object()).with_detail(format!(
-                    "{len} bytes at offset {offset} exceed the segment's {} bytes",
-                    self.map.len()
-                )),
-            );
-        }
-        Ok(())
-    }
-
-    /// The segment as mutable bytes (read-write attachments only).
-    ///
-    /// # Errors
-    /// [`ErrorKind::PermissionDenied`] for a read-only attachment.
-    ///
-    /// # Examples
-    /// ```
-    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
-    /// let seg = SharedMemory::builder(Key::PRIVATE, 2).create_new()?;
-    /// let mut a = seg.attach()?;
-    /// a.as_mut_slice()?[1] = 9;
-    /// assert_eq!(a[1], 9);
-    /// # Ok::<(), ipckit::Error>(())
-    /// ```
-    ///
-    /// # References
-    /// <https://man7.org/linux/man-pages/man2/shmop.2.html>
-    pub fn as_mut_slice(&mut self) -> Result<&mut [u8]> {
-        self.check("write", 0, 0, true)?;
-        let object = self.object();
-        self.map
-            .as_mut_slice()
-            .ok_or_else(|| Error::new(ErrorKind::PermissionDenied, "write", object))
-    }
-
-    /// Copies `out.len()` bytes from `offset` with volatile reads (never elided or merged
-    /// by the compiler, so a value another process wrote is seen).
-    ///
-    /// # Errors
-    /// [`ErrorKind::InvalidInput`] if the range leaves the segment.
-    ///
-    /// # Examples
-    /// ```
-    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
-    /// let seg = SharedMemory::builder(Key::PRIVATE, 8).create_new()?;
-    /// let mut a = seg.attach()?;
-    /// a.write(2, b"hi")?;
-    /// let mut out = [0u8; 2];
-    /// a.read(2, &mut out)?;
-    /// assert_eq!(&out, b"hi");
-    /// # Ok::<(), ipckit::Error>(())
-    /// ```
-    ///
-    /// # References
-    /// <https://man7.org/linux/man-pages/man2/shmop.2.html>
-    pub fn read(&self, offset: usize, out: &mut [u8]) -> Result<()> {
-        self.check("read", offset, out.len(), false)?;
-        self.map.read_volatile(offset, out);
-        Ok(())
-    }
-
-    /// Copies `data` to `offset` with volatile writes.
-    ///
-    /// # Errors
-    /// [`ErrorKind::InvalidInput`] if the range leaves the segment;
-    /// [`ErrorKind::PermissionDenied`] for a read-only attachment.
-    ///
-    /// # Examples
-    /// ```
-    /// use ipckit::{ErrorKind, sysv::{key::Key, shm::SharedMemory}};
-    /// let seg = SharedMemory::builder(Key::PRIVATE, 4).create_new()?;
-    /// let mut a = seg.attach()?;
-    /// assert_eq!(a.write(3, b"xy").unwrap_err().kind(), ErrorKind::InvalidInput);
-    /// # Ok::<(), ipckit::Error>(())
-    /// ```
-    ///
-    /// # References
-    /// <https://man7.org/linux/man-pages/man2/shmop.2.html>
-    pub fn write(&mut self, offset: usize, data: &[u8]) -> Result<()> {
-        self.check("write", offset, data.len(), true)?;
-        self.map.write_volatile(offset, data);
-        Ok(())
-    }
-
-    /// The `AtomicU32` at `offset` (which must be 4-byte aligned in the segment, as any
-    /// multiple of 4 is: segments start on a page).
-    ///
-    /// # Errors
-    /// [`ErrorKind::InvalidInput`] if out of bounds or misaligned;
-    /// [`ErrorKind::PermissionDenied`] for a read-only attachment (a store would fault).
-    ///
-    /// # Examples
-    /// ```
-    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
-    /// use std::sync::atomic::Ordering;
-    /// let seg = SharedMemory::builder(Key::PRIVATE, 8).create_new()?;
-    /// let a = seg.attach()?;
-    /// a.atomic_u32(4)?.fetch_add(2, Ordering::SeqCst);
-    /// assert_eq!(&a[4..8], 2u32.to_ne_bytes());
-    /// # Ok::<(), ipckit::Error>(())
-    /// ```
-    ///
-    /// # References
-    /// <https://man7.org/linux/man-pages/man2/shmop.2.html>
-    pub fn atomic_u32(&self, offset: usize) -> Result<&AtomicU32> {
-        self.check("atomic_u32", offset, 4, true)?;
-        self.map.atomic_u32(offset).ok_or_else(|| {
-            Error::new(ErrorKind::InvalidInput, "atomic_u32", self.object())
-                .with_detail(format!("offset {offset} is not 4-byte aligned"))
-        })
-    }
-
-    /// The `AtomicU64` at `offset` (8-byte aligned).
-    ///
-    /// # Errors
-    /// As [`atomic_u32`](Self::atomic_u32).
-    ///
-    /// # Examples
-    /// ```
-    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
-    /// use std::sync::atomic::Ordering;
-    /// let seg = SharedMemory::builder(Key::PRIVATE, 16).create_new()?;
-    /// let a = seg.attach()?;
-    /// a.atomic_u64(8)?.store(7, Ordering::Release);
-    /// assert!(a.atomic_u64(4).is_err()); // misaligned
-    /// # Ok::<(), ipckit::Error>(())
-    /// ```
-    ///
-    /// # References
-    /// <https://man7.org/linux/man-pages/man2/shmop.2.html>
-    pub fn atomic_u64(&self, offset: usize) -> Result<&AtomicU64> {
-        self.check("atomic_u64", offset, 8, true)?;
-        self.map.atomic_u64(offset).ok_or_else(|| {
-            Error::new(ErrorKind::InvalidInput, "atomic_u64", self.object())
-                .with_detail(format!("offset {offset} is not 8-byte aligned"))
-        })
+        self.region.addr()
     }
 
     /// `shmdt(2)` now, reporting an error (dropping ignores it).
@@ -682,23 +557,20 @@ impl Attachment {
     /// <https://man7.org/linux/man-pages/man2/shmop.2.html>
     #[doc(alias = "shmdt")]
     pub fn detach(self) -> Result<()> {
-        let object = self.object();
-        self.map
+        let Attachment { region, object, .. } = self;
+        region
             .detach()
             .map_err(|e| Error::from_errno(e, "shmdt", object))
     }
 }
 
-impl Deref for Attachment {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        self.map.as_slice()
+impl sealed::Sealed for Attachment {
+    fn region(&self) -> &Region {
+        &self.region
+    }
+    fn object_str(&self) -> &str {
+        &self.object
     }
 }
 
-impl AsRef<[u8]> for Attachment {
-    fn as_ref(&self) -> &[u8] {
-        self.map.as_slice()
-    }
-}
+impl MappedBytes for Attachment {}

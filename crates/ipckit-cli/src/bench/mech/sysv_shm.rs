@@ -5,6 +5,7 @@
 //! receiver.
 
 use anyhow::Context as _;
+use ipckit::mmap::MappedBytes;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::sem::{SemOp, SemaphoreSet};
 use ipckit::sysv::shm::{Attachment, SharedMemory};
@@ -50,7 +51,7 @@ impl Endpoint for IpckitShm {
         anyhow::ensure!(SHM_DATA + msg.len() <= self.slot, "message above slot size");
         let base = usize::from(self.tx) * self.slot;
         self.set.op(&[SemOp::wait(2 * self.tx + 1)])?; // P(empty)
-        self.att.as_mut_slice()?[base + SHM_DATA..base + SHM_DATA + msg.len()].copy_from_slice(msg);
+        self.att.write(base + SHM_DATA, msg)?;
         self.att
             .write(base + SHM_LEN, &(msg.len() as u64).to_ne_bytes())?;
         self.set.op(&[SemOp::post(2 * self.tx)])?; // V(full)
@@ -64,8 +65,8 @@ impl Endpoint for IpckitShm {
         self.att.read(base + SHM_LEN, &mut len)?;
         let n = u64::from_ne_bytes(len) as usize;
         anyhow::ensure!(SHM_DATA + n <= self.slot, "length word {n} above slot size");
-        buf.clear();
-        buf.extend_from_slice(&self.att[base + SHM_DATA..base + SHM_DATA + n]);
+        buf.resize(n, 0);
+        self.att.read(base + SHM_DATA, buf)?;
         self.set.op(&[SemOp::post(2 * self.rx + 1)])?; // V(empty)
         Ok(())
     }
