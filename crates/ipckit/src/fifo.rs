@@ -51,6 +51,7 @@ use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
 
+use crate::creation::Creation;
 use crate::error::Context;
 use crate::sys::{poll, retry_eintr};
 use crate::{Error, ErrorKind, Result};
@@ -197,10 +198,14 @@ impl FifoBuilder {
     /// <https://man7.org/linux/man-pages/man3/mkfifo.3.html>
     pub fn open_or_create(&self, path: impl AsRef<Path>) -> Result<Fifo> {
         let path = path.as_ref();
-        match self.create_new(path) {
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => self.open(path),
-            other => other,
-        }
+        crate::creation::open_with(Creation::OpenOrCreate, |excl| {
+            if excl {
+                self.create_new(path)
+            } else {
+                self.open(path)
+            }
+        })
+        .map(|(fifo, _created)| fifo)
     }
 }
 

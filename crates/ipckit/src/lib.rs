@@ -25,6 +25,7 @@
 #![deny(unsafe_code)]
 
 pub mod channel;
+mod creation;
 pub mod error;
 pub mod fifo;
 pub mod inspect;

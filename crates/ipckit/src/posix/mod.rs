@@ -61,48 +61,7 @@ pub(crate) fn validate_name(name: &str, op: &'static str, max: usize) -> Result<
     CString::new(name).or_else(|_| bad("a POSIX IPC name contains no NUL byte".into()))
 }
 
-/// How to open a named POSIX object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Creation {
-    /// `O_CREAT | O_EXCL`: fail if it exists.
-    CreateNew,
-    /// No `O_CREAT`: fail if it does not exist.
-    Open,
-    /// Create it if missing, otherwise open it.
-    OpenOrCreate,
-}
-
-/// Runs the open with the creation mode, telling whether this call created the object.
-///
-/// `OpenOrCreate` tries an exclusive create first and falls back to a plain open, so the
-/// answer is exact even when several processes race (and only the creator unlinks on drop).
-pub(crate) fn open_with<T>(
-    how: Creation,
-    mut open: impl FnMut(bool) -> Result<T>,
-) -> Result<(T, bool)> {
-    match how {
-        Creation::CreateNew => open(true).map(|t| (t, true)),
-        Creation::Open => open(false).map(|t| (t, false)),
-        Creation::OpenOrCreate => {
-            // Bounded: each round either succeeds or the object appeared/vanished in between.
-            let mut last = Error::new(ErrorKind::Other, "open", "")
-                .with_detail("the object kept appearing and disappearing");
-            for _ in 0..100 {
-                match open(true) {
-                    Ok(t) => return Ok((t, true)),
-                    Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-                    Err(e) => return Err(e),
-                }
-                match open(false) {
-                    Ok(t) => return Ok((t, false)),
-                    Err(e) if e.kind() == ErrorKind::NotFound => last = e,
-                    Err(e) => return Err(e),
-                }
-            }
-            Err(last)
-        }
-    }
-}
+pub(crate) use crate::creation::{open_with, Creation};
 
 #[cfg(test)]
 mod tests {

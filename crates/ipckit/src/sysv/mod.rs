@@ -24,6 +24,7 @@ use std::time::{Duration, SystemTime};
 use libc::c_int;
 use nix::errno::Errno;
 
+use crate::creation::open_with;
 use crate::sys::retry_eintr;
 use crate::{Error, Result};
 
@@ -82,19 +83,13 @@ pub(crate) fn kernel_limit(name: &str) -> Option<u64> {
         .ok()
 }
 
-/// How a builder gets its object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Creation {
-    CreateNew,
-    Open,
-    OpenOrCreate,
-}
+pub(crate) use crate::creation::Creation;
 
 /// Runs a `*get` call for `how`; returns the id and whether this call created the object.
 ///
-/// `get(flags)` receives `IPC_CREAT|IPC_EXCL|mode` or `0`. `open_or_create` tries to create
-/// first and opens on `EEXIST`, retrying if the object vanished in between, so exactly one
-/// of several racing callers is told it created the object.
+/// `get(flags)` receives `IPC_CREAT|IPC_EXCL|mode` or `0`; the creation modes run through
+/// [`open_with`](crate::creation::open_with), so exactly one of several racing callers is
+/// told it created the object.
 pub(crate) fn get_object(
     op: &'static str,
     object: &dyn Fn() -> String,
@@ -115,30 +110,16 @@ pub(crate) fn get_object(
             .map(|id| (id, true))
             .map_err(err);
     }
-    match how {
-        Creation::CreateNew => retry_eintr(|| get(create))
-            .map(|id| (id, true))
-            .map_err(|e| {
-                let e2 = err(e);
-                if e == Errno::EEXIST {
-                    e2.with_detail("the key is taken: open() it, or remove it first")
-                } else {
-                    e2
-                }
-            }),
-        Creation::Open => retry_eintr(|| get(0)).map(|id| (id, false)).map_err(err),
-        Creation::OpenOrCreate => loop {
-            match retry_eintr(|| get(create)) {
-                Ok(id) => return Ok((id, true)),
-                Err(Errno::EEXIST) => match retry_eintr(|| get(0)) {
-                    Ok(id) => return Ok((id, false)),
-                    Err(Errno::ENOENT) => continue,
-                    Err(e) => return Err(err(e)),
-                },
-                Err(e) => return Err(err(e)),
-            }
-        },
-    }
+    open_with(how, |excl| {
+        retry_eintr(|| get(if excl { create } else { 0 })).map_err(err)
+    })
+    .map_err(|e| {
+        if how == Creation::CreateNew && e.errno() == Some(Errno::EEXIST) {
+            e.with_detail("the key is taken: open() it, or remove it first")
+        } else {
+            e
+        }
+    })
 }
 
 /// Maps the errno of a call on an existing id: `EINVAL`/`EIDRM` on an id that no longer
