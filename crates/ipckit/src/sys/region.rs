@@ -55,6 +55,16 @@ fn split(addr: usize, len: usize) -> (usize, usize, usize) {
     (head, words, len - head - words * W)
 }
 
+/// Visits `len` bytes starting at address `addr` in order: `byte(i)` for each index of the
+/// unaligned head and tail, `word(i)` for each index `i` where a whole aligned word starts.
+#[inline(always)]
+fn chunks(addr: usize, len: usize, mut byte: impl FnMut(usize), mut word: impl FnMut(usize)) {
+    let (head, words, _) = split(addr, len);
+    (0..head).for_each(&mut byte);
+    (0..words).for_each(|k| word(head + k * W));
+    (head + words * W..len).for_each(byte);
+}
+
 impl Region {
     /// Takes ownership of an `mmap(2)` mapping; `writable` says whether it was mapped
     /// `PROT_WRITE`.
@@ -161,21 +171,20 @@ impl Region {
     /// aligned words where possible, single bytes at the unaligned edges).
     pub(crate) fn read(&self, offset: usize, buf: &mut [u8]) -> Result<(), Errno> {
         let p = self.ptr(offset, buf.len(), 1, false)?;
-        let (head, words, _) = split(p as usize, buf.len());
-        let mut i = 0;
-        while i < buf.len() {
-            if i >= head && i + W <= head + words * W {
-                // SAFETY: `p + i` is word-aligned (past the head) and `i + W <= buf.len()`,
-                // so the whole word lies inside the checked range.
-                let w = unsafe { p.add(i).cast::<usize>().read_volatile() };
-                buf[i..i + W].copy_from_slice(&w.to_ne_bytes());
-                i += W;
-            } else {
-                // SAFETY: `i < buf.len()`, inside the checked range; a byte needs no alignment.
-                buf[i] = unsafe { p.add(i).read_volatile() };
-                i += 1;
-            }
-        }
+        let out = buf.as_mut_ptr();
+        chunks(
+            p as usize,
+            buf.len(),
+            // SAFETY: `chunks` passes a byte index `i < buf.len()`, inside the checked range
+            // of the region and inside `buf` (a separate Rust allocation).
+            |i| unsafe { out.add(i).write(p.add(i).read_volatile()) },
+            // SAFETY: `chunks` passes a word index with `i + W <= buf.len()` and `p + i`
+            // word-aligned: inside the checked range and inside `buf`, written unaligned.
+            |i| unsafe {
+                let w = p.add(i).cast::<usize>().read_volatile();
+                out.add(i).cast::<usize>().write_unaligned(w);
+            },
+        );
         Ok(())
     }
 
@@ -183,45 +192,36 @@ impl Region {
     /// words where possible).
     pub(crate) fn write(&self, offset: usize, data: &[u8]) -> Result<(), Errno> {
         let p = self.ptr(offset, data.len(), 1, true)?;
-        let (head, words, _) = split(p as usize, data.len());
-        let mut i = 0;
-        while i < data.len() {
-            if i >= head && i + W <= head + words * W {
-                let mut w = [0u8; W];
-                w.copy_from_slice(&data[i..i + W]);
-                // SAFETY: word-aligned, inside the checked writable range (as in `read`).
-                unsafe {
-                    p.add(i)
-                        .cast::<usize>()
-                        .write_volatile(usize::from_ne_bytes(w))
-                };
-                i += W;
-            } else {
-                // SAFETY: `i < data.len()`, inside the checked writable range.
-                unsafe { p.add(i).write_volatile(data[i]) };
-                i += 1;
-            }
-        }
+        let src = data.as_ptr();
+        chunks(
+            p as usize,
+            data.len(),
+            // SAFETY: a byte index `i < data.len()`, inside the checked writable range and
+            // inside `data`.
+            |i| unsafe { p.add(i).write_volatile(src.add(i).read()) },
+            // SAFETY: a word index with `i + W <= data.len()` and `p + i` word-aligned: inside
+            // the checked writable range and inside `data`, read unaligned.
+            |i| unsafe {
+                let w = src.add(i).cast::<usize>().read_unaligned();
+                p.add(i).cast::<usize>().write_volatile(w);
+            },
+        );
         Ok(())
     }
 
     /// Sets `len` bytes at `offset` to `byte` with volatile stores.
     pub(crate) fn fill(&self, offset: usize, len: usize, byte: u8) -> Result<(), Errno> {
         let p = self.ptr(offset, len, 1, true)?;
-        let (head, words, _) = split(p as usize, len);
         let word = usize::from_ne_bytes([byte; W]);
-        let mut i = 0;
-        while i < len {
-            if i >= head && i + W <= head + words * W {
-                // SAFETY: word-aligned, inside the checked writable range (as in `read`).
-                unsafe { p.add(i).cast::<usize>().write_volatile(word) };
-                i += W;
-            } else {
-                // SAFETY: `i < len`, inside the checked writable range.
-                unsafe { p.add(i).write_volatile(byte) };
-                i += 1;
-            }
-        }
+        chunks(
+            p as usize,
+            len,
+            // SAFETY: a byte index `i < len`, inside the checked writable range.
+            |i| unsafe { p.add(i).write_volatile(byte) },
+            // SAFETY: a word index with `i + W <= len` and `p + i` word-aligned, inside the
+            // checked writable range.
+            |i| unsafe { p.add(i).cast::<usize>().write_volatile(word) },
+        );
         Ok(())
     }
 
