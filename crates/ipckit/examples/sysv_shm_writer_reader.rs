@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if role == "reader" {
             let seg = SharedMemory::builder(key.parse()?, SIZE).open()?;
             let mem = seg.attach_read_only()?; // shmat(SHM_RDONLY); shmdt on drop
-            let bytes = mem.to_vec(); // a volatile copy: another process may write the memory
+            let bytes = mem.to_vec(); // a copy out: another process may write the memory
             let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
             println!(
                 "reader: segment {} says {:?}",

@@ -13,10 +13,11 @@
 //! ([`read`](MappedBytes::read), [`write`](MappedBytes::write)), volatile loads and stores, and
 //! atomics ([`atomic_u32`](MappedBytes::atomic_u32)) for synchronisation, plus process-shared
 //! semaphores placed inside the mapping
-//! ([`UnnamedSemaphore`](crate::posix::sem::UnnamedSemaphore)). Copies are volatile (word by
-//! word where the address is aligned, so never elided or merged by the compiler) but not
-//! atomic as a whole: order them against the other process with a semaphore or an atomic
-//! (release/acquire).
+//! ([`UnnamedSemaphore`](crate::posix::sem::UnnamedSemaphore)). Copies are plain `memcpy`s
+//! through raw pointers, not atomic as a whole: order them against the other process with a
+//! semaphore or an atomic (release/acquire), so that no copy overlaps the other side's
+//! write. (Volatile copies would not change that: a volatile access racing with a write is
+//! undefined behaviour like any other, see [`std::ptr::read_volatile`].)
 //!
 //! # `SIGBUS`
 //! If the file or shared-memory object is truncated (by any process) below the mapped length,
@@ -97,7 +98,7 @@ pub trait MappedBytes: sealed::Sealed {
         self.region().writable()
     }
 
-    /// Copies `buf.len()` bytes starting at `offset` out of the mapping (volatile loads).
+    /// Copies `buf.len()` bytes starting at `offset` out of the mapping (`memcpy`).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] if the range is not inside the mapping.
@@ -126,7 +127,7 @@ pub trait MappedBytes: sealed::Sealed {
         })
     }
 
-    /// Copies `data` into the mapping starting at `offset` (volatile stores).
+    /// Copies `data` into the mapping starting at `offset` (`memcpy`).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] if the range is not inside the mapping;

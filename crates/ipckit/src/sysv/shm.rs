@@ -3,7 +3,7 @@
 //! A [`SharedMemory`] handle names a segment (by id); an [`Attachment`] maps it into this
 //! process (`shmat`) until dropped (`shmdt`). The attachment exposes the segment's bytes
 //! (its real size, `shm_segsz`) through [`MappedBytes`], like POSIX shared memory and mapped
-//! files: volatile copies, volatile loads and stores, and atomics, never a `&[u8]` or `&T`,
+//! files: bounds-checked copies, volatile loads and stores, and atomics, never a `&[u8]` or `&T`,
 //! since other processes write the memory concurrently. Synchronise writers and readers
 //! yourself, e.g. with a [`SemaphoreSet`](super::sem::SemaphoreSet) or the atomics.
 //!
@@ -493,7 +493,7 @@ impl Drop for SharedMemory {
 /// A segment attached to this process (`shmat`), detached when dropped (`shmdt`).
 ///
 /// Its bytes (`shm_segsz` of them) are reached through [`MappedBytes`], the same trait as
-/// POSIX shared memory and mapped files (`use ipckit::mmap::MappedBytes`): volatile copies
+/// POSIX shared memory and mapped files (`use ipckit::mmap::MappedBytes`): copies
 /// ([`read`](MappedBytes::read), [`write`](MappedBytes::write)), volatile loads and stores,
 /// and atomics ([`atomic_u32`](MappedBytes::atomic_u32),
 /// [`atomic_u64`](MappedBytes::atomic_u64)). Other processes may write the bytes at any
