@@ -58,3 +58,90 @@ fn missing(what: &str) -> bool {
     eprintln!("skipped: interop peer {what} is not installed (.ci/run installs it)");
     false
 }
+
+/// A Python peer: `python3 -c "import sys, <modules>\n<script>"` with `sys.argv[1:] = args`,
+/// talked to line by line over its stdin and stdout (stderr passes through).
+pub struct Py {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    out: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Py {
+    /// Starts `script` after `import sys, <modules>` (`modules` comma-separated, e.g.
+    /// `"posix_ipc, mmap"`).
+    ///
+    /// # Panics
+    /// If `python3` cannot be started.
+    pub fn start(modules: &str, script: &str, args: &[&str]) -> Py {
+        use std::process::Stdio;
+        let mut child = Command::new("python3")
+            .arg("-c")
+            .arg(format!("import sys, {modules}\n{script}"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start python3");
+        let stdin = child.stdin.take();
+        let out = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+        Py { child, stdin, out }
+    }
+
+    /// The peer's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The next line the peer prints, without its newline; empty at the end of its output.
+    ///
+    /// # Panics
+    /// If reading fails.
+    pub fn line(&mut self) -> String {
+        use std::io::BufRead;
+        let mut l = String::new();
+        self.out.read_line(&mut l).expect("read from python");
+        l.trim_end().to_string()
+    }
+
+    /// Writes `line` and a newline to the peer's stdin.
+    ///
+    /// # Panics
+    /// If the peer's stdin is closed or writing fails.
+    pub fn tell(&mut self, line: &str) {
+        use std::io::Write;
+        let w = self.stdin.as_mut().expect("stdin still open");
+        writeln!(w, "{line}")
+            .and_then(|_| w.flush())
+            .expect("write to python");
+    }
+
+    /// Closes the peer's stdin, waits for it, asserts it succeeded and returns the rest of its
+    /// output lines.
+    ///
+    /// # Panics
+    /// If the peer failed (its remaining output is in the message).
+    pub fn finish(mut self) -> Vec<String> {
+        use std::io::BufRead;
+        drop(self.stdin.take());
+        let rest: Vec<String> = (&mut self.out)
+            .lines()
+            .map(|l| l.expect("read from python"))
+            .collect();
+        let status = self.child.wait().expect("wait for python");
+        assert!(
+            status.success(),
+            "python failed: {status:?}; output {rest:?}"
+        );
+        rest
+    }
+}
+
+impl Drop for Py {
+    /// Never leaves a blocked Python behind when a test fails: kills and reaps the peer.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -2,8 +2,6 @@
 //! message queues with priorities, named semaphores and shared memory, both ways, and
 //! `mq_notify` in ipckit firing when Python sends.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -11,7 +9,7 @@ use ipckit::mmap::MappedBytes;
 use ipckit::posix::mq::MessageQueue;
 use ipckit::posix::sem::Semaphore;
 use ipckit::posix::shm::SharedMemory;
-use ipckit_interop::have_python_module;
+use ipckit_interop::{have_python_module, Py};
 
 const LONG: Duration = Duration::from_secs(30);
 
@@ -19,70 +17,6 @@ fn name(tag: &str) -> String {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     format!("/ipckit-interop-{}-{n}-{tag}", std::process::id())
-}
-
-/// A Python process running `script` with `sys.argv[1:] = args`, lines on its stdout.
-struct Py {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    out: BufReader<ChildStdout>,
-}
-
-impl Py {
-    fn start(script: &str, args: &[&str]) -> Py {
-        let mut child = Command::new("python3")
-            .arg("-c")
-            .arg(format!("import sys, posix_ipc, mmap\n{script}"))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start python3");
-        let stdin = child.stdin.take();
-        let out = BufReader::new(child.stdout.take().unwrap());
-        Py { child, stdin, out }
-    }
-
-    fn line(&mut self) -> String {
-        let mut l = String::new();
-        self.out.read_line(&mut l).expect("read from python");
-        l.trim_end().to_string()
-    }
-
-    fn tell(&mut self, line: &str) {
-        let w = self.stdin.as_mut().unwrap();
-        writeln!(w, "{line}")
-            .and_then(|_| w.flush())
-            .expect("write to python");
-    }
-
-    /// Waits for the process, asserts success, returns the rest of its output lines.
-    fn finish(mut self) -> Vec<String> {
-        drop(self.stdin.take());
-        let mut rest = Vec::new();
-        loop {
-            let l = self.line();
-            if l.is_empty() {
-                break;
-            }
-            rest.push(l);
-        }
-        let status = self.child.wait().unwrap();
-        assert!(
-            status.success(),
-            "python failed: {status:?}; output {rest:?}"
-        );
-        rest
-    }
-}
-
-impl Drop for Py {
-    fn drop(&mut self) {
-        // Never leave a blocked Python behind when a test fails.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]
@@ -107,6 +41,7 @@ fn queue_priorities_ipckit_to_python() {
         q.send(m.as_bytes(), p).unwrap();
     }
     let py = Py::start(
+        "posix_ipc, mmap",
         "q = posix_ipc.MessageQueue(sys.argv[1])\n\
          for _ in range(5):\n    m, p = q.receive(30)\n    print(p, m.decode(), flush=True)\n\
          q.close()",
@@ -130,7 +65,7 @@ fn queue_priorities_python_to_ipckit() {
         .msgsize(64)
         .create_new()
         .unwrap();
-    Py::start(
+    Py::start("posix_ipc, mmap", 
         "q = posix_ipc.MessageQueue(sys.argv[1])\n\
          for p, m in [(2, 'two'), (9, 'nine'), (5, 'five'), (0, 'zero')]:\n    q.send(m, priority=p)\n\
          q.close()",
@@ -154,6 +89,7 @@ fn semaphore_post_wakes_the_other_side_both_ways() {
     let sem = Semaphore::builder(&n).value(0).create_new().unwrap();
     // ipckit posts, Python's acquire wakes.
     let mut py = Py::start(
+        "posix_ipc, mmap",
         "s = posix_ipc.Semaphore(sys.argv[1])\n\
          print('waiting', flush=True)\n\
          s.acquire(30)\n\
@@ -180,6 +116,7 @@ fn semaphore_created_by_python_is_opened_by_ipckit() {
     }
     let n = name("sem-py");
     let mut py = Py::start(
+        "posix_ipc, mmap",
         "s = posix_ipc.Semaphore(sys.argv[1], posix_ipc.O_CREX, initial_value=3)\n\
          print('created', flush=True)\n\
          sys.stdin.readline()\n\
@@ -213,6 +150,7 @@ fn shared_memory_both_ways() {
     let shm = SharedMemory::builder(&n).size(4096).create_new().unwrap();
     shm.write(0, b"written by ipckit").unwrap();
     let py = Py::start(
+        "posix_ipc, mmap",
         "m = posix_ipc.SharedMemory(sys.argv[1])\n\
          mm = mmap.mmap(m.fd, m.size)\n\
          print(m.size, mm[0:17].decode(), flush=True)\n\
@@ -240,6 +178,7 @@ fn mq_notify_in_ipckit_fires_when_python_sends() {
     })
     .unwrap();
     Py::start(
+        "posix_ipc, mmap",
         "q = posix_ipc.MessageQueue(sys.argv[1])\n\
          q.send('knock', priority=4)\n\
          q.close()",

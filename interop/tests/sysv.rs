@@ -6,8 +6,7 @@
 //! Only objects these tests make are compared: other programs' objects live on this machine
 //! too. Every object is removed at the end, also when a test fails (guards).
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ use ipckit::sysv::key::Key;
 use ipckit::sysv::msg::{MessageQueue, Selector};
 use ipckit::sysv::sem::{SemOp, SemaphoreSet};
 use ipckit::sysv::shm::SharedMemory;
-use ipckit_interop::{have_python_module, have_tool, ipckit};
+use ipckit_interop::{have_python_module, have_tool, ipckit, Py};
 use serde_json::Value;
 
 const LONG: Duration = Duration::from_secs(30);
@@ -44,63 +43,6 @@ impl Drop for RemoveKey {
     }
 }
 
-/// A Python process running `script` (after `import sys, sysv_ipc`) with `sys.argv[1:]`.
-struct Py {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    out: BufReader<ChildStdout>,
-}
-
-impl Py {
-    fn start(script: &str, args: &[&str]) -> Py {
-        let mut child = Command::new("python3")
-            .arg("-c")
-            .arg(format!("import sys, sysv_ipc\n{script}"))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start python3");
-        let stdin = child.stdin.take();
-        let out = BufReader::new(child.stdout.take().unwrap());
-        Py { child, stdin, out }
-    }
-
-    fn line(&mut self) -> String {
-        let mut l = String::new();
-        self.out.read_line(&mut l).expect("read from python");
-        l.trim_end().to_string()
-    }
-
-    fn tell(&mut self, line: &str) {
-        let w = self.stdin.as_mut().unwrap();
-        writeln!(w, "{line}")
-            .and_then(|_| w.flush())
-            .expect("write to python");
-    }
-
-    fn finish(mut self) -> Vec<String> {
-        drop(self.stdin.take());
-        let mut rest = Vec::new();
-        for l in (&mut self.out).lines() {
-            rest.push(l.unwrap());
-        }
-        let st = self.child.wait().unwrap();
-        assert!(st.success(), "python failed: {st:?}; output {rest:?}");
-        rest
-    }
-}
-
-impl Drop for Py {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
 fn python() -> bool {
     have_python_module("sysv_ipc")
 }
@@ -116,6 +58,7 @@ fn python_receives_what_ipckit_sends_with_selectors() {
         q.send(t, text.as_bytes()).unwrap();
     }
     let py = Py::start(
+        "sysv_ipc",
         r#"
 q = sysv_ipc.MessageQueue(int(sys.argv[1]))
 print(oct(q.mode), q.current_messages, q.last_send_pid)
@@ -151,6 +94,7 @@ fn ipckit_receives_from_a_queue_python_made_and_reads_the_same_stat() {
     let key = unique_key();
     let _clean = RemoveKey(key);
     let mut py = Py::start(
+        "sysv_ipc",
         r#"
 q = sysv_ipc.MessageQueue(int(sys.argv[1]), sysv_ipc.IPC_CREX, mode=0o600)
 for t, m in ((4, b"four"), (2, b"two"), (4, b"four again")):
@@ -168,7 +112,7 @@ q.remove()
     assert_eq!(sent, format!("sent {}", q.id()));
     let st = q.stat().unwrap();
     assert_eq!((st.perm.mode, st.qnum, st.cbytes), (0o600, 3, 17));
-    assert_eq!(st.lspid, py.child.id() as i32);
+    assert_eq!(st.lspid, py.pid() as i32);
     assert_eq!(q.recv(Selector::Exactly(4)).unwrap().data, b"four");
     assert_eq!(q.recv(Selector::Any).unwrap().mtype, 2);
     py.tell("go");
@@ -186,6 +130,7 @@ fn shared_memory_both_ways() {
     let a = seg.attach().unwrap();
     a.write(0, b"Linux Programming").unwrap();
     let py = Py::start(
+        "sysv_ipc",
         r#"
 m = sysv_ipc.SharedMemory(int(sys.argv[1]))
 print(m.read(17).decode(), m.size, m.number_attached)
@@ -205,6 +150,7 @@ m.detach()
     let key2 = unique_key();
     let _clean = RemoveKey(key2);
     let py = Py::start(
+        "sysv_ipc",
         r#"
 m = sysv_ipc.SharedMemory(int(sys.argv[1]), sysv_ipc.IPC_CREX, mode=0o600, size=64)
 m.write(b"made in python")
@@ -231,6 +177,7 @@ fn a_semaphore_released_by_one_wakes_the_other() {
     let key = unique_key();
     let set = SemaphoreSet::builder(key, 1).create_new().unwrap();
     let py = Py::start(
+        "sysv_ipc",
         r#"
 s = sysv_ipc.Semaphore(int(sys.argv[1]))
 s.acquire(30)
@@ -244,7 +191,7 @@ print("acquired", s.value)
         std::thread::sleep(Duration::from_millis(5));
     }
     set.op(&[SemOp::post(0)]).unwrap();
-    let py_pid = py.child.id() as i32;
+    let py_pid = py.pid() as i32;
     assert_eq!(py.finish(), ["acquired 0"]);
     assert_eq!(set.pid(0).unwrap(), py_pid, "Python's semop was the last");
 
@@ -253,6 +200,7 @@ print("acquired", s.value)
     let key2 = unique_key();
     let _clean = RemoveKey(key2);
     let py = Py::start(
+        "sysv_ipc",
         r#"
 import time
 s = sysv_ipc.Semaphore(int(sys.argv[1]), sysv_ipc.IPC_CREX, mode=0o600, initial_value=0)
@@ -493,6 +441,7 @@ fn opening_a_set_nobody_initialised_times_out_unless_asked_not_to_wait() {
     let key = unique_key();
     let _clean = RemoveKey(key);
     let py = Py::start(
+        "sysv_ipc",
         r#"
 s = sysv_ipc.Semaphore(int(sys.argv[1]), sysv_ipc.IPC_CREX, mode=0o600, initial_value=3)
 print(s.o_time)
