@@ -4,7 +4,6 @@
 //! plain Rust values and `Result<_, Errno>`; the public modules turn them into safe types and
 //! [`crate::Error`]s. Every `unsafe` block carries a `// SAFETY:` comment.
 #![allow(unsafe_code)]
-#![expect(dead_code, reason = "used by the mechanism modules as they land")]
 
 pub(crate) mod sysv;
 

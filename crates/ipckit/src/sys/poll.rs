@@ -57,11 +57,6 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>, on: bool) -> Result<(), Errno>
     Ok(())
 }
 
-/// Whether `O_NONBLOCK` is set on `fd`.
-pub(crate) fn is_nonblocking(fd: BorrowedFd<'_>) -> Result<bool, Errno> {
-    Ok(OFlag::from_bits_retain(fcntl(fd, FcntlArg::F_GETFL)?).contains(OFlag::O_NONBLOCK))
-}
-
 /// The file type bits (`st_mode & S_IFMT`) of the file `fd` refers to.
 pub(crate) fn file_type(fd: BorrowedFd<'_>) -> Result<u32, Errno> {
     Ok(nix::sys::stat::fstat(fd)?.st_mode & libc::S_IFMT)
