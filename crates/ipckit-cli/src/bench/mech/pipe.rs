@@ -2,7 +2,7 @@
 //! across `exec`; messages framed as a 4-byte LE length then the payload.
 //!
 //! ipckit: [`ipckit::pipe::pipe`], the peer's ends handed over with `inherit(&mut cmd)` and
-//! taken back as `OwnedFd`s, framing by [`super::IpckitFramed`]. Raw: `pipe2`, the
+//! claimed with `from_inherited`, framing by [`super::IpckitFramed`]. Raw: `pipe2`, the
 //! fds' close-on-exec flag cleared for the spawn, `writev`/`read`.
 
 use super::{arg, fd_arg, inherited, Endpoint, Impl, IpckitFramed, Mechanism, Scenario, Setup};
@@ -10,6 +10,13 @@ use crate::bench::raw::{self, RawStream};
 
 /// Anonymous pipes.
 pub struct Pipe;
+
+/// The number in an `fd:N` argument.
+fn fd_number(a: &str) -> anyhow::Result<std::os::fd::RawFd> {
+    a.strip_prefix("fd:")
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("peer argument {a:?} is not fd:N"))
+}
 
 impl Mechanism for Pipe {
     fn name(&self) -> &'static str {
@@ -62,8 +69,8 @@ impl Mechanism for Pipe {
                 Some(inherited(tx)?),
             ))),
             Impl::Ipckit => {
-                let r = ipckit::pipe::PipeReader::from(inherited(rx)?);
-                let w = ipckit::pipe::PipeWriter::from(inherited(tx)?);
+                let r = ipckit::pipe::PipeReader::from_inherited(fd_number(rx)?)?;
+                let w = ipckit::pipe::PipeWriter::from_inherited(fd_number(tx)?)?;
                 Ok(Box::new(IpckitFramed::new(r, w, Box::new(()))))
             }
         }
