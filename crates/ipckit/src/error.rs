@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-pub use nix::errno::Errno;
+pub use crate::errno::Errno;
 
 /// A specialised [`std::result::Result`] whose error is [`ipckit::Error`](Error).
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -146,6 +146,15 @@ impl Error {
         }
     }
 
+    /// An error from nix's errno, at the seam (crate-internal: nix is not part of the API).
+    pub(crate) fn sys(
+        errno: nix::errno::Errno,
+        op: &'static str,
+        object: impl fmt::Display,
+    ) -> Error {
+        Error::from_errno(crate::sys::errno(errno), op, object)
+    }
+
     /// An error from the calling thread's current `errno` (read at once: call this right
     /// after the failing libc call).
     pub fn last_os(op: &'static str, object: impl fmt::Display) -> Error {
@@ -229,6 +238,12 @@ pub(crate) trait Context<T> {
 impl<T> Context<T> for std::result::Result<T, Errno> {
     fn ctx(self, op: &'static str, object: impl fmt::Display) -> Result<T> {
         self.map_err(|e| Error::from_errno(e, op, object))
+    }
+}
+
+impl<T> Context<T> for std::result::Result<T, nix::errno::Errno> {
+    fn ctx(self, op: &'static str, object: impl fmt::Display) -> Result<T> {
+        self.map_err(|e| Error::sys(e, op, object))
     }
 }
 

@@ -443,7 +443,7 @@ fn open_end(path: &Path, flags: OFlag) -> Result<OwnedFd> {
     check_is_fifo(path, "open")?;
     let flags = flags | OFlag::O_CLOEXEC | OFlag::O_NOCTTY;
     let fd = retry_eintr(|| nix::fcntl::open(path, flags, Mode::empty())).map_err(|e| {
-        let err = Error::from_errno(e, "open", path.display());
+        let err = Error::sys(e, "open", path.display());
         if e == Errno::ENXIO {
             err.with_kind(ErrorKind::PeerGone).with_detail(NO_READER)
         } else {
@@ -458,7 +458,7 @@ fn open_end(path: &Path, flags: OFlag) -> Result<OwnedFd> {
 }
 
 fn io_err(e: Errno, op: &'static str, fd: RawFd) -> std::io::Error {
-    Error::from_errno(e, op, format_args!("FIFO fd {fd}")).into()
+    Error::sys(e, op, format_args!("FIFO fd {fd}")).into()
 }
 
 /// The read end of a FIFO: [`Read`] gives the bytes in order, `Ok(0)` once every writer has
@@ -596,8 +596,7 @@ impl FifoWriter {
 impl Write for FifoWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         retry_eintr(|| nix::unistd::write(&self.fd, buf)).map_err(|e| {
-            let err =
-                Error::from_errno(e, "write", format_args!("FIFO fd {}", self.fd.as_raw_fd()));
+            let err = Error::sys(e, "write", format_args!("FIFO fd {}", self.fd.as_raw_fd()));
             if e == Errno::EPIPE {
                 err.with_detail(NO_READER).into()
             } else {

@@ -26,6 +26,7 @@
 
 pub mod channel;
 mod creation;
+mod errno;
 pub mod error;
 pub mod fifo;
 pub mod inspect;

@@ -37,7 +37,9 @@ use memmap2::MmapOptions;
 
 use crate::error::Context;
 use crate::sys::region::Region;
-use crate::{Errno, Error, ErrorKind, Result};
+use nix::errno::Errno;
+
+use crate::{Error, ErrorKind, Result};
 
 pub(crate) mod sealed {
     /// Gives the trait its mapping; not implementable outside ipckit.

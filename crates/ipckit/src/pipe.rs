@@ -107,13 +107,13 @@ fn set_capacity(fd: BorrowedFd<'_>, end: End, bytes: usize) -> Result<usize> {
         .ok()
         .and_then(|s| s.trim().parse::<usize>().ok());
     let Ok(arg) = libc::c_int::try_from(bytes) else {
-        return Err(Error::from_errno(Errno::EINVAL, "fcntl(F_SETPIPE_SZ)", end)
+        return Err(Error::sys(Errno::EINVAL, "fcntl(F_SETPIPE_SZ)", end)
             .with_detail(format!("{bytes} bytes is above the kernel's 2 GiB maximum")));
     };
     match fcntl(fd, FcntlArg::F_SETPIPE_SZ(arg)) {
         Ok(n) => Ok(n as usize),
         Err(e) => {
-            let err = Error::from_errno(e, "fcntl(F_SETPIPE_SZ)", end);
+            let err = Error::sys(e, "fcntl(F_SETPIPE_SZ)", end);
             let limit = match max {
                 Some(m) => format!("/proc/sys/fs/pipe-max-size is {m} bytes"),
                 None => "/proc/sys/fs/pipe-max-size is unreadable".to_string(),
@@ -144,7 +144,7 @@ fn claim(fd: RawFd, accmode: libc::c_int, end: &'static str) -> Result<OwnedFd> 
     let op = "from_inherited";
     let obj = End(end, fd);
     crate::sys::pipe::claim_inherited(fd, accmode).map_err(|why| match why {
-        ClaimRefused::Errno(e) => Error::from_errno(e, op, obj)
+        ClaimRefused::Errno(e) => Error::sys(e, op, obj)
             .with_detail("not an open fd: did the parent hand it over with inherit_as?"),
         ClaimRefused::CloseOnExec => Error::new(ErrorKind::InvalidInput, op, obj).with_detail(
             "FD_CLOEXEC is set: the fd was opened in this process, or claimed already, \
@@ -329,7 +329,7 @@ macro_rules! common_methods {
                 }
                 crate::sys::pipe::inherit_fd(cmd, self.fd, target)
                     .map_err(|e| {
-                        let e = Error::from_errno(e, "fcntl(F_DUPFD_CLOEXEC)", object);
+                        let e = Error::sys(e, "fcntl(F_DUPFD_CLOEXEC)", object);
                         if e.kind() == ErrorKind::InvalidInput {
                             e.with_kind(ErrorKind::LimitReached)
                         } else {

@@ -90,7 +90,7 @@ impl Write for RawSender {
                 };
                 r.map_err(|e| {
                     let op = if s.is_socket { "send" } else { "write" };
-                    Error::from_errno(e, op, &self.object).into()
+                    Error::sys(e, op, &self.object).into()
                 })
             }
             RawOut::Messages(tx) => tx.send(buf).map(|()| buf.len()).map_err(Into::into),
@@ -184,7 +184,7 @@ impl RawReceiver {
             RawIn::Stream(s) => loop {
                 if let Some(d) = deadline {
                     let ready = wait_fd(s.fd.as_fd(), PollFlags::POLLIN, Some(d))
-                        .map_err(|e| Error::from_errno(e, "poll", &self.object))?;
+                        .map_err(|e| Error::sys(e, "poll", &self.object))?;
                     if ready.is_empty() {
                         return Err(Error::new(ErrorKind::TimedOut, "read", &self.object));
                     }
@@ -195,9 +195,9 @@ impl RawReceiver {
                     Err(Errno::EAGAIN) if deadline.is_some() => {}
                     Err(Errno::EAGAIN) => {
                         wait_fd(s.fd.as_fd(), PollFlags::POLLIN, None)
-                            .map_err(|e| Error::from_errno(e, "poll", &self.object))?;
+                            .map_err(|e| Error::sys(e, "poll", &self.object))?;
                     }
-                    Err(e) => return Err(Error::from_errno(e, "read", &self.object)),
+                    Err(e) => return Err(Error::sys(e, "read", &self.object)),
                 }
             },
             RawIn::Messages { rx, buf, pos } => {

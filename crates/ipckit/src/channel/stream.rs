@@ -159,11 +159,11 @@ impl<W: AsFd> FramedSender<W> {
                 Err(Errno::EINTR) => {}
                 Err(Errno::EAGAIN) if written > 0 => {
                     wait_fd(self.inner.as_fd(), PollFlags::POLLOUT, None)
-                        .map_err(|e| Error::from_errno(e, "poll", &self.object))?;
+                        .map_err(|e| Error::sys(e, "poll", &self.object))?;
                 }
                 Err(e) => {
                     let op = if self.is_socket { "sendmsg" } else { "writev" };
-                    return Err(Error::from_errno(e, op, &self.object));
+                    return Err(Error::sys(e, op, &self.object));
                 }
             }
         }
@@ -285,7 +285,7 @@ impl<R: AsFd> FramedReceiver<R> {
         loop {
             if let Wait::Until(deadline) = wait {
                 let ready = wait_fd(fd, PollFlags::POLLIN, Some(deadline))
-                    .map_err(|e| Error::from_errno(e, "poll", &self.object))?;
+                    .map_err(|e| Error::sys(e, "poll", &self.object))?;
                 if ready.is_empty() {
                     return Ok(None);
                 }
@@ -296,10 +296,10 @@ impl<R: AsFd> FramedReceiver<R> {
                 Err(Errno::EAGAIN) => {
                     if let Wait::Forever = wait {
                         wait_fd(fd, PollFlags::POLLIN, None)
-                            .map_err(|e| Error::from_errno(e, "poll", &self.object))?;
+                            .map_err(|e| Error::sys(e, "poll", &self.object))?;
                     }
                 }
-                Err(e) => return Err(Error::from_errno(e, "read", &self.object)),
+                Err(e) => return Err(Error::sys(e, "read", &self.object)),
             }
         }
     }

@@ -274,7 +274,7 @@ fn connect_fd(fd: BorrowedFd<'_>, to: &UnixAddr, addr: &SocketAddr) -> Result<()
             Err(Errno::EINTR) => first = false,
             Err(Errno::EISCONN) if !first => return Ok(()),
             Err(e) => {
-                let err = Error::from_errno(e, "connect", addr);
+                let err = Error::sys(e, "connect", addr);
                 return Err(match e {
                     Errno::ECONNREFUSED => err.with_detail(
                         "nothing listens on this address (a stale socket file, or a listener \
@@ -340,8 +340,8 @@ fn bind_socket(
                     reclaimed = true;
                     continue;
                 }
-                let err = Error::from_errno(Errno::EADDRINUSE, "bind", addr)
-                    .with_kind(ErrorKind::AlreadyExists);
+                let err =
+                    Error::sys(Errno::EADDRINUSE, "bind", addr).with_kind(ErrorKind::AlreadyExists);
                 return Err(match addr {
                     SocketAddr::Path(p) => err.with_detail(format!(
                         "{} already exists; if no process listens on it (one that died left \
@@ -353,7 +353,7 @@ fn bind_socket(
                 });
             }
             Err(e) => {
-                let err = Error::from_errno(e, "bind", addr);
+                let err = Error::sys(e, "bind", addr);
                 return Err(match (e, addr) {
                     (Errno::ENOENT, SocketAddr::Path(p)) => err.with_detail(format!(
                         "the directory {} does not exist",
@@ -403,8 +403,10 @@ fn remove_stale(ty: SockType, path: &Path, to: &UnixAddr, addr: &SocketAddr) -> 
         Err(Errno::EPROTOTYPE) => Err(in_use(
             "a socket of another type is bound there and alive; not removed",
         )),
-        Err(e) => Err(Error::from_errno(e, "connect", addr)
-            .with_detail("probing whether the socket file is stale")),
+        Err(e) => {
+            Err(Error::sys(e, "connect", addr)
+                .with_detail("probing whether the socket file is stale"))
+        }
     }
 }
 

@@ -34,7 +34,9 @@ use super::{open_with, validate_name, Creation, NAME_MAX};
 use crate::error::Context;
 use crate::sys::posix as sys;
 use crate::sys::{retry_eintr, retry_eintr_until, Deadline};
-use crate::{Errno, Error, ErrorKind, Result};
+use nix::errno::Errno;
+
+use crate::{Error, ErrorKind, Result};
 
 /// Where the kernel publishes the message-queue limits.
 const PROC_MQUEUE: &str = "/proc/sys/fs/mqueue";
@@ -341,7 +343,7 @@ fn open_error(
     msgsize: usize,
     limits: &Limits,
 ) -> Error {
-    let err = Error::from_errno(e, "mq_open", name);
+    let err = Error::sys(e, "mq_open", name);
     match e {
         Errno::EINVAL if create => err.with_detail(format!(
             "maxmsg={maxmsg} msgsize={msgsize}{} exceed the limits for this process ({limits}; \
@@ -845,7 +847,7 @@ impl MessageQueue {
     pub fn notify_cancel(&self) -> Result<()> {
         match sys::mq_notify_cancel(self.fd.as_fd()) {
             Ok(()) | Err(Errno::EBUSY) => {}
-            Err(e) => return Err(Error::from_errno(e, "mq_notify", &self.name)),
+            Err(e) => return Err(Error::sys(e, "mq_notify", &self.name)),
         }
         if let Ok(mut g) = self.notify.lock() {
             if let Some(old) = g.take() {
@@ -861,7 +863,7 @@ fn libc_sigrt(signo: i32) -> bool {
 }
 
 fn notify_error(e: Errno, name: &str) -> Error {
-    let err = Error::from_errno(e, "mq_notify", name);
+    let err = Error::sys(e, "mq_notify", name);
     if e == Errno::EBUSY {
         err.with_kind(ErrorKind::AlreadyExists)
             .with_detail("another process is already registered for notification on this queue")

@@ -31,7 +31,9 @@ use super::{open_with, validate_name, Creation, NAME_MAX};
 use crate::mmap::MappedBytes;
 use crate::sys::posix::{self as sys, NamedSem, RegionSem, SemOps};
 use crate::sys::{retry_eintr, retry_eintr_until, Deadline};
-use crate::{Errno, Error, ErrorKind, Result};
+use nix::errno::Errno;
+
+use crate::{Error, ErrorKind, Result};
 
 /// The longest semaphore name after the slash: `NAME_MAX` minus the `sem.` prefix of its file.
 pub const SEM_NAME_MAX: usize = NAME_MAX - 4;
@@ -68,23 +70,23 @@ fn check_value(op: &'static str, object: &str, value: u32) -> Result<()> {
 
 // The operations both kinds share, with errors naming `object`.
 fn wait(s: &dyn SemOps, object: &str) -> Result<()> {
-    retry_eintr(|| s.wait()).map_err(|e| Error::from_errno(e, "sem_wait", object))
+    retry_eintr(|| s.wait()).map_err(|e| Error::sys(e, "sem_wait", object))
 }
 
 fn try_wait(s: &dyn SemOps, object: &str) -> Result<()> {
-    retry_eintr(|| s.try_wait()).map_err(|e| Error::from_errno(e, "sem_trywait", object))
+    retry_eintr(|| s.try_wait()).map_err(|e| Error::sys(e, "sem_trywait", object))
 }
 
 fn wait_timeout(s: &dyn SemOps, object: &str, timeout: Duration) -> Result<()> {
     retry_eintr_until(Deadline::after(timeout), |left| {
         s.timed_wait(&sys::realtime_after(left))
     })
-    .map_err(|e| Error::from_errno(e, "sem_timedwait", object))
+    .map_err(|e| Error::sys(e, "sem_timedwait", object))
 }
 
 fn post(s: &dyn SemOps, object: &str) -> Result<()> {
     s.post().map_err(|e| {
-        let err = Error::from_errno(e, "sem_post", object);
+        let err = Error::sys(e, "sem_post", object);
         if e == Errno::EOVERFLOW {
             err.with_kind(ErrorKind::LimitReached).with_detail(format!(
                 "the value is already SEM_VALUE_MAX ({})",
@@ -99,7 +101,7 @@ fn post(s: &dyn SemOps, object: &str) -> Result<()> {
 fn value(s: &dyn SemOps, object: &str) -> Result<u32> {
     s.value()
         .map(|v| u32::try_from(v).unwrap_or(0))
-        .map_err(|e| Error::from_errno(e, "sem_getvalue", object))
+        .map_err(|e| Error::sys(e, "sem_getvalue", object))
 }
 
 /// Holds one unit of a semaphore; [`post`](Semaphore::post)s it back on drop.
@@ -218,7 +220,7 @@ impl Builder {
                 0
             };
             NamedSem::open(&cname, oflag, self.mode as nix::libc::mode_t, self.value)
-                .map_err(|e| Error::from_errno(e, "sem_open", &self.name))
+                .map_err(|e| Error::sys(e, "sem_open", &self.name))
         })?;
         Ok(Semaphore {
             sem,
@@ -435,7 +437,7 @@ impl Semaphore {
     #[doc(alias = "sem_unlink")]
     pub fn unlink(name: &str) -> Result<()> {
         let c = validate_name(name, "sem_unlink", SEM_NAME_MAX)?;
-        sys::sem_unlink(&c).map_err(|e| Error::from_errno(e, "sem_unlink", name))
+        sys::sem_unlink(&c).map_err(|e| Error::sys(e, "sem_unlink", name))
     }
 }
 
@@ -541,7 +543,7 @@ impl<'a> UnnamedSemaphore<'a> {
         let object = map.object_str();
         check_value("sem_init", object, value)?;
         let sem = RegionSem::init(map.region(), offset, value)
-            .map_err(|e| Error::from_errno(e, "sem_init", object))?;
+            .map_err(|e| Error::sys(e, "sem_init", object))?;
         Ok(UnnamedSemaphore {
             sem,
             object,
@@ -569,8 +571,8 @@ impl<'a> UnnamedSemaphore<'a> {
     pub fn at<M: MappedBytes>(map: &'a M, offset: usize) -> Result<Self> {
         Self::place(map, offset, "sem_open")?;
         let object = map.object_str();
-        let sem = RegionSem::at(map.region(), offset)
-            .map_err(|e| Error::from_errno(e, "sem_open", object))?;
+        let sem =
+            RegionSem::at(map.region(), offset).map_err(|e| Error::sys(e, "sem_open", object))?;
         Ok(UnnamedSemaphore {
             sem,
             object,

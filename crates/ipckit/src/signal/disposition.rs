@@ -184,7 +184,7 @@ impl Catcher {
                 Ok(saved) => catcher.installed.push((sig, saved)),
                 Err(e) => {
                     sys::release_slot(sig.as_raw());
-                    return Err(Error::from_errno(e, OP, sig));
+                    return Err(Error::sys(e, OP, sig));
                 }
             }
         }

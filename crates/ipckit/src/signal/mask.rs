@@ -210,7 +210,7 @@ pub fn wait(set: &SignalSet, timeout: Option<Duration>) -> Result<SigInfo> {
     };
     match raw {
         Ok(raw) => Ok(SigInfo::from_raw(raw)),
-        Err(Errno::EAGAIN) => Err(crate::Error::from_errno(Errno::EAGAIN, OP, set)
+        Err(Errno::EAGAIN) => Err(crate::Error::sys(Errno::EAGAIN, OP, set)
             .with_kind(ErrorKind::TimedOut)
             .with_detail(format!("no signal within {timeout:?}"))),
         Err(e) => Err(e).ctx(OP, set),

@@ -21,7 +21,7 @@ fn checked_pid(op: &'static str, what: &str, pid: u32) -> Result<i32> {
 
 /// `ESRCH` means the target does not exist: [`ErrorKind::NotFound`].
 fn send_error(e: Errno, op: &'static str, object: String) -> Error {
-    let err = Error::from_errno(e, op, object);
+    let err = Error::sys(e, op, object);
     if e == Errno::ESRCH {
         err.with_kind(ErrorKind::NotFound)
     } else if e == Errno::EAGAIN {

@@ -100,7 +100,7 @@ pub(crate) fn get_object(
 ) -> Result<(c_int, bool)> {
     let perm = (mode & 0o777) as c_int;
     let create = libc::IPC_CREAT | libc::IPC_EXCL | perm;
-    let err = |e: Errno| Error::from_errno(e, op, object());
+    let err = |e: Errno| Error::sys(e, op, object());
     if key.is_private() && how != Creation::CreateNew {
         if how == Creation::Open {
             return Err(Error::new(crate::ErrorKind::InvalidInput, op, object())
@@ -114,7 +114,7 @@ pub(crate) fn get_object(
         retry_eintr(|| get(if excl { create } else { 0 })).map_err(err)
     })
     .map_err(|e| {
-        if how == Creation::CreateNew && e.errno() == Some(Errno::EEXIST) {
+        if how == Creation::CreateNew && e.errno() == Some(crate::Errno::EEXIST) {
             e.with_detail("the key is taken: open() it, or remove it first")
         } else {
             e
@@ -126,7 +126,7 @@ pub(crate) fn get_object(
 /// exists is [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) (`EIDRM` while blocked
 /// stays `PeerGone`: the object was removed under the caller).
 pub(crate) fn gone_if_invalid(e: Error, exists: impl FnOnce() -> bool) -> Error {
-    if e.errno() == Some(Errno::EINVAL) && !exists() {
+    if e.errno() == Some(crate::Errno::EINVAL) && !exists() {
         e.with_kind(crate::ErrorKind::NotFound)
             .with_detail("no such id: the object was removed")
     } else {

@@ -290,7 +290,7 @@ impl MessageQueue {
     /// <https://man7.org/linux/man-pages/man2/msgctl.2.html>
     pub fn from_id(id: i32) -> Result<MessageQueue> {
         let ds = sys::msgctl_stat(id)
-            .map_err(|e| Error::from_errno(e, "msgctl(IPC_STAT)", id_object(id)))
+            .map_err(|e| Error::sys(e, "msgctl(IPC_STAT)", id_object(id)))
             .map_err(|e| gone_if_invalid(e, || false))?;
         Ok(MessageQueue {
             id,
@@ -321,7 +321,7 @@ impl MessageQueue {
     /// <https://man7.org/linux/man-pages/man2/msgctl.2.html>
     pub fn remove_id(id: i32) -> Result<()> {
         sys::msgctl_rmid(id).map_err(|e| {
-            let err = Error::from_errno(e, "msgctl(IPC_RMID)", id_object(id));
+            let err = Error::sys(e, "msgctl(IPC_RMID)", id_object(id));
             if e == Errno::EINVAL || e == Errno::EIDRM {
                 err.with_kind(ErrorKind::NotFound)
             } else {
@@ -358,7 +358,7 @@ impl MessageQueue {
     }
 
     fn err(&self, op: &'static str, e: Errno) -> Error {
-        gone_if_invalid(Error::from_errno(e, op, self.object()), || {
+        gone_if_invalid(Error::sys(e, op, self.object()), || {
             sys::msgctl_stat(self.id).is_ok()
         })
     }
@@ -610,7 +610,7 @@ impl MessageQueue {
             let w = deadline.map_or(wait, |d| Wait::Timeout(d.remaining()));
             match self.recv_with(sel, &mut data, max, false, w) {
                 Ok(mtype) => return Ok(Message { mtype, data }),
-                Err(e) if e.errno() == Some(Errno::E2BIG) && max < MAX_AUTO_BUFFER => {
+                Err(e) if e.errno() == Some(crate::Errno::E2BIG) && max < MAX_AUTO_BUFFER => {
                     let qbytes = sys::msgctl_stat(self.id).map_or(0, |d| d.msg_qbytes as usize);
                     max = (max * 2).max(qbytes).min(MAX_AUTO_BUFFER);
                 }

@@ -357,7 +357,7 @@ impl SemaphoreSet {
     pub fn from_id(id: i32) -> Result<SemaphoreSet> {
         let ds = sys::semctl_stat(id).map_err(|e| {
             gone_if_invalid(
-                Error::from_errno(
+                Error::sys(
                     e,
                     "semctl(IPC_STAT)",
                     format!("System V semaphore set {id}"),
@@ -395,7 +395,7 @@ impl SemaphoreSet {
         sys::semctl_int(id, 0, libc::IPC_RMID, 0)
             .map(drop)
             .map_err(|e| {
-                let err = Error::from_errno(
+                let err = Error::sys(
                     e,
                     "semctl(IPC_RMID)",
                     format!("System V semaphore set {id}"),
@@ -481,7 +481,7 @@ impl SemaphoreSet {
     }
 
     fn err(&self, op: &'static str, e: Errno) -> Error {
-        let err = gone_if_invalid(Error::from_errno(e, op, self.object()), || {
+        let err = gone_if_invalid(Error::sys(e, op, self.object()), || {
             sys::semctl_stat(self.id).is_ok()
         });
         match e {

@@ -116,7 +116,7 @@ impl SharedMemoryBuilder {
         })
         .map_err(|e| {
             let shmmax = kernel_limit("shmmax").unwrap_or(u64::MAX);
-            if e.errno() == Some(Errno::EINVAL) && size as u64 > shmmax {
+            if e.errno() == Some(crate::Errno::EINVAL) && size as u64 > shmmax {
                 e.with_kind(ErrorKind::TooLarge)
                     .with_detail(format!("{size} bytes exceed shmmax, {shmmax} bytes"))
             } else {
@@ -239,7 +239,7 @@ impl SharedMemory {
     pub fn from_id(id: i32) -> Result<SharedMemory> {
         let ds = sys::shmctl_stat(id).map_err(|e| {
             gone_if_invalid(
-                Error::from_errno(
+                Error::sys(
                     e,
                     "shmctl(IPC_STAT)",
                     format!("System V shared memory {id}"),
@@ -274,7 +274,7 @@ impl SharedMemory {
     /// <https://man7.org/linux/man-pages/man2/shmctl.2.html>
     pub fn remove_id(id: i32) -> Result<()> {
         sys::shmctl_rmid(id).map_err(|e| {
-            let err = Error::from_errno(
+            let err = Error::sys(
                 e,
                 "shmctl(IPC_RMID)",
                 format!("System V shared memory {id}"),
@@ -313,7 +313,7 @@ impl SharedMemory {
     }
 
     fn err(&self, op: &'static str, e: Errno) -> Error {
-        gone_if_invalid(Error::from_errno(e, op, self.object()), || {
+        gone_if_invalid(Error::sys(e, op, self.object()), || {
             sys::shmctl_stat(self.id).is_ok()
         })
     }
@@ -558,9 +558,7 @@ impl Attachment {
     #[doc(alias = "shmdt")]
     pub fn detach(self) -> Result<()> {
         let Attachment { region, object, .. } = self;
-        region
-            .detach()
-            .map_err(|e| Error::from_errno(e, "shmdt", object))
+        region.detach().map_err(|e| Error::sys(e, "shmdt", object))
     }
 }
 

@@ -8,7 +8,7 @@ use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 
-use super::Deadline;
+use crate::sys::Deadline;
 
 /// Milliseconds for `poll`, rounded up so that a wait never returns before the deadline and
 /// never spins on a sub-millisecond remainder.

@@ -1,0 +1,9 @@
+//! The Linux implementation of the platform seam, one file per facility.
+
+pub(crate) mod pipe;
+pub(crate) mod poll;
+pub(crate) mod posix;
+pub(crate) mod region;
+pub(crate) mod signal;
+pub(crate) mod sysv;
+pub(crate) mod unix;
