@@ -30,7 +30,9 @@ mod errno;
 pub mod error;
 pub mod fifo;
 pub mod inspect;
+mod limits;
 pub mod mmap;
+pub mod named;
 pub mod net;
 pub mod pipe;
 pub mod posix;
@@ -40,3 +42,4 @@ pub mod sysv;
 mod sys;
 
 pub use error::{Errno, Error, ErrorKind, Result};
+pub use named::Named;

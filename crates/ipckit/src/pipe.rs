@@ -103,9 +103,7 @@ fn capacity(fd: BorrowedFd<'_>, end: End) -> Result<usize> {
 }
 
 fn set_capacity(fd: BorrowedFd<'_>, end: End, bytes: usize) -> Result<usize> {
-    let max = std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
-        .ok()
-        .and_then(|s| s.trim().parse::<usize>().ok());
+    let max = crate::limits::pipe_max_size();
     let Ok(arg) = libc::c_int::try_from(bytes) else {
         return Err(Error::sys(Errno::EINVAL, "fcntl(F_SETPIPE_SZ)", end)
             .with_detail(format!("{bytes} bytes is above the kernel's 2 GiB maximum")));

@@ -76,11 +76,7 @@ pub(crate) fn time(secs: i64) -> Option<SystemTime> {
 
 /// A value of `/proc/sys/kernel/NAME` (`msgmax`, `shmmax`, ...), `None` if unreadable.
 pub(crate) fn kernel_limit(name: &str) -> Option<u64> {
-    std::fs::read_to_string(format!("/proc/sys/kernel/{name}"))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+    crate::limits::proc_sys(&format!("kernel/{name}"))
 }
 
 pub(crate) use crate::creation::Creation;
