@@ -1178,7 +1178,7 @@ impl UnixDatagram {
                 None,
                 MsgFlags::MSG_TRUNC,
             )?;
-            Ok((m.bytes, m.address))
+            Ok::<_, Errno>((m.bytes, m.address))
         })
         .ctx("recvmsg", desc(DGRAM, &self.fd))?;
         let r = sysu::Received {

@@ -35,11 +35,30 @@ pub(crate) fn errno(e: Errno) -> crate::Errno {
     crate::Errno::from_raw(e as i32)
 }
 
+/// An error that may be `EINTR`: nix's errno inside `sys`, ipckit's own [`crate::Errno`]
+/// outside it.
+pub(crate) trait Interrupted {
+    /// Whether this is `EINTR` (a signal interrupted the call; retry it).
+    fn is_eintr(&self) -> bool;
+}
+
+impl Interrupted for Errno {
+    fn is_eintr(&self) -> bool {
+        *self == Errno::EINTR
+    }
+}
+
+impl Interrupted for crate::Errno {
+    fn is_eintr(&self) -> bool {
+        *self == crate::Errno::EINTR
+    }
+}
+
 /// Calls `f` until it returns anything but `EINTR`.
-pub(crate) fn retry_eintr<T>(mut f: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
+pub(crate) fn retry_eintr<T, E: Interrupted>(mut f: impl FnMut() -> Result<T, E>) -> Result<T, E> {
     loop {
         match f() {
-            Err(Errno::EINTR) => continue,
+            Err(e) if e.is_eintr() => continue,
             other => return other,
         }
     }
@@ -68,13 +87,13 @@ impl Deadline {
 }
 
 /// Calls `f` with the time left until `deadline` until it returns anything but `EINTR`.
-pub(crate) fn retry_eintr_until<T>(
+pub(crate) fn retry_eintr_until<T, E: Interrupted>(
     deadline: Deadline,
-    mut f: impl FnMut(Duration) -> Result<T, Errno>,
-) -> Result<T, Errno> {
+    mut f: impl FnMut(Duration) -> Result<T, E>,
+) -> Result<T, E> {
     loop {
         match f(deadline.remaining()) {
-            Err(Errno::EINTR) => continue,
+            Err(e) if e.is_eintr() => continue,
             other => return other,
         }
     }
