@@ -8,6 +8,8 @@
 mod bench;
 mod cli;
 mod command;
+mod parse;
+mod present;
 
 use std::process::ExitCode;
 
