@@ -7,6 +7,11 @@
 //! never-happened times as `null`), each object a `#[derive(Serialize)]` view below. To add a
 //! family: add its flags, make its sections in [`run`], and it slots into both outputs.
 //!
+//! The views are the CLI's own rather than `Serialize` on the library's rows because the JSON
+//! is a presentation: user names, `rw-------`, `key_hex`, Unix seconds and a flat object,
+//! where the library keeps typed values (`Perm`, `SystemTime`, `Option`s) with no opinion
+//! about how they are shown.
+//!
 //! POSIX names are always shown with their leading slash (`/orders`), for all three kinds:
 //! the string a program passes to `mq_open`, `shm_open` and `sem_open` (see
 //! `ipckit::inspect::posix`).
