@@ -5,44 +5,13 @@
 //! documented framing (4-byte little-endian length, then the payload), which `printf` can
 //! write and `cat` shows.
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use ipckit::fifo::Fifo;
-use ipckit_interop::{have_tool, ipckit};
+use ipckit_interop::have_tool;
+use ipckit_testkit::{command, tmp, Running};
 
-fn tmp(tag: &str) -> PathBuf {
-    static N: AtomicU32 = AtomicU32::new(0);
-    std::env::temp_dir().join(format!(
-        "ipckit-fifo-shell-{}-{}-{tag}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ))
-}
-
-/// `ipckit recv ARGS`, returned once it said it listens (the FIFO then exists).
-fn recv(args: &[&str]) -> Child {
-    let mut child = ipckit()
-        .arg("recv")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ipckit recv");
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
-    assert!(line.starts_with("ipckit recv: listening on "), "{line:?}");
-    std::thread::spawn(move || {
-        let mut rest = String::new();
-        let _ = err.read_to_string(&mut rest);
-        eprint!("{rest}");
-    });
-    child
-}
-
+/// Waits for `child` (started with stdout piped), asserts success, returns its stdout.
 fn output(child: Child) -> Vec<u8> {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{:?}", out.status);
@@ -69,7 +38,7 @@ fn cat(path: &std::path::Path) -> Child {
 }
 
 fn ipckit_send(args: &[&str]) {
-    let status = ipckit().arg("send").args(args).status().unwrap();
+    let status = command().arg("send").args(args).status().unwrap();
     assert!(status.success(), "ipckit send {args:?}: {status:?}");
 }
 
@@ -79,9 +48,9 @@ fn echo_into_ipckit_recv() {
         return;
     }
     let path = tmp("fifo");
-    let rx = recv(&["--raw", &format!("fifo:{}", path.display())]);
+    let rx = Running::recv(&["--raw", &format!("fifo:{}", path.display())]);
     shell(r#"echo "hello from echo" > "$1""#, &path);
-    assert_eq!(output(rx), b"hello from echo\n");
+    assert_eq!(rx.output(), b"hello from echo\n");
     assert!(
         !path.exists(),
         "ipckit recv created the FIFO and must remove it"
@@ -106,13 +75,13 @@ fn printf_frames_into_ipckit_recv() {
         return;
     }
     let path = tmp("fifo");
-    let rx = recv(&[&format!("fifo:{}", path.display())]);
+    let rx = Running::recv(&[&format!("fifo:{}", path.display())]);
     // Two frames: "abc" (length 3) and the empty message.
     shell(
         r#"printf '\003\000\000\000abc\000\000\000\000' > "$1""#,
         &path,
     );
-    assert_eq!(output(rx), b"abc\n\n");
+    assert_eq!(rx.output(), b"abc\n\n");
 }
 
 #[test]
@@ -132,9 +101,9 @@ fn recv_keeps_a_fifo_it_did_not_create() {
         return;
     }
     let fifo = Fifo::create_new(tmp("fifo")).unwrap();
-    let rx = recv(&["--raw", &format!("fifo:{}", fifo.path().display())]);
+    let rx = Running::recv(&["--raw", &format!("fifo:{}", fifo.path().display())]);
     shell(r#"echo kept > "$1""#, fifo.path());
-    assert_eq!(output(rx), b"kept\n");
+    assert_eq!(rx.output(), b"kept\n");
     assert!(
         fifo.path().exists(),
         "the FIFO belongs to the test, not to ipckit recv"

@@ -10,21 +10,16 @@ use ipckit::posix::mq::MessageQueue;
 use ipckit::posix::sem::Semaphore;
 use ipckit::posix::shm::SharedMemory;
 use ipckit_interop::{have_python_module, Py};
+use ipckit_testkit::posix_name;
 
 const LONG: Duration = Duration::from_secs(30);
-
-fn name(tag: &str) -> String {
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("/ipckit-interop-{}-{n}-{tag}", std::process::id())
-}
 
 #[test]
 fn queue_priorities_ipckit_to_python() {
     if !have_python_module("posix_ipc") {
         return;
     }
-    let n = name("mq-to-py");
+    let n = posix_name("mq-to-py");
     let q = MessageQueue::builder(&n)
         .write_only()
         .maxmsg(8)
@@ -58,7 +53,7 @@ fn queue_priorities_python_to_ipckit() {
     if !have_python_module("posix_ipc") {
         return;
     }
-    let n = name("mq-from-py");
+    let n = posix_name("mq-from-py");
     let q = MessageQueue::builder(&n)
         .read_only()
         .maxmsg(8)
@@ -85,7 +80,7 @@ fn semaphore_post_wakes_the_other_side_both_ways() {
     if !have_python_module("posix_ipc") {
         return;
     }
-    let n = name("sem");
+    let n = posix_name("sem");
     let sem = Semaphore::builder(&n).value(0).create_new().unwrap();
     // ipckit posts, Python's acquire wakes.
     let mut py = Py::start(
@@ -114,7 +109,7 @@ fn semaphore_created_by_python_is_opened_by_ipckit() {
     if !have_python_module("posix_ipc") {
         return;
     }
-    let n = name("sem-py");
+    let n = posix_name("sem-py");
     let mut py = Py::start(
         "posix_ipc, mmap",
         "s = posix_ipc.Semaphore(sys.argv[1], posix_ipc.O_CREX, initial_value=3)\n\
@@ -146,7 +141,7 @@ fn shared_memory_both_ways() {
     if !have_python_module("posix_ipc") {
         return;
     }
-    let n = name("shm");
+    let n = posix_name("shm");
     let shm = SharedMemory::builder(&n).size(4096).create_new().unwrap();
     shm.write(0, b"written by ipckit").unwrap();
     let py = Py::start(
@@ -170,7 +165,7 @@ fn mq_notify_in_ipckit_fires_when_python_sends() {
     if !have_python_module("posix_ipc") {
         return;
     }
-    let n = name("notify");
+    let n = posix_name("notify");
     let q = MessageQueue::builder(&n).read_only().create_new().unwrap();
     let (tx, rx) = mpsc::channel();
     q.notify_callback(move || {

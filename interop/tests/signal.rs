@@ -3,9 +3,10 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
-use ipckit_interop::{have_python_module, have_tool, ipckit};
+use ipckit_interop::{have_python_module, have_tool};
+use ipckit_testkit::{command, Running};
 
 /// The `kill` program (not a shell builtin) that can queue a value (`-q`): procps' or
 /// util-linux's, with the name of its package.
@@ -28,25 +29,15 @@ fn kill_program() -> Option<(PathBuf, String)> {
 }
 
 /// `ipckit signal wait ARGS`, once its readiness line is out.
-fn start_waiter(args: &[&str]) -> Child {
-    let mut child = ipckit()
-        .args(["signal", "wait"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ipckit signal wait");
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
-    assert!(line.starts_with("waiting for "), "readiness line: {line:?}");
-    child
+fn start_waiter(args: &[&str]) -> Running {
+    let mut cmd = command();
+    cmd.args(["signal", "wait"]).args(args);
+    Running::start(cmd, "waiting for ")
 }
 
-fn finish(child: Child) -> Vec<String> {
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{:?}", out.status);
-    String::from_utf8_lossy(&out.stdout)
+/// Waits for the waiter to end, asserts success, returns its stdout lines.
+fn finish(waiter: Running) -> Vec<String> {
+    String::from_utf8_lossy(&waiter.output())
         .lines()
         .map(String::from)
         .collect()
@@ -58,7 +49,7 @@ fn kill_dash_q_reaches_ipckit_signal_wait_with_its_value() {
         return;
     };
     let waiter = start_waiter(&["RTMIN+1", "--timeout", "30"]);
-    let pid = waiter.id().to_string();
+    let pid = waiter.pid().to_string();
     let mut k = Command::new(&kill)
         .args(["-s", "RTMIN+1", "-q", "42", &pid])
         .spawn()
@@ -106,7 +97,7 @@ fn send_to(mut receiver: Command, send_args: &[&str]) -> (u32, String) {
     out.read_line(&mut line).unwrap();
     assert_eq!(line.trim(), "ready");
     let pid = child.id().to_string();
-    let mut s = ipckit()
+    let mut s = command()
         .args(["signal", "send", &pid])
         .args(send_args)
         .spawn()
@@ -182,7 +173,7 @@ print(i.si_signo - signal.SIGRTMIN, i.si_code, i.si_pid, i.si_uid, flush=True)
 
 /// (number, name without SIG) pairs from `ipckit signal list --table`.
 fn ipckit_table() -> Vec<(i32, String)> {
-    let out = ipckit()
+    let out = command()
         .args(["signal", "list", "--table"])
         .output()
         .unwrap();
@@ -220,7 +211,7 @@ fn ipckit_signal_list_names_the_same_signals_as_bash_kill_l() {
         .collect();
     assert_eq!(ipckit_table(), bash);
     // The plain list is the same names in the same order.
-    let out = ipckit().args(["signal", "list"]).output().unwrap();
+    let out = command().args(["signal", "list"]).output().unwrap();
     let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
         .map(String::from)
@@ -260,6 +251,6 @@ fn ipckit_signal_list_agrees_with_the_kill_program_table() {
         .collect();
     assert_eq!(ours, theirs);
     // And ipckit reads their spelling.
-    let out = ipckit().args(["signal", "list", "POLL"]).output().unwrap();
+    let out = command().args(["signal", "list", "POLL"]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "29");
 }

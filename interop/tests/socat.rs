@@ -7,123 +7,28 @@
 //! boundaries on both sides, framed or not. (socat takes an empty seqpacket record for the
 //! end of the connection, so none is sent to it.)
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::io::Write;
+use std::process::{Command, Stdio};
 
-use ipckit_interop::{have_tool, ipckit};
+use ipckit_interop::have_tool;
+use ipckit_testkit::{ipckit_with_stdin, tmp, unique, Running};
 
-fn unique(tag: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "ipckit-socat-{}-{}-{tag}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-fn tmp(tag: &str) -> PathBuf {
-    std::env::temp_dir().join(unique(tag))
-}
-
-/// A running process whose stderr was read up to a readiness line; killed (SIGTERM, so
-/// socat removes its socket file) if still running when dropped.
-struct Running {
-    child: Option<Child>,
-    ready: String,
-}
-
-impl Running {
-    /// Starts `cmd` with stdin, stdout and stderr piped, and reads stderr until a line
-    /// contains `ready`.
-    fn start(mut cmd: Command, ready: &str) -> Running {
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        let mut err = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = err.read_line(&mut line).unwrap();
-            assert!(n > 0, "{cmd:?} ended before saying {ready:?}");
-            if line.contains(ready) {
-                break;
-            }
-        }
-        std::thread::spawn(move || {
-            let mut rest = String::new();
-            let _ = err.read_to_string(&mut rest);
-            eprint!("{rest}");
-        });
-        Running {
-            child: Some(child),
-            ready: line.trim_end().to_string(),
-        }
-    }
-
-    fn socat(args: &[&str], ready: &str) -> Running {
-        let mut cmd = Command::new("socat");
-        cmd.args(["-d", "-d"]).args(args);
-        Running::start(cmd, ready)
-    }
-
-    /// `ipckit recv ARGS`, ready once it says where it listens.
-    fn recv(args: &[&str]) -> Running {
-        let mut cmd = ipckit();
-        cmd.arg("recv").args(args);
-        Running::start(cmd, "ipckit recv: listening on ")
-    }
-
-    /// The address `ipckit recv` said it listens on.
-    fn recv_address(&self) -> &str {
-        self.ready
-            .strip_prefix("ipckit recv: listening on ")
-            .expect("recv readiness line")
-    }
-
-    /// Closes stdin, waits, asserts success and returns stdout.
-    fn output(mut self) -> Vec<u8> {
-        let mut child = self.child.take().unwrap();
-        drop(child.stdin.take());
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "failed: {:?}", out.status);
-        out.stdout
-    }
-
-    /// Reads exactly `n` bytes of stdout (for a peer that never ends by itself).
-    fn read_stdout(&mut self, n: usize) -> Vec<u8> {
-        let mut buf = vec![0; n];
-        let out = self.child.as_mut().unwrap().stdout.as_mut().unwrap();
-        out.read_exact(&mut buf).unwrap();
-        buf
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(c) = &mut self.child {
-            // SIGTERM (not SIGKILL), so that socat and ipckit remove their socket files.
-            let _ = ipckit::signal::kill(c.id(), ipckit::signal::Signal::TERM);
-            let _ = c.wait();
-        }
-    }
+/// `socat -d -d ARGS`, once it printed `ready`.
+fn socat(args: &[&str], ready: &str) -> Running {
+    let mut cmd = Command::new("socat");
+    cmd.args(["-d", "-d"]).args(args);
+    Running::start_after(cmd, ready)
 }
 
 /// `ipckit send ARGS` with `stdin`, asserting success.
 fn send(args: &[&str], stdin: &[u8]) {
-    let mut child = ipckit()
-        .arg("send")
-        .args(args)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("spawn ipckit send");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let status = child.wait().unwrap();
-    assert!(status.success(), "ipckit send {args:?}: {status:?}");
+    let out = ipckit_with_stdin(&[&["send"], args].concat(), stdin);
+    assert!(
+        out.status.success(),
+        "ipckit send {args:?}: {:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// `socat -u - ADDRESS` fed `stdin`, asserting success.
@@ -164,7 +69,7 @@ fn stream_ipckit_to_socat() {
         (format!("UNIX-LISTEN:{p}"), format!("unix:{p}")),
         (format!("ABSTRACT-LISTEN:{name}"), format!("unix:@{name}")),
     ] {
-        let socat = Running::socat(&["-u", &listen, "-"], "listening on");
+        let socat = socat(&["-u", &listen, "-"], "listening on");
         send(&["--raw", &addr], TEXT);
         assert_eq!(socat.output(), TEXT, "{addr}");
     }
@@ -177,7 +82,7 @@ fn framing_on_the_wire_as_socat_sees_it() {
         return;
     }
     let name = unique("frame");
-    let socat = Running::socat(
+    let socat = socat(
         &["-u", &format!("ABSTRACT-LISTEN:{name}"), "-"],
         "listening on",
     );
@@ -203,7 +108,7 @@ fn seqpacket_ipckit_to_socat() {
             format!("unix-seqpacket:@{name}"),
         ),
     ] {
-        let socat = Running::socat(&["-u", &listen, "-"], "listening on");
+        let socat = socat(&["-u", &listen, "-"], "listening on");
         send(&[&addr, "one", "two"], b"");
         assert_eq!(socat.output(), b"onetwo", "{addr}");
     }
@@ -224,7 +129,7 @@ fn datagram_ipckit_to_socat() {
             format!("unix-dgram:@{name}"),
         ),
     ] {
-        let mut socat = Running::socat(&["-u", &recv, "-"], "starting data transfer loop");
+        let mut socat = socat(&["-u", &recv, "-"], "starting data transfer loop");
         send(&[&addr, "one", "two"], b"");
         assert_eq!(socat.read_stdout(6), b"onetwo", "{addr}");
         // Raw: every chunk of stdin is one datagram.
@@ -238,11 +143,11 @@ fn tcp_ipckit_to_socat() {
     if !have_tool("socat") {
         return;
     }
-    let socat = Running::socat(
+    let socat = socat(
         &["-u", "TCP-LISTEN:0,bind=127.0.0.1,reuseaddr", "-"],
         "listening on",
     );
-    let port = socat_port(&socat.ready);
+    let port = socat_port(socat.ready());
     send(&["--raw", &format!("tcp:127.0.0.1:{port}")], TEXT);
     assert_eq!(socat.output(), TEXT);
 }

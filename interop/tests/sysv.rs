@@ -7,41 +7,17 @@
 //! too. Every object is removed at the end, also when a test fails (guards).
 
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use ipckit::mmap::MappedBytes;
-use ipckit::sysv::key::Key;
 use ipckit::sysv::msg::{MessageQueue, Selector};
 use ipckit::sysv::sem::{SemOp, SemaphoreSet};
 use ipckit::sysv::shm::SharedMemory;
-use ipckit_interop::{have_python_module, have_tool, ipckit, Py};
+use ipckit_interop::{have_python_module, have_tool, Py};
+use ipckit_testkit::{command, json, unique_key, Cleanup};
 use serde_json::Value;
 
 const LONG: Duration = Duration::from_secs(30);
-
-fn unique_key() -> Key {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed) & 0xff;
-    Key::new(0x6000_0000 | ((std::process::id() & 0x3f_ffff) << 8) as i32 | n as i32)
-}
-
-/// Removes whatever System V object has this key when dropped.
-struct RemoveKey(Key);
-
-impl Drop for RemoveKey {
-    fn drop(&mut self) {
-        if let Ok(q) = MessageQueue::builder(self.0).open() {
-            let _ = q.remove();
-        }
-        if let Ok(s) = SharedMemory::builder(self.0, 0).open() {
-            let _ = s.remove();
-        }
-        if let Ok(s) = SemaphoreSet::builder(self.0, 0).no_init_wait().open() {
-            let _ = s.remove();
-        }
-    }
-}
 
 fn python() -> bool {
     have_python_module("sysv_ipc")
@@ -92,7 +68,7 @@ fn ipckit_receives_from_a_queue_python_made_and_reads_the_same_stat() {
         return;
     }
     let key = unique_key();
-    let _clean = RemoveKey(key);
+    let _clean = Cleanup::key(key);
     let mut py = Py::start(
         "sysv_ipc",
         r#"
@@ -148,7 +124,7 @@ m.detach()
 
     // And a segment Python made, read by ipckit.
     let key2 = unique_key();
-    let _clean = RemoveKey(key2);
+    let _clean = Cleanup::key(key2);
     let py = Py::start(
         "sysv_ipc",
         r#"
@@ -198,7 +174,7 @@ print("acquired", s.value)
     // ipckit waits; Python releases once it sees a waiter. Python never calls semop before
     // that, so sem_otime is 0: open without waiting for initialisation.
     let key2 = unique_key();
-    let _clean = RemoveKey(key2);
+    let _clean = Cleanup::key(key2);
     let py = Py::start(
         "sysv_ipc",
         r#"
@@ -226,14 +202,9 @@ s.release()
     assert_eq!(set2.get(0).unwrap(), 0);
 }
 
+/// `ipckit ls KIND --json`, asserting success.
 fn ls_json(kind: &str) -> Value {
-    let out = ipckit().args(["ls", kind, "--json"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    json(&["ls", kind, "--json"])
 }
 
 fn lsipc_json(kind: &str, columns: &str) -> Value {
@@ -364,34 +335,12 @@ fn ipcmk(args: &[&str]) -> i32 {
     text.rsplit(':').next().unwrap().trim().parse().unwrap()
 }
 
-/// Removes the objects with these ids when dropped (`ipcmk` picks random keys).
-#[derive(Default)]
-struct RemoveIds {
-    queues: Vec<i32>,
-    segments: Vec<i32>,
-    sets: Vec<i32>,
-}
-
-impl Drop for RemoveIds {
-    fn drop(&mut self) {
-        for &id in &self.queues {
-            let _ = MessageQueue::from_id(id).and_then(MessageQueue::remove);
-        }
-        for &id in &self.segments {
-            let _ = SharedMemory::from_id(id).and_then(SharedMemory::remove);
-        }
-        for &id in &self.sets {
-            let _ = SemaphoreSet::from_id(id).and_then(SemaphoreSet::remove);
-        }
-    }
-}
-
 #[test]
-fn objects_made_by_ipcmk_are_listed_and_removed_by_ipckit() {
+fn objects_made_by_ipcmk_are_listed_and_removed_by_command() {
     if !have_tool("ipcmk") {
         return;
     }
-    let mut clean = RemoveIds::default();
+    let mut clean = Cleanup::default();
     let qid = ipcmk(&["-Q", "-p", "0600"]);
     clean.queues.push(qid);
     let mid = ipcmk(&["-M", "2048", "-p", "0600"]);
@@ -411,7 +360,7 @@ fn objects_made_by_ipcmk_are_listed_and_removed_by_ipckit() {
     assert_eq!((s["nsems"].as_u64(), s["otime"].is_null()), (Some(2), true));
 
     // Remove the queue and the set by the keys ipckit listed, the segment by id.
-    let st = ipckit()
+    let st = command()
         .args(["rm", "-Q", q["key_hex"].as_str().unwrap()])
         .args(["-m", &mid.to_string()])
         .args(["-S", s["key_hex"].as_str().unwrap()])
@@ -439,7 +388,7 @@ fn opening_a_set_nobody_initialised_times_out_unless_asked_not_to_wait() {
     // sysv_ipc sets the value with SETVAL and never calls semop: sem_otime stays 0, which is
     // what a creator that died between semget and its initialisation leaves.
     let key = unique_key();
-    let _clean = RemoveKey(key);
+    let _clean = Cleanup::key(key);
     let py = Py::start(
         "sysv_ipc",
         r#"

@@ -10,6 +10,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 
 use ipckit::net::unix::{SocketAddr, UnixListener, UnixStream};
 use ipckit::pipe::{pipe, PipeReader};
+use ipckit_testkit::unique;
 
 /// The tests here run one at a time: one of them counts this process's open fds.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -38,16 +39,6 @@ fn have_python() -> bool {
         eprintln!("skipped: python3 lacks socket.send_fds (Python 3.9+ needed)");
     }
     has
-}
-
-fn unique(tag: &str) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "ipckit-interop-{}-{}-{tag}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 /// `python3 -c SCRIPT ARGS...` with stdout piped (its lines are read as handshakes).

@@ -3,24 +3,53 @@
 //! The binary holds no IPC logic of its own: argument parsing (`cli`), presentation
 //! (`command/`) and the benchmark harness (`bench/`). Rust's runtime starts with `SIGPIPE`
 //! ignored, so a closed stdout shows up as a `BrokenPipe` write error, which commands treat as
-//! a normal end (see [`command::is_broken_pipe`]).
+//! a normal end (see [`is_broken_pipe`]).
 
 mod bench;
 mod cli;
 mod command;
+mod parse;
+mod present;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::cli::{Cli, Command};
+use crate::command::{dump, limits, ls, mk, recv, rm, send, signal};
+
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    match command::run(cli) {
+    let cli = Cli::parse();
+    match run(cli) {
         Ok(code) => code,
-        Err(e) if command::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ipckit: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs the parsed command line; the exit code on success, an error to print otherwise.
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Bench(args) => bench::run(args),
+        Command::BenchPeer(args) => bench::run_peer(args),
+        Command::Signal(args) => signal::run(args),
+        Command::Ls(args) => ls::run(args),
+        Command::Limits(args) => limits::run(args),
+        Command::Mk(args) => mk::run(args),
+        Command::Rm(args) => rm::run(args),
+        Command::Dump(args) => dump::run(args),
+        Command::Send(args) => send::run(args),
+        Command::Recv(args) => recv::run(args),
+    }
+}
+
+/// Whether `e` is a write to a closed stdout (`EPIPE`), which ends a command normally.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -4,61 +4,12 @@
 //! whatever they mount or unmount is invisible to everything else and gone when they end.
 
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use ipckit::posix::mq::MessageQueue;
 use ipckit::posix::sem::Semaphore;
 use ipckit::posix::shm::SharedMemory;
+use ipckit_testkit::{bin, command, ipckit, json, ok, posix_name, Cleanup, Running};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_ipckit");
-
-fn ipckit(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("run ipckit")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = ipckit(args);
-    assert!(
-        out.status.success(),
-        "ipckit {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(args: &[&str]) -> Value {
-    serde_json::from_str(&ok(args)).unwrap()
-}
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-fn unique(tag: &str) -> String {
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("/ipckit-clitest-{}-{n}-{tag}", std::process::id())
-}
-
-/// Unlinks what a test made through the CLI, also when the test fails.
-#[derive(Default)]
-struct Cleanup {
-    mqs: Vec<String>,
-    shms: Vec<String>,
-    sems: Vec<String>,
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        for n in &self.mqs {
-            let _ = MessageQueue::unlink(n);
-        }
-        for n in &self.shms {
-            let _ = SharedMemory::unlink(n);
-        }
-        for n in &self.sems {
-            let _ = Semaphore::unlink(n);
-        }
-    }
-}
 
 fn find<'a>(v: &'a Value, section: &str, name: &str) -> Option<&'a Value> {
     v["posix"][section]
@@ -70,8 +21,8 @@ fn find<'a>(v: &'a Value, section: &str, name: &str) -> Option<&'a Value> {
 #[test]
 fn mk_ls_dump_rm_shared_memory_and_semaphores() {
     let mut c = Cleanup::default();
-    let shm = unique("shm");
-    let sem = unique("sem");
+    let shm = posix_name("shm");
+    let sem = posix_name("sem");
     c.shms.push(shm.clone());
     c.sems.push(sem.clone());
     assert_eq!(
@@ -154,11 +105,17 @@ fn bad_names_and_sizes_are_refused_with_reasons() {
         err.contains("shm_open noslash") && err.contains("try \"/noslash\""),
         "{err}"
     );
-    let out = ipckit(&["mk", "--posix-mq", &unique("big"), "--maxmsg", "1000000"]);
+    let out = ipckit(&[
+        "mk",
+        "--posix-mq",
+        &posix_name("big"),
+        "--maxmsg",
+        "1000000",
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("msg_max="), "{err}");
-    let out = ipckit(&["mk", "--posix-shm", &unique("nosize")]);
+    let out = ipckit(&["mk", "--posix-shm", &posix_name("nosize")]);
     assert!(!out.status.success(), "--size is required");
     let out = ipckit(&["dump", "--posix-shm", "/ipckit-clitest-no-such"]);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -188,7 +145,7 @@ fn in_private_namespace(script: &str) -> Option<Output> {
     let out = Command::new("unshare")
         .args(["-m", "--propagation", "private", "sh", "-c"])
         .arg(format!("{prelude}{script}"))
-        .env("IPCKIT", BIN)
+        .env("IPCKIT", bin())
         .output();
     match out {
         Ok(o) if String::from_utf8_lossy(&o.stderr).contains("unshare failed") => {
@@ -206,7 +163,7 @@ fn in_private_namespace(script: &str) -> Option<Output> {
 #[test]
 fn queues_need_the_mqueue_filesystem_and_ls_can_mount_it() {
     let mut c = Cleanup::default();
-    let name = unique("mq");
+    let name = posix_name("mq");
     c.mqs.push(name.clone());
     assert_eq!(
         ok(&[
@@ -266,60 +223,18 @@ fn queues_need_the_mqueue_filesystem_and_ls_can_mount_it() {
     assert!(MessageQueue::builder(&name).open().is_err());
 }
 
-/// `ipckit recv ADDR ARGS...` running in the background; killed if the test fails first.
-struct Recv {
-    child: std::process::Child,
-    stderr: std::io::BufReader<std::process::ChildStderr>,
-}
-
-impl Recv {
-    /// Starts it and waits until it says it listens.
-    fn start(addr: &str, args: &[&str]) -> Recv {
-        use std::io::BufRead;
-        let mut child = Command::new(BIN)
-            .arg("recv")
-            .arg(addr)
-            .args(args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        stderr.read_line(&mut line).unwrap();
-        assert!(
-            line.starts_with("ipckit recv: listening on posix-mq:/"),
-            "{line}"
-        );
-        Recv { child, stderr }
-    }
-
-    fn output(mut self) -> (std::process::ExitStatus, String, String) {
-        use std::io::Read;
-        let mut out = String::new();
-        self.child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
-        let mut err = String::new();
-        self.stderr.read_to_string(&mut err).unwrap();
-        (self.child.wait().unwrap(), out, err)
-    }
-}
-
-impl Drop for Recv {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `ipckit recv ADDR ARGS...` running in the background, once it listens on its queue;
+/// stopped if the test fails first.
+fn recv_queue(addr: &str, args: &[&str]) -> Running {
+    let mut cmd = command();
+    cmd.arg("recv").arg(addr).args(args);
+    Running::start(cmd, "ipckit recv: listening on posix-mq:/")
 }
 
 #[test]
 fn send_with_priorities_and_recv_v_prints_them_highest_first() {
     let mut c = Cleanup::default();
-    let name = unique("prio");
+    let name = posix_name("prio");
     c.mqs.push(name.clone());
     ok(&["mk", "--posix-mq", &name, "--msgsize", "128"]);
     let addr = format!("posix-mq:{name}");
@@ -357,28 +272,28 @@ fn send_with_priorities_and_recv_v_prints_them_highest_first() {
 #[test]
 fn recv_creates_the_queue_and_removes_it_at_the_end_and_on_sigterm() {
     let mut c = Cleanup::default();
-    let name = unique("recv");
+    let name = posix_name("recv");
     c.mqs.push(name.clone());
     let addr = format!("posix-mq:{name}");
-    let r = Recv::start(&addr, &["--count", "2", "--timeout", "30"]);
+    let r = recv_queue(&addr, &["--count", "2", "--timeout", "30"]);
     ok(&["send", &addr, "first", "second"]);
-    let (status, out, err) = r.output();
+    let (status, out, err) = r.finish();
     assert!(status.success(), "{err}");
-    assert_eq!(out, "first\nsecond\n");
+    assert_eq!(String::from_utf8_lossy(&out), "first\nsecond\n");
     assert_eq!(
         MessageQueue::builder(&name).open().unwrap_err().kind(),
         ipckit::ErrorKind::NotFound,
         "recv removes the queue it created"
     );
 
-    let r = Recv::start(&addr, &["-v"]);
+    let r = recv_queue(&addr, &["-v"]);
     assert!(MessageQueue::builder(&name).open().is_ok());
     nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(r.child.id() as i32),
+        nix::unistd::Pid::from_raw(r.pid() as i32),
         nix::sys::signal::Signal::SIGTERM,
     )
     .unwrap();
-    let (status, _, _) = r.output();
+    let (status, _, _) = r.finish();
     assert_eq!(
         std::os::unix::process::ExitStatusExt::into_raw(status) >> 8,
         128 + 15

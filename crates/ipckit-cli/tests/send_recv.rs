@@ -1,26 +1,10 @@
 //! `ipckit send` and `ipckit recv` end to end, between real `ipckit` processes, on every
 //! address kind; and their errors.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::process::Output;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ipckit");
-
-static N: AtomicU32 = AtomicU32::new(0);
-
-fn unique(tag: &str) -> String {
-    format!(
-        "ipckit-cli-{}-{}-{tag}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-fn tmp(tag: &str) -> PathBuf {
-    std::env::temp_dir().join(unique(tag))
-}
+use ipckit_testkit::{assert_ok, command, ipckit_with_stdin, tmp, unique, Running};
 
 /// One address of every kind, fresh.
 fn every_address() -> Vec<String> {
@@ -42,87 +26,16 @@ fn file_of(addr: &str) -> Option<PathBuf> {
     (rest.starts_with('/')).then(|| PathBuf::from(rest))
 }
 
-/// A running `ipckit recv`, returned once it said (on stderr) where it listens.
-struct Recv {
-    child: Option<Child>,
-    address: String,
-}
-
-impl Recv {
-    fn start(args: &[&str]) -> Recv {
-        let mut child = Command::new(BIN)
-            .arg("recv")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn ipckit recv");
-        let mut err = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        err.read_line(&mut line).unwrap();
-        let address = line
-            .trim_end()
-            .strip_prefix("ipckit recv: listening on ")
-            .unwrap_or_else(|| panic!("readiness line: {line:?}"))
-            .to_string();
-        // Give stderr back to the test's output as it comes.
-        std::thread::spawn(move || {
-            let mut rest = String::new();
-            let _ = err.read_to_string(&mut rest);
-            eprint!("{rest}");
-        });
-        Recv {
-            child: Some(child),
-            address,
-        }
-    }
-
-    /// Waits for it to exit; its stdout, asserting success.
-    fn output(mut self) -> Vec<u8> {
-        let out = self.child.take().unwrap().wait_with_output().unwrap();
-        assert!(out.status.success(), "recv failed: {:?}", out.status);
-        out.stdout
-    }
-}
-
-impl Drop for Recv {
-    fn drop(&mut self) {
-        if let Some(c) = &mut self.child {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
+/// `ipckit send ARGS` with `stdin`.
 fn send(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .arg("send")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ipckit send");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn assert_ok(o: &Output) {
-    assert!(
-        o.status.success(),
-        "ipckit failed: {:?}\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stderr)
-    );
+    ipckit_with_stdin(&[&["send"], args].concat(), stdin)
 }
 
 #[test]
 fn messages_from_arguments_on_every_address_kind() {
     for addr in every_address() {
-        let recv = Recv::start(&[&addr, "--count", "3"]);
-        let o = send(&[&recv.address, "one", "two words", ""], b"");
+        let recv = Running::recv(&[&addr, "--count", "3"]);
+        let o = send(&[recv.recv_address(), "one", "two words", ""], b"");
         assert_ok(&o);
         assert_eq!(recv.output(), b"one\ntwo words\n\n", "{addr}");
         if let Some(f) = file_of(&addr) {
@@ -137,11 +50,14 @@ fn stdin_one_message_per_line_until_the_sender_is_gone() {
         // A datagram socket has no sender to lose: count instead.
         let datagram = addr.starts_with("unix-dgram:");
         let recv = if datagram {
-            Recv::start(&[&addr, "--count", "3"])
+            Running::recv(&[&addr, "--count", "3"])
         } else {
-            Recv::start(&[&addr])
+            Running::recv(&[&addr])
         };
-        let o = send(&[&recv.address], b"alpha\nbeta\nlast line without newline");
+        let o = send(
+            &[recv.recv_address()],
+            b"alpha\nbeta\nlast line without newline",
+        );
         assert_ok(&o);
         assert_eq!(
             recv.output(),
@@ -160,8 +76,8 @@ fn raw_bytes_pass_unchanged() {
         format!("unix:@{}", unique("us")),
         "tcp:127.0.0.1:0".to_string(),
     ] {
-        let recv = Recv::start(&[&addr, "--raw"]);
-        let o = send(&["--raw", &recv.address], &data);
+        let recv = Running::recv(&[&addr, "--raw"]);
+        let o = send(&["--raw", recv.recv_address()], &data);
         assert_ok(&o);
         assert!(recv.output() == data, "{addr}: bytes changed");
     }
@@ -170,8 +86,8 @@ fn raw_bytes_pass_unchanged() {
         format!("unix-dgram:@{}", unique("ud")),
         format!("unix-seqpacket:{}", tmp("sp").display()),
     ] {
-        let recv = Recv::start(&[&addr, "--raw", "--count", "2"]);
-        let o = send(&["--raw", &recv.address, "x", "y"], b"");
+        let recv = Running::recv(&[&addr, "--raw", "--count", "2"]);
+        let o = send(&["--raw", recv.recv_address(), "x", "y"], b"");
         assert_ok(&o);
         assert_eq!(recv.output(), b"x\ny\n", "{addr}");
     }
@@ -180,9 +96,9 @@ fn raw_bytes_pass_unchanged() {
 #[test]
 fn recv_takes_senders_one_after_another_until_count() {
     let addr = format!("unix:{}", tmp("us").display());
-    let recv = Recv::start(&[&addr, "--count", "2"]);
-    assert_ok(&send(&[&recv.address, "first"], b""));
-    assert_ok(&send(&[&recv.address, "second"], b""));
+    let recv = Running::recv(&[&addr, "--count", "2"]);
+    assert_ok(&send(&[recv.recv_address(), "first"], b""));
+    assert_ok(&send(&[recv.recv_address(), "second"], b""));
     assert_eq!(recv.output(), b"first\nsecond\n");
 }
 
@@ -190,7 +106,7 @@ fn recv_takes_senders_one_after_another_until_count() {
 fn bad_address_lists_the_forms() {
     for bad in ["udp:1.2.3.4:5", "unix:", "tcp:nohost", "fifo"] {
         for verb in ["send", "recv"] {
-            let o = Command::new(BIN).args([verb, bad]).output().unwrap();
+            let o = command().args([verb, bad]).output().unwrap();
             assert!(!o.status.success());
             let err = String::from_utf8_lossy(&o.stderr);
             for form in [
@@ -236,7 +152,7 @@ fn recv_timeout_without_a_sender_fails() {
         format!("fifo:{}", tmp("fifo").display()),
         format!("unix-dgram:@{}", unique("ud")),
     ] {
-        let o = Command::new(BIN)
+        let o = command()
             .args(["recv", &addr, "--timeout", "0.1"])
             .output()
             .unwrap();
@@ -254,16 +170,15 @@ fn recv_removes_its_socket_file_when_terminated() {
     for (sig, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
         let path = tmp("term");
         let addr = format!("unix:{}", path.display());
-        let mut recv = Recv::start(&[&addr]);
+        let recv = Running::recv(&[&addr]);
         assert!(path.exists());
-        let child = recv.child.take().unwrap();
         nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::unistd::Pid::from_raw(recv.pid() as i32),
             nix::sys::signal::Signal::try_from(sig).unwrap(),
         )
         .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(out.status.code(), Some(code));
+        let (status, _, _) = recv.finish();
+        assert_eq!(status.code(), Some(code));
         assert!(!path.exists(), "socket file left after signal {sig}");
     }
 }
@@ -271,11 +186,11 @@ fn recv_removes_its_socket_file_when_terminated() {
 #[test]
 fn too_long_message_is_refused_by_the_sender() {
     let addr = format!("unix:@{}", unique("us"));
-    let recv = Recv::start(&[&addr, "--count", "1"]);
-    let o = send(&["--max-message", "4", &recv.address, "toolong"], b"");
+    let recv = Running::recv(&[&addr, "--count", "1"]);
+    let o = send(&["--max-message", "4", recv.recv_address(), "toolong"], b"");
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("too large"), "{err}");
-    assert_ok(&send(&[&recv.address, "ok"], b""));
+    assert_ok(&send(&[recv.recv_address(), "ok"], b""));
     assert_eq!(recv.output(), b"ok\n");
 }

@@ -1,69 +1,42 @@
 //! `ipckit signal` end to end: list, send and wait between real `ipckit` processes.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ipckit");
-
-fn ipckit(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("run ipckit")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use ipckit_testkit::{command, ipckit, stderr, stdout, Running};
 
 /// `ipckit signal wait ARGS`, returned once its readiness line says the mask is in place.
-struct Waiter {
-    child: Child,
-}
+struct Waiter(Running);
 
 impl Waiter {
     fn start(args: &[&str]) -> Waiter {
-        let mut child = Command::new(BIN)
-            .args(["signal", "wait"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn ipckit signal wait");
-        let mut err = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        err.read_line(&mut line).unwrap();
+        let mut cmd = command();
+        cmd.args(["signal", "wait"]).args(args);
+        let w = Running::start(cmd, "waiting for ");
         assert!(
-            line.starts_with("waiting for ") && line.contains(&format!("(pid {})", child.id())),
-            "readiness line: {line:?}"
+            w.ready().contains(&format!("(pid {})", w.pid())),
+            "readiness line: {:?}",
+            w.ready()
         );
-        // Keep draining stderr so the waiter never blocks on it.
-        std::thread::spawn(move || {
-            let mut rest = String::new();
-            let _ = err.read_to_string(&mut rest);
-            if !rest.is_empty() {
-                eprint!("{rest}");
-            }
-        });
-        Waiter { child }
+        Waiter(w)
     }
 
     fn pid(&self) -> String {
-        self.child.id().to_string()
+        self.0.pid().to_string()
     }
 
     /// Waits for it to end: (success, stdout lines).
     fn finish(self) -> (std::process::ExitStatus, Vec<String>) {
-        let out = self.child.wait_with_output().unwrap();
-        (out.status, stdout(&out).lines().map(String::from).collect())
+        let (status, out, _) = self.0.finish();
+        let out = String::from_utf8_lossy(&out);
+        (status, out.lines().map(String::from).collect())
     }
 }
 
 /// Runs `ipckit signal send ARGS` and returns its pid (the sender the waiter reports).
 fn send(args: &[&str]) -> u32 {
-    let mut c = Command::new(BIN)
+    let mut c = command()
         .args(["signal", "send"])
         .args(args)
         .stderr(Stdio::piped())

@@ -1,66 +1,15 @@
 //! `ipckit ls`/`ipcs`, `limits`, `mk`, `rm`, `dump` on System V objects, end to end through
 //! the built binary. (Never `rm --all` here: other programs' objects live on this machine.)
 
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::process::Stdio;
 
 use ipckit::mmap::MappedBytes;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::msg::MessageQueue;
 use ipckit::sysv::sem::{SemOp, SemaphoreSet};
 use ipckit::sysv::shm::SharedMemory;
+use ipckit_testkit::{command, ipckit, json, ok, unique_key, Cleanup};
 use serde_json::Value;
-
-fn ipckit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ipckit"))
-        .args(args)
-        .output()
-        .expect("run ipckit")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = ipckit(args);
-    assert!(
-        out.status.success(),
-        "ipckit {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(args: &[&str]) -> Value {
-    serde_json::from_str(&ok(args)).unwrap()
-}
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-/// A key unique to this process and call.
-fn unique_key() -> Key {
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed) & 0xff;
-    Key::new(0x5000_0000 | ((std::process::id() & 0x3f_ffff) << 8) as i32 | n as i32)
-}
-
-/// Removes the objects a test made through the CLI, also when the test fails.
-#[derive(Default)]
-struct Cleanup {
-    queues: Vec<i32>,
-    segments: Vec<i32>,
-    sets: Vec<i32>,
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        for &id in &self.queues {
-            let _ = MessageQueue::from_id(id).and_then(MessageQueue::remove);
-        }
-        for &id in &self.segments {
-            let _ = SharedMemory::from_id(id).and_then(SharedMemory::remove);
-        }
-        for &id in &self.sets {
-            let _ = SemaphoreSet::from_id(id).and_then(SemaphoreSet::remove);
-        }
-    }
-}
 
 fn find<'a>(v: &'a Value, section: &str, id: i32) -> Option<&'a Value> {
     v["sysv"][section]
@@ -279,7 +228,7 @@ fn usage_errors() {
 
 #[test]
 fn closed_stdout_is_a_normal_end() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ipckit"))
+    let mut child = command()
         .args(["ls", "--json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -341,7 +290,7 @@ fn send_and_recv_with_types_and_selectors() {
 fn recv_creates_the_queue_and_removes_it_at_the_end() {
     let key = unique_key();
     let addr = format!("sysv-mq:{key}:3");
-    let child = Command::new(env!("CARGO_BIN_EXE_ipckit"))
+    let child = command()
         .args(["recv", &addr, "--count", "1", "--timeout", "30"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -21,3 +21,13 @@ pub(crate) fn proc_sys(path: &str) -> Option<u64> {
 pub(crate) fn pipe_max_size() -> Option<u64> {
     proc_sys("fs/pipe-max-size")
 }
+
+/// Reads `/proc/sys/{path}` as whitespace-separated unsigned numbers (`kernel/sem`: semmsl
+/// semmns semopm semmni); `None` if it is missing or a field is not a number.
+pub(crate) fn proc_sys_list(path: &str) -> Option<Vec<u64>> {
+    std::fs::read_to_string(format!("/proc/sys/{path}"))
+        .ok()?
+        .split_whitespace()
+        .map(|v| v.parse().ok())
+        .collect()
+}

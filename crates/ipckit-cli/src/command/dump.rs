@@ -8,7 +8,7 @@ use ipckit::mmap::MappedBytes;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::shm::SharedMemory;
 
-use super::parse_key;
+use crate::parse::parse_key;
 
 /// Flags of `ipckit dump`.
 #[derive(Debug, clap::Args)]

@@ -3,10 +3,27 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use ipckit::inspect::sysv as inspect;
-use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
-use super::write_table;
+use ipckit::inspect::sysv as inspect;
+use serde::Serialize;
+
+use crate::present::write_table;
+
+/// One limit in `--json`: `{"limit": N, "used": N|null}` (`limit` is null where the POSIX
+/// value is not readable; `used` where it cannot be counted).
+#[derive(Serialize)]
+struct LimitView {
+    limit: Option<u64>,
+    used: Option<u64>,
+}
+
+/// `limits --json`: each family's limits by name.
+#[derive(Serialize)]
+struct LimitsView {
+    sysv: BTreeMap<&'static str, LimitView>,
+    posix: BTreeMap<&'static str, LimitView>,
+}
 
 /// Flags of `ipckit limits`.
 #[derive(Debug, clap::Args)]
@@ -21,7 +38,7 @@ pub struct LimitsArgs {
 pub fn run(args: LimitsArgs) -> anyhow::Result<ExitCode> {
     let l = inspect::limits()?;
     // (name, description, limit, used)
-    let rows: Vec<(&str, &str, u64, Option<u64>)> = vec![
+    let rows: Vec<(&'static str, &str, u64, Option<u64>)> = vec![
         ("msgmax", "largest message (bytes)", l.msgmax, None),
         ("msgmnb", "default queue capacity (bytes)", l.msgmnb, None),
         ("msgmni", "message queues", l.msgmni, Some(l.queues_used)),
@@ -53,7 +70,7 @@ pub fn run(args: LimitsArgs) -> anyhow::Result<ExitCode> {
     let queues_used = ipckit::inspect::posix::list_mq()
         .ok()
         .map(|q| q.len() as u64);
-    let posix_rows: Vec<(&str, &str, Option<u64>, Option<u64>)> = vec![
+    let posix_rows: Vec<(&'static str, &str, Option<u64>, Option<u64>)> = vec![
         (
             "msg_max",
             "most messages per queue (unprivileged)",
@@ -82,18 +99,21 @@ pub fn run(args: LimitsArgs) -> anyhow::Result<ExitCode> {
     ];
     let mut out = std::io::stdout().lock();
     if args.json {
-        let mut sysv = Map::new();
-        for (name, _, limit, used) in &rows {
-            sysv.insert(name.to_string(), json!({"limit": limit, "used": used}));
-        }
-        let mut posix = Map::new();
-        for (name, _, limit, used) in &posix_rows {
-            posix.insert(name.to_string(), json!({"limit": limit, "used": used}));
-        }
-        serde_json::to_writer_pretty(
-            &mut out,
-            &json!({ "sysv": Value::Object(sysv), "posix": Value::Object(posix) }),
-        )?;
+        let view = LimitsView {
+            sysv: rows
+                .iter()
+                .map(|&(name, _, limit, used)| {
+                    let limit = Some(limit);
+                    (name, LimitView { limit, used })
+                })
+                .collect(),
+            posix: posix_rows
+                .iter()
+                .map(|&(name, _, limit, used)| (name, LimitView { limit, used }))
+                .collect(),
+        };
+        // Through a JSON value, so keys are sorted as in every other JSON of ipckit.
+        serde_json::to_writer_pretty(&mut out, &serde_json::to_value(&view)?)?;
         writeln!(out)?;
     } else {
         let cells: Vec<Vec<String>> = rows

@@ -1,22 +1,35 @@
 //! `ipckit ls` (alias `ipcs`): list kernel IPC objects, or show one in detail.
 //!
-//! Output is built as [`Section`]s, one per kind of object, grouped by family (`sysv`, and
-//! later `posix`): the table shows each section under its title with `lsipc`'s columns;
-//! `--json` prints `{"<family>": {"<section>": [objects...]}}` with typed values (numbers
-//! as numbers, never-happened times as `null`). To add a family: add its flags, make its
-//! sections in [`run`], and it slots into both outputs.
+//! The objects come typed from `ipckit::inspect`; this file only presents them. Output is
+//! built as [`Section`]s, one per kind of object, grouped by family (`sysv`, `posix`): the
+//! table shows each section under its title with `lsipc` 2.41's columns; `--json` prints
+//! `{"<family>": {"<section>": [objects...]}}` with typed values (numbers as numbers,
+//! never-happened times as `null`), each object a `#[derive(Serialize)]` view below. To add a
+//! family: add its flags, make its sections in [`run`], and it slots into both outputs.
+//!
+//! The views are the CLI's own rather than `Serialize` on the library's rows because the JSON
+//! is a presentation: user names, `rw-------`, `key_hex`, Unix seconds and a flat object,
+//! where the library keeps typed values (`Perm`, `SystemTime`, `Option`s) with no opinion
+//! about how they are shown.
+//!
+//! POSIX names are always shown with their leading slash (`/orders`), for all three kinds:
+//! the string a program passes to `mq_open`, `shm_open` and `sem_open` (see
+//! `ipckit::inspect::posix`).
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::bail;
-use ipckit::inspect::sysv as inspect;
-use ipckit::sysv::msg::MessageQueue;
-use ipckit::sysv::sem::SemaphoreSet;
-use ipckit::sysv::Perm;
-use serde_json::{json, Map, Value};
+use std::path::Path;
 
-use super::{perms_string, time_string, unix_secs, user_name, write_table};
+use anyhow::bail;
+use ipckit::inspect::{posix, sysv};
+use ipckit::sysv::msg::MessageQueue;
+use ipckit::sysv::Perm;
+use ipckit::ErrorKind;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::present::{perms_string, time_string, unix_secs, user_name, write_table};
 
 /// Flags of `ipckit ls`.
 #[derive(Debug, clap::Args)]
@@ -91,16 +104,16 @@ pub fn run(args: LsArgs) -> anyhow::Result<ExitCode> {
         sections.push(sets()?);
     }
     if !any || args.posix_mqueues {
-        sections.extend(super::posix::queues(args.mount_mqueue)?);
+        sections.extend(posix_queues(args.mount_mqueue)?);
     } else if args.mount_mqueue {
         // Asked to mount without asking for queues: mount, list nothing more.
-        super::posix::queues(true)?;
+        posix_queues(true)?;
     }
     if !any || args.posix_shmems {
-        sections.push(super::posix::segments()?);
+        sections.push(posix_segments()?);
     }
     if !any || args.posix_semaphores {
-        sections.push(super::posix::semaphores()?);
+        sections.push(posix_semaphores()?);
     }
     print_sections(&sections, args.json)?;
     Ok(ExitCode::SUCCESS)
@@ -133,28 +146,216 @@ pub fn print_sections(sections: &[Section], as_json: bool) -> std::io::Result<()
     out.flush()
 }
 
-fn key_u32(perm: &Perm) -> u32 {
-    perm.key.raw() as u32
+/// The JSON fields every System V object has.
+#[derive(Serialize)]
+struct SysvCommon {
+    /// The key as an unsigned number (`ipcs` prints it in hex: `key_hex`).
+    key: u32,
+    key_hex: String,
+    id: i32,
+    /// `rw-------`.
+    perms: String,
+    mode: u32,
+    /// The owner's user name (the number if it has none).
+    owner: String,
+    uid: u32,
+    gid: u32,
+    cuid: u32,
+    cgid: u32,
 }
 
-/// The JSON fields every System V object has.
-fn common_json(id: i32, perm: &Perm) -> Map<String, Value> {
-    let v = json!({
-        "key": key_u32(perm),
-        "key_hex": perm.key.to_string(),
-        "id": id,
-        "perms": perms_string(perm.mode),
-        "mode": perm.mode,
-        "owner": user_name(perm.uid),
-        "uid": perm.uid,
-        "gid": perm.gid,
-        "cuid": perm.cuid,
-        "cgid": perm.cgid,
-    });
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
+impl SysvCommon {
+    fn new(id: i32, perm: &Perm) -> SysvCommon {
+        SysvCommon {
+            key: perm.key.raw() as u32,
+            key_hex: perm.key.to_string(),
+            id,
+            perms: perms_string(perm.mode),
+            mode: perm.mode,
+            owner: user_name(perm.uid),
+            uid: perm.uid,
+            gid: perm.gid,
+            cuid: perm.cuid,
+            cgid: perm.cgid,
+        }
     }
+}
+
+/// A System V message queue in `--json`; times in Unix seconds, `null` for never.
+#[derive(Serialize)]
+struct QueueView {
+    #[serde(flatten)]
+    common: SysvCommon,
+    usedbytes: u64,
+    msgs: u64,
+    lspid: i32,
+    lrpid: i32,
+    stime: Option<u64>,
+    rtime: Option<u64>,
+    ctime: Option<u64>,
+    /// Only in `ls -q -i ID`: it needs `msgctl(IPC_STAT)` (read permission).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    qbytes: Option<u64>,
+}
+
+impl QueueView {
+    fn new(q: &sysv::QueueInfo) -> QueueView {
+        QueueView {
+            common: SysvCommon::new(q.id, &q.perm),
+            usedbytes: q.cbytes,
+            msgs: q.qnum,
+            lspid: q.lspid,
+            lrpid: q.lrpid,
+            stime: unix_secs(q.stime),
+            rtime: unix_secs(q.rtime),
+            ctime: unix_secs(q.ctime),
+            qbytes: None,
+        }
+    }
+}
+
+fn segment_status(s: &sysv::SegmentInfo) -> Option<&'static str> {
+    match (s.dest, s.locked) {
+        (true, true) => Some("dest,locked"),
+        (true, false) => Some("dest"),
+        (false, true) => Some("locked"),
+        (false, false) => None,
+    }
+}
+
+/// A System V shared-memory segment in `--json`.
+#[derive(Serialize)]
+struct SegmentView {
+    #[serde(flatten)]
+    common: SysvCommon,
+    size: u64,
+    nattch: u64,
+    /// `dest`, `locked`, `dest,locked` or `null`.
+    status: Option<&'static str>,
+    dest: bool,
+    locked: bool,
+    cpid: i32,
+    lpid: i32,
+    atime: Option<u64>,
+    dtime: Option<u64>,
+    ctime: Option<u64>,
+    rss: u64,
+    swap: u64,
+}
+
+impl SegmentView {
+    fn new(s: &sysv::SegmentInfo) -> SegmentView {
+        SegmentView {
+            common: SysvCommon::new(s.id, &s.perm),
+            size: s.size,
+            nattch: s.nattch,
+            status: segment_status(s),
+            dest: s.dest,
+            locked: s.locked,
+            cpid: s.cpid,
+            lpid: s.lpid,
+            atime: unix_secs(s.atime),
+            dtime: unix_secs(s.dtime),
+            ctime: unix_secs(s.ctime),
+            rss: s.rss,
+            swap: s.swap,
+        }
+    }
+}
+
+/// One semaphore of a set in `ls -s -i ID --json` (`elements`).
+#[derive(Serialize)]
+struct ElementView {
+    semnum: u16,
+    value: u16,
+    ncnt: u32,
+    zcnt: u32,
+    pid: i32,
+}
+
+/// A System V semaphore set in `--json`.
+#[derive(Serialize)]
+struct SetView {
+    #[serde(flatten)]
+    common: SysvCommon,
+    nsems: u64,
+    otime: Option<u64>,
+    ctime: Option<u64>,
+    /// Only in `ls -s -i ID`: each semaphore.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    elements: Option<Vec<ElementView>>,
+}
+
+impl SetView {
+    fn new(s: &sysv::SetInfo) -> SetView {
+        SetView {
+            common: SysvCommon::new(s.id, &s.perm),
+            nsems: s.nsems,
+            otime: unix_secs(s.otime),
+            ctime: unix_secs(s.ctime),
+            elements: None,
+        }
+    }
+}
+
+/// The JSON fields every POSIX object has.
+#[derive(Serialize)]
+struct PosixCommon {
+    /// With its leading slash.
+    name: String,
+    perms: String,
+    mode: u32,
+    owner: String,
+    uid: u32,
+    gid: u32,
+    mtime: Option<u64>,
+}
+
+impl PosixCommon {
+    fn new(c: &posix::Common) -> PosixCommon {
+        PosixCommon {
+            name: c.name.clone(),
+            perms: perms_string(c.perms),
+            mode: c.perms,
+            owner: user_name(c.uid),
+            uid: c.uid,
+            gid: c.gid,
+            mtime: unix_secs(Some(c.mtime)),
+        }
+    }
+}
+
+/// A POSIX message queue in `--json`; what this process may not open is `null`.
+#[derive(Serialize)]
+struct MqView {
+    #[serde(flatten)]
+    common: PosixCommon,
+    usedbytes: u64,
+    msgs: Option<u64>,
+    maxmsg: Option<u64>,
+    msgsize: Option<u64>,
+    notify_pid: Option<u32>,
+}
+
+/// A POSIX shared-memory object in `--json`.
+#[derive(Serialize)]
+struct ShmView {
+    #[serde(flatten)]
+    common: PosixCommon,
+    size: u64,
+}
+
+/// A POSIX named semaphore in `--json`.
+#[derive(Serialize)]
+struct SemView {
+    #[serde(flatten)]
+    common: PosixCommon,
+    value: Option<u32>,
+}
+
+/// A view as a JSON value (an object, its keys sorted as every other JSON of ipckit).
+fn to_json(view: &impl Serialize) -> Value {
+    serde_json::to_value(view).expect("a view serializes: string keys, no failing fields")
 }
 
 fn common_cells(id: i32, perm: &Perm) -> Vec<String> {
@@ -166,71 +367,17 @@ fn common_cells(id: i32, perm: &Perm) -> Vec<String> {
     ]
 }
 
-fn with(mut m: Map<String, Value>, extra: Value) -> Value {
-    if let Value::Object(e) = extra {
-        m.extend(e);
-    }
-    Value::Object(m)
+fn posix_cells(c: &posix::Common) -> Vec<String> {
+    vec![c.name.clone(), perms_string(c.perms), user_name(c.uid)]
 }
 
-fn queue_json(q: &inspect::QueueInfo) -> Value {
-    with(
-        common_json(q.id, &q.perm),
-        json!({
-            "usedbytes": q.cbytes,
-            "msgs": q.qnum,
-            "lspid": q.lspid,
-            "lrpid": q.lrpid,
-            "stime": unix_secs(q.stime),
-            "rtime": unix_secs(q.rtime),
-            "ctime": unix_secs(q.ctime),
-        }),
-    )
-}
-
-fn segment_status(s: &inspect::SegmentInfo) -> Option<&'static str> {
-    match (s.dest, s.locked) {
-        (true, true) => Some("dest,locked"),
-        (true, false) => Some("dest"),
-        (false, true) => Some("locked"),
-        (false, false) => None,
-    }
-}
-
-fn segment_json(s: &inspect::SegmentInfo) -> Value {
-    with(
-        common_json(s.id, &s.perm),
-        json!({
-            "size": s.size,
-            "nattch": s.nattch,
-            "status": segment_status(s),
-            "dest": s.dest,
-            "locked": s.locked,
-            "cpid": s.cpid,
-            "lpid": s.lpid,
-            "atime": unix_secs(s.atime),
-            "dtime": unix_secs(s.dtime),
-            "ctime": unix_secs(s.ctime),
-            "rss": s.rss,
-            "swap": s.swap,
-        }),
-    )
-}
-
-fn set_json(s: &inspect::SetInfo) -> Value {
-    with(
-        common_json(s.id, &s.perm),
-        json!({
-            "nsems": s.nsems,
-            "otime": unix_secs(s.otime),
-            "ctime": unix_secs(s.ctime),
-        }),
-    )
+fn opt(v: Option<u64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
 /// The System V message queues section.
 pub fn queues() -> anyhow::Result<Section> {
-    let all = inspect::queues()?;
+    let all = sysv::queues()?;
     Ok(Section {
         family: "sysv",
         name: "queues",
@@ -258,13 +405,13 @@ pub fn queues() -> anyhow::Result<Section> {
                 r
             })
             .collect(),
-        items: all.iter().map(queue_json).collect(),
+        items: all.iter().map(|q| to_json(&QueueView::new(q))).collect(),
     })
 }
 
 /// The System V shared-memory section.
 pub fn segments() -> anyhow::Result<Section> {
-    let all = inspect::segments()?;
+    let all = sysv::segments()?;
     Ok(Section {
         family: "sysv",
         name: "segments",
@@ -286,13 +433,13 @@ pub fn segments() -> anyhow::Result<Section> {
                 r
             })
             .collect(),
-        items: all.iter().map(segment_json).collect(),
+        items: all.iter().map(|s| to_json(&SegmentView::new(s))).collect(),
     })
 }
 
 /// The System V semaphore sets section.
 pub fn sets() -> anyhow::Result<Section> {
-    let all = inspect::sets()?;
+    let all = sysv::sets()?;
     Ok(Section {
         family: "sysv",
         name: "semaphores",
@@ -306,7 +453,118 @@ pub fn sets() -> anyhow::Result<Section> {
                 r
             })
             .collect(),
-        items: all.iter().map(set_json).collect(),
+        items: all.iter().map(|s| to_json(&SetView::new(s))).collect(),
+    })
+}
+
+/// The POSIX message queues section; `Ok(None)` (after a note on stderr saying how to mount
+/// it) when the mqueue filesystem is not mounted. With `mount`, mounts it at `/dev/mqueue`
+/// first if needed (root only).
+pub fn posix_queues(mount: bool) -> anyhow::Result<Option<Section>> {
+    if mount && posix::mqueue_mount().is_none() {
+        posix::mount_mqueue(Path::new(posix::MQUEUE_DIR))?;
+        eprintln!(
+            "ipckit: mounted the mqueue filesystem at {}",
+            posix::MQUEUE_DIR
+        );
+    }
+    let all = match posix::list_mq() {
+        Ok(all) => all,
+        Err(e) if e.kind() == ErrorKind::NotFound && posix::mqueue_mount().is_none() => {
+            eprintln!("ipckit: POSIX message queues not listed: {e}");
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Some(Section {
+        family: "posix",
+        name: "queues",
+        title: "POSIX message queues",
+        header: &["NAME", "PERMS", "OWNER", "USEDBYTES", "MSGS", "MTIME"],
+        rows: all
+            .iter()
+            .map(|q| {
+                let mut r = posix_cells(&q.common);
+                r.extend([
+                    q.used_bytes.to_string(),
+                    opt(q.msgs),
+                    time_string(Some(q.common.mtime)),
+                ]);
+                r
+            })
+            .collect(),
+        items: all
+            .iter()
+            .map(|q| {
+                to_json(&MqView {
+                    common: PosixCommon::new(&q.common),
+                    usedbytes: q.used_bytes,
+                    msgs: q.msgs,
+                    maxmsg: q.maxmsg,
+                    msgsize: q.msgsize,
+                    notify_pid: q.notify_pid,
+                })
+            })
+            .collect(),
+    }))
+}
+
+/// The POSIX shared memory section (`/dev/shm` without `sem.*`).
+pub fn posix_segments() -> anyhow::Result<Section> {
+    let all = posix::list_shm()?;
+    Ok(Section {
+        family: "posix",
+        name: "segments",
+        title: "POSIX shared memory",
+        header: &["NAME", "PERMS", "OWNER", "SIZE", "MTIME"],
+        rows: all
+            .iter()
+            .map(|s| {
+                let mut r = posix_cells(&s.common);
+                r.extend([s.size.to_string(), time_string(Some(s.common.mtime))]);
+                r
+            })
+            .collect(),
+        items: all
+            .iter()
+            .map(|s| {
+                to_json(&ShmView {
+                    common: PosixCommon::new(&s.common),
+                    size: s.size,
+                })
+            })
+            .collect(),
+    })
+}
+
+/// The POSIX named semaphores section (`/dev/shm/sem.*`, with values).
+pub fn posix_semaphores() -> anyhow::Result<Section> {
+    let all = posix::list_sem()?;
+    Ok(Section {
+        family: "posix",
+        name: "semaphores",
+        title: "POSIX semaphores",
+        header: &["NAME", "PERMS", "OWNER", "SVAL", "MTIME"],
+        rows: all
+            .iter()
+            .map(|s| {
+                let mut r = posix_cells(&s.common);
+                r.extend([
+                    opt(s.value.map(u64::from)),
+                    time_string(Some(s.common.mtime)),
+                ]);
+                r
+            })
+            .collect(),
+        items: all
+            .iter()
+            .map(|s| {
+                to_json(&SemView {
+                    common: PosixCommon::new(&s.common),
+                    value: s.value,
+                })
+            })
+            .collect(),
     })
 }
 
@@ -318,43 +576,29 @@ fn detail(args: &LsArgs, id: i32) -> anyhow::Result<ExitCode> {
     }
     let not_listed = |what: &str| anyhow::anyhow!("ls -i {id}: no System V {what} has id {id}");
     let mut value = if args.queues {
-        let q = inspect::queues()?
-            .into_iter()
-            .find(|q| q.id == id)
-            .ok_or_else(|| not_listed("message queue"))?;
-        let mut v = queue_json(&q);
+        let q = sysv::queue(id)?.ok_or_else(|| not_listed("message queue"))?;
+        let mut v = QueueView::new(&q);
         // qbytes is only in msgctl(IPC_STAT) (needs read permission).
-        if let Ok(st) = MessageQueue::from_id(id).and_then(|h| h.stat()) {
-            v["qbytes"] = json!(st.qbytes);
-        }
-        v
+        v.qbytes = MessageQueue::from_id(id)
+            .and_then(|h| h.stat())
+            .ok()
+            .map(|st| st.qbytes);
+        to_json(&v)
     } else if args.shmems {
-        let s = inspect::segments()?
-            .into_iter()
-            .find(|s| s.id == id)
-            .ok_or_else(|| not_listed("shared-memory segment"))?;
-        segment_json(&s)
+        let s = sysv::segment(id)?.ok_or_else(|| not_listed("shared-memory segment"))?;
+        to_json(&SegmentView::new(&s))
     } else {
-        let s = inspect::sets()?
-            .into_iter()
-            .find(|s| s.id == id)
-            .ok_or_else(|| not_listed("semaphore set"))?;
-        let mut v = set_json(&s);
-        let set = SemaphoreSet::from_id(id)?;
-        let values = set.get_all()?;
-        let mut sems = Vec::new();
-        for (n, value) in values.iter().enumerate() {
-            let n = n as u16;
-            sems.push(json!({
-                "semnum": n,
-                "value": value,
-                "ncnt": set.ncnt(n)?,
-                "zcnt": set.zcnt(n)?,
-                "pid": set.pid(n)?,
-            }));
-        }
-        v["elements"] = Value::Array(sems);
-        v
+        let s = sysv::set(id)?.ok_or_else(|| not_listed("semaphore set"))?;
+        let mut v = SetView::new(&s);
+        let elements = sysv::semaphores(id)?.into_iter().map(|e| ElementView {
+            semnum: e.semnum,
+            value: e.value,
+            ncnt: e.ncnt,
+            zcnt: e.zcnt,
+            pid: e.pid,
+        });
+        v.elements = Some(elements.collect());
+        to_json(&v)
     };
     let mut out = std::io::stdout().lock();
     if args.json {

@@ -4,12 +4,15 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use ipckit::posix::mq::MessageQueue as PosixQueue;
+use ipckit::posix::sem::Semaphore as PosixSemaphore;
+use ipckit::posix::shm::SharedMemory as PosixShm;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::msg::MessageQueue;
 use ipckit::sysv::sem::SemaphoreSet;
 use ipckit::sysv::shm::SharedMemory;
 
-use super::{parse_key, parse_mode};
+use crate::parse::{parse_key, parse_mode};
 
 /// Flags of `ipckit mk`.
 #[derive(Debug, clap::Args)]
@@ -70,21 +73,12 @@ pub fn run(args: MkArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("mk: --value is for a semaphore (-S or --posix-sem)");
     }
     let posix = if let Some(name) = &args.posix_mq {
-        Some(super::posix::mk_queue(
-            name,
-            args.mode,
-            args.maxmsg,
-            args.msgsize,
-        )?)
+        Some(mk_posix_queue(name, args.mode, args.maxmsg, args.msgsize)?)
     } else if let Some(name) = &args.posix_shm {
         let size = args.size.unwrap_or(0);
-        Some(super::posix::mk_shm(name, args.mode, size)?)
+        Some(mk_posix_shm(name, args.mode, size)?)
     } else if let Some(name) = &args.posix_sem {
-        Some(super::posix::mk_sem(
-            name,
-            args.mode,
-            args.value.unwrap_or(0),
-        )?)
+        Some(mk_posix_sem(name, args.mode, args.value.unwrap_or(0))?)
     } else {
         None
     };
@@ -125,4 +119,40 @@ pub fn run(args: MkArgs) -> anyhow::Result<ExitCode> {
     writeln!(out, "{id}")?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `mk --posix-mq`: creates a queue that stays, prints its name.
+fn mk_posix_queue(
+    name: &str,
+    mode: u32,
+    maxmsg: Option<usize>,
+    msgsize: Option<usize>,
+) -> ipckit::Result<String> {
+    let mut b = PosixQueue::builder(name).mode(mode);
+    if let Some(n) = maxmsg {
+        b = b.maxmsg(n);
+    }
+    if let Some(n) = msgsize {
+        b = b.msgsize(n);
+    }
+    let mut q = b.create_new()?;
+    q.persist();
+    Ok(q.name().to_string())
+}
+
+/// `mk --posix-shm`: creates a zero-filled object of `size` bytes that stays.
+fn mk_posix_shm(name: &str, mode: u32, size: usize) -> ipckit::Result<String> {
+    let mut s = PosixShm::builder(name).mode(mode).size(size).create_new()?;
+    s.persist();
+    Ok(s.name().to_string())
+}
+
+/// `mk --posix-sem`: creates a named semaphore with `value` that stays.
+fn mk_posix_sem(name: &str, mode: u32, value: u32) -> ipckit::Result<String> {
+    let mut s = PosixSemaphore::builder(name)
+        .mode(mode)
+        .value(value)
+        .create_new()?;
+    s.persist();
+    Ok(s.name().to_string())
 }

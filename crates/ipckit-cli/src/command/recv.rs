@@ -155,7 +155,7 @@ pub fn run(args: RecvArgs) -> anyhow::Result<ExitCode> {
         let q = ipckit::posix::mq::MessageQueue::builder(name)
             .read_only()
             .open()?;
-        return super::posix::recv_with_priorities(&q, args.count, args.timeout, args.max_message);
+        return recv_with_priorities(&q, args.count, args.timeout, args.max_message);
     }
 
     let mut out = std::io::stdout().lock();
@@ -276,4 +276,42 @@ fn recv_sysv(args: &RecvArgs, key: &KeySpec, mtype: i64) -> anyhow::Result<ExitC
         out.flush()?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `ipckit recv posix-mq:/NAME -v`: prints `PRIORITY<TAB>MESSAGE` for each message until
+/// `count` messages (forever without), failing when none arrives within `timeout`.
+pub fn recv_with_priorities(
+    q: &ipckit::posix::mq::MessageQueue,
+    count: Option<u64>,
+    timeout: Option<std::time::Duration>,
+    max: usize,
+) -> anyhow::Result<std::process::ExitCode> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let mut buf = Vec::new();
+    let mut received = 0u64;
+    while count.is_none_or(|n| received < n) {
+        let (n, prio) = match timeout {
+            None => q.recv(&mut buf)?,
+            Some(t) => match q.recv_timeout(&mut buf, t) {
+                Err(e) if e.kind() == ErrorKind::TimedOut => anyhow::bail!(
+                    "recv posix-mq:{}: timed out: no message within {t:?}",
+                    q.name()
+                ),
+                r => r?,
+            },
+        };
+        if n > max {
+            anyhow::bail!(
+                "recv posix-mq:{}: message of {n} bytes exceeds the maximum of {max} bytes",
+                q.name()
+            );
+        }
+        received += 1;
+        write!(out, "{prio}\t")?;
+        out.write_all(&buf)?;
+        out.write_all(b"\n")?;
+        out.flush()?;
+    }
+    Ok(std::process::ExitCode::SUCCESS)
 }

@@ -3,12 +3,15 @@
 use std::process::ExitCode;
 
 use ipckit::inspect::sysv as inspect;
+use ipckit::posix::mq::MessageQueue as PosixQueue;
+use ipckit::posix::sem::Semaphore as PosixSemaphore;
+use ipckit::posix::shm::SharedMemory as PosixShm;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::msg::MessageQueue;
 use ipckit::sysv::sem::SemaphoreSet;
 use ipckit::sysv::shm::SharedMemory;
 
-use super::parse_key;
+use crate::parse::parse_key;
 
 /// Which kinds `rm --all` removes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -71,66 +74,83 @@ pub struct RmArgs {
     pub all: Option<AllKind>,
 }
 
-/// Runs `ipckit rm`.
-pub fn run(args: RmArgs) -> anyhow::Result<ExitCode> {
-    let mut failed = false;
-    let mut report = |r: ipckit::Result<()>| {
-        if let Err(e) = r {
-            eprintln!("ipckit: {e}");
-            failed = true;
-        }
-    };
-    let mut queue_ids = args.queue_id.clone();
-    let mut shmem_ids = args.shmem_id.clone();
-    let mut sem_ids = args.semaphore_id.clone();
-    if let Some(kind) = args.all {
-        if matches!(kind, AllKind::All | AllKind::Q) {
-            queue_ids.extend(inspect::queues()?.iter().map(|q| q.id));
-        }
-        if matches!(kind, AllKind::All | AllKind::M) {
-            shmem_ids.extend(inspect::segments()?.iter().map(|s| s.id));
-        }
-        if matches!(kind, AllKind::All | AllKind::S) {
-            sem_ids.extend(inspect::sets()?.iter().map(|s| s.id));
-        }
-    }
-    for id in queue_ids {
-        report(MessageQueue::remove_id(id));
-    }
-    for key in args.queue_key {
-        report(
-            MessageQueue::builder(key)
+/// One object `rm` was asked to remove, as the command line named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    QueueId(i32),
+    QueueKey(Key),
+    ShmemId(i32),
+    ShmemKey(Key),
+    SetId(i32),
+    SetKey(Key),
+    PosixMq(String),
+    PosixShm(String),
+    PosixSem(String),
+}
+
+impl Target {
+    /// Removes it (a System V segment is marked for removal; a POSIX name is unlinked).
+    fn remove(&self) -> ipckit::Result<()> {
+        match self {
+            Target::QueueId(id) => MessageQueue::remove_id(*id),
+            Target::QueueKey(key) => MessageQueue::builder(*key)
                 .open()
                 .and_then(MessageQueue::remove),
-        );
-    }
-    for id in shmem_ids {
-        report(SharedMemory::remove_id(id));
-    }
-    for key in args.shmem_key {
-        report(
-            SharedMemory::builder(key, 0)
+            Target::ShmemId(id) => SharedMemory::remove_id(*id),
+            Target::ShmemKey(key) => SharedMemory::builder(*key, 0)
                 .open()
                 .and_then(SharedMemory::remove),
-        );
-    }
-    for id in sem_ids {
-        report(SemaphoreSet::remove_id(id));
-    }
-    for key in args.semaphore_key {
-        report(
-            SemaphoreSet::builder(key, 0)
+            Target::SetId(id) => SemaphoreSet::remove_id(*id),
+            Target::SetKey(key) => SemaphoreSet::builder(*key, 0)
                 .no_init_wait()
                 .open()
                 .and_then(SemaphoreSet::remove),
-        );
+            Target::PosixMq(name) => PosixQueue::unlink(name),
+            Target::PosixShm(name) => PosixShm::unlink(name),
+            Target::PosixSem(name) => PosixSemaphore::unlink(name),
+        }
     }
-    super::posix::rm(
-        &args.posix_mq,
-        &args.posix_shm,
-        &args.posix_sem,
-        &mut report,
-    );
+}
+
+/// Every object the arguments name, in the order `rm` has always tried them: System V
+/// queues (ids, `--all`, keys), segments, sets, then POSIX queues, shared memory and
+/// semaphores.
+fn targets(args: RmArgs) -> anyhow::Result<Vec<Target>> {
+    let all = |kind: AllKind| args.all.is_some_and(|a| a == AllKind::All || a == kind);
+    let mut t: Vec<Target> = args
+        .queue_id
+        .iter()
+        .map(|&id| Target::QueueId(id))
+        .collect();
+    if all(AllKind::Q) {
+        t.extend(inspect::queues()?.iter().map(|q| Target::QueueId(q.id)));
+    }
+    t.extend(args.queue_key.iter().map(|&k| Target::QueueKey(k)));
+    t.extend(args.shmem_id.iter().map(|&id| Target::ShmemId(id)));
+    if all(AllKind::M) {
+        t.extend(inspect::segments()?.iter().map(|s| Target::ShmemId(s.id)));
+    }
+    t.extend(args.shmem_key.iter().map(|&k| Target::ShmemKey(k)));
+    t.extend(args.semaphore_id.iter().map(|&id| Target::SetId(id)));
+    if all(AllKind::S) {
+        t.extend(inspect::sets()?.iter().map(|s| Target::SetId(s.id)));
+    }
+    t.extend(args.semaphore_key.iter().map(|&k| Target::SetKey(k)));
+    t.extend(args.posix_mq.into_iter().map(Target::PosixMq));
+    t.extend(args.posix_shm.into_iter().map(Target::PosixShm));
+    t.extend(args.posix_sem.into_iter().map(Target::PosixSem));
+    Ok(t)
+}
+
+/// Runs `ipckit rm`: tries every named object, reports each failure, exits 1 if any failed.
+pub fn run(args: RmArgs) -> anyhow::Result<ExitCode> {
+    let mut failed = false;
+    for target in targets(args)? {
+        if let Err(e) = target.remove() {
+            eprintln!("ipckit: {e}");
+            failed = true;
+        }
+    }
     Ok(if failed {
         ExitCode::FAILURE
     } else {

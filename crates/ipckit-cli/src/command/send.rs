@@ -100,9 +100,9 @@ pub fn run(mut args: SendArgs) -> anyhow::Result<ExitCode> {
     }
     let opts = ChannelOptions::new().max_message(args.max_message);
     let mut tx: Box<dyn channel::Sender> = match addr {
-        Address::PosixMq(name) if args.priority != 0 => Box::new(
-            super::posix::PrioritySender::open(name, args.priority, args.max_message)?,
-        ),
+        Address::PosixMq(name) if args.priority != 0 => {
+            Box::new(PrioritySender::open(name, args.priority, args.max_message)?)
+        }
         _ => channel::connect_with(addr, &opts)?,
     };
     if args.messages.is_empty() {
@@ -124,4 +124,38 @@ pub fn run(mut args: SendArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `ipckit send posix-mq:/NAME --priority P`: sends every message with priority `P`.
+pub struct PrioritySender {
+    q: ipckit::posix::mq::MessageQueue,
+    priority: u32,
+    max: usize,
+}
+
+impl PrioritySender {
+    /// Opens the existing queue `name` write-only.
+    pub fn open(name: &str, priority: u32, max: usize) -> ipckit::Result<PrioritySender> {
+        let q = ipckit::posix::mq::MessageQueue::builder(name)
+            .write_only()
+            .open()?;
+        let max = max.min(q.msgsize());
+        Ok(PrioritySender { q, priority, max })
+    }
+}
+
+impl ipckit::channel::Sender for PrioritySender {
+    fn send(&mut self, msg: &[u8]) -> ipckit::Result<()> {
+        if msg.len() > self.max {
+            return Err(
+                ipckit::Error::new(ipckit::ErrorKind::TooLarge, "mq_send", self.q.name())
+                    .with_detail(format!(
+                        "message of {} bytes exceeds the maximum of {} bytes",
+                        msg.len(),
+                        self.max
+                    )),
+            );
+        }
+        self.q.send(msg, self.priority)
+    }
 }

@@ -205,19 +205,7 @@ pub fn list_sem() -> Result<Vec<Sem>> {
 /// # References
 /// <https://man7.org/linux/man-pages/man7/mq_overview.7.html>
 pub fn mqueue_mount() -> Option<PathBuf> {
-    // The calling thread's view (a thread may have its own mount namespace after unshare).
-    let mounts = std::fs::read_to_string("/proc/thread-self/mounts")
-        .or_else(|_| std::fs::read_to_string("/proc/self/mounts"))
-        .ok()?;
-    let found: Vec<PathBuf> = mounts
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split_whitespace();
-            let (_, dir, fstype) = (f.next()?, f.next()?, f.next()?);
-            // Mount points with spaces are written with octal escapes (\040).
-            (fstype == "mqueue").then(|| PathBuf::from(dir.replace("\\040", " ")))
-        })
-        .collect();
+    let found = crate::sys::inspect::mqueue_mounts();
     found
         .iter()
         .find(|d| d.as_path() == Path::new(MQUEUE_DIR))
@@ -318,21 +306,13 @@ pub fn mount_mqueue(dir: &Path) -> Result<()> {
             .with_detail("the mqueue filesystem is already mounted there"));
     }
     std::fs::create_dir_all(dir).ctx("mkdir", &shown)?;
-    nix::mount::mount(
-        Some("mqueue"),
-        dir,
-        Some("mqueue"),
-        nix::mount::MsFlags::MS_NOSUID
-            | nix::mount::MsFlags::MS_NODEV
-            | nix::mount::MsFlags::MS_NOEXEC,
-        None::<&str>,
-    )
-    .ctx("mount", &shown)
-    .map_err(|e| {
-        if e.kind() == ErrorKind::PermissionDenied {
-            e.with_detail("mounting needs root (CAP_SYS_ADMIN)")
-        } else {
-            e
-        }
-    })
+    crate::sys::inspect::mount_mqueue(dir)
+        .ctx("mount", &shown)
+        .map_err(|e| {
+            if e.kind() == ErrorKind::PermissionDenied {
+                e.with_detail("mounting needs root (CAP_SYS_ADMIN)")
+            } else {
+                e
+            }
+        })
 }

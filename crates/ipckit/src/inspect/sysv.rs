@@ -26,6 +26,7 @@ use std::time::SystemTime;
 
 use crate::error::Context;
 use crate::sysv::key::Key;
+use crate::sysv::sem::SemaphoreSet;
 use crate::sysv::{kernel_limit, time, Perm};
 use crate::{Error, ErrorKind, Result};
 
@@ -103,6 +104,21 @@ pub struct SetInfo {
     pub otime: Option<SystemTime>,
     /// Creation or last change.
     pub ctime: Option<SystemTime>,
+}
+
+/// One semaphore of a set, as `semctl(GETVAL/GETNCNT/GETZCNT/GETPID)` report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SemaphoreInfo {
+    /// Its index in the set (`semnum`).
+    pub semnum: u16,
+    /// The current value (`semval`).
+    pub value: u16,
+    /// Processes waiting for the value to grow (`semncnt`).
+    pub ncnt: u32,
+    /// Processes waiting for the value to be zero (`semzcnt`).
+    pub zcnt: u32,
+    /// Pid of the last `semop` on it (`sempid`, 0: none).
+    pub pid: i32,
 }
 
 /// The kernel's System V limits, with current use where it can be counted.
@@ -312,6 +328,100 @@ pub fn sets() -> Result<Vec<SetInfo>> {
         .collect())
 }
 
+/// The message queue with id `id`, as [`queues`] lists it; `None` if there is none.
+///
+/// # Errors
+/// As [`queues`].
+///
+/// # Examples
+/// ```
+/// use ipckit::sysv::{key::Key, msg::MessageQueue};
+/// let q = MessageQueue::builder(Key::PRIVATE).create_new()?;
+/// assert_eq!(ipckit::inspect::sysv::queue(q.id())?.map(|i| i.qnum), Some(0));
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man5/proc_sysvipc.5.html>
+pub fn queue(id: i32) -> Result<Option<QueueInfo>> {
+    Ok(queues()?.into_iter().find(|q| q.id == id))
+}
+
+/// The shared-memory segment with id `id`, as [`segments`] lists it; `None` if there is
+/// none.
+///
+/// # Errors
+/// As [`queues`].
+///
+/// # Examples
+/// ```
+/// use ipckit::sysv::{key::Key, shm::SharedMemory};
+/// let seg = SharedMemory::builder(Key::PRIVATE, 100).create_new()?;
+/// assert_eq!(ipckit::inspect::sysv::segment(seg.id())?.map(|s| s.size), Some(100));
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man5/proc_sysvipc.5.html>
+pub fn segment(id: i32) -> Result<Option<SegmentInfo>> {
+    Ok(segments()?.into_iter().find(|s| s.id == id))
+}
+
+/// The semaphore set with id `id`, as [`sets`] lists it; `None` if there is none.
+///
+/// # Errors
+/// As [`queues`].
+///
+/// # Examples
+/// ```
+/// use ipckit::sysv::{key::Key, sem::SemaphoreSet};
+/// let set = SemaphoreSet::builder(Key::PRIVATE, 3).create_new()?;
+/// assert_eq!(ipckit::inspect::sysv::set(set.id())?.map(|s| s.nsems), Some(3));
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man5/proc_sysvipc.5.html>
+pub fn set(id: i32) -> Result<Option<SetInfo>> {
+    Ok(sets()?.into_iter().find(|s| s.id == id))
+}
+
+/// Each semaphore of the set with id `id`: value, waiters and last pid (what `ipcs -s -i`
+/// shows).
+///
+/// # Errors
+/// [`ErrorKind::NotFound`] if there is no such set (`EINVAL`, `EIDRM`);
+/// [`ErrorKind::PermissionDenied`] without read permission on it.
+///
+/// # Examples
+/// ```
+/// use ipckit::sysv::{key::Key, sem::SemaphoreSet};
+/// let set = SemaphoreSet::builder(Key::PRIVATE, 2).values(&[4, 5]).create_new()?;
+/// let sems = ipckit::inspect::sysv::semaphores(set.id())?;
+/// assert_eq!(sems.iter().map(|s| s.value).collect::<Vec<_>>(), [4, 5]);
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/semctl.2.html>
+pub fn semaphores(id: i32) -> Result<Vec<SemaphoreInfo>> {
+    let set = SemaphoreSet::from_id(id)?;
+    set.get_all()?
+        .into_iter()
+        .enumerate()
+        .map(|(n, value)| {
+            let semnum = n as u16;
+            Ok(SemaphoreInfo {
+                semnum,
+                value,
+                ncnt: set.ncnt(semnum)?,
+                zcnt: set.zcnt(semnum)?,
+                pid: set.pid(semnum)?,
+            })
+        })
+        .collect()
+}
+
 /// The System V limits from `/proc/sys/kernel`, and how much of them is in use (counted
 /// from `/proc/sysvipc`).
 ///
@@ -339,19 +449,13 @@ pub fn limits() -> Result<Limits> {
         })
     };
     let sem_path = "/proc/sys/kernel/sem";
-    let sem: Vec<u64> = std::fs::read_to_string(sem_path)
-        .ctx("read", sem_path)?
-        .split_whitespace()
-        .filter_map(|v| v.parse().ok())
-        .collect();
+    let sem = crate::limits::proc_sys_list("kernel/sem")
+        .ok_or_else(|| Error::new(ErrorKind::NotFound, "read", sem_path))?;
     let [semmsl, semmns, semopm, semmni] = sem[..] else {
         return Err(Error::new(ErrorKind::Other, "parse", sem_path)
             .with_detail("expected 4 numbers: semmsl semmns semopm semmni"));
     };
-    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
-        .ok()
-        .flatten()
-        .map_or(4096, |p| p as u64);
+    let page = crate::sys::inspect::page_size();
     let segs = segments()?;
     let sets = sets()?;
     Ok(Limits {

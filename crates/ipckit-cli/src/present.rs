@@ -1,0 +1,97 @@
+//! How the commands show things: aligned tables, permission strings, user names, times.
+//!
+//! Shared by the verbs in `command/`; it imports none of them.
+
+/// Writes rows under a header with columns padded to their widest cell; numeric-looking
+/// columns (every cell a number) are right-aligned, like `lsipc`.
+pub fn write_table(
+    out: &mut impl std::io::Write,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> std::io::Result<()> {
+    let n = header.len();
+    let mut width: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    let mut numeric = vec![true; n];
+    for row in rows {
+        for (i, cell) in row.iter().enumerate().take(n) {
+            width[i] = width[i].max(cell.chars().count());
+            numeric[i] &= cell.parse::<f64>().is_ok() || cell == "-";
+        }
+    }
+    let line = |out: &mut dyn std::io::Write, cells: &[&str]| -> std::io::Result<()> {
+        let mut s = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                s.push(' ');
+            }
+            let pad = width[i].saturating_sub(cell.chars().count());
+            if numeric[i] {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(cell);
+            } else {
+                s.push_str(cell);
+                if i + 1 < cells.len() {
+                    s.push_str(&" ".repeat(pad));
+                }
+            }
+        }
+        writeln!(out, "{}", s.trim_end())
+    };
+    line(out, header)?;
+    for row in rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        line(out, &cells)?;
+    }
+    Ok(())
+}
+
+/// `rw-r-----` for permission bits `0o640` (as `lsipc` shows them).
+pub fn perms_string(mode: u32) -> String {
+    let mut s = String::with_capacity(9);
+    for shift in [6, 3, 0] {
+        let b = (mode >> shift) & 7;
+        s.push(if b & 4 != 0 { 'r' } else { '-' });
+        s.push(if b & 2 != 0 { 'w' } else { '-' });
+        s.push(if b & 1 != 0 { 'x' } else { '-' });
+    }
+    s
+}
+
+/// The user name of `uid`, or the number if it has none.
+pub fn user_name(uid: u32) -> String {
+    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+        .ok()
+        .flatten()
+        .map_or_else(|| uid.to_string(), |u| u.name)
+}
+
+/// Seconds since the epoch, `None` for "never" (JSON `null`).
+pub fn unix_secs(t: Option<std::time::SystemTime>) -> Option<u64> {
+    t.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs())
+}
+
+/// `2026-11-21 11:40:25` (UTC) for a time, `-` for "never".
+pub fn time_string(t: Option<std::time::SystemTime>) -> String {
+    let Some(secs) = unix_secs(t) else {
+        return "-".into();
+    };
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}

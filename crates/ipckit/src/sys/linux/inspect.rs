@@ -1,0 +1,62 @@
+//! What `crate::inspect` asks the kernel: the page size, where the mqueue filesystem is
+//! mounted in the calling thread's mount namespace, and mounting it.
+//!
+//! The `/proc/sysvipc` tables and the POSIX object files are plain files that
+//! `crate::inspect` reads itself; `/proc/sys` values go through `crate::limits`.
+
+use std::path::{Path, PathBuf};
+
+use nix::mount::{mount, MsFlags};
+use nix::unistd::{sysconf, SysconfVar};
+
+use crate::Errno;
+
+/// `sysconf(_SC_PAGESIZE)`: the page size in bytes (4096 if the call fails).
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man3/sysconf.3.html>
+pub(crate) fn page_size() -> u64 {
+    sysconf(SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .map_or(4096, |p| p as u64)
+}
+
+/// Every directory where an `mqueue` filesystem is mounted, in the order the calling
+/// thread's mount table lists them (`/proc/thread-self/mounts`: a thread may have its own
+/// mount namespace after `unshare`), falling back to `/proc/self/mounts`.
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man5/proc_mounts.5.html>
+pub(crate) fn mqueue_mounts() -> Vec<PathBuf> {
+    let Ok(mounts) = std::fs::read_to_string("/proc/thread-self/mounts")
+        .or_else(|_| std::fs::read_to_string("/proc/self/mounts"))
+    else {
+        return Vec::new();
+    };
+    mounts
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, dir, fstype) = (f.next()?, f.next()?, f.next()?);
+            // Mount points with spaces are written with octal escapes (\040).
+            (fstype == "mqueue").then(|| PathBuf::from(dir.replace("\\040", " ")))
+        })
+        .collect()
+}
+
+/// `mount("mqueue", dir, "mqueue", MS_NOSUID|MS_NODEV|MS_NOEXEC)`: mounts the mqueue
+/// filesystem at an existing directory `dir`.
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/mount.2.html>
+pub(crate) fn mount_mqueue(dir: &Path) -> Result<(), Errno> {
+    mount(
+        Some("mqueue"),
+        dir,
+        Some("mqueue"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        None::<&str>,
+    )
+    .map_err(crate::sys::errno)
+}
