@@ -227,11 +227,13 @@ impl Signal {
     }
 
     /// `SIGRTMIN`: the lowest real-time signal an application may use (34 with glibc).
+    #[doc(alias = "SIGRTMIN")]
     pub fn rtmin() -> Signal {
         Signal(sys::rtmin())
     }
 
     /// `SIGRTMAX`: the highest real-time signal (64 on Linux).
+    #[doc(alias = "SIGRTMAX")]
     pub fn rtmax() -> Signal {
         Signal(sys::rtmax())
     }
@@ -301,6 +303,7 @@ impl Signal {
     ///
     /// Real-time signals in the lower half of the range count from `RTMIN`, the rest from
     /// `RTMAX` (bash's `kill -l` convention).
+    #[doc(alias = "sigabbrev_np")]
     pub fn name(self) -> Cow<'static, str> {
         if let Some(&(_, name)) = sys::STANDARD.iter().find(|&&(n, _)| n == self.0) {
             return Cow::Borrowed(name);
@@ -475,6 +478,7 @@ impl SignalSet {
     }
 
     /// Every signal that may be blocked: all of [`Signal::all`] but `SIGKILL` and `SIGSTOP`.
+    #[doc(alias = "sigfillset")]
     pub fn all_catchable() -> SignalSet {
         Signal::all().filter(|s| s.is_catchable()).collect()
     }
@@ -670,6 +674,7 @@ impl SigInfo {
     }
 
     /// The signal (`si_signo`).
+    #[doc(alias = "si_signo")]
     pub fn signal(&self) -> Signal {
         self.signal
     }
@@ -677,6 +682,7 @@ impl SigInfo {
     /// The raw `si_code`: negative or zero for a user-space sender (`SI_USER` 0, `SI_QUEUE`
     /// -1, ...), positive for the kernel, with a meaning per signal (`CLD_EXITED` 1,
     /// `CLD_KILLED` 2, `CLD_STOPPED` 5, `CLD_CONTINUED` 6 for `SIGCHLD`).
+    #[doc(alias = "si_code")]
     pub fn code(&self) -> i32 {
         self.code
     }
@@ -688,28 +694,34 @@ impl SigInfo {
 
     /// The sending process (`si_pid`): the sender of `kill`/`sigqueue`, the child for
     /// `SIGCHLD`; 0 when the kernel sent it.
+    #[doc(alias = "si_pid")]
     pub fn sender_pid(&self) -> u32 {
         self.pid.max(0) as u32
     }
 
     /// The real user id of the sender (`si_uid`), 0 when the kernel sent it.
+    #[doc(alias = "si_uid")]
     pub fn sender_uid(&self) -> u32 {
         self.uid
     }
 
     /// For `SIGCHLD` (with a positive code): the child's exit status or the signal that
     /// stopped, continued or killed it (`si_status`); 0 otherwise.
+    #[doc(alias = "si_status")]
     pub fn status(&self) -> i32 {
         self.status
     }
 
     /// The value sent with [`queue`] (`sigqueue`), a POSIX timer or `mq_notify`
     /// (`si_value.sival_int`); 0 for any other origin.
+    #[doc(alias = "si_value")]
+    #[doc(alias = "sival_int")]
     pub fn value(&self) -> i32 {
         self.value
     }
 
     /// The whole `si_value` read as the pointer member (`sival_ptr`), as a number.
+    #[doc(alias = "sival_ptr")]
     pub fn value_ptr(&self) -> u64 {
         self.value_ptr
     }
