@@ -9,6 +9,10 @@
 //!
 //! Match on [`Error::kind`] rather than on the errno: the kind is what a caller decides on
 //! (retry, give up, create the object), and it stays the same across platforms.
+//!
+//! An [`Error`] converts into a [`std::io::Error`] with the nearest kind, the same text and
+//! the `Error` inside; [`Errno::from_io_error`] finds the errno in either kind of
+//! `io::Error` (see "As a `std::io::Error`" on [`Error`]).
 
 use std::fmt;
 

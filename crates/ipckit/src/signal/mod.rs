@@ -18,6 +18,7 @@
 //! | ignore / restore the default, undone on drop | [`ignore`], [`set_default`] |
 //! | block / unblock for this thread, undone on drop | [`block`], [`unblock`], [`set_mask`], [`pending`] |
 //! | read blocked signals synchronously | [`wait`] (`sigtimedwait`), [`SignalFd`] (`signalfd`, pollable) |
+//! | take many arrivals at once into a `Vec` you reuse | [`Catcher::recv_many`], [`SignalFd::recv_many`] and their `try_` forms |
 //!
 //! `SIGKILL` and `SIGSTOP` can be neither caught, ignored nor blocked: asking for it is an
 //! [`crate::ErrorKind::InvalidInput`] error rather than the silent
