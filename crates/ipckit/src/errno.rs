@@ -154,6 +154,29 @@ impl Errno {
         Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
     }
 
+    /// The `errno` an [`std::io::Error`] carries: its [`raw_os_error`](std::io::Error::raw_os_error)
+    /// when the kernel made it, or the errno of the [`crate::Error`] inside when it was
+    /// converted from one (which has no `raw_os_error`, see [`crate::Error`]); `None` when
+    /// neither holds one.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::io;
+    /// use ipckit::{Errno, Error};
+    /// let from_kernel = io::Error::from_raw_os_error(32);
+    /// assert_eq!(Errno::from_io_error(&from_kernel), Some(Errno::EPIPE));
+    /// let from_ipckit: io::Error = Error::from_errno(Errno::EPIPE, "write", "pipe").into();
+    /// assert_eq!(from_ipckit.raw_os_error(), None);
+    /// assert_eq!(Errno::from_io_error(&from_ipckit), Some(Errno::EPIPE));
+    /// assert_eq!(Errno::from_io_error(&io::Error::other("no errno")), None);
+    /// ```
+    pub fn from_io_error(e: &std::io::Error) -> Option<Errno> {
+        match e.raw_os_error() {
+            Some(n) => Some(Errno(n)),
+            None => crate::Error::inside(e).and_then(crate::Error::errno),
+        }
+    }
+
     /// The description `strerror(3)` gives (`"No such file or directory"`).
     pub fn description(self) -> &'static str {
         crate::sys::errno_description(self.0)

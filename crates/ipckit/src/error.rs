@@ -9,6 +9,10 @@
 //!
 //! Match on [`Error::kind`] rather than on the errno: the kind is what a caller decides on
 //! (retry, give up, create the object), and it stays the same across platforms.
+//!
+//! An [`Error`] converts into a [`std::io::Error`] with the nearest kind, the same text and
+//! the `Error` inside; [`Errno::from_io_error`] finds the errno in either kind of
+//! `io::Error` (see "As a `std::io::Error`" on [`Error`]).
 
 use std::fmt;
 
@@ -111,8 +115,32 @@ impl fmt::Display for ErrorKind {
 /// An ipckit error: the operation, the object, the `errno` (if any) and a [`ErrorKind`].
 ///
 /// Displayed as `OP OBJECT: ERRNO: description[: detail]`, e.g.
-/// `mkfifo /tmp/x: EEXIST: File exists`. Convert to [`std::io::Error`] with `?` or `into()`
-/// where an `io::Result` is wanted; the kind maps to the nearest [`std::io::ErrorKind`].
+/// `mkfifo /tmp/x: EEXIST: File exists`.
+///
+/// # As a `std::io::Error`
+/// Convert with `?` or `into()` where an `io::Result` is wanted. The `io::Error` has the
+/// nearest [`std::io::ErrorKind`] (`PeerGone` becomes `BrokenPipe`, `TooLarge` `InvalidData`,
+/// ...), displays the same text, and carries the `Error` itself: get it back with
+/// `io_err.get_ref().and_then(|e| e.downcast_ref::<ipckit::Error>())`, and the errno with
+/// [`Errno::from_io_error`], which reads both this and an `io::Error` made by the kernel.
+///
+/// `io_err.raw_os_error()` is `None` on a converted error: std keeps a raw errno only in an
+/// `io::Error` that holds nothing else (`io::Error::from_raw_os_error`), which would lose the
+/// operation, the object and the detail, and take std's kind for the errno instead of
+/// ipckit's (std reads `ENXIO` as `Uncategorized` where ipckit reports a FIFO without reader
+/// as `PeerGone`, `ECONNRESET` as `ConnectionReset` where ipckit says `PeerGone`).
+///
+/// ```
+/// use std::io;
+/// use ipckit::{Errno, Error, ErrorKind};
+/// let e = Error::from_errno(Errno::ENXIO, "open", "/tmp/f").with_kind(ErrorKind::PeerGone);
+/// let io_err: io::Error = e.clone().into();
+/// assert_eq!(io_err.kind(), io::ErrorKind::BrokenPipe);
+/// assert_eq!(io_err.to_string(), e.to_string());
+/// assert_eq!(Errno::from_io_error(&io_err), Some(Errno::ENXIO));
+/// let back = io_err.get_ref().and_then(|i| i.downcast_ref::<Error>());
+/// assert_eq!(back.map(Error::kind), Some(ErrorKind::PeerGone));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
@@ -199,6 +227,21 @@ impl Error {
     pub fn detail(&self) -> Option<&str> {
         self.detail.as_deref()
     }
+
+    /// This error as a [`std::io::Error`] (what `From` does): the kind mapped, the text
+    /// kept, the `Error` inside, its errno reachable through [`Errno::from_io_error`].
+    ///
+    /// The one conversion for ipckit's `Read`/`Write` impls, so every fd type reports the
+    /// same operation and object: `Error::from_errno(errno, op, object).into_io()`, or
+    /// `.map_err(Error::into_io)`.
+    pub(crate) fn into_io(self) -> std::io::Error {
+        std::io::Error::new(self.kind.as_io(), self)
+    }
+
+    /// The ipckit `Error` an `io::Error` carries, if it was made from one.
+    pub(crate) fn inside(e: &std::io::Error) -> Option<&Error> {
+        e.get_ref().and_then(|inner| inner.downcast_ref::<Error>())
+    }
 }
 
 impl fmt::Display for Error {
@@ -220,9 +263,11 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The kind mapped to the nearest [`std::io::ErrorKind`], the same text, and the `Error`
+/// inside (see [`Error`]'s docs, "As a `std::io::Error`").
 impl From<Error> for std::io::Error {
     fn from(e: Error) -> std::io::Error {
-        std::io::Error::new(e.kind.as_io(), e)
+        e.into_io()
     }
 }
 
@@ -248,10 +293,17 @@ impl<T> Context<T> for std::result::Result<T, nix::errno::Errno> {
 }
 
 impl<T> Context<T> for std::io::Result<T> {
+    /// An `io::Error` from the kernel keeps its errno; one made from an ipckit [`Error`]
+    /// keeps that error's kind, errno and detail under the new operation and object.
     fn ctx(self, op: &'static str, object: impl fmt::Display) -> Result<T> {
-        self.map_err(|e| match e.raw_os_error() {
-            Some(n) => Error::from_errno(Errno::from_raw(n), op, object),
-            None => {
+        self.map_err(|e| match (Error::inside(&e), e.raw_os_error()) {
+            (Some(inner), _) => Error {
+                op,
+                object: object.to_string(),
+                ..inner.clone()
+            },
+            (None, Some(n)) => Error::from_errno(Errno::from_raw(n), op, object),
+            (None, None) => {
                 let kind = match e.kind() {
                     std::io::ErrorKind::UnexpectedEof => ErrorKind::PeerGone,
                     std::io::ErrorKind::WouldBlock => ErrorKind::WouldBlock,
@@ -293,6 +345,57 @@ mod tests {
         assert_eq!(io.to_string(), e.to_string());
         let back = io.get_ref().and_then(|i| i.downcast_ref::<Error>());
         assert_eq!(back, Some(&e));
+        assert_eq!(Errno::from_io_error(&io), Some(Errno::EPIPE));
+        // Without an errno the kind still maps and the error still comes back.
+        let e = Error::new(ErrorKind::TooLarge, "send", "q").with_detail("20 > 10 bytes");
+        let io = e.clone().into_io();
+        assert_eq!(io.kind(), std::io::ErrorKind::InvalidData);
+        assert_eq!(Errno::from_io_error(&io), None);
+        assert_eq!(Error::inside(&io), Some(&e));
+    }
+
+    /// Why `From<Error> for io::Error` does not use `io::Error::from_raw_os_error`: std maps
+    /// errnos to kinds on its own, differently from ipckit's kinds for several of them.
+    #[test]
+    fn std_raw_os_errors_would_not_keep_ipckits_kind() {
+        use std::io::{Error as IoError, ErrorKind as Io};
+        let std_kind = |e: Errno| IoError::from_raw_os_error(e.raw()).kind();
+        // Where they agree...
+        assert_eq!(std_kind(Errno::EPIPE), Io::BrokenPipe);
+        assert_eq!(std_kind(Errno::ENOENT), Io::NotFound);
+        // ...and where they do not: ipckit's PeerGone, TooLarge and LimitReached.
+        for (errno, ours) in [
+            (Errno::ECONNRESET, ErrorKind::PeerGone),
+            (Errno::ENXIO, ErrorKind::PeerGone),
+            (Errno::EIDRM, ErrorKind::PeerGone),
+            (Errno::EMSGSIZE, ErrorKind::TooLarge),
+            (Errno::EMFILE, ErrorKind::LimitReached),
+        ] {
+            let e = Error::from_errno(errno, "op", "obj");
+            assert_eq!(e.kind(), ours);
+            let io: std::io::Error = e.into();
+            assert_eq!(io.kind(), ours.as_io(), "{errno:?}");
+            assert_ne!(std_kind(errno), io.kind(), "{errno:?}");
+            assert_eq!(Errno::from_io_error(&io), Some(errno));
+        }
+    }
+
+    #[test]
+    fn context_on_an_io_error_keeps_the_errno_inside() {
+        let inner = Error::from_errno(Errno::ENXIO, "open", "/tmp/f")
+            .with_kind(ErrorKind::PeerGone)
+            .with_detail("no reader");
+        let r: std::io::Result<()> = Err(inner.into());
+        let e = r.ctx("connect", "fifo:/tmp/f").unwrap_err();
+        assert_eq!((e.op(), e.object()), ("connect", "fifo:/tmp/f"));
+        assert_eq!(e.kind(), ErrorKind::PeerGone);
+        assert_eq!(e.errno(), Some(Errno::ENXIO));
+        assert_eq!(e.detail(), Some("no reader"));
+        let r: std::io::Result<()> = Err(std::io::Error::from_raw_os_error(libc::EPIPE));
+        assert_eq!(
+            r.ctx("write", "pipe").unwrap_err().errno(),
+            Some(Errno::EPIPE)
+        );
     }
 
     #[test]

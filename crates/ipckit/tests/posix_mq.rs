@@ -282,27 +282,21 @@ fn notify_callback_fires_when_another_process_sends() {
 
 #[test]
 fn notify_signal_delivers_the_signal() {
-    use signal_hook::consts::SIGUSR2;
+    use ipckit::signal::{Catcher, Signal};
+    const SIGUSR2: i32 = libc::SIGUSR2;
     let name = qname("notifysig");
     let q = MessageQueue::builder(&name)
         .read_only()
         .create_new()
         .unwrap();
-    // This is the only test in this binary touching SIGUSR2; signal-hook keeps the handler
-    // process-wide, which is harmless to the other tests.
-    let mut signals = signal_hook::iterator::Signals::new([SIGUSR2]).unwrap();
-    let handle = signals.handle();
-    let (tx, rx) = mpsc::channel();
-    let waiter = std::thread::spawn(move || {
-        if let Some(s) = signals.forever().next() {
-            let _ = tx.send(s);
-        }
-    });
+    // This is the only test in this binary touching SIGUSR2; the catcher's handler records
+    // it while the catcher lives.
+    let catcher = Catcher::new([Signal::USR2]).unwrap();
     q.notify_signal(SIGUSR2).unwrap();
     Peer::spawn("send", &[&name, "1:sig"]).wait_lines();
-    let got = rx.recv_timeout(LONG);
-    handle.close();
-    waiter.join().unwrap();
+    let got = catcher
+        .recv_timeout(LONG)
+        .map(|info| info.signal().as_raw());
     assert_eq!(got.unwrap(), SIGUSR2);
     assert_eq!(
         q.notify_signal(-3).unwrap_err().kind(),

@@ -118,6 +118,11 @@ fn peer() {
                 while let Some(info) = fd.try_recv().unwrap() {
                     got.push(info);
                 }
+            } else if args[0] == "signalfd-many" {
+                let fd = SignalFd::new(&set).unwrap();
+                let n = fd.try_recv_many(&mut got).unwrap();
+                assert_eq!(n, got.len());
+                assert_eq!(fd.try_recv_many(&mut got).unwrap(), 0);
             } else {
                 loop {
                     match signal::wait(&set, Some(Duration::ZERO)) {
@@ -217,6 +222,25 @@ fn peer() {
             let info = signal::wait(&alrm, Some(LONG)).unwrap();
             say(format!("{:?} {}", info.origin(), info.value()));
         }
+        // Every timed receive accepts Duration::MAX (a deadline that never passes).
+        "max-timeouts" => {
+            let usr1 = SignalSet::from(Signal::USR1);
+            assert!(current_mask().unwrap().contains(Signal::USR1));
+            let me = std::process::id();
+            kill(me, Signal::USR1).unwrap();
+            let info = signal::wait(&usr1, Some(Duration::MAX)).unwrap();
+            say(format!("wait {}", info.signal()));
+            let fd = SignalFd::new(&usr1).unwrap();
+            kill(me, Signal::USR1).unwrap();
+            say(format!(
+                "signalfd {}",
+                fd.recv_timeout(Duration::MAX).unwrap().signal()
+            ));
+            kill(me, Signal::USR1).unwrap();
+            let mut got = Vec::new();
+            let n = fd.recv_many(&mut got, Some(Duration::MAX)).unwrap();
+            say(format!("signalfd many {n} {}", got[0].signal()));
+        }
         "exit7" => std::process::exit(7),
         other => panic!("unknown peer role {other}"),
     });
@@ -257,6 +281,57 @@ fn standard_signals_coalesce_while_realtime_signals_queue_sigtimedwait() {
 #[test]
 fn standard_signals_coalesce_while_realtime_signals_queue_signalfd() {
     coalesce("signalfd");
+}
+
+#[test]
+fn standard_signals_coalesce_while_realtime_signals_queue_signalfd_many() {
+    coalesce("signalfd-many");
+}
+
+#[test]
+fn timed_receives_accept_duration_max() {
+    let _l = lock();
+    let mut p = Live::spawn("max-timeouts", &[], &SignalSet::from(Signal::USR1));
+    p.expect("wait SIGUSR1");
+    p.expect("signalfd SIGUSR1");
+    p.expect("signalfd many 1 SIGUSR1");
+    assert!(p.peer.wait().success());
+    // The catcher, in this process.
+    let catcher = Catcher::new([Signal::WINCH]).unwrap();
+    kill(std::process::id(), Signal::WINCH).unwrap();
+    assert_eq!(
+        catcher.recv_timeout(Duration::MAX).unwrap().signal(),
+        Signal::WINCH
+    );
+    kill(std::process::id(), Signal::WINCH).unwrap();
+    let mut got = Vec::new();
+    assert!(catcher.recv_many(&mut got, Some(Duration::MAX)).unwrap() >= 1);
+    assert!(got.iter().all(|i| i.signal() == Signal::WINCH), "{got:?}");
+}
+
+#[test]
+fn catcher_recv_many_fills_the_callers_buffer_and_times_out_when_idle() {
+    let _l = lock();
+    let sig = Signal::realtime(3).unwrap();
+    let catcher = Catcher::new([sig]).unwrap();
+    let mut got = Vec::new();
+    let e = catcher
+        .recv_many(&mut got, Some(Duration::from_millis(20)))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TimedOut, "{e}");
+    assert!(got.is_empty());
+    let me = std::process::id().to_string();
+    let sender = Peer::spawn("sender", &[&me, &sig.to_string(), "4", "5", "6"]);
+    while got.len() < 3 {
+        let before = got.len();
+        let n = catcher.recv_many(&mut got, Some(LONG)).unwrap();
+        assert_eq!(got.len(), before + n);
+    }
+    assert!(sender.wait().success());
+    let mut values: Vec<i32> = got.iter().map(|i| i.value()).collect();
+    values.sort_unstable();
+    assert_eq!(values, [4, 5, 6]);
+    assert_eq!(catcher.try_recv_many(&mut got).unwrap(), 0);
 }
 
 #[test]

@@ -3,14 +3,12 @@
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use nix::errno::Errno;
-use nix::fcntl::OFlag;
-
-use super::mask::poll_readable;
+use super::source::{self, Source};
 use super::{SigInfo, Signal, SignalSet};
 use crate::error::{Context, Error, ErrorKind, Result};
-use crate::sys::signal::{self as sys, Action, SavedAction};
-use crate::sys::{retry_eintr, Deadline};
+use crate::sys::retry_eintr;
+use crate::sys::signal::{self as sys, Action, RawInfo, SavedAction};
+use crate::Errno;
 
 /// The disposition a signal had before [`ignore`] or [`set_default`], put back on drop.
 ///
@@ -167,8 +165,7 @@ impl Catcher {
         const OP: &str = "sigaction(SA_SIGINFO)";
         let set: SignalSet = signals.into_iter().collect();
         set.require_catchable(OP)?;
-        let (read, write) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)
-            .ctx("pipe2", "signal catcher pipe")?;
+        let (read, write) = sys::record_pipe().ctx("pipe2", PIPE)?;
         let mut catcher = Catcher {
             read,
             write,
@@ -184,7 +181,7 @@ impl Catcher {
                 Ok(saved) => catcher.installed.push((sig, saved)),
                 Err(e) => {
                     sys::release_slot(sig.as_raw());
-                    return Err(Error::sys(e, OP, sig));
+                    return Err(Error::from_errno(e, OP, sig));
                 }
             }
         }
@@ -212,15 +209,30 @@ impl Catcher {
     /// # Ok::<(), ipckit::Error>(())
     /// ```
     pub fn try_recv(&self) -> Result<Option<SigInfo>> {
-        let mut rec = [0u8; sys::RECORD_SIZE];
-        match retry_eintr(|| nix::unistd::read(&self.read, &mut rec)) {
-            Ok(n) if n == rec.len() => Ok(Some(SigInfo::from_raw(sys::decode_record(&rec)))),
-            // Records are written whole (below PIPE_BUF) and read whole.
-            Ok(n) => Err(Error::new(ErrorKind::Other, "read", "signal catcher pipe")
-                .with_detail(format!("short record of {n} bytes"))),
-            Err(Errno::EAGAIN) => Ok(None),
-            Err(e) => Err(e).ctx("read", "signal catcher pipe"),
-        }
+        source::try_recv(self)
+    }
+
+    /// `read(2)` of the self-pipe: appends every signal recorded since the last read to
+    /// `buf` (several records per read), without waiting; returns how many it appended (0
+    /// if none arrived).
+    ///
+    /// # Errors
+    /// As [`Catcher::try_recv`].
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::signal::{queue, Catcher, Signal};
+    /// let sig = Signal::realtime(5)?;
+    /// let c = Catcher::new([sig])?;
+    /// queue(std::process::id(), sig, 1)?; // each handled before queue returns (one thread)
+    /// queue(std::process::id(), sig, 2)?;
+    /// let mut buf = Vec::new();
+    /// assert_eq!(c.try_recv_many(&mut buf)?, 2);
+    /// assert_eq!(buf.iter().map(|i| i.value()).collect::<Vec<_>>(), [1, 2]);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    pub fn try_recv_many(&self, buf: &mut Vec<SigInfo>) -> Result<usize> {
+        source::try_recv_many(self, buf)
     }
 
     /// `poll(2)` then `read(2)`: waits for the next signal and returns it (`EINTR`
@@ -229,12 +241,7 @@ impl Catcher {
     /// # Errors
     /// As [`Catcher::try_recv`].
     pub fn recv(&self) -> Result<SigInfo> {
-        loop {
-            if let Some(info) = self.try_recv()? {
-                return Ok(info);
-            }
-            poll_readable(self.read.as_fd(), None).ctx("poll", "signal catcher pipe")?;
-        }
+        source::recv(self, None)
     }
 
     /// As [`Catcher::recv`], waiting up to `timeout` (the time keeps counting down across
@@ -243,22 +250,16 @@ impl Catcher {
     /// # Errors
     /// [`ErrorKind::TimedOut`] if none arrived in time; else as [`Catcher::try_recv`].
     pub fn recv_timeout(&self, timeout: Duration) -> Result<SigInfo> {
-        let deadline = Deadline::after(timeout);
-        loop {
-            if let Some(info) = self.try_recv()? {
-                return Ok(info);
-            }
-            if !poll_readable(self.read.as_fd(), Some(deadline))
-                .ctx("poll", "signal catcher pipe")?
-            {
-                return Err(Error::new(
-                    ErrorKind::TimedOut,
-                    "recv",
-                    format!("signals {}", self.set),
-                )
-                .with_detail(format!("no signal within {timeout:?}")));
-            }
-        }
+        source::recv(self, Some(timeout))
+    }
+
+    /// Waits up to `timeout` (`None`: forever) for a signal, then appends it and every other
+    /// recorded one to `buf`; returns how many it appended (at least 1).
+    ///
+    /// # Errors
+    /// [`ErrorKind::TimedOut`] if none arrived in time; else as [`Catcher::try_recv`].
+    pub fn recv_many(&self, buf: &mut Vec<SigInfo>, timeout: Option<Duration>) -> Result<usize> {
+        source::recv_many(self, buf, timeout)
     }
 
     /// The signals recorded so far and not yet read, without waiting.
@@ -270,6 +271,44 @@ impl Catcher {
     /// (counted per signal over the life of the process).
     pub fn dropped(&self) -> u64 {
         self.set.iter().map(|s| sys::dropped(s.as_raw())).sum()
+    }
+}
+
+/// The object of the catcher's pipe errors.
+const PIPE: &str = "signal catcher pipe";
+
+impl Source for Catcher {
+    fn fd(&self) -> BorrowedFd<'_> {
+        self.read.as_fd()
+    }
+
+    fn object(&self) -> String {
+        PIPE.to_string()
+    }
+
+    fn timed_out(&self, timeout: Duration) -> Error {
+        Error::new(ErrorKind::TimedOut, "recv", format!("signals {}", self.set))
+            .with_detail(format!("no signal within {timeout:?}"))
+    }
+
+    fn read(&self, out: &mut [RawInfo]) -> Result<usize> {
+        const BATCH: usize = 16;
+        let mut buf = [0u8; sys::RECORD_SIZE * BATCH];
+        let want = out.len().min(BATCH) * sys::RECORD_SIZE;
+        match retry_eintr(|| sys::read_records(self.read.as_fd(), &mut buf[..want])) {
+            // Records are written whole (below PIPE_BUF) and read whole.
+            Ok(n) if n % sys::RECORD_SIZE == 0 => {
+                let records = buf[..n].chunks_exact(sys::RECORD_SIZE);
+                for (o, rec) in out.iter_mut().zip(records) {
+                    *o = sys::decode_record(rec);
+                }
+                Ok(n / sys::RECORD_SIZE)
+            }
+            Ok(n) => Err(Error::new(ErrorKind::Other, "read", PIPE)
+                .with_detail(format!("short record of {n} bytes"))),
+            Err(Errno::EAGAIN) => Ok(0),
+            Err(e) => Err(e).ctx("read", PIPE),
+        }
     }
 }
 

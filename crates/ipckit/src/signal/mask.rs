@@ -1,17 +1,15 @@
 //! The thread's signal mask, pending signals, `sigtimedwait` and `signalfd`.
 
 use std::marker::PhantomData;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use nix::errno::Errno;
-use nix::sys::signal::{pthread_sigmask, SigSet, SigmaskHow};
-use nix::sys::signalfd::SfdFlags;
-
+use super::source::{self, Source};
 use super::{SigInfo, SignalSet};
-use crate::error::{Context, ErrorKind, Result};
-use crate::sys::signal as sys;
-use crate::sys::{retry_eintr_until, Deadline};
+use crate::error::{Context, Error, ErrorKind, Result};
+use crate::sys::signal::{self as sys, How, RawInfo};
+use crate::sys::{retry_eintr, retry_eintr_until, Deadline};
+use crate::Errno;
 
 /// The calling thread's previous signal mask, put back when dropped.
 ///
@@ -35,18 +33,17 @@ impl MaskGuard {
 impl Drop for MaskGuard {
     fn drop(&mut self) {
         // Cannot fail for a valid set and how; nothing useful to do if it did.
-        let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&self.old.to_nix()), None);
+        let _ = sys::thread_mask(How::SetMask, Some(self.old.as_sys()));
     }
 }
 
-fn change(how: SigmaskHow, set: &SignalSet, op: &'static str) -> Result<MaskGuard> {
-    if how != SigmaskHow::SIG_UNBLOCK {
+fn change(how: How, set: &SignalSet, op: &'static str) -> Result<MaskGuard> {
+    if how != How::Unblock {
         set.require_catchable(op)?;
     }
-    let mut old = SigSet::empty();
-    pthread_sigmask(how, Some(&set.to_nix()), Some(&mut old)).ctx(op, set)?;
+    let old = sys::thread_mask(how, Some(set.as_sys())).ctx(op, set)?;
     Ok(MaskGuard {
-        old: SignalSet::from_nix(&old),
+        old: SignalSet::from_sys(old),
         _thread: PhantomData,
     })
 }
@@ -79,7 +76,7 @@ fn change(how: SigmaskHow, set: &SignalSet, op: &'static str) -> Result<MaskGuar
 #[doc(alias = "pthread_sigmask")]
 #[doc(alias = "sigprocmask")]
 pub fn block(set: &SignalSet) -> Result<MaskGuard> {
-    change(SigmaskHow::SIG_BLOCK, set, "pthread_sigmask(SIG_BLOCK)")
+    change(How::Block, set, "pthread_sigmask(SIG_BLOCK)")
 }
 
 /// `pthread_sigmask(SIG_UNBLOCK)`: removes `set` from the calling thread's mask until the
@@ -105,7 +102,7 @@ pub fn block(set: &SignalSet) -> Result<MaskGuard> {
 /// <https://man7.org/linux/man-pages/man3/pthread_sigmask.3.html>
 #[doc(alias = "pthread_sigmask")]
 pub fn unblock(set: &SignalSet) -> Result<MaskGuard> {
-    change(SigmaskHow::SIG_UNBLOCK, set, "pthread_sigmask(SIG_UNBLOCK)")
+    change(How::Unblock, set, "pthread_sigmask(SIG_UNBLOCK)")
 }
 
 /// `pthread_sigmask(SIG_SETMASK)`: makes `set` the calling thread's whole mask until the
@@ -126,7 +123,7 @@ pub fn unblock(set: &SignalSet) -> Result<MaskGuard> {
 /// <https://man7.org/linux/man-pages/man3/pthread_sigmask.3.html>
 #[doc(alias = "pthread_sigmask")]
 pub fn set_mask(set: &SignalSet) -> Result<MaskGuard> {
-    change(SigmaskHow::SIG_SETMASK, set, "pthread_sigmask(SIG_SETMASK)")
+    change(How::SetMask, set, "pthread_sigmask(SIG_SETMASK)")
 }
 
 /// `pthread_sigmask`: the calling thread's current mask.
@@ -141,9 +138,9 @@ pub fn set_mask(set: &SignalSet) -> Result<MaskGuard> {
 /// <https://man7.org/linux/man-pages/man3/pthread_sigmask.3.html>
 #[doc(alias = "pthread_sigmask")]
 pub fn current_mask() -> Result<SignalSet> {
-    SigSet::thread_get_mask()
+    sys::thread_mask(How::Block, None)
         .ctx("pthread_sigmask", "current mask")
-        .map(|s| SignalSet::from_nix(&s))
+        .map(SignalSet::from_sys)
 }
 
 /// `sigpending(2)`: the signals pending for the calling thread or the whole process
@@ -161,7 +158,7 @@ pub fn current_mask() -> Result<SignalSet> {
 pub fn pending() -> Result<SignalSet> {
     sys::sigpending()
         .ctx("sigpending", "")
-        .map(SignalSet::from_raw_set)
+        .map(SignalSet::from_sys)
 }
 
 /// `sigtimedwait(2)` (`sigwaitinfo` when `timeout` is `None`): takes one pending signal of
@@ -199,18 +196,18 @@ pub fn wait(set: &SignalSet, timeout: Option<Duration>) -> Result<SigInfo> {
     const OP: &str = "sigtimedwait";
     set.require_catchable(OP)?;
     if set.is_empty() {
-        return Err(crate::Error::new(ErrorKind::InvalidInput, OP, "empty set")
+        return Err(Error::new(ErrorKind::InvalidInput, OP, "empty set")
             .with_detail("waiting for no signal would never return"));
     }
     let raw = match timeout {
-        None => crate::sys::retry_eintr(|| sys::sigtimedwait(set.raw(), None)),
+        None => retry_eintr(|| sys::sigtimedwait(set.as_sys(), None)),
         Some(t) => retry_eintr_until(Deadline::after(t), |left| {
-            sys::sigtimedwait(set.raw(), Some(left))
+            sys::sigtimedwait(set.as_sys(), Some(left))
         }),
     };
     match raw {
         Ok(raw) => Ok(SigInfo::from_raw(raw)),
-        Err(Errno::EAGAIN) => Err(crate::Error::sys(Errno::EAGAIN, OP, set)
+        Err(Errno::EAGAIN) => Err(Error::from_errno(Errno::EAGAIN, OP, set)
             .with_kind(ErrorKind::TimedOut)
             .with_detail(format!("no signal within {timeout:?}"))),
         Err(e) => Err(e).ctx(OP, set),
@@ -244,8 +241,9 @@ pub fn wait(set: &SignalSet, timeout: Option<Duration>) -> Result<SigInfo> {
 /// # References
 /// <https://man7.org/linux/man-pages/man2/signalfd.2.html>
 #[derive(Debug)]
+#[doc(alias = "signalfd")]
 pub struct SignalFd {
-    fd: nix::sys::signalfd::SignalFd,
+    fd: OwnedFd,
     set: SignalSet,
 }
 
@@ -259,30 +257,28 @@ impl SignalFd {
     /// - [`ErrorKind::LimitReached`]: out of file descriptors (`EMFILE`, `ENFILE`) or memory.
     ///
     /// # Examples
-    /// See [`SignalFd`]; with `poll`:
+    /// See [`SignalFd`]. The fd is [`AsFd`], for a `poll`/`epoll` loop of your own:
     /// ```
     /// use std::os::fd::AsFd;
-    /// use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    /// use std::time::Duration;
     /// use ipckit::signal::{block, kill, Signal, SignalFd, SignalSet};
     /// let set = SignalSet::from(Signal::USR1);
     /// let _mask = block(&set)?;
     /// let fd = SignalFd::new(&set)?;
+    /// let _for_poll = fd.as_fd(); // readable while a signal of the set is pending
     /// kill(std::process::id(), Signal::USR1)?;
-    /// let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
-    /// assert_eq!(poll(&mut fds, PollTimeout::from(1000u16))?, 1);
-    /// assert_eq!(fd.try_recv()?.unwrap().signal(), Signal::USR1);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// let mut got = Vec::new();
+    /// assert_eq!(fd.recv_many(&mut got, Some(Duration::from_secs(5)))?, 1);
+    /// assert_eq!(got[0].signal(), Signal::USR1);
+    /// # Ok::<(), ipckit::Error>(())
     /// ```
     ///
     /// # References
     /// <https://man7.org/linux/man-pages/man2/signalfd.2.html>
+    #[doc(alias = "signalfd")]
     pub fn new(set: &SignalSet) -> Result<SignalFd> {
         set.require_catchable("signalfd")?;
-        let fd = nix::sys::signalfd::SignalFd::with_flags(
-            &set.to_nix(),
-            SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK,
-        )
-        .ctx("signalfd", set)?;
+        let fd = sys::signalfd(set.as_sys()).ctx("signalfd", set)?;
         Ok(SignalFd { fd, set: *set })
     }
 
@@ -295,9 +291,10 @@ impl SignalFd {
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] if `set` holds `SIGKILL` or `SIGSTOP`.
+    #[doc(alias = "signalfd")]
     pub fn set_mask(&mut self, set: &SignalSet) -> Result<()> {
         set.require_catchable("signalfd")?;
-        self.fd.set_mask(&set.to_nix()).ctx("signalfd", set)?;
+        sys::signalfd_set_mask(self.fd.as_fd(), set.as_sys()).ctx("signalfd", set)?;
         self.set = *set;
         Ok(())
     }
@@ -307,11 +304,32 @@ impl SignalFd {
     /// # Errors
     /// Read failures other than "nothing pending" (not expected).
     pub fn try_recv(&self) -> Result<Option<SigInfo>> {
-        match crate::sys::retry_eintr(|| self.fd.read_signal()) {
-            Ok(Some(info)) => Ok(Some(SigInfo::from_raw(sys::RawInfo::from_signalfd(&info)))),
-            Ok(None) => Ok(None),
-            Err(e) => Err(e).ctx("read", format!("signalfd for {}", self.set)),
-        }
+        source::try_recv(self)
+    }
+
+    /// `read(2)`: appends every pending signal of the set to `buf` (several records per
+    /// read), without waiting; returns how many it appended (0 if none is pending).
+    ///
+    /// # Errors
+    /// As [`SignalFd::try_recv`].
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::signal::{block, queue, Signal, SignalFd, SignalSet};
+    /// let sig = Signal::realtime(3)?;
+    /// let _mask = block(&SignalSet::from(sig))?;
+    /// let fd = SignalFd::new(&SignalSet::from(sig))?;
+    /// for v in 0..3 {
+    ///     queue(std::process::id(), sig, v)?;
+    /// }
+    /// let mut buf = Vec::new();
+    /// assert_eq!(fd.try_recv_many(&mut buf)?, 3);
+    /// assert_eq!(buf.iter().map(|i| i.value()).collect::<Vec<_>>(), [0, 1, 2]);
+    /// assert_eq!(fd.try_recv_many(&mut buf)?, 0);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    pub fn try_recv_many(&self, buf: &mut Vec<SigInfo>) -> Result<usize> {
+        source::try_recv_many(self, buf)
     }
 
     /// Waits (`poll(2)`, `EINTR` retried) for the next signal of the set and returns it.
@@ -319,13 +337,7 @@ impl SignalFd {
     /// # Errors
     /// As [`SignalFd::try_recv`].
     pub fn recv(&self) -> Result<SigInfo> {
-        loop {
-            if let Some(info) = self.try_recv()? {
-                return Ok(info);
-            }
-            poll_readable(self.fd.as_fd(), None)
-                .ctx("poll", format!("signalfd for {}", self.set))?;
-        }
+        source::recv(self, None)
     }
 
     /// As [`SignalFd::recv`], giving up after `timeout`.
@@ -334,21 +346,39 @@ impl SignalFd {
     /// [`ErrorKind::TimedOut`] if no signal of the set arrived in time; else as
     /// [`SignalFd::try_recv`].
     pub fn recv_timeout(&self, timeout: Duration) -> Result<SigInfo> {
-        let deadline = Deadline::after(timeout);
-        loop {
-            if let Some(info) = self.try_recv()? {
-                return Ok(info);
-            }
-            let ready = poll_readable(self.fd.as_fd(), Some(deadline))
-                .ctx("poll", format!("signalfd for {}", self.set))?;
-            if !ready {
-                return Err(crate::Error::new(
-                    ErrorKind::TimedOut,
-                    "read",
-                    format!("signalfd for {}", self.set),
-                )
-                .with_detail(format!("no signal within {timeout:?}")));
-            }
+        source::recv(self, Some(timeout))
+    }
+
+    /// Waits up to `timeout` (`None`: forever) for a signal of the set, then appends it and
+    /// every other pending one to `buf`; returns how many it appended (at least 1).
+    ///
+    /// # Errors
+    /// [`ErrorKind::TimedOut`] if no signal of the set arrived in time; else as
+    /// [`SignalFd::try_recv`].
+    pub fn recv_many(&self, buf: &mut Vec<SigInfo>, timeout: Option<Duration>) -> Result<usize> {
+        source::recv_many(self, buf, timeout)
+    }
+}
+
+impl Source for SignalFd {
+    fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    fn object(&self) -> String {
+        format!("signalfd for {}", self.set)
+    }
+
+    fn timed_out(&self, timeout: Duration) -> Error {
+        Error::new(ErrorKind::TimedOut, "read", self.object())
+            .with_detail(format!("no signal within {timeout:?}"))
+    }
+
+    fn read(&self, out: &mut [RawInfo]) -> Result<usize> {
+        match retry_eintr(|| sys::signalfd_read(self.fd.as_fd(), out)) {
+            Ok(n) => Ok(n),
+            Err(Errno::EAGAIN) => Ok(0),
+            Err(e) => Err(e).ctx("read", self.object()),
         }
     }
 }
@@ -370,12 +400,6 @@ impl AsFd for SignalFd {
 
 impl AsRawFd for SignalFd {
     fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_fd().as_raw_fd()
+        self.fd.as_raw_fd()
     }
-}
-
-/// Waits until `fd` is readable (or reports an error); `Ok(false)` when `deadline` passed
-/// first. `EINTR` is retried with the time left.
-pub(crate) fn poll_readable(fd: BorrowedFd<'_>, deadline: Option<Deadline>) -> Result<bool, Errno> {
-    crate::sys::poll::wait_fd(fd, nix::poll::PollFlags::POLLIN, deadline).map(|ev| !ev.is_empty())
 }

@@ -18,6 +18,7 @@
 //! | ignore / restore the default, undone on drop | [`ignore`], [`set_default`] |
 //! | block / unblock for this thread, undone on drop | [`block`], [`unblock`], [`set_mask`], [`pending`] |
 //! | read blocked signals synchronously | [`wait`] (`sigtimedwait`), [`SignalFd`] (`signalfd`, pollable) |
+//! | take many arrivals at once into a `Vec` you reuse | [`Catcher::recv_many`], [`SignalFd::recv_many`] and their `try_` forms |
 //!
 //! `SIGKILL` and `SIGSTOP` can be neither caught, ignored nor blocked: asking for it is an
 //! [`crate::ErrorKind::InvalidInput`] error rather than the silent
@@ -43,6 +44,7 @@ use crate::sys::signal as sys;
 mod disposition;
 mod mask;
 mod send;
+mod source;
 
 pub use disposition::{ignore, set_default, Catcher, DispositionGuard};
 pub use mask::{block, current_mask, pending, set_mask, unblock, wait, MaskGuard, SignalFd};
@@ -115,115 +117,81 @@ impl fmt::Display for DefaultAction {
     }
 }
 
-use DefaultAction::{
-    Continue as CONT, Core as CORE, Ignore as IGN, Stop as STOP, Terminate as TERM,
-};
-
-/// The standard signals of Linux: number, name without `SIG`, default action.
-const STANDARD: &[(i32, &str, DefaultAction)] = &[
-    (libc::SIGHUP, "HUP", TERM),
-    (libc::SIGINT, "INT", TERM),
-    (libc::SIGQUIT, "QUIT", CORE),
-    (libc::SIGILL, "ILL", CORE),
-    (libc::SIGTRAP, "TRAP", CORE),
-    (libc::SIGABRT, "ABRT", CORE),
-    (libc::SIGBUS, "BUS", CORE),
-    (libc::SIGFPE, "FPE", CORE),
-    (libc::SIGKILL, "KILL", TERM),
-    (libc::SIGUSR1, "USR1", TERM),
-    (libc::SIGSEGV, "SEGV", CORE),
-    (libc::SIGUSR2, "USR2", TERM),
-    (libc::SIGPIPE, "PIPE", TERM),
-    (libc::SIGALRM, "ALRM", TERM),
-    (libc::SIGTERM, "TERM", TERM),
-    (libc::SIGSTKFLT, "STKFLT", TERM),
-    (libc::SIGCHLD, "CHLD", IGN),
-    (libc::SIGCONT, "CONT", CONT),
-    (libc::SIGSTOP, "STOP", STOP),
-    (libc::SIGTSTP, "TSTP", STOP),
-    (libc::SIGTTIN, "TTIN", STOP),
-    (libc::SIGTTOU, "TTOU", STOP),
-    (libc::SIGURG, "URG", IGN),
-    (libc::SIGXCPU, "XCPU", CORE),
-    (libc::SIGXFSZ, "XFSZ", CORE),
-    (libc::SIGVTALRM, "VTALRM", TERM),
-    (libc::SIGPROF, "PROF", TERM),
-    (libc::SIGWINCH, "WINCH", IGN),
-    (libc::SIGIO, "IO", TERM),
-    (libc::SIGPWR, "PWR", TERM),
-    (libc::SIGSYS, "SYS", CORE),
-];
-
 /// Other names the C library and shells accept for the same numbers.
 const ALIASES: &[(&str, i32)] = &[
-    ("IOT", libc::SIGABRT),
-    ("POLL", libc::SIGIO),
-    ("CLD", libc::SIGCHLD),
+    ("IOT", sys::SIGABRT),
+    ("POLL", sys::SIGIO),
+    ("CLD", sys::SIGCHLD),
 ];
+
+/// Whether `n` is one of the standard (non-real-time) signals of the system.
+fn is_standard(n: i32) -> bool {
+    sys::STANDARD.iter().any(|&(s, _)| s == n)
+}
 
 impl Signal {
     /// `SIGHUP`: hangup of the controlling terminal, or "reload the configuration".
-    pub const HUP: Signal = Signal(libc::SIGHUP);
+    pub const HUP: Signal = Signal(sys::SIGHUP);
     /// `SIGINT`: interrupt from the keyboard (Ctrl-C).
-    pub const INT: Signal = Signal(libc::SIGINT);
+    pub const INT: Signal = Signal(sys::SIGINT);
     /// `SIGQUIT`: quit from the keyboard (Ctrl-\), dumps core.
-    pub const QUIT: Signal = Signal(libc::SIGQUIT);
+    pub const QUIT: Signal = Signal(sys::SIGQUIT);
     /// `SIGILL`: illegal instruction.
-    pub const ILL: Signal = Signal(libc::SIGILL);
+    pub const ILL: Signal = Signal(sys::SIGILL);
     /// `SIGTRAP`: trace or breakpoint trap.
-    pub const TRAP: Signal = Signal(libc::SIGTRAP);
+    pub const TRAP: Signal = Signal(sys::SIGTRAP);
     /// `SIGABRT`: abort(3).
-    pub const ABRT: Signal = Signal(libc::SIGABRT);
+    pub const ABRT: Signal = Signal(sys::SIGABRT);
     /// `SIGBUS`: bus error (bad memory access, e.g. past the end of a mapped file).
-    pub const BUS: Signal = Signal(libc::SIGBUS);
+    pub const BUS: Signal = Signal(sys::SIGBUS);
     /// `SIGFPE`: arithmetic exception.
-    pub const FPE: Signal = Signal(libc::SIGFPE);
+    pub const FPE: Signal = Signal(sys::SIGFPE);
     /// `SIGKILL`: kill; cannot be caught, blocked or ignored.
-    pub const KILL: Signal = Signal(libc::SIGKILL);
+    pub const KILL: Signal = Signal(sys::SIGKILL);
     /// `SIGUSR1`: user-defined signal 1.
-    pub const USR1: Signal = Signal(libc::SIGUSR1);
+    pub const USR1: Signal = Signal(sys::SIGUSR1);
     /// `SIGSEGV`: invalid memory reference.
-    pub const SEGV: Signal = Signal(libc::SIGSEGV);
+    pub const SEGV: Signal = Signal(sys::SIGSEGV);
     /// `SIGUSR2`: user-defined signal 2.
-    pub const USR2: Signal = Signal(libc::SIGUSR2);
+    pub const USR2: Signal = Signal(sys::SIGUSR2);
     /// `SIGPIPE`: write to a pipe or socket with no reader.
-    pub const PIPE: Signal = Signal(libc::SIGPIPE);
+    pub const PIPE: Signal = Signal(sys::SIGPIPE);
     /// `SIGALRM`: timer signal from alarm(2) or setitimer(2).
-    pub const ALRM: Signal = Signal(libc::SIGALRM);
+    pub const ALRM: Signal = Signal(sys::SIGALRM);
     /// `SIGTERM`: termination request.
-    pub const TERM: Signal = Signal(libc::SIGTERM);
+    pub const TERM: Signal = Signal(sys::SIGTERM);
     /// `SIGSTKFLT`: stack fault on a coprocessor (unused).
-    pub const STKFLT: Signal = Signal(libc::SIGSTKFLT);
+    pub const STKFLT: Signal = Signal(sys::SIGSTKFLT);
     /// `SIGCHLD`: a child stopped, continued or terminated.
-    pub const CHLD: Signal = Signal(libc::SIGCHLD);
+    pub const CHLD: Signal = Signal(sys::SIGCHLD);
     /// `SIGCONT`: continue if stopped.
-    pub const CONT: Signal = Signal(libc::SIGCONT);
+    pub const CONT: Signal = Signal(sys::SIGCONT);
     /// `SIGSTOP`: stop the process; cannot be caught, blocked or ignored.
-    pub const STOP: Signal = Signal(libc::SIGSTOP);
+    pub const STOP: Signal = Signal(sys::SIGSTOP);
     /// `SIGTSTP`: stop typed at the terminal (Ctrl-Z).
-    pub const TSTP: Signal = Signal(libc::SIGTSTP);
+    pub const TSTP: Signal = Signal(sys::SIGTSTP);
     /// `SIGTTIN`: terminal input for a background process.
-    pub const TTIN: Signal = Signal(libc::SIGTTIN);
+    pub const TTIN: Signal = Signal(sys::SIGTTIN);
     /// `SIGTTOU`: terminal output for a background process.
-    pub const TTOU: Signal = Signal(libc::SIGTTOU);
+    pub const TTOU: Signal = Signal(sys::SIGTTOU);
     /// `SIGURG`: urgent condition on a socket.
-    pub const URG: Signal = Signal(libc::SIGURG);
+    pub const URG: Signal = Signal(sys::SIGURG);
     /// `SIGXCPU`: CPU time limit exceeded.
-    pub const XCPU: Signal = Signal(libc::SIGXCPU);
+    pub const XCPU: Signal = Signal(sys::SIGXCPU);
     /// `SIGXFSZ`: file size limit exceeded.
-    pub const XFSZ: Signal = Signal(libc::SIGXFSZ);
+    pub const XFSZ: Signal = Signal(sys::SIGXFSZ);
     /// `SIGVTALRM`: virtual alarm clock.
-    pub const VTALRM: Signal = Signal(libc::SIGVTALRM);
+    pub const VTALRM: Signal = Signal(sys::SIGVTALRM);
     /// `SIGPROF`: profiling timer expired.
-    pub const PROF: Signal = Signal(libc::SIGPROF);
+    pub const PROF: Signal = Signal(sys::SIGPROF);
     /// `SIGWINCH`: window resize.
-    pub const WINCH: Signal = Signal(libc::SIGWINCH);
+    pub const WINCH: Signal = Signal(sys::SIGWINCH);
     /// `SIGIO` (`SIGPOLL`): I/O now possible.
-    pub const IO: Signal = Signal(libc::SIGIO);
+    pub const IO: Signal = Signal(sys::SIGIO);
     /// `SIGPWR`: power failure.
-    pub const PWR: Signal = Signal(libc::SIGPWR);
+    pub const PWR: Signal = Signal(sys::SIGPWR);
     /// `SIGSYS`: bad system call.
-    pub const SYS: Signal = Signal(libc::SIGSYS);
+    pub const SYS: Signal = Signal(sys::SIGSYS);
 
     /// The signal numbered `n`, checked against the signals this system has.
     ///
@@ -240,14 +208,14 @@ impl Signal {
     /// # Ok::<(), ipckit::Error>(())
     /// ```
     pub fn from_raw(n: i32) -> Result<Signal> {
-        if STANDARD.iter().any(|&(s, _, _)| s == n) || (sys::rtmin()..=sys::rtmax()).contains(&n) {
+        if is_standard(n) || (sys::rtmin()..=sys::rtmax()).contains(&n) {
             Ok(Signal(n))
         } else {
             Err(
                 Error::new(ErrorKind::InvalidInput, "signal", n).with_detail(format!(
                     "not a signal number (1..={} without the C library's reserved {}..={})",
                     sys::rtmax(),
-                    STANDARD.len() + 1,
+                    sys::STANDARD.len() + 1,
                     sys::rtmin() - 1
                 )),
             )
@@ -260,11 +228,13 @@ impl Signal {
     }
 
     /// `SIGRTMIN`: the lowest real-time signal an application may use (34 with glibc).
+    #[doc(alias = "SIGRTMIN")]
     pub fn rtmin() -> Signal {
         Signal(sys::rtmin())
     }
 
     /// `SIGRTMAX`: the highest real-time signal (64 on Linux).
+    #[doc(alias = "SIGRTMAX")]
     pub fn rtmax() -> Signal {
         Signal(sys::rtmax())
     }
@@ -324,9 +294,9 @@ impl Signal {
     /// assert_eq!(*all.last().unwrap(), Signal::rtmax());
     /// ```
     pub fn all() -> impl Iterator<Item = Signal> {
-        STANDARD
+        sys::STANDARD
             .iter()
-            .map(|&(n, _, _)| Signal(n))
+            .map(|&(n, _)| Signal(n))
             .chain((sys::rtmin()..=sys::rtmax()).map(Signal))
     }
 
@@ -334,8 +304,9 @@ impl Signal {
     ///
     /// Real-time signals in the lower half of the range count from `RTMIN`, the rest from
     /// `RTMAX` (bash's `kill -l` convention).
+    #[doc(alias = "sigabbrev_np")]
     pub fn name(self) -> Cow<'static, str> {
-        if let Some(&(_, name, _)) = STANDARD.iter().find(|&&(n, _, _)| n == self.0) {
+        if let Some(&(_, name)) = sys::STANDARD.iter().find(|&&(n, _)| n == self.0) {
             return Cow::Borrowed(name);
         }
         let (min, max) = (sys::rtmin(), sys::rtmax());
@@ -370,15 +341,22 @@ impl Signal {
     /// What happens to a process that receives it with the default disposition.
     /// Real-time signals terminate.
     pub fn default_action(self) -> DefaultAction {
-        STANDARD
-            .iter()
-            .find(|&&(n, _, _)| n == self.0)
-            .map_or(DefaultAction::Terminate, |&(_, _, a)| a)
-    }
-
-    /// The same signal as nix's enum, if nix can name it (not for real-time signals).
-    pub(crate) fn to_nix(self) -> Option<nix::sys::signal::Signal> {
-        nix::sys::signal::Signal::try_from(self.0).ok()
+        match self.0 {
+            sys::SIGQUIT
+            | sys::SIGILL
+            | sys::SIGTRAP
+            | sys::SIGABRT
+            | sys::SIGBUS
+            | sys::SIGFPE
+            | sys::SIGSEGV
+            | sys::SIGXCPU
+            | sys::SIGXFSZ
+            | sys::SIGSYS => DefaultAction::Core,
+            sys::SIGCHLD | sys::SIGURG | sys::SIGWINCH => DefaultAction::Ignore,
+            sys::SIGSTOP | sys::SIGTSTP | sys::SIGTTIN | sys::SIGTTOU => DefaultAction::Stop,
+            sys::SIGCONT => DefaultAction::Continue,
+            _ => DefaultAction::Terminate,
+        }
     }
 
     pub(crate) fn require_catchable(self, op: &'static str) -> Result<()> {
@@ -426,7 +404,7 @@ impl FromStr for Signal {
         }
         let upper = t.to_ascii_uppercase();
         let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-        if let Some(&(n, _, _)) = STANDARD.iter().find(|&&(_, nm, _)| nm == name) {
+        if let Some(&(n, _)) = sys::STANDARD.iter().find(|&&(_, nm)| nm == name) {
             return Ok(Signal(n));
         }
         if let Some(&(_, n)) = ALIASES.iter().find(|&&(nm, _)| nm == name) {
@@ -491,16 +469,17 @@ impl From<Signal> for i32 {
 /// <https://man7.org/linux/man-pages/man3/sigsetops.3.html>
 #[derive(Clone, Copy)]
 #[doc(alias = "sigset_t")]
-pub struct SignalSet(libc::sigset_t);
+pub struct SignalSet(sys::SigSet);
 
 impl SignalSet {
     /// The empty set (`sigemptyset`).
     #[doc(alias = "sigemptyset")]
     pub fn empty() -> SignalSet {
-        SignalSet(sys::empty_set())
+        SignalSet(sys::SigSet::empty())
     }
 
     /// Every signal that may be blocked: all of [`Signal::all`] but `SIGKILL` and `SIGSTOP`.
+    #[doc(alias = "sigfillset")]
     pub fn all_catchable() -> SignalSet {
         Signal::all().filter(|s| s.is_catchable()).collect()
     }
@@ -509,19 +488,19 @@ impl SignalSet {
     #[doc(alias = "sigaddset")]
     pub fn insert(&mut self, sig: Signal) {
         // A Signal is always a number the C library accepts, so this cannot fail.
-        let _ = sys::set_add(&mut self.0, sig.0);
+        let _ = self.0.add(sig.0);
     }
 
     /// Removes `sig` (`sigdelset`).
     #[doc(alias = "sigdelset")]
     pub fn remove(&mut self, sig: Signal) {
-        let _ = sys::set_del(&mut self.0, sig.0);
+        let _ = self.0.remove(sig.0);
     }
 
     /// Whether `sig` is a member (`sigismember`).
     #[doc(alias = "sigismember")]
     pub fn contains(&self, sig: Signal) -> bool {
-        sys::set_has(&self.0, sig.0)
+        self.0.contains(sig.0)
     }
 
     /// Whether the set has no member.
@@ -534,20 +513,13 @@ impl SignalSet {
         Signal::all().filter(move |s| self.contains(*s))
     }
 
-    pub(crate) fn raw(&self) -> &libc::sigset_t {
+    /// The `sigset_t` at the seam.
+    pub(crate) fn as_sys(&self) -> &sys::SigSet {
         &self.0
     }
 
-    pub(crate) fn from_raw_set(set: libc::sigset_t) -> SignalSet {
+    pub(crate) fn from_sys(set: sys::SigSet) -> SignalSet {
         SignalSet(set)
-    }
-
-    pub(crate) fn to_nix(self) -> nix::sys::signal::SigSet {
-        sys::to_nix(&self.0)
-    }
-
-    pub(crate) fn from_nix(set: &nix::sys::signal::SigSet) -> SignalSet {
-        SignalSet(*set.as_ref())
     }
 
     /// The first of `SIGKILL`/`SIGSTOP` in the set, refused as `op`.
@@ -661,7 +633,8 @@ pub enum Origin {
 /// let info = wait(&set, Some(Duration::from_secs(5)))?;
 /// assert_eq!(info.origin(), Origin::Queue);
 /// assert_eq!(info.value(), -7);
-/// assert_eq!(info.sender_uid(), nix::unistd::getuid().as_raw());
+/// use std::os::unix::fs::MetadataExt;
+/// assert_eq!(info.sender_uid(), std::fs::metadata("/proc/self")?.uid());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
@@ -702,6 +675,7 @@ impl SigInfo {
     }
 
     /// The signal (`si_signo`).
+    #[doc(alias = "si_signo")]
     pub fn signal(&self) -> Signal {
         self.signal
     }
@@ -709,6 +683,7 @@ impl SigInfo {
     /// The raw `si_code`: negative or zero for a user-space sender (`SI_USER` 0, `SI_QUEUE`
     /// -1, ...), positive for the kernel, with a meaning per signal (`CLD_EXITED` 1,
     /// `CLD_KILLED` 2, `CLD_STOPPED` 5, `CLD_CONTINUED` 6 for `SIGCHLD`).
+    #[doc(alias = "si_code")]
     pub fn code(&self) -> i32 {
         self.code
     }
@@ -720,28 +695,34 @@ impl SigInfo {
 
     /// The sending process (`si_pid`): the sender of `kill`/`sigqueue`, the child for
     /// `SIGCHLD`; 0 when the kernel sent it.
+    #[doc(alias = "si_pid")]
     pub fn sender_pid(&self) -> u32 {
         self.pid.max(0) as u32
     }
 
     /// The real user id of the sender (`si_uid`), 0 when the kernel sent it.
+    #[doc(alias = "si_uid")]
     pub fn sender_uid(&self) -> u32 {
         self.uid
     }
 
     /// For `SIGCHLD` (with a positive code): the child's exit status or the signal that
     /// stopped, continued or killed it (`si_status`); 0 otherwise.
+    #[doc(alias = "si_status")]
     pub fn status(&self) -> i32 {
         self.status
     }
 
     /// The value sent with [`queue`] (`sigqueue`), a POSIX timer or `mq_notify`
     /// (`si_value.sival_int`); 0 for any other origin.
+    #[doc(alias = "si_value")]
+    #[doc(alias = "sival_int")]
     pub fn value(&self) -> i32 {
         self.value
     }
 
     /// The whole `si_value` read as the pointer member (`sival_ptr`), as a number.
+    #[doc(alias = "sival_ptr")]
     pub fn value_ptr(&self) -> u64 {
         self.value_ptr
     }
@@ -749,12 +730,12 @@ impl SigInfo {
 
 fn origin_of(code: i32) -> Origin {
     match code {
-        libc::SI_USER => Origin::Kill,
-        libc::SI_QUEUE => Origin::Queue,
-        libc::SI_TIMER => Origin::Timer,
-        libc::SI_MESGQ => Origin::MessageQueue,
-        libc::SI_TKILL => Origin::Tkill,
-        c if c == libc::SI_KERNEL || c > 0 => Origin::Kernel,
+        sys::SI_USER => Origin::Kill,
+        sys::SI_QUEUE => Origin::Queue,
+        sys::SI_TIMER => Origin::Timer,
+        sys::SI_MESGQ => Origin::MessageQueue,
+        sys::SI_TKILL => Origin::Tkill,
+        c if c == sys::SI_KERNEL || c > 0 => Origin::Kernel,
         c => Origin::Other(c),
     }
 }

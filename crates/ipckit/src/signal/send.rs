@@ -1,11 +1,9 @@
 //! Sending: `kill`, `killpg`, the null signal, `sigqueue`.
 
-use nix::errno::Errno;
-use nix::unistd::Pid;
-
 use super::Signal;
 use crate::error::{Context, Error, ErrorKind, Result};
 use crate::sys::signal as sys;
+use crate::Errno;
 
 /// A pid as the kernel takes it, refusing 0 and values above `i32::MAX` (which `kill(2)`
 /// would read as "my group" or "a group").
@@ -21,7 +19,7 @@ fn checked_pid(op: &'static str, what: &str, pid: u32) -> Result<i32> {
 
 /// `ESRCH` means the target does not exist: [`ErrorKind::NotFound`].
 fn send_error(e: Errno, op: &'static str, object: String) -> Error {
-    let err = Error::sys(e, op, object);
+    let err = Error::from_errno(e, op, object);
     if e == Errno::ESRCH {
         err.with_kind(ErrorKind::NotFound)
     } else if e == Errno::EAGAIN {
@@ -59,12 +57,7 @@ fn send_error(e: Errno, op: &'static str, object: String) -> Error {
 /// <https://man7.org/linux/man-pages/man2/kill.2.html>
 pub fn kill(pid: u32, sig: Signal) -> Result<()> {
     let p = checked_pid("kill", "pid", pid)?;
-    let r = match sig.to_nix() {
-        Some(s) => nix::sys::signal::kill(Pid::from_raw(p), s),
-        // nix's enum cannot name real-time signals.
-        None => sys::kill(p, sig.as_raw()),
-    };
-    r.map_err(|e| send_error(e, "kill", format!("pid {pid} with {sig}")))
+    sys::kill(p, sig.as_raw()).map_err(|e| send_error(e, "kill", format!("pid {pid} with {sig}")))
 }
 
 /// `killpg(2)`: sends `sig` to every process of the process group `pgid`.
@@ -90,11 +83,8 @@ pub fn kill(pid: u32, sig: Signal) -> Result<()> {
 #[doc(alias = "killpg")]
 pub fn kill_group(pgid: u32, sig: Signal) -> Result<()> {
     let p = checked_pid("killpg", "process group", pgid)?;
-    let r = match sig.to_nix() {
-        Some(s) => nix::sys::signal::killpg(Pid::from_raw(p), s),
-        None => sys::killpg(p, sig.as_raw()),
-    };
-    r.map_err(|e| send_error(e, "killpg", format!("process group {pgid} with {sig}")))
+    sys::killpg(p, sig.as_raw())
+        .map_err(|e| send_error(e, "killpg", format!("process group {pgid} with {sig}")))
 }
 
 /// What sending the null signal to a process found out (see [`probe`]).
@@ -141,7 +131,7 @@ impl Probe {
 #[doc(alias = "kill")]
 pub fn probe(pid: u32) -> Result<Probe> {
     let p = checked_pid("kill", "pid", pid)?;
-    match nix::sys::signal::kill(Pid::from_raw(p), None) {
+    match sys::kill(p, 0) {
         Ok(()) => Ok(Probe::MaySignal),
         Err(Errno::EPERM) => Ok(Probe::NotPermitted),
         Err(Errno::ESRCH) => Ok(Probe::NoSuchProcess),

@@ -1,21 +1,82 @@
-//! Signal calls no crate covers: real-time signal numbers, `sigqueue`, `sigtimedwait`,
-//! `sigpending`, `strsignal`, signal sets holding real-time signals, `kill` of a real-time
-//! signal, and `sigaction` with the self-pipe handler behind `signal::Catcher`.
+//! Every signal call of ipckit on Linux: the signal numbers, `sigset_t`, `pthread_sigmask`,
+//! `sigpending`, `kill`/`killpg`, `sigqueue`, `sigtimedwait`, `strsignal`, `signalfd`, and
+//! `sigaction` with the self-pipe handler behind `signal::Catcher`. Functions take and return
+//! plain numbers, [`SigSet`] and [`RawInfo`], and fail with ipckit's own [`Errno`].
 //!
-//! nix's `Signal` enum cannot name `SIGRTMIN..=SIGRTMAX`, so everything that must accept a
-//! real-time signal takes the raw number here. signal-hook's registry keeps its handler
-//! installed forever (it cannot put back the previous disposition) and its iterator keeps one
-//! slot per signal (it coalesces queued real-time signals and drops `si_value`), so the
-//! handler below is ipckit's own: it writes one fixed-size record per arrival to a pipe.
+//! Everything takes the raw signal number: nix's `Signal` enum cannot name
+//! `SIGRTMIN..=SIGRTMAX`. signal-hook's registry keeps its handler installed forever (it
+//! cannot put back the previous disposition) and its iterator keeps one slot per signal (it
+//! coalesces queued real-time signals and drops `si_value`), so the handler below is ipckit's
+//! own: it writes one fixed-size record per arrival to a pipe.
 
 use std::ffi::CStr;
 use std::mem::MaybeUninit;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use nix::errno::Errno;
+use crate::sys::Deadline;
+use crate::Errno;
+
+/// The standard signal numbers of Linux, by their POSIX names.
+pub(crate) use libc::{
+    SIGABRT, SIGALRM, SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGHUP, SIGILL, SIGINT, SIGIO, SIGKILL,
+    SIGPIPE, SIGPROF, SIGPWR, SIGQUIT, SIGSEGV, SIGSTKFLT, SIGSTOP, SIGSYS, SIGTERM, SIGTRAP,
+    SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGUSR1, SIGUSR2, SIGVTALRM, SIGWINCH, SIGXCPU, SIGXFSZ,
+};
+
+/// The `si_code` values of a user-space or kernel sender (`siginfo_t`).
+pub(crate) use libc::{SI_KERNEL, SI_MESGQ, SI_QUEUE, SI_TIMER, SI_TKILL, SI_USER};
+
+/// The standard signals of Linux in number order, with their names without `SIG`.
+pub(crate) const STANDARD: &[(i32, &str)] = &[
+    (SIGHUP, "HUP"),
+    (SIGINT, "INT"),
+    (SIGQUIT, "QUIT"),
+    (SIGILL, "ILL"),
+    (SIGTRAP, "TRAP"),
+    (SIGABRT, "ABRT"),
+    (SIGBUS, "BUS"),
+    (SIGFPE, "FPE"),
+    (SIGKILL, "KILL"),
+    (SIGUSR1, "USR1"),
+    (SIGSEGV, "SEGV"),
+    (SIGUSR2, "USR2"),
+    (SIGPIPE, "PIPE"),
+    (SIGALRM, "ALRM"),
+    (SIGTERM, "TERM"),
+    (SIGSTKFLT, "STKFLT"),
+    (SIGCHLD, "CHLD"),
+    (SIGCONT, "CONT"),
+    (SIGSTOP, "STOP"),
+    (SIGTSTP, "TSTP"),
+    (SIGTTIN, "TTIN"),
+    (SIGTTOU, "TTOU"),
+    (SIGURG, "URG"),
+    (SIGXCPU, "XCPU"),
+    (SIGXFSZ, "XFSZ"),
+    (SIGVTALRM, "VTALRM"),
+    (SIGPROF, "PROF"),
+    (SIGWINCH, "WINCH"),
+    (SIGIO, "IO"),
+    (SIGPWR, "PWR"),
+    (SIGSYS, "SYS"),
+];
+
+/// `-1` from a libc call as the calling thread's errno.
+fn cvt(r: libc::c_int) -> Result<libc::c_int, Errno> {
+    if r == -1 {
+        Err(Errno::last())
+    } else {
+        Ok(r)
+    }
+}
+
+/// `-1` from a libc call returning `ssize_t` as the calling thread's errno.
+fn cvt_size(r: libc::ssize_t) -> Result<usize, Errno> {
+    usize::try_from(r).map_err(|_| Errno::last())
+}
 
 /// The lowest real-time signal number the C library leaves to applications.
 pub(crate) fn rtmin() -> i32 {
@@ -44,60 +105,89 @@ pub(crate) fn strsignal(signo: i32) -> String {
     unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
 
-/// An empty `sigset_t`.
-pub(crate) fn empty_set() -> libc::sigset_t {
-    let mut set = MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: sigemptyset initialises the whole set it is given; it cannot fail for a valid
-    // pointer.
-    unsafe {
-        libc::sigemptyset(set.as_mut_ptr());
-        set.assume_init()
+/// A `sigset_t`: a set of signal numbers, real-time ones included.
+#[derive(Clone, Copy)]
+pub(crate) struct SigSet(libc::sigset_t);
+
+impl SigSet {
+    /// The empty set (`sigemptyset`).
+    pub(crate) fn empty() -> SigSet {
+        let mut set = MaybeUninit::<libc::sigset_t>::uninit();
+        // SAFETY: sigemptyset initialises the whole set it is given; it cannot fail for a
+        // valid pointer.
+        unsafe {
+            libc::sigemptyset(set.as_mut_ptr());
+            SigSet(set.assume_init())
+        }
+    }
+
+    /// Adds `signo` (`sigaddset`; `EINVAL` for a number the C library does not accept).
+    pub(crate) fn add(&mut self, signo: i32) -> Result<(), Errno> {
+        // SAFETY: self.0 is an initialised sigset_t borrowed mutably.
+        cvt(unsafe { libc::sigaddset(&mut self.0, signo) }).map(drop)
+    }
+
+    /// Removes `signo` (`sigdelset`).
+    pub(crate) fn remove(&mut self, signo: i32) -> Result<(), Errno> {
+        // SAFETY: self.0 is an initialised sigset_t borrowed mutably.
+        cvt(unsafe { libc::sigdelset(&mut self.0, signo) }).map(drop)
+    }
+
+    /// Whether `signo` is a member (`sigismember`; false for a number out of range).
+    pub(crate) fn contains(&self, signo: i32) -> bool {
+        // SAFETY: self.0 is an initialised sigset_t; sigismember only reads it.
+        unsafe { libc::sigismember(&self.0, signo) == 1 }
     }
 }
 
-/// Adds `signo` to `set` (`EINVAL` for a number the C library does not accept).
-pub(crate) fn set_add(set: &mut libc::sigset_t, signo: i32) -> Result<(), Errno> {
-    // SAFETY: set is an initialised sigset_t borrowed mutably.
-    Errno::result(unsafe { libc::sigaddset(set, signo) }).map(drop)
-}
-
-/// Removes `signo` from `set`.
-pub(crate) fn set_del(set: &mut libc::sigset_t, signo: i32) -> Result<(), Errno> {
-    // SAFETY: set is an initialised sigset_t borrowed mutably.
-    Errno::result(unsafe { libc::sigdelset(set, signo) }).map(drop)
-}
-
-/// Whether `signo` is in `set` (false for a number out of range).
-pub(crate) fn set_has(set: &libc::sigset_t, signo: i32) -> bool {
-    // SAFETY: set is an initialised sigset_t; sigismember only reads it.
-    unsafe { libc::sigismember(set, signo) == 1 }
-}
-
-/// The same set as nix's `SigSet` (which can hold real-time signals, but not name them).
-pub(crate) fn to_nix(set: &libc::sigset_t) -> nix::sys::signal::SigSet {
-    // SAFETY: set is a valid, initialised sigset_t made by the functions above or read from
-    // the kernel.
-    unsafe { nix::sys::signal::SigSet::from_sigset_t_unchecked(*set) }
-}
-
 /// The signals pending for the calling thread or the process (`sigpending(2)`).
-pub(crate) fn sigpending() -> Result<libc::sigset_t, Errno> {
-    let mut set = empty_set();
-    // SAFETY: set is a valid sigset_t the call fills.
-    Errno::result(unsafe { libc::sigpending(&mut set) })?;
+pub(crate) fn sigpending() -> Result<SigSet, Errno> {
+    let mut set = SigSet::empty();
+    // SAFETY: set.0 is a valid sigset_t the call fills.
+    cvt(unsafe { libc::sigpending(&mut set.0) })?;
     Ok(set)
+}
+
+/// How [`thread_mask`] changes the calling thread's mask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum How {
+    /// `SIG_BLOCK`: adds the set.
+    Block,
+    /// `SIG_UNBLOCK`: removes the set.
+    Unblock,
+    /// `SIG_SETMASK`: the set becomes the mask.
+    SetMask,
+}
+
+/// `pthread_sigmask(2)`: changes the calling thread's mask with `set` (or only reads it when
+/// `set` is `None`), returning the mask as it was before.
+pub(crate) fn thread_mask(how: How, set: Option<&SigSet>) -> Result<SigSet, Errno> {
+    let how = match how {
+        How::Block => libc::SIG_BLOCK,
+        How::Unblock => libc::SIG_UNBLOCK,
+        How::SetMask => libc::SIG_SETMASK,
+    };
+    let mut old = SigSet::empty();
+    let new = set.map_or(std::ptr::null(), |s| &s.0 as *const libc::sigset_t);
+    // SAFETY: new is null or points at an initialised sigset_t living until the call
+    // returns; old.0 is writable storage for one sigset_t.
+    match unsafe { libc::pthread_sigmask(how, new, &mut old.0) } {
+        // pthread_sigmask returns the error number instead of setting errno.
+        0 => Ok(old),
+        e => Err(Errno::from_raw(e)),
+    }
 }
 
 /// `kill(2)` with a raw signal number (0 is the null signal).
 pub(crate) fn kill(pid: i32, signo: i32) -> Result<(), Errno> {
     // SAFETY: kill takes plain integers.
-    Errno::result(unsafe { libc::kill(pid, signo) }).map(drop)
+    cvt(unsafe { libc::kill(pid, signo) }).map(drop)
 }
 
 /// `killpg(2)` with a raw signal number.
 pub(crate) fn killpg(pgrp: i32, signo: i32) -> Result<(), Errno> {
     // SAFETY: killpg takes plain integers.
-    Errno::result(unsafe { libc::killpg(pgrp, signo) }).map(drop)
+    cvt(unsafe { libc::killpg(pgrp, signo) }).map(drop)
 }
 
 /// `sigqueue(3)`: sends `signo` to `pid` with `value` as `sival_int` (the pointer member's
@@ -108,7 +198,71 @@ pub(crate) fn sigqueue(pid: i32, signo: i32, value: i32) -> Result<(), Errno> {
     };
     // SAFETY: sigqueue takes plain integers and a sigval by value; the pointer in it is a
     // number the kernel only copies, never dereferences.
-    Errno::result(unsafe { libc::sigqueue(pid, signo, val) }).map(drop)
+    cvt(unsafe { libc::sigqueue(pid, signo, val) }).map(drop)
+}
+
+/// Waits until `fd` is readable (or reports an error or hang-up); `Ok(false)` when
+/// `deadline` passed first. `EINTR` is retried with the time left.
+pub(crate) fn readable(fd: BorrowedFd<'_>, deadline: Option<Deadline>) -> Result<bool, Errno> {
+    crate::sys::poll::wait_fd(fd, nix::poll::PollFlags::POLLIN, deadline)
+        .map(|ev| !ev.is_empty())
+        .map_err(crate::sys::errno)
+}
+
+// ---- signalfd ----------------------------------------------------------------------------
+
+/// `signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK)`: a new signalfd reading `set`.
+pub(crate) fn signalfd(set: &SigSet) -> Result<OwnedFd, Errno> {
+    // SAFETY: set.0 is an initialised sigset_t; -1 asks for a new fd.
+    let fd = cvt(unsafe { libc::signalfd(-1, &set.0, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) })?;
+    // SAFETY: fd was just returned by signalfd: open, and owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `signalfd(fd, set, 0)`: the signalfd `fd` reads `set` from now on.
+pub(crate) fn signalfd_set_mask(fd: BorrowedFd<'_>, set: &SigSet) -> Result<(), Errno> {
+    // SAFETY: fd is an open signalfd borrowed for the call; set.0 is an initialised sigset_t.
+    cvt(unsafe { libc::signalfd(fd.as_raw_fd(), &set.0, 0) }).map(drop)
+}
+
+/// How many `signalfd_siginfo` records one [`signalfd_read`] takes at most.
+const SIGNALFD_BATCH: usize = 16;
+
+/// `read(2)` of a non-blocking signalfd: up to `out.len()` pending signals (at most 16 per
+/// call) into `out`, returning how many. `EAGAIN` when none is pending.
+pub(crate) fn signalfd_read(fd: BorrowedFd<'_>, out: &mut [RawInfo]) -> Result<usize, Errno> {
+    let want = out.len().min(SIGNALFD_BATCH);
+    if want == 0 {
+        return Ok(0);
+    }
+    // SAFETY: an all-zero signalfd_siginfo is a valid value (plain integers).
+    let mut buf: [libc::signalfd_siginfo; SIGNALFD_BATCH] = unsafe { std::mem::zeroed() };
+    let size = std::mem::size_of::<libc::signalfd_siginfo>();
+    // SAFETY: buf is writable storage for SIGNALFD_BATCH records and want <= that; the
+    // kernel writes whole records only.
+    let n = cvt_size(unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), want * size) })?;
+    let got = n / size;
+    for (o, info) in out.iter_mut().zip(&buf[..got]) {
+        *o = RawInfo::from_signalfd(info);
+    }
+    Ok(got)
+}
+
+// ---- the catcher's pipe ------------------------------------------------------------------
+
+/// `pipe2(O_CLOEXEC | O_NONBLOCK)`: the (read, write) ends of a catcher's self-pipe.
+pub(crate) fn record_pipe() -> Result<(OwnedFd, OwnedFd), Errno> {
+    let mut fds = [-1; 2];
+    // SAFETY: fds is writable storage for two ints.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) })?;
+    // SAFETY: pipe2 succeeded: both fds are open and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// `read(2)` of a catcher's pipe into `buf`: the number of bytes read, `EAGAIN` when empty.
+pub(crate) fn read_records(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: fd is open for the call, buf is writable for buf.len() bytes.
+    cvt_size(unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) })
 }
 
 /// The fields of a `siginfo_t` (or `signalfd_siginfo`) ipckit reports.
@@ -157,7 +311,7 @@ impl RawInfo {
     }
 
     /// From a record read off a `signalfd`.
-    pub(crate) fn from_signalfd(info: &libc::signalfd_siginfo) -> RawInfo {
+    fn from_signalfd(info: &libc::signalfd_siginfo) -> RawInfo {
         RawInfo {
             signo: info.ssi_signo as i32,
             code: info.ssi_code,
@@ -197,10 +351,7 @@ impl RawInfo {
 
 /// `sigtimedwait(2)` (`sigwaitinfo` when `timeout` is `None`): takes one signal of `set` off
 /// the pending lists. `EAGAIN` when the timeout passed, `EINTR` when a handler ran.
-pub(crate) fn sigtimedwait(
-    set: &libc::sigset_t,
-    timeout: Option<Duration>,
-) -> Result<RawInfo, Errno> {
+pub(crate) fn sigtimedwait(set: &SigSet, timeout: Option<Duration>) -> Result<RawInfo, Errno> {
     let mut info = MaybeUninit::<libc::siginfo_t>::zeroed();
     let ts = timeout.map(|t| libc::timespec {
         tv_sec: t.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
@@ -209,9 +360,9 @@ pub(crate) fn sigtimedwait(
     let tsp = ts
         .as_ref()
         .map_or(std::ptr::null(), |t| t as *const libc::timespec);
-    // SAFETY: set is a valid sigset_t, info is writable storage for one siginfo_t, tsp is
+    // SAFETY: set.0 is a valid sigset_t, info is writable storage for one siginfo_t, tsp is
     // null or points at a timespec living until the call returns.
-    let n = Errno::result(unsafe { libc::sigtimedwait(set, info.as_mut_ptr(), tsp) })?;
+    let n = cvt(unsafe { libc::sigtimedwait(&set.0, info.as_mut_ptr(), tsp) })?;
     // SAFETY: on success the kernel filled info (and it was zeroed before).
     let info = unsafe { info.assume_init() };
     // SAFETY: info was filled by the kernel for a signal of set.
@@ -303,7 +454,7 @@ pub(crate) fn set_action(signo: i32, action: Action) -> Result<SavedAction, Errn
     let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
     // SAFETY: sa is a fully initialised sigaction whose handler (if any) is async-signal
     // safe; old is writable.
-    Errno::result(unsafe { libc::sigaction(signo, &sa, &mut old) })?;
+    cvt(unsafe { libc::sigaction(signo, &sa, &mut old) })?;
     Ok(SavedAction(old))
 }
 
@@ -311,7 +462,7 @@ pub(crate) fn set_action(signo: i32, action: Action) -> Result<SavedAction, Errn
 pub(crate) fn restore_action(signo: i32, saved: &SavedAction) -> Result<(), Errno> {
     // SAFETY: saved.0 is a sigaction the kernel reported for this process, so installing it
     // again restores exactly what was there (a handler of this program, SIG_DFL or SIG_IGN).
-    Errno::result(unsafe { libc::sigaction(signo, &saved.0, std::ptr::null_mut()) }).map(drop)
+    cvt(unsafe { libc::sigaction(signo, &saved.0, std::ptr::null_mut()) }).map(drop)
 }
 
 /// Routes the records of `signo` to the pipe write end `fd`; `false` if another catcher
@@ -343,9 +494,13 @@ pub(crate) fn dropped(signo: i32) -> u64 {
         .map_or(0, |d| d.load(Ordering::Relaxed))
 }
 
-/// Decodes one handler record read from a catcher's pipe.
-pub(crate) fn decode_record(buf: &[u8; RECORD]) -> RawInfo {
-    RawInfo::decode(buf)
+/// Decodes one handler record read from a catcher's pipe ([`RECORD_SIZE`] bytes; a shorter
+/// slice decodes as zeros where bytes are missing).
+pub(crate) fn decode_record(buf: &[u8]) -> RawInfo {
+    let mut rec = [0u8; RECORD];
+    let n = buf.len().min(RECORD);
+    rec[..n].copy_from_slice(&buf[..n]);
+    RawInfo::decode(&rec)
 }
 
 /// The size of one handler record.
