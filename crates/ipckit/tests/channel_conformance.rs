@@ -15,7 +15,7 @@ use std::process::{ChildStdout, Stdio};
 use std::time::Duration;
 
 use common::{run_peer, say, unique_key, unique_name, unique_path, Peer};
-use ipckit::channel::{self, Address, ChannelOptions, Listener, Receiver, Sender};
+use ipckit::channel::{self, Address, ChannelOptions, Listener};
 use ipckit::ErrorKind;
 
 /// A transport: its name, and a function giving fresh addresses for one test.
@@ -236,7 +236,7 @@ fn peer() {
                 wait_for_stdin_eof();
             }
             "sender_max" => {
-                let opts = ChannelOptions::new().max_message(1024);
+                let opts = ChannelOptions::new().with_max_message(1024);
                 let mut tx = channel::connect_with(&addr, &opts).unwrap();
                 let e = tx.send(&pattern(2048)).unwrap_err();
                 assert_eq!(e.kind(), ErrorKind::TooLarge, "{e}");
@@ -363,7 +363,7 @@ fn sender_sees_receiver_gone() {
 #[test]
 fn too_large_is_rejected_before_allocation() {
     each_address(|addr| {
-        let opts = ChannelOptions::new().max_message(1024);
+        let opts = ChannelOptions::new().with_max_message(1024);
         let mut listener = channel::listen_with(addr, &opts).unwrap();
         let mut live = Live::spawn("send_big_then_small", listener.address());
         let mut rx = listener.accept().unwrap();

@@ -217,8 +217,9 @@ impl PrioritySender {
     }
 }
 
-impl ipckit::channel::Sender for PrioritySender {
-    fn send(&mut self, msg: &[u8]) -> ipckit::Result<()> {
+impl PrioritySender {
+    /// Sends `msg` with the priority; `TooLarge` above the maximum (nothing sent).
+    pub fn send(&mut self, msg: &[u8]) -> ipckit::Result<()> {
         if msg.len() > self.max {
             return Err(
                 ipckit::Error::new(ErrorKind::TooLarge, "mq_send", self.q.name()).with_detail(

@@ -98,12 +98,12 @@ pub fn run(mut args: SendArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let opts = ChannelOptions::new().max_message(args.max_message);
-    let mut tx: Box<dyn channel::Sender> = match addr {
-        Address::PosixMq(name) if args.priority != 0 => Box::new(
+    let opts = ChannelOptions::new().with_max_message(args.max_message);
+    let mut tx = match addr {
+        Address::PosixMq(name) if args.priority != 0 => Out::Priority(
             super::posix::PrioritySender::open(name, args.priority, args.max_message)?,
         ),
-        _ => channel::connect_with(addr, &opts)?,
+        _ => Out::Channel(channel::connect_with(addr, &opts)?),
     };
     if args.messages.is_empty() {
         let mut stdin = std::io::stdin().lock();
@@ -124,4 +124,19 @@ pub fn run(mut args: SendArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where `send` sends: a channel, or a POSIX queue with a priority.
+enum Out {
+    Channel(channel::Sender),
+    Priority(super::posix::PrioritySender),
+}
+
+impl Out {
+    fn send(&mut self, msg: &[u8]) -> ipckit::Result<()> {
+        match self {
+            Out::Channel(tx) => tx.send(msg),
+            Out::Priority(tx) => tx.send(msg),
+        }
+    }
 }
