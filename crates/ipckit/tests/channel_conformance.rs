@@ -498,7 +498,7 @@ mod cases {
             .accept_raw_timeout(Duration::from_millis(10))
             .map(|rx| rx.is_byte_stream());
         if is_datagram(addr) {
-            assert_eq!(e.unwrap(), false, "{addr}");
+            assert!(!e.unwrap(), "{addr}: messages, not a byte stream");
         } else {
             assert_eq!(e.unwrap_err().kind(), ErrorKind::TimedOut, "{addr}");
         }

@@ -24,7 +24,7 @@
 //!   receiver from [`Listener::accept`]; messages never mix. Accept them one after the other
 //!   (or hand each receiver to a thread).
 //! - Datagram sockets: every sender's datagrams arrive in the one queue of the bound socket,
-//!   each whole; the receiver never sees [`ErrorKind::PeerGone`]
+//!   each whole; the receiver never sees [`ErrorKind::PeerGone`](crate::ErrorKind::PeerGone)
 //!   since datagrams have no connection.
 //! - POSIX message queues: likewise every sender's messages arrive whole in the one queue;
 //!   there is no connection, so the receiver never sees `PeerGone`. A sender sees it once

@@ -103,8 +103,7 @@ impl MqSender {
             return Err(too_large("mq_send", &self.object, msg.len(), self.max));
         }
         // Unlinked (every receiver gone, or removed by hand): nobody can read it any more.
-        let links = io::link_count(self.q.as_fd()).ctx("fstat", &self.object)?;
-        if links == 0 {
+        if io::is_unlinked(self.q.as_fd()).ctx("fstat", &self.object)? {
             return Err(Error::new(ErrorKind::PeerGone, "mq_send", &self.object)
                 .with_detail("the queue was unlinked: no receiver can open it any more"));
         }

@@ -68,10 +68,10 @@ pub(crate) fn send_buffer_size(fd: BorrowedFd<'_>) -> Result<usize, Errno> {
     nix::sys::socket::getsockopt(&fd, nix::sys::socket::sockopt::SndBuf).map_err(errno)
 }
 
-/// The number of hard links to the file `fd` refers to (`fstat(2)`: `st_nlink`); `0` once
-/// a POSIX message queue (or a file) was unlinked.
-pub(crate) fn link_count(fd: BorrowedFd<'_>) -> Result<u64, Errno> {
+/// Whether the file `fd` refers to has no name left (`fstat(2)`: `st_nlink == 0`): a POSIX
+/// message queue (or a file) that was unlinked.
+pub(crate) fn is_unlinked(fd: BorrowedFd<'_>) -> Result<bool, Errno> {
     nix::sys::stat::fstat(fd)
-        .map(|st| st.st_nlink as u64)
+        .map(|st| st.st_nlink == 0)
         .map_err(errno)
 }
