@@ -112,7 +112,6 @@ impl MqSender {
 }
 
 /// A receiver on the listener's read-only descriptor.
-#[derive(Debug)]
 pub(crate) struct MqReceiver {
     q: Arc<MessageQueue>,
     object: String,
@@ -135,6 +134,17 @@ impl MqReceiver {
         buf.clear();
         buf.extend_from_slice(&self.scratch[..n]);
         Ok(n)
+    }
+}
+
+/// The queue and the maximum; never the scratch bytes.
+impl std::fmt::Debug for MqReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqReceiver")
+            .field("q", &self.q)
+            .field("object", &self.object)
+            .field("max", &self.max)
+            .finish_non_exhaustive()
     }
 }
 

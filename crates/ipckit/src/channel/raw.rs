@@ -110,13 +110,25 @@ impl Write for RawSender {
 ///
 /// # References
 /// <https://man7.org/linux/man-pages/man2/read.2.html>
-#[derive(Debug)]
 pub struct RawReceiver {
     inner: RawIn,
     object: String,
 }
 
-#[derive(Debug)]
+/// The transport and the address; never the bytes of a message being handed out.
+impl std::fmt::Debug for RawReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("RawReceiver");
+        match &self.inner {
+            RawIn::Stream(s) => d.field("stream", s),
+            RawIn::Messages { rx, buf, pos } => d
+                .field("messages", rx)
+                .field("unread", &(buf.len() - (*pos).min(buf.len()))),
+        };
+        d.field("object", &self.object).finish()
+    }
+}
+
 enum RawIn {
     Stream(FdStream),
     Messages {

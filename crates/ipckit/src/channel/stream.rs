@@ -207,7 +207,6 @@ enum Wait {
 /// # References
 /// - <https://man7.org/linux/man-pages/man2/read.2.html>
 /// - <https://man7.org/linux/man-pages/man2/poll.2.html>
-#[derive(Debug)]
 pub struct FramedReceiver<R> {
     inner: R,
     max: usize,
@@ -220,6 +219,21 @@ pub struct FramedReceiver<R> {
     /// The partly received payload between calls (swapped with the caller's `Vec`).
     pending: Vec<u8>,
     failed: Option<Error>,
+}
+
+/// The stream, the maximum and how much of a frame is pending; never the payload bytes.
+impl<R: std::fmt::Debug> std::fmt::Debug for FramedReceiver<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FramedReceiver")
+            .field("inner", &self.inner)
+            .field("max", &self.max)
+            .field("object", &self.object)
+            .field("header_got", &self.header_got)
+            .field("body_len", &self.body_len)
+            .field("body_got", &self.body_got)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<R: AsFd> FramedReceiver<R> {
