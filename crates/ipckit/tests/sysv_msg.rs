@@ -295,7 +295,7 @@ fn empty_and_binary_messages_round_trip() {
 
 #[test]
 fn sysv_mq_channel_listener_removes_only_the_queue_it_created() {
-    use ipckit::channel::{self, Address, Receiver};
+    use ipckit::channel::{self, Address};
     let key = Key::new(unique_key());
     let addr: Address = format!("sysv-mq:{key}:3").parse().unwrap();
     let mut listener = channel::listen(&addr).unwrap();

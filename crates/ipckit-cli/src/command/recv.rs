@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use ipckit::channel::{self, Address, ChannelOptions, Receiver, DEFAULT_MAX_MESSAGE};
+use ipckit::channel::{self, Address, ChannelOptions, DEFAULT_MAX_MESSAGE};
 use ipckit::signal::{Signal, SignalSet};
 use ipckit::sysv::key::KeySpec;
 use ipckit::sysv::msg::{MessageQueue, Selector, Wait};
@@ -138,7 +138,7 @@ pub fn run(args: RecvArgs) -> anyhow::Result<ExitCode> {
             args.address.scheme()
         );
     }
-    let opts = ChannelOptions::new().max_message(args.max_message);
+    let opts = ChannelOptions::new().with_max_message(args.max_message);
     block_ending_signals()?;
     let mut listener = channel::listen_with(&args.address, &opts)?;
     remove_on_signal(
@@ -169,13 +169,18 @@ pub fn run(args: RecvArgs) -> anyhow::Result<ExitCode> {
     };
 
     if args.raw && args.address.is_byte_stream() {
-        let mut rx = listener.accept_raw(timeout).map_err(|e| match e.kind() {
+        let accepted = match timeout {
+            None => listener.accept_raw(),
+            Some(t) => listener.accept_raw_timeout(t),
+        };
+        let mut rx = accepted.map_err(|e| match e.kind() {
             ErrorKind::TimedOut => timed_out("sender"),
             _ => e.into(),
         })?;
         let mut buf = vec![0u8; 64 << 10];
         loop {
-            let n = match rx.read_timeout(&mut buf, timeout) {
+            // Duration::MAX: no limit.
+            let n = match rx.read_timeout(&mut buf, timeout.unwrap_or(Duration::MAX)) {
                 Ok(n) => n,
                 Err(e) if e.kind() == ErrorKind::TimedOut => return Err(timed_out("data")),
                 Err(e) => return Err(e.into()),

@@ -98,12 +98,12 @@ pub fn run(mut args: SendArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let opts = ChannelOptions::new().max_message(args.max_message);
-    let mut tx: Box<dyn channel::Sender> = match addr {
+    let opts = ChannelOptions::new().with_max_message(args.max_message);
+    let mut tx = match addr {
         Address::PosixMq(name) if args.priority != 0 => {
-            Box::new(PrioritySender::open(name, args.priority, args.max_message)?)
+            Out::Priority(PrioritySender::open(name, args.priority, args.max_message)?)
         }
-        _ => channel::connect_with(addr, &opts)?,
+        _ => Out::Channel(channel::connect_with(addr, &opts)?),
     };
     if args.messages.is_empty() {
         let mut stdin = std::io::stdin().lock();
@@ -142,9 +142,8 @@ impl PrioritySender {
         let max = max.min(q.msgsize());
         Ok(PrioritySender { q, priority, max })
     }
-}
 
-impl ipckit::channel::Sender for PrioritySender {
+    /// Sends `msg` with the priority; `TooLarge` above the maximum (nothing sent).
     fn send(&mut self, msg: &[u8]) -> ipckit::Result<()> {
         if msg.len() > self.max {
             return Err(
@@ -157,5 +156,20 @@ impl ipckit::channel::Sender for PrioritySender {
             );
         }
         self.q.send(msg, self.priority)
+    }
+}
+
+/// Where `send` sends: a channel, or a POSIX queue with a priority.
+enum Out {
+    Channel(channel::Sender),
+    Priority(PrioritySender),
+}
+
+impl Out {
+    fn send(&mut self, msg: &[u8]) -> ipckit::Result<()> {
+        match self {
+            Out::Channel(tx) => tx.send(msg),
+            Out::Priority(tx) => tx.send(msg),
+        }
     }
 }

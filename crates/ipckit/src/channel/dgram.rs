@@ -3,20 +3,20 @@
 //! [`crate::net::unix`]).
 
 use std::os::fd::{AsFd, BorrowedFd};
+use std::path::Path;
 use std::time::Duration;
 
-use nix::poll::PollFlags;
-
+use super::ends::{ReceiverFlavor, SenderFlavor};
+use super::listener::{Listen, ListenerFlavor};
 use super::unix::renamed;
-use super::{Accept, Address, ChannelOptions, Incoming, Outgoing, Receiver, Sender, SocketAddr};
+use super::{Address, ChannelOptions, Incoming, Outgoing, SocketAddr};
 use crate::error::Context;
 use crate::net::unix::{UnixDatagram, UnixSeqpacket};
-use crate::sys::poll::wait_fd;
-use crate::sys::Deadline;
+use crate::sys::{io, Deadline};
 use crate::{Error, ErrorKind, Result};
 
 /// A connected socket that keeps message boundaries.
-pub(super) trait MessageSocket: AsFd + Send {
+pub(crate) trait MessageSocket: AsFd + Send {
     /// Sends one message (`MSG_NOSIGNAL`).
     fn send_one(&self, msg: &[u8]) -> Result<usize>;
     /// The next message's length, waiting for one; `PeerGone` at the end of a connection.
@@ -50,7 +50,8 @@ impl MessageSocket for UnixSeqpacket {
 }
 
 /// Sends each message as one datagram/record.
-pub(super) struct MessageSender<S> {
+#[derive(Debug)]
+pub(crate) struct MessageSender<S> {
     sock: S,
     max: usize,
     object: String,
@@ -62,8 +63,12 @@ impl<S: MessageSocket> MessageSender<S> {
     }
 }
 
-impl<S: MessageSocket> Sender for MessageSender<S> {
-    fn send(&mut self, msg: &[u8]) -> Result<()> {
+impl<S: MessageSocket> MessageSender<S> {
+    pub(super) fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
+        Some(self.sock.as_fd())
+    }
+
+    pub(super) fn send(&mut self, msg: &[u8]) -> Result<()> {
         if msg.len() > self.max {
             return Err(
                 Error::new(ErrorKind::TooLarge, "send", &self.object).with_detail(format!(
@@ -78,9 +83,7 @@ impl<S: MessageSocket> Sender for MessageSender<S> {
             Ok(n) => Err(Error::new(ErrorKind::Other, "send", &self.object)
                 .with_detail(format!("sent {n} of {} bytes", msg.len()))),
             Err(e) if e.kind() == ErrorKind::TooLarge => {
-                let sndbuf =
-                    nix::sys::socket::getsockopt(&self.sock, nix::sys::socket::sockopt::SndBuf)
-                        .unwrap_or(0);
+                let sndbuf = io::send_buffer_size(self.sock.as_fd()).unwrap_or(0);
                 Err(renamed(e, &self.object).with_detail(format!(
                     "message of {} bytes is above what this socket carries in one piece \
                      (SO_SNDBUF is {sndbuf} bytes; nothing was sent)",
@@ -99,7 +102,8 @@ impl<S: MessageSocket> Sender for MessageSender<S> {
 /// With a timeout it waits with `poll` first. Receivers that share one socket (a datagram
 /// listener's) and are used from several threads at once can then wait past the timeout
 /// when another thread takes the message.
-pub(super) struct MessageReceiver<S> {
+#[derive(Debug)]
+pub(crate) struct MessageReceiver<S> {
     sock: S,
     max: usize,
     object: String,
@@ -110,14 +114,14 @@ impl<S: MessageSocket> MessageReceiver<S> {
         MessageReceiver { sock, max, object }
     }
 
-    fn fd(&self) -> BorrowedFd<'_> {
-        self.sock.as_fd()
+    pub(super) fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
+        Some(self.sock.as_fd())
     }
 
     fn receive(&mut self, buf: &mut Vec<u8>, deadline: Option<Deadline>) -> Result<usize> {
         if let Some(d) = deadline {
-            let ready = wait_fd(self.fd(), PollFlags::POLLIN, Some(d)).ctx("poll", &self.object)?;
-            if ready.is_empty() {
+            let ready = io::wait_readable(self.sock.as_fd(), Some(d)).ctx("poll", &self.object)?;
+            if !ready {
                 return Err(Error::new(ErrorKind::TimedOut, "recv", &self.object));
             }
         }
@@ -149,12 +153,12 @@ impl<S: MessageSocket> MessageReceiver<S> {
     }
 }
 
-impl<S: MessageSocket> Receiver for MessageReceiver<S> {
-    fn recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
+impl<S: MessageSocket> MessageReceiver<S> {
+    pub(super) fn recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
         self.receive(buf, None)
     }
 
-    fn try_recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
+    pub(super) fn try_recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
         self.receive(buf, Some(Deadline::after(Duration::ZERO)))
             .map_err(|e| {
                 if e.kind() == ErrorKind::TimedOut {
@@ -165,7 +169,7 @@ impl<S: MessageSocket> Receiver for MessageReceiver<S> {
             })
     }
 
-    fn recv_timeout(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> Result<usize> {
+    pub(super) fn recv_timeout(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> Result<usize> {
         self.receive(buf, Some(Deadline::after(timeout)))
     }
 }
@@ -175,39 +179,39 @@ pub(super) fn connect(name: &SocketAddr, opts: &ChannelOptions) -> Result<Outgoi
     let address = Address::UnixDgram(name.clone());
     let sock = UnixDatagram::unbound().map_err(|e| renamed(e, &address))?;
     sock.connect(name).map_err(|e| renamed(e, &address))?;
-    Ok(Outgoing::Messages(Box::new(MessageSender::new(
-        sock,
-        opts.get_max_message(),
-        address.to_string(),
-    ))))
+    Ok(Outgoing::Messages(SenderFlavor::UnixDgram(
+        MessageSender::new(sock, opts.max_message(), address.to_string()),
+    )))
 }
 
 /// A datagram socket bound to `name`; the socket file goes on drop.
 pub(super) fn listen(
     name: &SocketAddr,
     opts: &ChannelOptions,
-) -> Result<(Box<dyn Accept>, Address)> {
+) -> Result<(ListenerFlavor, Address)> {
     let address = Address::UnixDgram(name.clone());
     let sock = UnixDatagram::bind(name).map_err(|e| renamed(e, &address))?;
     Ok((
-        Box::new(DgramAccept {
+        ListenerFlavor::UnixDgram(DgramListener {
             name: name.clone(),
             object: address.to_string(),
             sock,
-            max: opts.get_max_message(),
+            max: opts.max_message(),
         }),
         address,
     ))
 }
 
-struct DgramAccept {
+/// A bound datagram socket: every receiver reads its one queue.
+#[derive(Debug)]
+pub(crate) struct DgramListener {
     name: SocketAddr,
     sock: UnixDatagram,
     object: String,
     max: usize,
 }
 
-impl Accept for DgramAccept {
+impl Listen for DgramListener {
     /// A receiver on (a duplicate of) the bound socket, at once.
     fn accept(&mut self, _deadline: Option<Deadline>) -> Result<Option<Incoming>> {
         let sock = self
@@ -215,10 +219,14 @@ impl Accept for DgramAccept {
             .try_clone()
             .map_err(|e| renamed(e, &self.object))?;
         let rx = MessageReceiver::new(sock, self.max, self.object.clone());
-        Ok(Some(Incoming::Messages(Box::new(rx))))
+        Ok(Some(Incoming::Messages(ReceiverFlavor::UnixDgram(rx))))
     }
 
-    fn created_path(&self) -> Option<&std::path::Path> {
+    fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
+        Some(self.sock.as_fd())
+    }
+
+    fn created_path(&self) -> Option<&Path> {
         match &self.name {
             SocketAddr::Path(p) => Some(p),
             _ => None,

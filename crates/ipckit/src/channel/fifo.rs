@@ -1,15 +1,13 @@
 //! The `fifo:PATH` transport: a FIFO carrying framed messages.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 
-use nix::poll::PollFlags;
-
-use super::{Accept, Address, Incoming, Outgoing};
+use super::listener::{Listen, ListenerFlavor};
+use super::{Address, Incoming, Outgoing};
 use crate::error::Context;
 use crate::fifo::{Fifo, FifoWriter};
-use crate::sys::poll::wait_fd;
-use crate::sys::Deadline;
+use crate::sys::{io, Deadline};
 use crate::Result;
 
 /// Opens the write end, waiting until a reader has the FIFO open.
@@ -18,30 +16,37 @@ pub(super) fn connect(path: &Path) -> Result<Outgoing> {
 }
 
 /// Creates the FIFO unless it exists (removed on drop if created here).
-pub(super) fn listen(path: &Path) -> Result<(Box<dyn Accept>, Address)> {
+pub(super) fn listen(path: &Path) -> Result<(ListenerFlavor, Address)> {
     let fifo = Fifo::open_or_create(path)?;
     Ok((
-        Box::new(FifoAccept { fifo }),
+        ListenerFlavor::Fifo(FifoListener { fifo }),
         Address::Fifo(path.to_path_buf()),
     ))
 }
 
-struct FifoAccept {
+/// A FIFO on the file system (created unless it existed): each accept opens its read end.
+#[derive(Debug)]
+pub(crate) struct FifoListener {
     fifo: Fifo,
 }
 
-impl Accept for FifoAccept {
+impl Listen for FifoListener {
     /// Opens the read end without blocking (which lets waiting writers' opens complete),
     /// then waits until a writer has written something or has come and gone.
     fn accept(&mut self, deadline: Option<Deadline>) -> Result<Option<Incoming>> {
         let reader = self.fifo.open_reader_nonblocking()?;
-        let ready = wait_fd(reader.as_fd(), PollFlags::POLLIN, deadline)
-            .ctx("poll", self.fifo.path().display())?;
-        if ready.is_empty() {
+        let ready =
+            io::wait_readable(reader.as_fd(), deadline).ctx("poll", self.fifo.path().display())?;
+        if !ready {
             return Ok(None);
         }
         reader.set_nonblocking(false)?;
         Ok(Some(Incoming::Stream(reader.into())))
+    }
+
+    /// None: the listener holds a path; the read end is opened by each accept.
+    fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
+        None
     }
 
     fn created_path(&self) -> Option<&Path> {

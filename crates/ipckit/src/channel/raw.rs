@@ -2,19 +2,15 @@
 //! plain bytes (`cat`, `echo`, socat, nc).
 
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
 
-use nix::errno::Errno;
-use nix::poll::PollFlags;
-use nix::sys::socket::MsgFlags;
-
 use super::{Address, Incoming, Outgoing, Receiver, Sender};
-use crate::sys::poll::{file_type, wait_fd};
-use crate::sys::{retry_eintr, Deadline};
-use crate::{Error, ErrorKind, Result};
+use crate::sys::{io, retry_eintr, Deadline};
+use crate::{Errno, Error, ErrorKind, Result};
 
 /// A byte stream fd: `read(2)`, and `send(MSG_NOSIGNAL)` or `write(2)` to write.
+#[derive(Debug)]
 struct FdStream {
     fd: OwnedFd,
     is_socket: bool,
@@ -22,7 +18,7 @@ struct FdStream {
 
 impl FdStream {
     fn new(fd: OwnedFd) -> FdStream {
-        let is_socket = file_type(fd.as_fd()).is_ok_and(|t| t == libc::S_IFSOCK);
+        let is_socket = io::is_socket(fd.as_fd());
         FdStream { fd, is_socket }
     }
 }
@@ -42,22 +38,16 @@ impl FdStream {
 ///
 /// # References
 /// <https://man7.org/linux/man-pages/man2/send.2.html>
+#[derive(Debug)]
 pub struct RawSender {
     inner: RawOut,
     object: String,
 }
 
+#[derive(Debug)]
 enum RawOut {
     Stream(FdStream),
-    Messages(Box<dyn Sender + Send>),
-}
-
-impl std::fmt::Debug for RawSender {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RawSender")
-            .field("address", &self.object)
-            .finish_non_exhaustive()
-    }
+    Messages(Sender),
 }
 
 impl RawSender {
@@ -65,7 +55,7 @@ impl RawSender {
         RawSender {
             inner: match out {
                 Outgoing::Stream(fd) => RawOut::Stream(FdStream::new(fd)),
-                Outgoing::Messages(tx) => RawOut::Messages(tx),
+                Outgoing::Messages(tx) => RawOut::Messages(Sender::new(tx)),
             },
             object: addr.to_string(),
         }
@@ -75,6 +65,14 @@ impl RawSender {
     pub fn is_byte_stream(&self) -> bool {
         matches!(self.inner, RawOut::Stream(_))
     }
+
+    /// The transport's file descriptor, `None` for `sysv-mq:` (see [`Sender`]).
+    pub fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
+        match &self.inner {
+            RawOut::Stream(s) => Some(s.fd.as_fd()),
+            RawOut::Messages(tx) => tx.as_fd_opt(),
+        }
+    }
 }
 
 impl Write for RawSender {
@@ -82,15 +80,13 @@ impl Write for RawSender {
         match &mut self.inner {
             RawOut::Stream(s) => {
                 let r = if s.is_socket {
-                    retry_eintr(|| {
-                        nix::sys::socket::send(s.fd.as_raw_fd(), buf, MsgFlags::MSG_NOSIGNAL)
-                    })
+                    retry_eintr(|| io::send_nosignal(s.fd.as_fd(), buf))
                 } else {
-                    retry_eintr(|| nix::unistd::write(&s.fd, buf))
+                    retry_eintr(|| io::write(s.fd.as_fd(), buf))
                 };
                 r.map_err(|e| {
                     let op = if s.is_socket { "send" } else { "write" };
-                    Error::sys(e, op, &self.object).into()
+                    Error::from_errno(e, op, &self.object).into()
                 })
             }
             RawOut::Messages(tx) => tx.send(buf).map(|()| buf.len()).map_err(Into::into),
@@ -102,7 +98,7 @@ impl Write for RawSender {
     }
 }
 
-/// Bytes from a channel without framing; made by [`super::Listener::accept_raw`].
+/// Bytes from a channel without framing; made by [`Listener::accept_raw`](super::Listener::accept_raw).
 ///
 /// On a byte stream, reads return the bytes as they come and `0` at the end of the stream.
 /// On a datagram or seqpacket socket each message's bytes are returned in order (a message
@@ -119,21 +115,27 @@ pub struct RawReceiver {
     object: String,
 }
 
+/// The transport and the address; never the bytes of a message being handed out.
+impl std::fmt::Debug for RawReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("RawReceiver");
+        match &self.inner {
+            RawIn::Stream(s) => d.field("stream", s),
+            RawIn::Messages { rx, buf, pos } => d
+                .field("messages", rx)
+                .field("unread", &(buf.len() - (*pos).min(buf.len()))),
+        };
+        d.field("object", &self.object).finish()
+    }
+}
+
 enum RawIn {
     Stream(FdStream),
     Messages {
-        rx: Box<dyn Receiver + Send>,
+        rx: Receiver,
         buf: Vec<u8>,
         pos: usize,
     },
-}
-
-impl std::fmt::Debug for RawReceiver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RawReceiver")
-            .field("address", &self.object)
-            .finish_non_exhaustive()
-    }
 }
 
 impl RawReceiver {
@@ -142,7 +144,7 @@ impl RawReceiver {
             inner: match incoming {
                 Incoming::Stream(fd) => RawIn::Stream(FdStream::new(fd)),
                 Incoming::Messages(rx) => RawIn::Messages {
-                    rx,
+                    rx: Receiver::new(rx),
                     buf: Vec::new(),
                     pos: 0,
                 },
@@ -156,9 +158,18 @@ impl RawReceiver {
         matches!(self.inner, RawIn::Stream(_))
     }
 
+    /// The transport's file descriptor, `None` for `sysv-mq:` (see [`Sender`]).
+    pub fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
+        match &self.inner {
+            RawIn::Stream(s) => Some(s.fd.as_fd()),
+            RawIn::Messages { rx, .. } => rx.as_fd_opt(),
+        }
+    }
+
     /// Reads what is available into `dst` (`read(2)`, or the next message), waiting at most
-    /// `timeout` (`None`: forever) for the first byte. Returns the number of bytes; `0` at
-    /// the end of the stream.
+    /// `timeout` (any `Duration`, up to [`Duration::MAX`]: forever) for the first byte.
+    /// Returns the number of bytes; `0` at the end of the stream. [`Read::read`] is the
+    /// same without a timeout.
     ///
     /// # Errors
     /// [`ErrorKind::TimedOut`] if nothing came within `timeout`; others from the syscall.
@@ -170,34 +181,38 @@ impl RawReceiver {
     /// let addr: Address = format!("unix:@ipckit-doc-rt-{}", std::process::id()).parse()?;
     /// let mut listener = channel::listen(&addr)?;
     /// let _tx = channel::connect_raw(&addr)?; // connected, sends nothing
-    /// let mut rx = listener.accept_raw(None)?;
-    /// let e = rx.read_timeout(&mut [0u8; 16], Some(Duration::from_millis(5))).unwrap_err();
+    /// let mut rx = listener.accept_raw_timeout(Duration::from_secs(5))?;
+    /// let e = rx.read_timeout(&mut [0u8; 16], Duration::from_millis(5)).unwrap_err();
     /// assert_eq!(e.kind(), ipckit::ErrorKind::TimedOut);
     /// # Ok::<(), ipckit::Error>(())
     /// ```
     ///
     /// # References
     /// <https://man7.org/linux/man-pages/man2/poll.2.html>
-    pub fn read_timeout(&mut self, dst: &mut [u8], timeout: Option<Duration>) -> Result<usize> {
-        let deadline = timeout.map(Deadline::after);
+    pub fn read_timeout(&mut self, dst: &mut [u8], timeout: Duration) -> Result<usize> {
+        self.read_until(dst, Some(Deadline::after(timeout)))
+    }
+
+    /// [`read_timeout`](Self::read_timeout) until `deadline` (`None`: forever).
+    fn read_until(&mut self, dst: &mut [u8], deadline: Option<Deadline>) -> Result<usize> {
         match &mut self.inner {
             RawIn::Stream(s) => loop {
                 if let Some(d) = deadline {
-                    let ready = wait_fd(s.fd.as_fd(), PollFlags::POLLIN, Some(d))
-                        .map_err(|e| Error::sys(e, "poll", &self.object))?;
-                    if ready.is_empty() {
+                    let ready = io::wait_readable(s.fd.as_fd(), Some(d))
+                        .map_err(|e| Error::from_errno(e, "poll", &self.object))?;
+                    if !ready {
                         return Err(Error::new(ErrorKind::TimedOut, "read", &self.object));
                     }
                 }
-                match nix::unistd::read(&s.fd, dst) {
+                match io::read(s.fd.as_fd(), dst) {
                     Ok(n) => return Ok(n),
                     Err(Errno::EINTR) => {}
                     Err(Errno::EAGAIN) if deadline.is_some() => {}
                     Err(Errno::EAGAIN) => {
-                        wait_fd(s.fd.as_fd(), PollFlags::POLLIN, None)
-                            .map_err(|e| Error::sys(e, "poll", &self.object))?;
+                        io::wait_readable(s.fd.as_fd(), None)
+                            .map_err(|e| Error::from_errno(e, "poll", &self.object))?;
                     }
-                    Err(e) => return Err(Error::sys(e, "read", &self.object)),
+                    Err(e) => return Err(Error::from_errno(e, "read", &self.object)),
                 }
             },
             RawIn::Messages { rx, buf, pos } => {
@@ -223,6 +238,6 @@ impl RawReceiver {
 
 impl Read for RawReceiver {
     fn read(&mut self, dst: &mut [u8]) -> std::io::Result<usize> {
-        self.read_timeout(dst, None).map_err(Into::into)
+        self.read_until(dst, None).map_err(Into::into)
     }
 }

@@ -7,17 +7,12 @@
 //! the `Vec` has grown to the message size.
 
 use std::io::IoSlice;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::Duration;
 
-use nix::errno::Errno;
-use nix::poll::PollFlags;
-use nix::sys::socket::{MsgFlags, UnixAddr};
-
-use super::{Receiver, Sender, DEFAULT_MAX_MESSAGE};
-use crate::sys::poll::{file_type, wait_fd};
-use crate::sys::Deadline;
-use crate::{Error, ErrorKind, Result};
+use super::DEFAULT_MAX_MESSAGE;
+use crate::sys::{io, Deadline};
+use crate::{Errno, Error, ErrorKind, Result};
 
 /// Bytes in a frame header: the payload length as a little-endian `u32`.
 pub const HEADER_LEN: usize = 4;
@@ -39,7 +34,7 @@ fn too_large(op: &'static str, object: &str, len: usize, max: usize) -> Error {
 ///
 /// # Examples
 /// ```
-/// use ipckit::channel::{FramedReceiver, FramedSender, Receiver, Sender};
+/// use ipckit::channel::{FramedReceiver, FramedSender};
 /// use std::os::unix::net::UnixStream;
 ///
 /// let (a, b) = UnixStream::pair()?;
@@ -70,7 +65,7 @@ impl<W: AsFd> FramedSender<W> {
     /// Looks once (`fstat`) whether the fd is a socket, to send with `MSG_NOSIGNAL`.
     pub fn new(inner: W) -> FramedSender<W> {
         let fd = inner.as_fd();
-        let is_socket = file_type(fd).is_ok_and(|t| t == libc::S_IFSOCK);
+        let is_socket = io::is_socket(fd);
         let object = format!("framed stream fd {}", fd.as_raw_fd());
         FramedSender {
             inner,
@@ -118,15 +113,9 @@ impl<W: AsFd> FramedSender<W> {
     fn write_once(&self, bufs: &[IoSlice<'_>]) -> std::result::Result<usize, Errno> {
         let fd = self.inner.as_fd();
         if self.is_socket {
-            nix::sys::socket::sendmsg::<UnixAddr>(
-                fd.as_raw_fd(),
-                bufs,
-                &[],
-                MsgFlags::MSG_NOSIGNAL,
-                None,
-            )
+            io::sendv_nosignal(fd, bufs)
         } else {
-            nix::sys::uio::writev(fd, bufs)
+            io::writev(fd, bufs)
         }
     }
 
@@ -158,12 +147,12 @@ impl<W: AsFd> FramedSender<W> {
                 }
                 Err(Errno::EINTR) => {}
                 Err(Errno::EAGAIN) if written > 0 => {
-                    wait_fd(self.inner.as_fd(), PollFlags::POLLOUT, None)
-                        .map_err(|e| Error::sys(e, "poll", &self.object))?;
+                    io::wait_writable(self.inner.as_fd(), None)
+                        .map_err(|e| Error::from_errno(e, "poll", &self.object))?;
                 }
                 Err(e) => {
                     let op = if self.is_socket { "sendmsg" } else { "writev" };
-                    return Err(Error::sys(e, op, &self.object));
+                    return Err(Error::from_errno(e, op, &self.object));
                 }
             }
         }
@@ -171,9 +160,10 @@ impl<W: AsFd> FramedSender<W> {
     }
 }
 
-impl<W: AsFd> Sender for FramedSender<W> {
-    fn send(&mut self, msg: &[u8]) -> Result<()> {
-        FramedSender::send(self, msg)
+impl<W: AsFd> AsFd for FramedSender<W> {
+    /// The stream's fd (writing to it directly breaks the framing).
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.as_fd()
     }
 }
 
@@ -190,7 +180,7 @@ enum Wait {
 ///
 /// Reads the 4-byte header, checks the length against the maximum *before* allocating
 /// (above it: [`ErrorKind::TooLarge`]), then reads the payload straight into the caller's
-/// `Vec`. [`try_recv`](Receiver::try_recv) and [`recv_timeout`](Receiver::recv_timeout)
+/// `Vec`. [`try_recv`](FramedReceiver::try_recv) and [`recv_timeout`](FramedReceiver::recv_timeout)
 /// never lose or split data: a frame that has only partly arrived stays in the receiver and
 /// the next call continues it.
 ///
@@ -199,7 +189,7 @@ enum Wait {
 ///
 /// # Examples
 /// ```
-/// use ipckit::channel::{FramedReceiver, FramedSender, Receiver, Sender};
+/// use ipckit::channel::{FramedReceiver, FramedSender};
 /// use ipckit::ErrorKind;
 /// use std::os::unix::net::UnixStream;
 /// use std::time::Duration;
@@ -217,7 +207,6 @@ enum Wait {
 /// # References
 /// - <https://man7.org/linux/man-pages/man2/read.2.html>
 /// - <https://man7.org/linux/man-pages/man2/poll.2.html>
-#[derive(Debug)]
 pub struct FramedReceiver<R> {
     inner: R,
     max: usize,
@@ -230,6 +219,21 @@ pub struct FramedReceiver<R> {
     /// The partly received payload between calls (swapped with the caller's `Vec`).
     pending: Vec<u8>,
     failed: Option<Error>,
+}
+
+/// The stream, the maximum and how much of a frame is pending; never the payload bytes.
+impl<R: std::fmt::Debug> std::fmt::Debug for FramedReceiver<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FramedReceiver")
+            .field("inner", &self.inner)
+            .field("max", &self.max)
+            .field("object", &self.object)
+            .field("header_got", &self.header_got)
+            .field("body_len", &self.body_len)
+            .field("body_got", &self.body_got)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<R: AsFd> FramedReceiver<R> {
@@ -284,22 +288,22 @@ impl<R: AsFd> FramedReceiver<R> {
         let fd = self.inner.as_fd();
         loop {
             if let Wait::Until(deadline) = wait {
-                let ready = wait_fd(fd, PollFlags::POLLIN, Some(deadline))
-                    .map_err(|e| Error::sys(e, "poll", &self.object))?;
-                if ready.is_empty() {
+                let ready = io::wait_readable(fd, Some(deadline))
+                    .map_err(|e| Error::from_errno(e, "poll", &self.object))?;
+                if !ready {
                     return Ok(None);
                 }
             }
-            match nix::unistd::read(fd, dst) {
+            match io::read(fd, dst) {
                 Ok(n) => return Ok(Some(n)),
                 Err(Errno::EINTR) => {}
                 Err(Errno::EAGAIN) => {
                     if let Wait::Forever = wait {
-                        wait_fd(fd, PollFlags::POLLIN, None)
-                            .map_err(|e| Error::sys(e, "poll", &self.object))?;
+                        io::wait_readable(fd, None)
+                            .map_err(|e| Error::from_errno(e, "poll", &self.object))?;
                     }
                 }
-                Err(e) => return Err(Error::sys(e, "read", &self.object)),
+                Err(e) => return Err(Error::from_errno(e, "read", &self.object)),
             }
         }
     }
@@ -392,12 +396,41 @@ impl<R: AsFd> FramedReceiver<R> {
     }
 }
 
-impl<R: AsFd> Receiver for FramedReceiver<R> {
-    fn recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
+impl<R: AsFd> FramedReceiver<R> {
+    /// Blocks until a whole frame arrived (`read(2)`, and `poll(2)` on a non-blocking fd),
+    /// replaces the contents of `buf` with its payload and returns its length in bytes.
+    ///
+    /// # Errors
+    /// [`ErrorKind::PeerGone`] at the end of the stream (the sender closed; also inside a
+    /// frame, with a detail saying where); [`ErrorKind::TooLarge`] if the header announces
+    /// more than [`max_message`](Self::max_message) (nothing allocated); others from the
+    /// syscall.
+    ///
+    /// # Examples
+    /// See [`FramedReceiver`].
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/read.2.html>
+    pub fn recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
         self.receive(buf, Wait::Forever)
     }
 
-    fn try_recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
+    /// Like [`recv`](Self::recv), but returns [`ErrorKind::WouldBlock`] at once if no whole
+    /// frame is ready; a partly arrived frame stays here for the next call.
+    ///
+    /// # Errors
+    /// As [`recv`](Self::recv), and `WouldBlock`.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::channel::FramedReceiver;
+    /// let (_a, b) = std::os::unix::net::UnixStream::pair()?;
+    /// let mut rx = FramedReceiver::new(b);
+    /// let e = rx.try_recv(&mut Vec::new()).unwrap_err();
+    /// assert_eq!(e.kind(), ipckit::ErrorKind::WouldBlock);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
         self.receive(buf, Wait::Until(Deadline::after(Duration::ZERO)))
             .map_err(|e| {
                 if e.kind() == ErrorKind::TimedOut {
@@ -408,8 +441,27 @@ impl<R: AsFd> Receiver for FramedReceiver<R> {
             })
     }
 
-    fn recv_timeout(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> Result<usize> {
+    /// Like [`recv`](Self::recv), but returns [`ErrorKind::TimedOut`] if no whole frame
+    /// arrived within `timeout` (any `Duration`, up to [`Duration::MAX`]: forever); a
+    /// partly arrived frame stays here for the next call.
+    ///
+    /// # Errors
+    /// As [`recv`](Self::recv), and `TimedOut`.
+    ///
+    /// # Examples
+    /// See [`FramedReceiver`].
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/poll.2.html>
+    pub fn recv_timeout(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> Result<usize> {
         self.receive(buf, Wait::Until(Deadline::after(timeout)))
+    }
+}
+
+impl<R: AsFd> AsFd for FramedReceiver<R> {
+    /// The stream's fd (reading from it directly breaks the framing).
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.as_fd()
     }
 }
 

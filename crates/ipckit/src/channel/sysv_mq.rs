@@ -14,10 +14,13 @@
 //!
 //! Timed and non-blocking receives poll with `IPC_NOWAIT` (see [`crate::sysv::msg`]).
 
+use std::os::fd::BorrowedFd;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Accept, Address, ChannelOptions, Incoming, Outgoing, Receiver, Sender};
+use super::ends::{ReceiverFlavor, SenderFlavor};
+use super::listener::{Listen, ListenerFlavor};
+use super::{Address, ChannelOptions, Incoming, Outgoing};
 use crate::sys::Deadline;
 use crate::sysv::kernel_limit;
 use crate::sysv::key::KeySpec;
@@ -41,15 +44,22 @@ fn gone(e: Error, object: &str) -> Error {
     }
 }
 
-struct MqSender {
+/// The queue, opened to send messages of one type.
+#[derive(Debug)]
+pub(crate) struct MqSender {
     queue: MessageQueue,
     mtype: i64,
     max: usize,
     object: String,
 }
 
-impl Sender for MqSender {
-    fn send(&mut self, msg: &[u8]) -> Result<()> {
+impl MqSender {
+    /// None: a System V queue is not a file.
+    pub(super) fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
+
+    pub(super) fn send(&mut self, msg: &[u8]) -> Result<()> {
         if msg.len() > self.max {
             return Err(
                 Error::new(ErrorKind::TooLarge, "send", &self.object).with_detail(format!(
@@ -65,7 +75,9 @@ impl Sender for MqSender {
     }
 }
 
-struct MqReceiver {
+/// The listener's queue, receiving messages of one type.
+#[derive(Debug)]
+pub(crate) struct MqReceiver {
     queue: Arc<MessageQueue>,
     mtype: i64,
     max: usize,
@@ -98,16 +110,21 @@ impl MqReceiver {
     }
 }
 
-impl Receiver for MqReceiver {
-    fn recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
+impl MqReceiver {
+    /// None: a System V queue is not a file.
+    pub(super) fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
+
+    pub(super) fn recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
         self.receive(buf, Wait::Block)
     }
 
-    fn try_recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
+    pub(super) fn try_recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
         self.receive(buf, Wait::NoWait)
     }
 
-    fn recv_timeout(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> Result<usize> {
+    pub(super) fn recv_timeout(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> Result<usize> {
         self.receive(buf, Wait::Timeout(timeout))
     }
 }
@@ -115,18 +132,18 @@ impl Receiver for MqReceiver {
 /// The largest message: the channel's maximum, capped at `msgmax`.
 fn max_message(opts: &ChannelOptions) -> usize {
     let msgmax = kernel_limit("msgmax").map_or(8192, |v| v as usize);
-    opts.get_max_message().min(msgmax)
+    opts.max_message().min(msgmax)
 }
 
 /// A sender on the existing queue.
 pub(super) fn connect(key: &KeySpec, mtype: i64, opts: &ChannelOptions) -> Result<Outgoing> {
     let object = address(key, mtype).to_string();
     let queue = MessageQueue::builder(key.resolve()?).open()?;
-    Ok(Outgoing::Messages(Box::new(MqSender {
+    Ok(Outgoing::Messages(SenderFlavor::SysvMq(MqSender {
         queue,
         mtype,
         // Above msgmax the queue itself says TooLarge, with the limit.
-        max: opts.get_max_message(),
+        max: opts.max_message(),
         object,
     })))
 }
@@ -137,11 +154,11 @@ pub(super) fn listen(
     key: &KeySpec,
     mtype: i64,
     opts: &ChannelOptions,
-) -> Result<(Box<dyn Accept>, Address)> {
+) -> Result<(ListenerFlavor, Address)> {
     let addr = address(key, mtype);
     let queue = MessageQueue::builder(key.resolve()?).open_or_create()?;
     Ok((
-        Box::new(MqAccept {
+        ListenerFlavor::SysvMq(MqListener {
             queue: Arc::new(queue),
             mtype,
             max: max_message(opts),
@@ -151,21 +168,30 @@ pub(super) fn listen(
     ))
 }
 
-struct MqAccept {
+/// The queue the receivers share (removed, if created here, when the last one goes).
+#[derive(Debug)]
+pub(crate) struct MqListener {
     queue: Arc<MessageQueue>,
     mtype: i64,
     max: usize,
     object: String,
 }
 
-impl Accept for MqAccept {
+impl Listen for MqListener {
+    /// None: a System V queue is not a file.
+    fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
+
     /// A receiver on the queue, at once.
     fn accept(&mut self, _deadline: Option<Deadline>) -> Result<Option<Incoming>> {
-        Ok(Some(Incoming::Messages(Box::new(MqReceiver {
-            queue: Arc::clone(&self.queue),
-            mtype: self.mtype,
-            max: self.max,
-            object: self.object.clone(),
-        }))))
+        Ok(Some(Incoming::Messages(ReceiverFlavor::SysvMq(
+            MqReceiver {
+                queue: Arc::clone(&self.queue),
+                mtype: self.mtype,
+                max: self.max,
+                object: self.object.clone(),
+            },
+        ))))
     }
 }

@@ -1,11 +1,11 @@
 //! The `tcp:HOST:PORT` transport: TCP ([`crate::net::tcp`], `TCP_NODELAY` on) carrying
 //! framed messages.
 
-use std::net::TcpListener;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
+use super::listener::{Listen, ListenerFlavor};
 use super::unix::{renamed, wait_connection};
-use super::{Accept, Address, Incoming, Outgoing};
+use super::{Address, Incoming, Outgoing};
 use crate::error::Context;
 use crate::net::tcp;
 use crate::sys::Deadline;
@@ -27,7 +27,7 @@ pub(super) fn connect(host: &str, port: u16) -> Result<Outgoing> {
 }
 
 /// Binds and listens; port 0 lets the kernel pick one, reported in the returned address.
-pub(super) fn listen(host: &str, port: u16) -> Result<(Box<dyn Accept>, Address)> {
+pub(super) fn listen(host: &str, port: u16) -> Result<(ListenerFlavor, Address)> {
     let listener = tcp::listen(host_port(host, port))?;
     let local = listener
         .local_addr()
@@ -37,7 +37,7 @@ pub(super) fn listen(host: &str, port: u16) -> Result<(Box<dyn Accept>, Address)
         port: local.port(),
     };
     Ok((
-        Box::new(TcpAccept {
+        ListenerFlavor::Tcp(TcpListener {
             object: address.to_string(),
             listener,
         }),
@@ -45,17 +45,23 @@ pub(super) fn listen(host: &str, port: u16) -> Result<(Box<dyn Accept>, Address)
     ))
 }
 
-struct TcpAccept {
-    listener: TcpListener,
+/// A listening TCP socket: one framed receiver per connection.
+#[derive(Debug)]
+pub(crate) struct TcpListener {
+    listener: std::net::TcpListener,
     object: String,
 }
 
-impl Accept for TcpAccept {
+impl Listen for TcpListener {
     fn accept(&mut self, deadline: Option<Deadline>) -> Result<Option<Incoming>> {
         if !wait_connection(&self.listener, deadline, &self.object)? {
             return Ok(None);
         }
         let stream = tcp::accept(&self.listener).map_err(|e| renamed(e, &self.object))?;
         Ok(Some(Incoming::Stream(OwnedFd::from(stream))))
+    }
+
+    fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
+        Some(self.listener.as_fd())
     }
 }

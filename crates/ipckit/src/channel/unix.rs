@@ -1,15 +1,14 @@
 //! The `unix:PATH` / `unix:@NAME` transport: a Unix stream socket ([`crate::net::unix`])
 //! carrying framed messages.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::Path;
 
-use nix::poll::PollFlags;
-
-use super::{Accept, Address, Incoming, Outgoing, SocketAddr};
+use super::listener::{Listen, ListenerFlavor};
+use super::{Address, Incoming, Outgoing, SocketAddr};
 use crate::error::Context;
 use crate::net::unix::{UnixListener, UnixStream};
-use crate::sys::poll::wait_fd;
-use crate::sys::Deadline;
+use crate::sys::{io, Deadline};
 use crate::{Error, Result};
 
 /// `e` with `object` (an address as typed) in place of the object it named.
@@ -32,11 +31,11 @@ pub(super) fn connect(name: &SocketAddr) -> Result<Outgoing> {
 }
 
 /// Binds and listens on `name`; the listener removes the socket file on drop.
-pub(super) fn listen(name: &SocketAddr) -> Result<(Box<dyn Accept>, Address)> {
+pub(super) fn listen(name: &SocketAddr) -> Result<(ListenerFlavor, Address)> {
     let address = Address::Unix(name.clone());
     let listener = UnixListener::bind(name).map_err(|e| renamed(e, &address))?;
     Ok((
-        Box::new(StreamAccept {
+        ListenerFlavor::Unix(StreamListener {
             name: name.clone(),
             object: address.to_string(),
             listener,
@@ -45,7 +44,9 @@ pub(super) fn listen(name: &SocketAddr) -> Result<(Box<dyn Accept>, Address)> {
     ))
 }
 
-struct StreamAccept {
+/// A listening stream socket: one framed receiver per connection.
+#[derive(Debug)]
+pub(crate) struct StreamListener {
     name: SocketAddr,
     listener: UnixListener,
     object: String,
@@ -57,11 +58,10 @@ pub(super) fn wait_connection(
     deadline: Option<Deadline>,
     object: &str,
 ) -> Result<bool> {
-    let ready = wait_fd(listener.as_fd(), PollFlags::POLLIN, deadline).ctx("poll", object)?;
-    Ok(!ready.is_empty())
+    io::wait_readable(listener.as_fd(), deadline).ctx("poll", object)
 }
 
-impl Accept for StreamAccept {
+impl Listen for StreamListener {
     fn accept(&mut self, deadline: Option<Deadline>) -> Result<Option<Incoming>> {
         if !wait_connection(&self.listener, deadline, &self.object)? {
             return Ok(None);
@@ -73,7 +73,11 @@ impl Accept for StreamAccept {
         Ok(Some(Incoming::Stream(OwnedFd::from(stream))))
     }
 
-    fn created_path(&self) -> Option<&std::path::Path> {
+    fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
+        Some(self.listener.as_fd())
+    }
+
+    fn created_path(&self) -> Option<&Path> {
         match &self.name {
             SocketAddr::Path(p) => Some(p),
             _ => None,

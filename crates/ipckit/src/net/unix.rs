@@ -416,9 +416,14 @@ fn timeval(d: Option<Duration>, op: &'static str, what: Desc) -> Result<TimeVal>
         Some(d) if d.is_zero() => Err(Error::new(ErrorKind::InvalidInput, op, what)
             .with_detail("a zero timeout; use None for no timeout")),
         Some(d) => {
-            let secs = d.as_secs().min(i64::MAX as u64 / 2) as i64;
+            let mut secs = d.as_secs().min(i64::MAX as u64 / 2) as i64;
             // Round up so a sub-microsecond timeout is not 0 (which means "none").
-            let usecs = d.subsec_nanos().div_ceil(1000) as i64;
+            let mut usecs = d.subsec_nanos().div_ceil(1000) as i64;
+            if usecs == 1_000_000 {
+                // 999_999_001.. ns rounded up: carry (tv_usec >= 10^6 is EDOM).
+                secs += 1;
+                usecs = 0;
+            }
             Ok(TimeVal::new(secs, usecs))
         }
     }

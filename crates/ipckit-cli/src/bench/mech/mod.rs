@@ -298,7 +298,7 @@ impl<R: AsFd, W: AsFd> Endpoint for IpckitFramed<R, W> {
     }
 
     fn recv(&mut self, buf: &mut Vec<u8>) -> anyhow::Result<()> {
-        ipckit::channel::Receiver::recv(&mut self.rx, buf)?;
+        self.rx.recv(buf)?;
         Ok(())
     }
 }

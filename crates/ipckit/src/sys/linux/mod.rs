@@ -1,6 +1,7 @@
 //! The Linux implementation of the platform seam, one file per facility.
 
 pub(crate) mod inspect;
+pub(crate) mod io;
 pub(crate) mod pipe;
 pub(crate) mod poll;
 pub(crate) mod posix;

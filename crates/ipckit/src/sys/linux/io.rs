@@ -1,0 +1,77 @@
+//! The channel layer's byte and message I/O on a file descriptor: `read(2)`, `write(2)`,
+//! `writev(2)`, `send(2)`/`sendmsg(2)` with `MSG_NOSIGNAL`, readiness waits (`poll(2)`),
+//! and the few `fstat`/`getsockopt` questions the channel asks of an fd. No `unsafe` here:
+//! nix wraps these calls. Every function returns ipckit's own [`Errno`]; none retries
+//! `EINTR` (the callers decide, so that a timeout keeps counting down).
+
+use std::io::IoSlice;
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+use nix::poll::PollFlags;
+use nix::sys::socket::{MsgFlags, UnixAddr};
+
+use crate::sys::{errno, Deadline};
+use crate::Errno;
+
+/// Whether `fd` is a socket (`fstat(2)`: `S_IFSOCK`); `false` if `fstat` fails.
+pub(crate) fn is_socket(fd: BorrowedFd<'_>) -> bool {
+    crate::sys::poll::file_type(fd).is_ok_and(|t| t == libc::S_IFSOCK)
+}
+
+/// One `read(2)` into `dst`: the number of bytes read, `0` at the end of the stream.
+pub(crate) fn read(fd: BorrowedFd<'_>, dst: &mut [u8]) -> Result<usize, Errno> {
+    nix::unistd::read(fd, dst).map_err(errno)
+}
+
+/// One `write(2)` of `buf`: the number of bytes written.
+pub(crate) fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<usize, Errno> {
+    nix::unistd::write(fd, buf).map_err(errno)
+}
+
+/// One `writev(2)` of `bufs`: the number of bytes written.
+pub(crate) fn writev(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> Result<usize, Errno> {
+    nix::sys::uio::writev(fd, bufs).map_err(errno)
+}
+
+/// One `send(2)` of `buf` on a socket with `MSG_NOSIGNAL` (a gone reader is `EPIPE`, never
+/// `SIGPIPE`): the number of bytes sent.
+pub(crate) fn send_nosignal(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<usize, Errno> {
+    nix::sys::socket::send(fd.as_raw_fd(), buf, MsgFlags::MSG_NOSIGNAL).map_err(errno)
+}
+
+/// One `sendmsg(2)` of `bufs` on a connected socket with `MSG_NOSIGNAL`: the gathering
+/// `writev` of a socket. Returns the number of bytes sent.
+pub(crate) fn sendv_nosignal(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> Result<usize, Errno> {
+    nix::sys::socket::sendmsg::<UnixAddr>(fd.as_raw_fd(), bufs, &[], MsgFlags::MSG_NOSIGNAL, None)
+        .map_err(errno)
+}
+
+/// Waits (`poll(2)`, `POLLIN`) until `fd` is readable, has hung up or failed, or until
+/// `deadline` passes (`None`: forever). `true` if ready, `false` if the deadline passed.
+/// `EINTR` is retried with the time left; any deadline, up to a saturated
+/// `Duration::MAX` one, is valid.
+pub(crate) fn wait_readable(fd: BorrowedFd<'_>, deadline: Option<Deadline>) -> Result<bool, Errno> {
+    crate::sys::poll::wait_fd(fd, PollFlags::POLLIN, deadline)
+        .map(|ready| !ready.is_empty())
+        .map_err(errno)
+}
+
+/// Like [`wait_readable`] for `POLLOUT`: room to write, a hang-up or an error.
+pub(crate) fn wait_writable(fd: BorrowedFd<'_>, deadline: Option<Deadline>) -> Result<bool, Errno> {
+    crate::sys::poll::wait_fd(fd, PollFlags::POLLOUT, deadline)
+        .map(|ready| !ready.is_empty())
+        .map_err(errno)
+}
+
+/// The socket's send buffer size in bytes (`getsockopt(SO_SNDBUF)`).
+pub(crate) fn send_buffer_size(fd: BorrowedFd<'_>) -> Result<usize, Errno> {
+    nix::sys::socket::getsockopt(&fd, nix::sys::socket::sockopt::SndBuf).map_err(errno)
+}
+
+/// Whether the file `fd` refers to has no name left (`fstat(2)`: `st_nlink == 0`): a POSIX
+/// message queue (or a file) that was unlinked.
+pub(crate) fn is_unlinked(fd: BorrowedFd<'_>) -> Result<bool, Errno> {
+    nix::sys::stat::fstat(fd)
+        .map(|st| st.st_nlink == 0)
+        .map_err(errno)
+}
