@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use super::{Accept, Address, ChannelOptions, Incoming, Outgoing, Receiver, Sender};
 use crate::error::Context;
+use crate::named::Named;
 use crate::posix::mq::{Limits, MessageQueue};
 use crate::sys::Deadline;
 use crate::{Error, ErrorKind, Result};
