@@ -5,6 +5,7 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
+use ipckit::Named;
 use ipckit::mmap::MappedBytes;
 use ipckit::posix::mq::MessageQueue;
 use ipckit::posix::sem::Semaphore;

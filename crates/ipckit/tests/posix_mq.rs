@@ -7,6 +7,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{say, Peer};
+use ipckit::Named;
 use ipckit::posix::mq::{prio_max, MessageQueue};
 use ipckit::ErrorKind;
 

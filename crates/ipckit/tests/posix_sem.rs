@@ -5,6 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{say, Peer};
+use ipckit::Named;
 use ipckit::posix::sem::{value_max, Semaphore, SEM_NAME_MAX};
 use ipckit::ErrorKind;
 

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::{say, Peer};
+use ipckit::Named;
 use ipckit::mmap::MappedBytes;
 use ipckit::posix::sem::UnnamedSemaphore;
 use ipckit::posix::shm::SharedMemory;

@@ -6,8 +6,9 @@ mod sysv_support;
 use std::time::Duration;
 
 use common::{say, unique_key, Peer};
+use ipckit::Named;
 use ipckit::sysv::key::Key;
-use ipckit::sysv::msg::{MessageQueue, Selector, Wait};
+use ipckit::sysv::msg::{MessageQueue, RecvFlags, Selector, Wait};
 use ipckit::ErrorKind;
 use sysv_support::wait_sleeping;
 
@@ -192,19 +193,19 @@ fn long_message_stays_unless_truncation_is_asked() {
     q.send(4, b"0123456789").unwrap();
     let mut buf = vec![1, 2, 3];
     let e = q
-        .recv_with(Selector::Any, &mut buf, 4, false, Wait::NoWait)
+        .recv_with(Selector::Any, &mut buf, 4, RecvFlags::EMPTY, Wait::NoWait)
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TooLarge);
     assert_eq!(q.stat().unwrap().qnum, 1);
     let t = q
-        .recv_with(Selector::Any, &mut buf, 4, true, Wait::Block)
+        .recv_with(Selector::Any, &mut buf, 4, RecvFlags::NOERROR, Wait::Block)
         .unwrap();
     assert_eq!((t, &buf[..]), (4, &b"0123"[..]));
     assert_eq!(q.stat().unwrap().qnum, 0);
     // An absurd maximum is capped at what a message can be, not allocated.
     q.send(2, b"small").unwrap();
     let t = q
-        .recv_with(Selector::Any, &mut buf, usize::MAX, false, Wait::NoWait)
+        .recv_with(Selector::Any, &mut buf, usize::MAX, RecvFlags::EMPTY, Wait::NoWait)
         .unwrap();
     assert_eq!((t, &buf[..]), (2, &b"small"[..]));
 }

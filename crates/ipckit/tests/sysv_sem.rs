@@ -6,6 +6,7 @@ mod sysv_support;
 use std::time::Duration;
 
 use common::{say, unique_key, Peer};
+use ipckit::Named;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::sem::{SemOp, SemaphoreSet, SEMVMX};
 use ipckit::ErrorKind;
@@ -167,15 +168,15 @@ fn ops_are_atomic_over_the_set() {
         .op(&[SemOp::wait(0), SemOp::wait(1), SemOp::wait(2).nowait()])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::WouldBlock);
-    assert_eq!(set.get_all().unwrap(), [1, 1, 0]);
+    assert_eq!(set.values().unwrap(), [1, 1, 0]);
     let e = set
         .op_timeout(&[SemOp::wait(0), SemOp::wait(2)], Duration::from_millis(20))
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TimedOut);
-    assert_eq!(set.get_all().unwrap(), [1, 1, 0]);
+    assert_eq!(set.values().unwrap(), [1, 1, 0]);
     set.op(&[SemOp::wait(0), SemOp::wait(1), SemOp::new(2, 5)])
         .unwrap();
-    assert_eq!(set.get_all().unwrap(), [0, 0, 5]);
+    assert_eq!(set.values().unwrap(), [0, 0, 5]);
     set.op_timeout(&[SemOp::new(2, -5)], Duration::from_secs(1))
         .unwrap();
     assert_eq!(set.get(2).unwrap(), 0);
@@ -192,9 +193,9 @@ fn values_stat_and_bad_input() {
     let st = set.stat().unwrap();
     assert_eq!((st.nsems, st.perm.mode, st.perm.key), (2, 0o640, key));
     assert!(st.otime.is_some() && st.ctime.is_some());
-    assert_eq!(set.get_all().unwrap(), [0, SEMVMX]);
+    assert_eq!(set.values().unwrap(), [0, SEMVMX]);
     set.set(0, 9).unwrap();
-    set.set_all(&[4, 5]).unwrap();
+    set.set_values(&[4, 5]).unwrap();
     assert_eq!((set.get(0).unwrap(), set.get(1).unwrap()), (4, 5));
     set.set_mode(0o600).unwrap();
     assert_eq!(set.stat().unwrap().perm.mode, 0o600);
@@ -202,7 +203,7 @@ fn values_stat_and_bad_input() {
     let kind = |r: ipckit::Result<()>| r.unwrap_err().kind();
     assert_eq!(kind(set.set(2, 1)), ErrorKind::InvalidInput);
     assert_eq!(kind(set.set(0, SEMVMX + 1)), ErrorKind::InvalidInput);
-    assert_eq!(kind(set.set_all(&[1])), ErrorKind::InvalidInput);
+    assert_eq!(kind(set.set_values(&[1])), ErrorKind::InvalidInput);
     assert_eq!(kind(set.op(&[])), ErrorKind::InvalidInput);
     assert_eq!(kind(set.op(&[SemOp::wait(7)])), ErrorKind::InvalidInput);
     set.set(1, SEMVMX).unwrap();

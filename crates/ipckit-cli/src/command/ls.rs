@@ -341,7 +341,7 @@ fn detail(args: &LsArgs, id: i32) -> anyhow::Result<ExitCode> {
             .ok_or_else(|| not_listed("semaphore set"))?;
         let mut v = set_json(&s);
         let set = SemaphoreSet::from_id(id)?;
-        let values = set.get_all()?;
+        let values = set.values()?;
         let mut sems = Vec::new();
         for (n, value) in values.iter().enumerate() {
             let n = n as u16;

@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use ipckit::Named;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::msg::MessageQueue;
 use ipckit::sysv::sem::SemaphoreSet;

@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use ipckit::Named;
 use ipckit::inspect::posix as inspect;
 use ipckit::posix::mq::MessageQueue;
 use ipckit::posix::sem::Semaphore;

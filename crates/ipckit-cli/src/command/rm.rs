@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use ipckit::Named;
 use ipckit::inspect::sysv as inspect;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::msg::MessageQueue;

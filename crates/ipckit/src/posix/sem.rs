@@ -197,6 +197,7 @@ impl SemaphoreBuilder {
     ///
     /// # Examples
     /// ```
+    /// use ipckit::Named;
     /// use ipckit::posix::sem::Semaphore;
     /// # let name = format!("/ipckit-doc-semooc-{}", std::process::id());
     /// let a = Semaphore::builder(&name).value(2).open_or_create()?;
@@ -245,6 +246,7 @@ impl Semaphore {
     ///
     /// # Examples
     /// ```
+    /// use ipckit::Named;
     /// use ipckit::posix::sem::Semaphore;
     /// # let name = format!("/ipckit-doc-semb-{}", std::process::id());
     /// let s = Semaphore::builder(&name).mode(0o600).value(1).open_or_create()?;

@@ -116,6 +116,7 @@ impl SharedMemoryBuilder {
     ///
     /// # Examples
     /// ```
+    /// use ipckit::Named;
     /// use ipckit::{mmap::MappedBytes, posix::shm::SharedMemory};
     /// # let name = format!("/ipckit-doc-shmooc-{}", std::process::id());
     /// let a = SharedMemory::builder(&name).size(100).open_or_create()?;
@@ -209,6 +210,7 @@ impl SharedMemory {
     ///
     /// # Examples
     /// ```
+    /// use ipckit::Named;
     /// use ipckit::posix::shm::SharedMemory;
     /// # let name = format!("/ipckit-doc-shmb-{}", std::process::id());
     /// let shm = SharedMemory::builder(&name).size(4096).mode(0o600).open_or_create()?;

@@ -308,6 +308,7 @@ impl SemaphoreSetBuilder {
     ///
     /// # Examples
     /// ```
+    /// use ipckit::Named;
     /// use ipckit::sysv::{key::Key, sem::SemaphoreSet};
     /// # let key = Key::new(0x7c000000 | std::process::id() as i32 & 0xffffff);
     /// let a = SemaphoreSet::builder(key, 1).values(&[1]).open_or_create()?;

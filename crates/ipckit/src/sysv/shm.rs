@@ -194,6 +194,7 @@ impl SharedMemoryBuilder {
     ///
     /// # Examples
     /// ```
+    /// use ipckit::Named;
     /// use ipckit::sysv::{key::Key, shm::SharedMemory};
     /// # let key = Key::new(0x7a000000 | std::process::id() as i32 & 0xffffff);
     /// let a = SharedMemory::builder(key, 10).open_or_create()?;
