@@ -146,3 +146,19 @@ fn creator_unlinks_on_drop_unless_persisted() {
         ErrorKind::NotFound
     );
 }
+
+#[test]
+fn wait_timeout_accepts_duration_max() {
+    // Duration::MAX must neither overflow sem_timedwait's timespec nor be refused: the wait
+    // blocks until the other thread posts, then succeeds.
+    let name = format!("/{}", common::unique_name("semmax"));
+    let s = Semaphore::builder(&name).create_new().unwrap();
+    std::thread::scope(|sc| {
+        sc.spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            s.post().unwrap();
+        });
+        s.wait_timeout(Duration::MAX).unwrap();
+    });
+    assert_eq!(s.value().unwrap(), 0);
+}

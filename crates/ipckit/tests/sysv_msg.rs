@@ -321,3 +321,29 @@ fn sysv_mq_channel_listener_removes_only_the_queue_it_created() {
     drop(channel::listen(&addr).unwrap());
     assert!(before.stat().is_ok());
 }
+
+#[test]
+fn timed_calls_accept_duration_max() {
+    // The polling deadline saturates: Duration::MAX waits until the other thread acts.
+    let q = MessageQueue::builder(Key::PRIVATE).create_new().unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            q.send(3, b"late").unwrap();
+        });
+        let m = q.recv_timeout(Selector::Any, Duration::MAX).unwrap();
+        assert_eq!((m.mtype, &m.data[..]), (3, &b"late"[..]));
+    });
+    q.set_qbytes(1).unwrap();
+    q.send(1, b"x").unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            q.recv(Selector::Any).unwrap();
+        });
+        q.send_timeout(1, b"y", Duration::MAX).unwrap();
+    });
+    let mut buf = Vec::new();
+    assert_eq!(q.recv_into(Selector::Any, &mut buf, Wait::Timeout(Duration::MAX)).unwrap(), 1);
+    assert_eq!(buf, b"y");
+}

@@ -244,3 +244,26 @@ fn values_stat_and_bad_input() {
         ErrorKind::NotFound
     );
 }
+
+#[test]
+fn timed_calls_accept_duration_max() {
+    // Duration::MAX must neither overflow semtimedop's timespec nor be refused: the waits
+    // block until the other thread posts, then succeed.
+    let set = SemaphoreSet::builder(Key::PRIVATE, 1).create_new().unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            set.op(&[SemOp::post(0)]).unwrap();
+        });
+        set.op_timeout(&[SemOp::wait(0)], Duration::MAX).unwrap();
+    });
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            set.op(&[SemOp::post(0)]).unwrap();
+        });
+        set.acquire_timeout(0, Duration::MAX).unwrap().release().unwrap();
+    });
+    let again = SemaphoreSet::from_id(set.id()).unwrap();
+    assert_eq!(again.get(0).unwrap(), 1);
+}

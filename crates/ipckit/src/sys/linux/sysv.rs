@@ -440,7 +440,7 @@ pub(crate) fn shmctl_stat(id: i32) -> Result<ShmidDs, Errno> {
     #[allow(clippy::useless_conversion, reason = "the field types differ between targets")]
     Ok(ShmidDs {
         perm: IpcPerm::from_raw(&ds.shm_perm),
-        segsz: ds.shm_segsz as usize,
+        segsz: ds.shm_segsz,
         nattch: u64::from(ds.shm_nattch),
         cpid: ds.shm_cpid,
         lpid: ds.shm_lpid,
