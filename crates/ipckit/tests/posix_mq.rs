@@ -213,7 +213,7 @@ fn non_blocking_and_timed_calls() {
     assert!(!q.attr().unwrap().nonblocking);
 
     let nb = MessageQueue::builder(&name)
-        .nonblocking(true)
+        .nonblocking()
         .open()
         .unwrap();
     assert_eq!(nb.recv(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);

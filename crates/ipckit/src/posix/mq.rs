@@ -188,9 +188,11 @@ impl MessageQueueBuilder {
     }
 
     /// Opens the descriptor non-blocking (`O_NONBLOCK`): [`MessageQueue::send`] and
-    /// [`MessageQueue::recv`] then fail with [`ErrorKind::WouldBlock`] instead of waiting.
-    pub fn nonblocking(mut self, yes: bool) -> MessageQueueBuilder {
-        self.nonblocking = yes;
+    /// [`MessageQueue::recv`] then fail with [`ErrorKind::WouldBlock`] instead of waiting
+    /// (blocking is the default; [`MessageQueue::set_nonblocking`] changes it later).
+    #[doc(alias = "O_NONBLOCK")]
+    pub fn nonblocking(mut self) -> MessageQueueBuilder {
+        self.nonblocking = true;
         self
     }
 

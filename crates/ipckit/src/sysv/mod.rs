@@ -7,9 +7,10 @@
 //!   `create_new()` (fails with [`ErrorKind::AlreadyExists`](crate::ErrorKind) if the key is
 //!   taken), `open()` (fails with `NotFound` if not), `open_or_create()`;
 //! - permissions default to `0o600`; anything wider is asked for with `.mode(...)`;
-//! - the handle that *created* the object removes it when dropped, unless `persist()` was
-//!   called on it; a handle that only opened an object never removes it on drop (call
-//!   `remove()` to remove explicitly);
+//! - the handle that *created* the object removes it when dropped, unless
+//!   [`Named::persist`](crate::Named::persist) was called on it; a handle that only opened
+//!   an object never removes it on drop (call [`Named::remove`](crate::Named::remove) to
+//!   remove explicitly). Every handle implements [`crate::Named`];
 //! - handles hold the object's id (not a pointer): a handle is cheap, `Send` and `Sync`, and
 //!   the id is what `ipcs`/`ipckit ls` show.
 //!

@@ -137,7 +137,7 @@ pub struct SetStat {
 ///
 /// Made by [`SemaphoreSet::builder`] (by key) or [`SemaphoreSet::from_id`]. If this handle
 /// created the set it removes it (`IPC_RMID`) when dropped, unless
-/// [`persist`](SemaphoreSet::persist) was called.
+/// [`persist`](crate::Named::persist) was called.
 ///
 /// # References
 /// <https://man7.org/linux/man-pages/man2/semget.2.html>

@@ -73,7 +73,7 @@ pub struct SegmentStat {
 ///
 /// Made by [`SharedMemory::builder`] (by key) or [`SharedMemory::from_id`]. If this handle
 /// created the segment it marks it for removal (`IPC_RMID`) when dropped, unless
-/// [`persist`](SharedMemory::persist) was called; attachments outlive the handle.
+/// [`persist`](crate::Named::persist) was called; attachments outlive the handle.
 ///
 /// # References
 /// <https://man7.org/linux/man-pages/man2/shmget.2.html>
