@@ -5,11 +5,11 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use ipckit::Named;
 use ipckit::mmap::MappedBytes;
 use ipckit::posix::mq::MessageQueue;
 use ipckit::posix::sem::Semaphore;
 use ipckit::posix::shm::SharedMemory;
+use ipckit::Named;
 use ipckit_interop::{have_python_module, Py};
 
 const LONG: Duration = Duration::from_secs(30);

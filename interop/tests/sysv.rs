@@ -10,12 +10,12 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use ipckit::Named;
 use ipckit::mmap::MappedBytes;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::msg::{MessageQueue, Selector};
 use ipckit::sysv::sem::{SemOp, SemaphoreSet};
 use ipckit::sysv::shm::SharedMemory;
+use ipckit::Named;
 use ipckit_interop::{have_python_module, have_tool, ipckit, Py};
 use serde_json::Value;
 

@@ -4,12 +4,12 @@
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use ipckit::Named;
 use ipckit::mmap::MappedBytes;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::msg::MessageQueue;
 use ipckit::sysv::sem::{SemOp, SemaphoreSet};
 use ipckit::sysv::shm::SharedMemory;
+use ipckit::Named;
 use serde_json::Value;
 
 fn ipckit(args: &[&str]) -> Output {

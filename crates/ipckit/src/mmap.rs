@@ -499,7 +499,12 @@ impl MappedFileBuilder {
 }
 
 /// Maps `len` bytes of `fd` `MAP_SHARED`, read-write or read-only.
-pub(crate) fn map_shared(fd: &impl AsFd, len: usize, writable: bool, object: &str) -> Result<Region> {
+pub(crate) fn map_shared(
+    fd: &impl AsFd,
+    len: usize,
+    writable: bool,
+    object: &str,
+) -> Result<Region> {
     Region::map_shared(fd.as_fd(), len, writable).ctx("mmap", object)
 }
 

@@ -7,9 +7,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{say, Peer};
-use ipckit::Named;
 use ipckit::posix::mq::{prio_max, MessageQueue};
 use ipckit::ErrorKind;
+use ipckit::Named;
 
 const LONG: Duration = Duration::from_secs(30);
 
@@ -212,10 +212,7 @@ fn non_blocking_and_timed_calls() {
     q.set_nonblocking(false).unwrap();
     assert!(!q.attr().unwrap().nonblocking);
 
-    let nb = MessageQueue::builder(&name)
-        .nonblocking()
-        .open()
-        .unwrap();
+    let nb = MessageQueue::builder(&name).nonblocking().open().unwrap();
     assert_eq!(nb.recv(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
 }
 

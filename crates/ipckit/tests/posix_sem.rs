@@ -5,9 +5,9 @@ mod common;
 use std::time::Duration;
 
 use common::{say, Peer};
-use ipckit::Named;
 use ipckit::posix::sem::{value_max, Semaphore, SEM_NAME_MAX};
 use ipckit::ErrorKind;
+use ipckit::Named;
 
 const LONG: Duration = Duration::from_secs(30);
 

@@ -6,11 +6,11 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::{say, Peer};
-use ipckit::Named;
 use ipckit::mmap::MappedBytes;
 use ipckit::posix::sem::UnnamedSemaphore;
 use ipckit::posix::shm::SharedMemory;
 use ipckit::ErrorKind;
+use ipckit::Named;
 
 const LONG: Duration = Duration::from_secs(30);
 const TO_PARENT: usize = 0;

@@ -6,10 +6,10 @@ mod sysv_support;
 use std::time::Duration;
 
 use common::{say, unique_key, Peer};
-use ipckit::Named;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::msg::{MessageQueue, RecvFlags, Selector, Wait};
 use ipckit::ErrorKind;
+use ipckit::Named;
 use sysv_support::wait_sleeping;
 
 #[test]
@@ -205,7 +205,13 @@ fn long_message_stays_unless_truncation_is_asked() {
     // An absurd maximum is capped at what a message can be, not allocated.
     q.send(2, b"small").unwrap();
     let t = q
-        .recv_with(Selector::Any, &mut buf, usize::MAX, RecvFlags::EMPTY, Wait::NoWait)
+        .recv_with(
+            Selector::Any,
+            &mut buf,
+            usize::MAX,
+            RecvFlags::EMPTY,
+            Wait::NoWait,
+        )
         .unwrap();
     assert_eq!((t, &buf[..]), (2, &b"small"[..]));
 }
@@ -344,6 +350,10 @@ fn timed_calls_accept_duration_max() {
         q.send_timeout(1, b"y", Duration::MAX).unwrap();
     });
     let mut buf = Vec::new();
-    assert_eq!(q.recv_into(Selector::Any, &mut buf, Wait::Timeout(Duration::MAX)).unwrap(), 1);
+    assert_eq!(
+        q.recv_into(Selector::Any, &mut buf, Wait::Timeout(Duration::MAX))
+            .unwrap(),
+        1
+    );
     assert_eq!(buf, b"y");
 }

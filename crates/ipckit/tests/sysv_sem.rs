@@ -6,10 +6,10 @@ mod sysv_support;
 use std::time::Duration;
 
 use common::{say, unique_key, Peer};
-use ipckit::Named;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::sem::{SemOp, SemaphoreSet, SEMVMX};
 use ipckit::ErrorKind;
+use ipckit::Named;
 use sysv_support::wait_until;
 
 #[test]
@@ -262,7 +262,10 @@ fn timed_calls_accept_duration_max() {
             std::thread::sleep(Duration::from_millis(50));
             set.op(&[SemOp::post(0)]).unwrap();
         });
-        set.acquire_timeout(0, Duration::MAX).unwrap().release().unwrap();
+        set.acquire_timeout(0, Duration::MAX)
+            .unwrap()
+            .release()
+            .unwrap();
     });
     let again = SemaphoreSet::from_id(set.id()).unwrap();
     assert_eq!(again.get(0).unwrap(), 1);

@@ -7,11 +7,11 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::{say, unique_key, Peer};
-use ipckit::Named;
 use ipckit::mmap::MappedBytes;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::shm::SharedMemory;
 use ipckit::ErrorKind;
+use ipckit::Named;
 use sysv_support::wait_until;
 
 const ROUNDS: u32 = 20_000;

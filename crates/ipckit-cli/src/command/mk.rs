@@ -4,11 +4,11 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use ipckit::Named;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::msg::MessageQueue;
 use ipckit::sysv::sem::SemaphoreSet;
 use ipckit::sysv::shm::SharedMemory;
+use ipckit::Named;
 
 use super::{parse_key, parse_mode};
 

@@ -7,12 +7,12 @@
 
 use std::path::Path;
 
-use ipckit::Named;
 use ipckit::inspect::posix as inspect;
 use ipckit::posix::mq::MessageQueue;
 use ipckit::posix::sem::Semaphore;
 use ipckit::posix::shm::SharedMemory;
 use ipckit::ErrorKind;
+use ipckit::Named;
 use serde_json::{json, Value};
 
 use super::ls::Section;

@@ -6,12 +6,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use ipckit::Named;
 use ipckit::channel::{self, Address, ChannelOptions, Receiver, DEFAULT_MAX_MESSAGE};
 use ipckit::signal::{Signal, SignalSet};
 use ipckit::sysv::key::KeySpec;
 use ipckit::sysv::msg::{MessageQueue, RecvFlags, Selector, Wait};
 use ipckit::ErrorKind;
+use ipckit::Named;
 
 use super::send::{address_help, parse_address};
 

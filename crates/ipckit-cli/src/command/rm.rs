@@ -2,12 +2,12 @@
 
 use std::process::ExitCode;
 
-use ipckit::Named;
 use ipckit::inspect::sysv as inspect;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::msg::MessageQueue;
 use ipckit::sysv::sem::SemaphoreSet;
 use ipckit::sysv::shm::SharedMemory;
+use ipckit::Named;
 
 use super::parse_key;
 

@@ -75,12 +75,17 @@ struct MqReceiver {
 impl MqReceiver {
     fn receive(&mut self, buf: &mut Vec<u8>, wait: Wait) -> Result<usize> {
         let sel = Selector::Exactly(self.mtype);
-        match self.queue.recv_with(sel, buf, self.max, RecvFlags::EMPTY, wait) {
+        match self
+            .queue
+            .recv_with(sel, buf, self.max, RecvFlags::EMPTY, wait)
+        {
             Ok(_) => Ok(buf.len()),
             Err(e) if e.kind() == ErrorKind::TooLarge => {
                 // Take it off the queue (MSG_NOERROR into 0 bytes) so the next one arrives.
                 let mut none = Vec::new();
-                let _ = self.queue.recv_with(sel, &mut none, 0, RecvFlags::NOERROR, Wait::NoWait);
+                let _ = self
+                    .queue
+                    .recv_with(sel, &mut none, 0, RecvFlags::NOERROR, Wait::NoWait);
                 buf.clear();
                 Err(
                     Error::new(ErrorKind::TooLarge, "recv", &self.object).with_detail(format!(

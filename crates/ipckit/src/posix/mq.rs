@@ -481,8 +481,7 @@ impl MessageQueue {
     #[doc(alias = "mq_send")]
     pub fn send(&self, msg: &[u8], prio: u32) -> Result<()> {
         self.check_send("mq_send", msg, prio)?;
-        retry_eintr(|| sys::mq_send(self.fd.as_fd(), msg, prio))
-            .ctx("mq_send", &self.name)
+        retry_eintr(|| sys::mq_send(self.fd.as_fd(), msg, prio)).ctx("mq_send", &self.name)
     }
 
     /// `mq_timedsend(3)` with a deadline already passed: sends `msg` if there is room now.

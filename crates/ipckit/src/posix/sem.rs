@@ -593,8 +593,8 @@ impl<'a> UnnamedSemaphore<'a> {
     pub fn at<M: MappedBytes>(map: &'a M, offset: usize) -> Result<Self> {
         Self::place(map, offset, "sem_open")?;
         let object = map.object_str();
-        let sem =
-            RegionSem::at(map.region(), offset).map_err(|e| Error::from_errno(e, "sem_open", object))?;
+        let sem = RegionSem::at(map.region(), offset)
+            .map_err(|e| Error::from_errno(e, "sem_open", object))?;
         Ok(UnnamedSemaphore {
             sem,
             object,

@@ -138,7 +138,9 @@ impl SharedMemoryBuilder {
             }
             if self.size.is_none() {
                 return Err(Error::new(ErrorKind::InvalidInput, "shm_open", &self.name)
-                    .with_detail("creating a shared-memory object needs a size (SharedMemoryBuilder::size)"));
+                    .with_detail(
+                        "creating a shared-memory object needs a size (SharedMemoryBuilder::size)",
+                    ));
             }
         }
         let (fd, created) = open_with(how, |create| {

@@ -709,7 +709,7 @@ impl SemaphoreSet {
         self.ctl("semctl(SETVAL)", num, |id, num| {
             sys::semctl_setval(id, num, value).map(|()| 0)
         })
-            .map(drop)
+        .map(drop)
     }
 
     /// `semctl(GETALL)`: every semaphore's value, in order.

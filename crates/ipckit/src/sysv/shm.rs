@@ -567,7 +567,9 @@ impl Attachment {
     #[doc(alias = "shmdt")]
     pub fn detach(self) -> Result<()> {
         let Attachment { region, object, .. } = self;
-        region.detach().map_err(|e| Error::from_errno(e, "shmdt", object))
+        region
+            .detach()
+            .map_err(|e| Error::from_errno(e, "shmdt", object))
     }
 }
 

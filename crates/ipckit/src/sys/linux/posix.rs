@@ -180,8 +180,7 @@ pub(crate) fn mq_unlink(name: &CStr) -> Result<(), Errno> {
 /// `mq_send(3)`: sends `msg` with `prio`, blocking while the queue is full.
 pub(crate) fn mq_send(fd: BorrowedFd<'_>, msg: &[u8], prio: u32) -> Result<(), Errno> {
     // SAFETY: `fd` is an open mq descriptor; `msg` is valid for `msg.len()` bytes.
-    check(unsafe { libc::mq_send(fd.as_raw_fd(), msg.as_ptr().cast(), msg.len(), prio) })
-        .map(drop)
+    check(unsafe { libc::mq_send(fd.as_raw_fd(), msg.as_ptr().cast(), msg.len(), prio) }).map(drop)
 }
 
 /// `mq_timedsend(3)`: sends `msg` with `prio`, waiting until `abs` (`CLOCK_REALTIME`) at most.
@@ -193,15 +192,8 @@ pub(crate) fn mq_timedsend(
 ) -> Result<(), Errno> {
     // SAFETY: `fd` is an open mq descriptor; `msg` is valid for `msg.len()` bytes; `abs` points
     // to a valid timespec for the duration of the call.
-    let r = unsafe {
-        libc::mq_timedsend(
-            fd.as_raw_fd(),
-            msg.as_ptr().cast(),
-            msg.len(),
-            prio,
-            &abs.0,
-        )
-    };
+    let r =
+        unsafe { libc::mq_timedsend(fd.as_raw_fd(), msg.as_ptr().cast(), msg.len(), prio, &abs.0) };
     check(r).map(drop)
 }
 
@@ -473,12 +465,7 @@ unsafe impl Sync for NamedSem {}
 impl NamedSem {
     /// `sem_open(3)` with `oflag` (0 or [`SEM_CREATE`]), `mode` and initial `value` (the
     /// last two are only read when creating).
-    pub(crate) fn open(
-        name: &CStr,
-        oflag: i32,
-        mode: u32,
-        value: u32,
-    ) -> Result<NamedSem, Errno> {
+    pub(crate) fn open(name: &CStr, oflag: i32, mode: u32, value: u32) -> Result<NamedSem, Errno> {
         // SAFETY: `name` is NUL-terminated; the variadic mode and value have the types
         // `sem_open` reads (mode_t promoted to unsigned int, unsigned int).
         let p = unsafe {
@@ -589,6 +576,9 @@ mod tests {
             tv_sec: libc::time_t::MAX,
             tv_nsec: 0,
         };
-        assert_eq!(add_saturating(end, Duration::from_secs(5)).tv_sec, libc::time_t::MAX / 2);
+        assert_eq!(
+            add_saturating(end, Duration::from_secs(5)).tv_sec,
+            libc::time_t::MAX / 2
+        );
     }
 }

@@ -220,7 +220,10 @@ fn msgctl_stat_raw(id: i32) -> Result<libc::msqid_ds, Errno> {
 /// `msgctl(IPC_STAT)`.
 pub(crate) fn msgctl_stat(id: i32) -> Result<MsqidDs, Errno> {
     let ds = msgctl_stat_raw(id)?;
-    #[allow(clippy::useless_conversion, reason = "the field types differ between targets")]
+    #[allow(
+        clippy::useless_conversion,
+        reason = "the field types differ between targets"
+    )]
     Ok(MsqidDs {
         perm: IpcPerm::from_raw(&ds.msg_perm),
         qnum: u64::from(ds.msg_qnum),
@@ -384,7 +387,10 @@ fn semctl_stat_raw(id: i32) -> Result<libc::semid_ds, Errno> {
 /// `semctl(IPC_STAT)`.
 pub(crate) fn semctl_stat(id: i32) -> Result<SemidDs, Errno> {
     let ds = semctl_stat_raw(id)?;
-    #[allow(clippy::useless_conversion, reason = "the field types differ between targets")]
+    #[allow(
+        clippy::useless_conversion,
+        reason = "the field types differ between targets"
+    )]
     Ok(SemidDs {
         perm: IpcPerm::from_raw(&ds.sem_perm),
         nsems: u64::from(ds.sem_nsems),
@@ -400,8 +406,7 @@ pub(crate) fn semctl_set(id: i32, perm: &IpcPerm) -> Result<(), Errno> {
     let mut raw: libc::semid_ds = unsafe { std::mem::zeroed() };
     perm.store(&mut raw.sem_perm);
     // SAFETY: `raw` is a valid `semid_ds`, passed as the `buf` member of `union semun`.
-    check(unsafe { libc::semctl(id, 0, libc::IPC_SET, &mut raw as *mut libc::semid_ds) })
-        .map(drop)
+    check(unsafe { libc::semctl(id, 0, libc::IPC_SET, &mut raw as *mut libc::semid_ds) }).map(drop)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -437,7 +442,10 @@ fn shmctl_stat_raw(id: i32) -> Result<libc::shmid_ds, Errno> {
 /// `shmctl(IPC_STAT)`.
 pub(crate) fn shmctl_stat(id: i32) -> Result<ShmidDs, Errno> {
     let ds = shmctl_stat_raw(id)?;
-    #[allow(clippy::useless_conversion, reason = "the field types differ between targets")]
+    #[allow(
+        clippy::useless_conversion,
+        reason = "the field types differ between targets"
+    )]
     Ok(ShmidDs {
         perm: IpcPerm::from_raw(&ds.shm_perm),
         segsz: ds.shm_segsz,
