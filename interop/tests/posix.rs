@@ -9,6 +9,7 @@ use ipckit::mmap::MappedBytes;
 use ipckit::posix::mq::MessageQueue;
 use ipckit::posix::sem::Semaphore;
 use ipckit::posix::shm::SharedMemory;
+use ipckit::Named;
 use ipckit_interop::{have_python_module, Py};
 use ipckit_testkit::posix_name;
 

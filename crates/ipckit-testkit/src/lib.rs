@@ -18,6 +18,8 @@
 //! ```
 
 use std::io::{BufRead, BufReader, Read};
+
+use ipckit::Named;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};

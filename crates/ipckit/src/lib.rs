@@ -30,7 +30,7 @@ mod errno;
 pub mod error;
 pub mod fifo;
 pub mod inspect;
-mod limits;
+pub mod limits;
 pub mod mmap;
 pub mod named;
 pub mod net;

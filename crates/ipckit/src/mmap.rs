@@ -28,18 +28,17 @@
 //! <https://man7.org/linux/man-pages/man2/mmap.2.html>,
 //! <https://man7.org/linux/man-pages/man2/msync.2.html>
 
+use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
+use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64};
 
-use memmap2::MmapOptions;
-
 use crate::error::Context;
+use crate::named::{Named, Sealed};
 use crate::sys::region::Region;
-use nix::errno::Errno;
-
-use crate::{Error, ErrorKind, Result};
+use crate::{Errno, Error, ErrorKind, Result};
 
 pub(crate) mod sealed {
     /// Gives the trait its mapping; not implementable outside ipckit.
@@ -360,34 +359,34 @@ pub trait MappedBytes: sealed::Sealed {
 /// Options for [`MappedFile`]; made by [`MappedFile::builder`].
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct Builder {
+pub struct MappedFileBuilder {
     path: PathBuf,
     len: Option<usize>,
     writable: bool,
     mode: u32,
 }
 
-impl Builder {
+impl MappedFileBuilder {
     /// The length to map in bytes. A file this call creates, or one shorter than `len`, is
     /// extended to it (`ftruncate`); without it the whole file is mapped.
-    pub fn len(mut self, bytes: usize) -> Builder {
+    pub fn len(mut self, bytes: usize) -> MappedFileBuilder {
         self.len = Some(bytes);
         self
     }
 
     /// Maps read-only (`PROT_READ`, the file opened `O_RDONLY`); the default is read-write.
-    pub fn read_only(mut self) -> Builder {
+    pub fn read_only(mut self) -> MappedFileBuilder {
         self.writable = false;
         self
     }
 
     /// Permission bits of a file this call creates (default `0o600`, masked by the umask).
-    pub fn mode(mut self, mode: u32) -> Builder {
+    pub fn mode(mut self, mode: u32) -> MappedFileBuilder {
         self.mode = mode;
         self
     }
 
-    /// `open(2)` with `O_CREAT | O_EXCL`, `ftruncate(2)` to [`len`](Builder::len), then
+    /// `open(2)` with `O_CREAT | O_EXCL`, `ftruncate(2)` to [`len`](MappedFileBuilder::len), then
     /// `mmap(2)` `MAP_SHARED`: creates a new file (zero-filled) and maps it.
     ///
     /// # Errors
@@ -413,7 +412,7 @@ impl Builder {
     }
 
     /// `open(2)` then `mmap(2)` `MAP_SHARED` of an existing file (extended to
-    /// [`len`](Builder::len) if that is given and the file is shorter).
+    /// [`len`](MappedFileBuilder::len) if that is given and the file is shorter).
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if the file does not exist; [`ErrorKind::PermissionDenied`];
@@ -432,7 +431,7 @@ impl Builder {
         self.open_as(false, false)
     }
 
-    /// Like [`Builder::create_new`] if the file does not exist, otherwise [`Builder::open`].
+    /// Like [`MappedFileBuilder::create_new`] if the file does not exist, otherwise [`MappedFileBuilder::open`].
     ///
     /// # Errors
     /// As those two.
@@ -459,7 +458,7 @@ impl Builder {
         }
         if exclusive && self.len.is_none() {
             return Err(Error::new(ErrorKind::InvalidInput, "open", &shown)
-                .with_detail("creating a mapped file needs a length (Builder::len)"));
+                .with_detail("creating a mapped file needs a length (MappedFileBuilder::len)"));
         }
         let mut oo = OpenOptions::new();
         oo.read(true).write(self.writable).mode(self.mode);
@@ -501,21 +500,12 @@ impl Builder {
 
 /// Maps `len` bytes of `fd` `MAP_SHARED`, read-write or read-only.
 pub(crate) fn map_shared(
-    fd: &impl std::os::fd::AsRawFd,
+    fd: &impl AsFd,
     len: usize,
     writable: bool,
     object: &str,
 ) -> Result<Region> {
-    let mut o = MmapOptions::new();
-    o.len(len);
-    let raw = fd.as_raw_fd();
-    let map = if writable {
-        o.map_raw(raw)
-    } else {
-        o.map_raw_read_only(raw)
-    }
-    .ctx("mmap", object)?;
-    Ok(Region::from_mmap(map, writable))
+    Region::map_shared(fd.as_fd(), len, writable).ctx("mmap", object)
 }
 
 /// A file mapped `MAP_SHARED` into memory; unmapped and closed on drop (the file stays).
@@ -544,8 +534,8 @@ impl MappedFile {
     /// # Ok::<(), ipckit::Error>(())
     /// ```
     #[doc(alias = "mmap")]
-    pub fn builder(path: impl AsRef<Path>) -> Builder {
-        Builder {
+    pub fn builder(path: impl AsRef<Path>) -> MappedFileBuilder {
+        MappedFileBuilder {
             path: path.as_ref().to_path_buf(),
             len: None,
             writable: true,
@@ -641,6 +631,44 @@ impl MappedFile {
         self.region
             .flush(offset, len, true)
             .ctx("msync", self.path.display())
+    }
+}
+
+impl Sealed for MappedFile {}
+
+/// The name is the file's path. A mapped file is a regular file that outlives every
+/// mapping, so no handle owns it: [`is_owner`](Named::is_owner) is always false, dropping
+/// never removes the file and [`persist`](Named::persist) has nothing to do;
+/// [`remove`](Named::remove) unlinks the path (`unlink(2)`), the mapping staying valid
+/// until dropped.
+impl Named for MappedFile {
+    fn name(&self) -> Cow<'_, str> {
+        self.path.to_string_lossy()
+    }
+
+    fn is_owner(&self) -> bool {
+        false
+    }
+
+    fn persist(&mut self) {}
+
+    /// `unlink(2)` of the file's path, then unmaps and closes it.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{Named, mmap::MappedFile};
+    /// let path = std::env::temp_dir().join(format!("ipckit-doc-mmaprm-{}", std::process::id()));
+    /// let map = MappedFile::builder(&path).len(16).create_new()?;
+    /// assert!(!map.is_owner());
+    /// map.remove()?;
+    /// assert!(!path.exists());
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/unlink.2.html>
+    fn remove(self) -> Result<()> {
+        std::fs::remove_file(&self.path).ctx("unlink", &self.shown)
     }
 }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 use common::{say, Peer};
 use ipckit::posix::mq::{prio_max, MessageQueue};
 use ipckit::ErrorKind;
+use ipckit::Named;
 
 const LONG: Duration = Duration::from_secs(30);
 
@@ -211,10 +212,7 @@ fn non_blocking_and_timed_calls() {
     q.set_nonblocking(false).unwrap();
     assert!(!q.attr().unwrap().nonblocking);
 
-    let nb = MessageQueue::builder(&name)
-        .nonblocking(true)
-        .open()
-        .unwrap();
+    let nb = MessageQueue::builder(&name).nonblocking().open().unwrap();
     assert_eq!(nb.recv(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
 }
 
@@ -325,4 +323,34 @@ fn descriptor_polls_readable_when_a_peer_sends() {
     peer.wait_lines();
     let mut buf = Vec::new();
     assert_eq!(q.try_recv(&mut buf).unwrap(), (6, 2));
+}
+
+#[test]
+fn timed_calls_accept_duration_max() {
+    // Duration::MAX must neither overflow the absolute timespec nor be refused by the kernel:
+    // the calls below block until the other thread acts, then succeed.
+    let name = qname("mqmax");
+    let q = MessageQueue::builder(&name)
+        .maxmsg(1)
+        .msgsize(8)
+        .create_new()
+        .unwrap();
+    let mut buf = Vec::new();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            q.send(b"late", 1).unwrap();
+        });
+        assert_eq!(q.recv_timeout(&mut buf, Duration::MAX).unwrap(), (4, 1));
+    });
+    q.send(b"full", 0).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            let mut b = Vec::new();
+            q.recv(&mut b).unwrap();
+        });
+        q.send_timeout(b"next", 0, Duration::MAX).unwrap();
+    });
+    assert_eq!(q.attr().unwrap().curmsgs, 1);
 }

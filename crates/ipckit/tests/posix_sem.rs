@@ -7,6 +7,7 @@ use std::time::Duration;
 use common::{say, Peer};
 use ipckit::posix::sem::{value_max, Semaphore, SEM_NAME_MAX};
 use ipckit::ErrorKind;
+use ipckit::Named;
 
 const LONG: Duration = Duration::from_secs(30);
 
@@ -144,4 +145,20 @@ fn creator_unlinks_on_drop_unless_persisted() {
         Semaphore::unlink(&name).unwrap_err().kind(),
         ErrorKind::NotFound
     );
+}
+
+#[test]
+fn wait_timeout_accepts_duration_max() {
+    // Duration::MAX must neither overflow sem_timedwait's timespec nor be refused: the wait
+    // blocks until the other thread posts, then succeeds.
+    let name = format!("/{}", common::unique_name("semmax"));
+    let s = Semaphore::builder(&name).create_new().unwrap();
+    std::thread::scope(|sc| {
+        sc.spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            s.post().unwrap();
+        });
+        s.wait_timeout(Duration::MAX).unwrap();
+    });
+    assert_eq!(s.value().unwrap(), 0);
 }

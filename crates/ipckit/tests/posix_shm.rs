@@ -10,6 +10,7 @@ use ipckit::mmap::MappedBytes;
 use ipckit::posix::sem::UnnamedSemaphore;
 use ipckit::posix::shm::SharedMemory;
 use ipckit::ErrorKind;
+use ipckit::Named;
 
 const LONG: Duration = Duration::from_secs(30);
 const TO_PARENT: usize = 0;

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use common::{say, unique_key, Peer};
 use ipckit::sysv::key::Key;
-use ipckit::sysv::msg::{MessageQueue, Selector, Wait};
+use ipckit::sysv::msg::{MessageQueue, RecvFlags, Selector, Wait};
 use ipckit::ErrorKind;
+use ipckit::Named;
 use sysv_support::wait_sleeping;
 
 #[test]
@@ -192,19 +193,25 @@ fn long_message_stays_unless_truncation_is_asked() {
     q.send(4, b"0123456789").unwrap();
     let mut buf = vec![1, 2, 3];
     let e = q
-        .recv_with(Selector::Any, &mut buf, 4, false, Wait::NoWait)
+        .recv_with(Selector::Any, &mut buf, 4, RecvFlags::EMPTY, Wait::NoWait)
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TooLarge);
     assert_eq!(q.stat().unwrap().qnum, 1);
     let t = q
-        .recv_with(Selector::Any, &mut buf, 4, true, Wait::Block)
+        .recv_with(Selector::Any, &mut buf, 4, RecvFlags::NOERROR, Wait::Block)
         .unwrap();
     assert_eq!((t, &buf[..]), (4, &b"0123"[..]));
     assert_eq!(q.stat().unwrap().qnum, 0);
     // An absurd maximum is capped at what a message can be, not allocated.
     q.send(2, b"small").unwrap();
     let t = q
-        .recv_with(Selector::Any, &mut buf, usize::MAX, false, Wait::NoWait)
+        .recv_with(
+            Selector::Any,
+            &mut buf,
+            usize::MAX,
+            RecvFlags::EMPTY,
+            Wait::NoWait,
+        )
         .unwrap();
     assert_eq!((t, &buf[..]), (2, &b"small"[..]));
 }
@@ -319,4 +326,34 @@ fn sysv_mq_channel_listener_removes_only_the_queue_it_created() {
     let before = MessageQueue::builder(key).create_new().unwrap();
     drop(channel::listen(&addr).unwrap());
     assert!(before.stat().is_ok());
+}
+
+#[test]
+fn timed_calls_accept_duration_max() {
+    // The polling deadline saturates: Duration::MAX waits until the other thread acts.
+    let q = MessageQueue::builder(Key::PRIVATE).create_new().unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            q.send(3, b"late").unwrap();
+        });
+        let m = q.recv_timeout(Selector::Any, Duration::MAX).unwrap();
+        assert_eq!((m.mtype, &m.data[..]), (3, &b"late"[..]));
+    });
+    q.set_qbytes(1).unwrap();
+    q.send(1, b"x").unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            q.recv(Selector::Any).unwrap();
+        });
+        q.send_timeout(1, b"y", Duration::MAX).unwrap();
+    });
+    let mut buf = Vec::new();
+    assert_eq!(
+        q.recv_into(Selector::Any, &mut buf, Wait::Timeout(Duration::MAX))
+            .unwrap(),
+        1
+    );
+    assert_eq!(buf, b"y");
 }

@@ -9,6 +9,7 @@ use common::{say, unique_key, Peer};
 use ipckit::sysv::key::Key;
 use ipckit::sysv::sem::{SemOp, SemaphoreSet, SEMVMX};
 use ipckit::ErrorKind;
+use ipckit::Named;
 use sysv_support::wait_until;
 
 #[test]
@@ -167,15 +168,15 @@ fn ops_are_atomic_over_the_set() {
         .op(&[SemOp::wait(0), SemOp::wait(1), SemOp::wait(2).nowait()])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::WouldBlock);
-    assert_eq!(set.get_all().unwrap(), [1, 1, 0]);
+    assert_eq!(set.values().unwrap(), [1, 1, 0]);
     let e = set
         .op_timeout(&[SemOp::wait(0), SemOp::wait(2)], Duration::from_millis(20))
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TimedOut);
-    assert_eq!(set.get_all().unwrap(), [1, 1, 0]);
+    assert_eq!(set.values().unwrap(), [1, 1, 0]);
     set.op(&[SemOp::wait(0), SemOp::wait(1), SemOp::new(2, 5)])
         .unwrap();
-    assert_eq!(set.get_all().unwrap(), [0, 0, 5]);
+    assert_eq!(set.values().unwrap(), [0, 0, 5]);
     set.op_timeout(&[SemOp::new(2, -5)], Duration::from_secs(1))
         .unwrap();
     assert_eq!(set.get(2).unwrap(), 0);
@@ -192,9 +193,9 @@ fn values_stat_and_bad_input() {
     let st = set.stat().unwrap();
     assert_eq!((st.nsems, st.perm.mode, st.perm.key), (2, 0o640, key));
     assert!(st.otime.is_some() && st.ctime.is_some());
-    assert_eq!(set.get_all().unwrap(), [0, SEMVMX]);
+    assert_eq!(set.values().unwrap(), [0, SEMVMX]);
     set.set(0, 9).unwrap();
-    set.set_all(&[4, 5]).unwrap();
+    set.set_values(&[4, 5]).unwrap();
     assert_eq!((set.get(0).unwrap(), set.get(1).unwrap()), (4, 5));
     set.set_mode(0o600).unwrap();
     assert_eq!(set.stat().unwrap().perm.mode, 0o600);
@@ -202,7 +203,7 @@ fn values_stat_and_bad_input() {
     let kind = |r: ipckit::Result<()>| r.unwrap_err().kind();
     assert_eq!(kind(set.set(2, 1)), ErrorKind::InvalidInput);
     assert_eq!(kind(set.set(0, SEMVMX + 1)), ErrorKind::InvalidInput);
-    assert_eq!(kind(set.set_all(&[1])), ErrorKind::InvalidInput);
+    assert_eq!(kind(set.set_values(&[1])), ErrorKind::InvalidInput);
     assert_eq!(kind(set.op(&[])), ErrorKind::InvalidInput);
     assert_eq!(kind(set.op(&[SemOp::wait(7)])), ErrorKind::InvalidInput);
     set.set(1, SEMVMX).unwrap();
@@ -242,4 +243,30 @@ fn values_stat_and_bad_input() {
         SemaphoreSet::from_id(id).unwrap_err().kind(),
         ErrorKind::NotFound
     );
+}
+
+#[test]
+fn timed_calls_accept_duration_max() {
+    // Duration::MAX must neither overflow semtimedop's timespec nor be refused: the waits
+    // block until the other thread posts, then succeed.
+    let set = SemaphoreSet::builder(Key::PRIVATE, 1).create_new().unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            set.op(&[SemOp::post(0)]).unwrap();
+        });
+        set.op_timeout(&[SemOp::wait(0)], Duration::MAX).unwrap();
+    });
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            set.op(&[SemOp::post(0)]).unwrap();
+        });
+        set.acquire_timeout(0, Duration::MAX)
+            .unwrap()
+            .release()
+            .unwrap();
+    });
+    let again = SemaphoreSet::from_id(set.id()).unwrap();
+    assert_eq!(again.get(0).unwrap(), 1);
 }

@@ -11,6 +11,7 @@ use ipckit::mmap::MappedBytes;
 use ipckit::sysv::key::Key;
 use ipckit::sysv::shm::SharedMemory;
 use ipckit::ErrorKind;
+use ipckit::Named;
 use sysv_support::wait_until;
 
 const ROUNDS: u32 = 20_000;

@@ -82,7 +82,7 @@ fn framed_receiver_recv_timeout() {
 #[test]
 fn sysv_msg_timed_send_and_receive() {
     use ipckit::sysv::key::Key;
-    use ipckit::sysv::msg::{MessageQueue, Selector, Wait};
+    use ipckit::sysv::msg::{MessageQueue, RecvFlags, Selector, Wait};
     let q = MessageQueue::builder(Key::PRIVATE).create_new().unwrap();
     q.send_timeout(3, b"one", MAX).unwrap();
     let m = q.recv_timeout(Selector::Any, MAX).unwrap();
@@ -94,7 +94,7 @@ fn sysv_msg_timed_send_and_receive() {
             Selector::Exactly(4),
             &mut buf,
             64,
-            false,
+            RecvFlags::EMPTY,
             Wait::Timeout(MAX),
         )
         .unwrap();

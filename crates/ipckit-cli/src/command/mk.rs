@@ -11,6 +11,7 @@ use ipckit::sysv::key::Key;
 use ipckit::sysv::msg::MessageQueue;
 use ipckit::sysv::sem::SemaphoreSet;
 use ipckit::sysv::shm::SharedMemory;
+use ipckit::Named;
 
 use crate::parse::{parse_key, parse_mode};
 

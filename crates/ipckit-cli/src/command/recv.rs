@@ -9,8 +9,9 @@ use anyhow::{bail, Context as _};
 use ipckit::channel::{self, Address, ChannelOptions, DEFAULT_MAX_MESSAGE};
 use ipckit::signal::{Signal, SignalSet};
 use ipckit::sysv::key::KeySpec;
-use ipckit::sysv::msg::{MessageQueue, Selector, Wait};
+use ipckit::sysv::msg::{MessageQueue, RecvFlags, Selector, Wait};
 use ipckit::ErrorKind;
+use ipckit::Named;
 
 use super::send::{address_help, parse_address};
 
@@ -261,7 +262,7 @@ fn recv_sysv(args: &RecvArgs, key: &KeySpec, mtype: i64) -> anyhow::Result<ExitC
     let mut received = 0u64;
     while args.count.is_none_or(|n| received < n) {
         let wait = args.timeout.map_or(Wait::Block, Wait::Timeout);
-        let t = match queue.recv_with(sel, &mut buf, max, false, wait) {
+        let t = match queue.recv_with(sel, &mut buf, max, RecvFlags::EMPTY, wait) {
             Ok(t) => t,
             Err(e) if e.kind() == ErrorKind::TimedOut => bail!(
                 "recv {}: timed out: no message within {:?}",

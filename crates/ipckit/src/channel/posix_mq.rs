@@ -16,6 +16,7 @@ use super::ends::{ReceiverFlavor, SenderFlavor};
 use super::listener::{Listen, ListenerFlavor};
 use super::{Address, ChannelOptions, Incoming, Outgoing};
 use crate::error::Context;
+use crate::named::Named;
 use crate::posix::mq::{Limits, MessageQueue};
 use crate::sys::{io, Deadline};
 use crate::{Error, ErrorKind, Result};

@@ -24,7 +24,7 @@ use super::{Address, ChannelOptions, Incoming, Outgoing};
 use crate::sys::Deadline;
 use crate::sysv::kernel_limit;
 use crate::sysv::key::KeySpec;
-use crate::sysv::msg::{MessageQueue, Selector, Wait};
+use crate::sysv::msg::{MessageQueue, RecvFlags, Selector, Wait};
 use crate::{Error, ErrorKind, Result};
 
 fn address(key: &KeySpec, mtype: i64) -> Address {
@@ -87,12 +87,17 @@ pub(crate) struct MqReceiver {
 impl MqReceiver {
     fn receive(&mut self, buf: &mut Vec<u8>, wait: Wait) -> Result<usize> {
         let sel = Selector::Exactly(self.mtype);
-        match self.queue.recv_with(sel, buf, self.max, false, wait) {
+        match self
+            .queue
+            .recv_with(sel, buf, self.max, RecvFlags::EMPTY, wait)
+        {
             Ok(_) => Ok(buf.len()),
             Err(e) if e.kind() == ErrorKind::TooLarge => {
                 // Take it off the queue (MSG_NOERROR into 0 bytes) so the next one arrives.
                 let mut none = Vec::new();
-                let _ = self.queue.recv_with(sel, &mut none, 0, true, Wait::NoWait);
+                let _ = self
+                    .queue
+                    .recv_with(sel, &mut none, 0, RecvFlags::NOERROR, Wait::NoWait);
                 buf.clear();
                 Err(
                     Error::new(ErrorKind::TooLarge, "recv", &self.object).with_detail(format!(

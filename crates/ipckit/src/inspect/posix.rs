@@ -266,7 +266,7 @@ pub fn list_mq_in(dir: &Path) -> Result<Vec<Mq>> {
             };
             let attr = MessageQueue::builder(&name)
                 .read_only()
-                .nonblocking(true)
+                .nonblocking()
                 .open()
                 .and_then(|q| q.attr())
                 .ok();

@@ -406,7 +406,7 @@ pub fn set(id: i32) -> Result<Option<SetInfo>> {
 /// <https://man7.org/linux/man-pages/man2/semctl.2.html>
 pub fn semaphores(id: i32) -> Result<Vec<SemaphoreInfo>> {
     let set = SemaphoreSet::from_id(id)?;
-    set.get_all()?
+    set.values()?
         .into_iter()
         .enumerate()
         .map(|(n, value)| {
@@ -448,13 +448,15 @@ pub fn limits() -> Result<Limits> {
             )
         })
     };
-    let sem_path = "/proc/sys/kernel/sem";
-    let sem = crate::limits::proc_sys_list("kernel/sem")
-        .ok_or_else(|| Error::new(ErrorKind::NotFound, "read", sem_path))?;
-    let [semmsl, semmns, semopm, semmni] = sem[..] else {
-        return Err(Error::new(ErrorKind::Other, "parse", sem_path)
-            .with_detail("expected 4 numbers: semmsl semmns semopm semmni"));
-    };
+    let crate::limits::SemLimits {
+        semmsl,
+        semmns,
+        semopm,
+        semmni,
+    } = crate::limits::sem().ok_or_else(|| {
+        Error::new(ErrorKind::NotFound, "read", "/proc/sys/kernel/sem")
+            .with_detail("expected 4 numbers: semmsl semmns semopm semmni")
+    })?;
     let page = crate::sys::inspect::page_size();
     let segs = segments()?;
     let sets = sets()?;

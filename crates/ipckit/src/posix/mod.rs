@@ -15,7 +15,7 @@
 //! # Lifetime
 //!
 //! POSIX objects outlive the processes that use them until unlinked. The handle that
-//! *created* an object unlinks it when dropped, unless [`persist`](mq::MessageQueue::persist)
+//! *created* an object unlinks it when dropped, unless [`persist`](crate::Named::persist)
 //! was called; handles that only opened an existing object never unlink it.
 
 use std::ffi::CString;

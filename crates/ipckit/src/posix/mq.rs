@@ -22,21 +22,17 @@
 //! # References
 //! <https://man7.org/linux/man-pages/man7/mq_overview.7.html>
 
+use std::borrow::Cow;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use nix::mqueue::{self, MQ_OFlag, MqAttr};
-use nix::sys::stat::Mode;
-use nix::sys::time::TimeSpec;
-
 use super::{open_with, validate_name, Creation, NAME_MAX};
 use crate::error::Context;
+use crate::named::{Named, Sealed};
 use crate::sys::posix as sys;
 use crate::sys::{retry_eintr, retry_eintr_until, Deadline};
-use nix::errno::Errno;
-
-use crate::{Error, ErrorKind, Result};
+use crate::{Errno, Error, ErrorKind, Result};
 
 /// Where the kernel publishes the message-queue limits.
 const PROC_MQUEUE: &str = "/proc/sys/fs/mqueue";
@@ -55,9 +51,7 @@ const PROC_MQUEUE: &str = "/proc/sys/fs/mqueue";
 pub fn prio_max() -> u32 {
     static MAX: OnceLock<u32> = OnceLock::new();
     *MAX.get_or_init(|| {
-        nix::unistd::sysconf(nix::unistd::SysconfVar::MQ_PRIO_MAX)
-            .ok()
-            .flatten()
+        sys::mq_prio_max()
             .and_then(|v| u32::try_from(v).ok())
             .unwrap_or(32) // the POSIX minimum
     })
@@ -83,29 +77,24 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Reads the limits from `/proc/sys/fs/mqueue/{msg_max,msgsize_max,queues_max,...}`.
+    /// Reads the limits from `/proc/sys/fs/mqueue/{msg_max,msgsize_max,queues_max,...}`
+    /// (through [`crate::limits`], which has one function per file).
     ///
     /// # Examples
     /// ```
     /// let l = ipckit::posix::mq::Limits::read();
-    /// # #[cfg(target_os = "linux")]
     /// assert!(l.msgsize_max.is_some());
     /// ```
     ///
     /// # References
     /// <https://man7.org/linux/man-pages/man7/mq_overview.7.html> (section "/proc interfaces")
     pub fn read() -> Limits {
-        let f = |n: &str| {
-            std::fs::read_to_string(format!("{PROC_MQUEUE}/{n}"))
-                .ok()
-                .and_then(|s| s.trim().parse().ok())
-        };
         Limits {
-            msg_max: f("msg_max"),
-            msgsize_max: f("msgsize_max"),
-            queues_max: f("queues_max"),
-            msg_default: f("msg_default"),
-            msgsize_default: f("msgsize_default"),
+            msg_max: crate::limits::mq_msg_max(),
+            msgsize_max: crate::limits::mq_msgsize_max(),
+            queues_max: crate::limits::mq_queues_max(),
+            msg_default: crate::limits::mq_msg_default(),
+            msgsize_default: crate::limits::mq_msgsize_default(),
         }
     }
 }
@@ -150,7 +139,7 @@ pub struct Attributes {
 /// Options for opening or creating a [`MessageQueue`]; made by [`MessageQueue::builder`].
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct Builder {
+pub struct MessageQueueBuilder {
     name: String,
     access: Access,
     mode: u32,
@@ -159,54 +148,56 @@ pub struct Builder {
     nonblocking: bool,
 }
 
-impl Builder {
+impl MessageQueueBuilder {
     /// Opens for receiving only (`O_RDONLY`).
-    pub fn read_only(mut self) -> Builder {
+    pub fn read_only(mut self) -> MessageQueueBuilder {
         self.access = Access::ReadOnly;
         self
     }
 
     /// Opens for sending only (`O_WRONLY`).
-    pub fn write_only(mut self) -> Builder {
+    pub fn write_only(mut self) -> MessageQueueBuilder {
         self.access = Access::WriteOnly;
         self
     }
 
     /// Opens for sending and receiving (`O_RDWR`, the default).
-    pub fn read_write(mut self) -> Builder {
+    pub fn read_write(mut self) -> MessageQueueBuilder {
         self.access = Access::ReadWrite;
         self
     }
 
     /// Permission bits for a queue this call creates (default `0o600`; masked by the umask).
-    pub fn mode(mut self, mode: u32) -> Builder {
+    pub fn mode(mut self, mode: u32) -> MessageQueueBuilder {
         self.mode = mode;
         self
     }
 
     /// The most messages the queue holds, for a queue this call creates (default:
     /// `/proc/sys/fs/mqueue/msg_default`, usually 10).
-    pub fn maxmsg(mut self, n: usize) -> Builder {
+    pub fn maxmsg(mut self, n: usize) -> MessageQueueBuilder {
         self.maxmsg = Some(n);
         self
     }
 
     /// The largest message in bytes, for a queue this call creates (default:
     /// `/proc/sys/fs/mqueue/msgsize_default`, usually 8192).
-    pub fn msgsize(mut self, bytes: usize) -> Builder {
+    pub fn msgsize(mut self, bytes: usize) -> MessageQueueBuilder {
         self.msgsize = Some(bytes);
         self
     }
 
     /// Opens the descriptor non-blocking (`O_NONBLOCK`): [`MessageQueue::send`] and
-    /// [`MessageQueue::recv`] then fail with [`ErrorKind::WouldBlock`] instead of waiting.
-    pub fn nonblocking(mut self, yes: bool) -> Builder {
-        self.nonblocking = yes;
+    /// [`MessageQueue::recv`] then fail with [`ErrorKind::WouldBlock`] instead of waiting
+    /// (blocking is the default; [`MessageQueue::set_nonblocking`] changes it later).
+    #[doc(alias = "O_NONBLOCK")]
+    pub fn nonblocking(mut self) -> MessageQueueBuilder {
+        self.nonblocking = true;
         self
     }
 
     /// `mq_open(3)` with `O_CREAT | O_EXCL`: creates the queue, failing if it exists. The
-    /// returned handle unlinks the queue on drop unless [`MessageQueue::persist`] is called.
+    /// returned handle unlinks the queue on drop unless [`Named::persist`] is called.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] for a bad name or a zero `maxmsg`/`msgsize`, or (`EINVAL`)
@@ -254,12 +245,13 @@ impl Builder {
     /// that actually created it unlinks it on drop ([`MessageQueue::is_owner`]).
     ///
     /// # Errors
-    /// As [`Builder::create_new`] and [`Builder::open`].
+    /// As [`MessageQueueBuilder::create_new`] and [`MessageQueueBuilder::open`].
     ///
     /// # Examples
     /// ```
     /// use ipckit::posix::mq::MessageQueue;
     /// # let name = format!("/ipckit-doc-mqooc-{}", std::process::id());
+    /// use ipckit::Named;
     /// let a = MessageQueue::builder(&name).open_or_create()?;
     /// let b = MessageQueue::builder(&name).open_or_create()?;
     /// assert!(a.is_owner() && !b.is_owner());
@@ -290,32 +282,22 @@ impl Builder {
             Error::new(ErrorKind::InvalidInput, "mq_open", &self.name)
                 .with_detail(format!("{what} does not fit in mq_attr"))
         };
-        let attr = MqAttr::new(
-            0,
-            maxmsg.try_into().map_err(|_| too_big("maxmsg"))?,
-            msgsize.try_into().map_err(|_| too_big("msgsize"))?,
-            0,
-        );
-        let mut base = match self.access {
-            Access::ReadOnly => MQ_OFlag::O_RDONLY,
-            Access::WriteOnly => MQ_OFlag::O_WRONLY,
-            Access::ReadWrite => MQ_OFlag::O_RDWR,
-        } | MQ_OFlag::O_CLOEXEC;
-        if self.nonblocking {
-            base |= MQ_OFlag::O_NONBLOCK;
+        if !sys::mq_attr_fits(maxmsg) {
+            return Err(too_big("maxmsg"));
         }
-        let mode = Mode::from_bits_truncate(self.mode as nix::libc::mode_t);
+        if !sys::mq_attr_fits(msgsize) {
+            return Err(too_big("msgsize"));
+        }
         let (fd, created) = open_with(how, |create| {
-            let flags = if create {
-                base | MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL
-            } else {
-                base
-            };
             // Attributes only matter when creating; pass them whenever we create so the
             // defaults come from /proc rather than from nowhere.
-            let a = create.then_some(&attr);
-            mqueue::mq_open(cname.as_c_str(), flags, mode, a)
-                .map(sys::mqd_into_owned)
+            let open = sys::MqOpen {
+                read: self.access != Access::WriteOnly,
+                write: self.access != Access::ReadOnly,
+                nonblocking: self.nonblocking,
+                create: create.then_some((self.mode, maxmsg, msgsize)),
+            };
+            sys::mq_open(cname.as_c_str(), open)
                 .map_err(|e| open_error(e, &self.name, create, explicit, maxmsg, msgsize, &limits))
         })?;
         let mut q = MessageQueue {
@@ -343,7 +325,7 @@ fn open_error(
     msgsize: usize,
     limits: &Limits,
 ) -> Error {
-    let err = Error::sys(e, "mq_open", name);
+    let err = Error::from_errno(e, "mq_open", name);
     match e {
         Errno::EINVAL if create => err.with_detail(format!(
             "maxmsg={maxmsg} msgsize={msgsize}{} exceed the limits for this process ({limits}; \
@@ -393,8 +375,8 @@ impl MessageQueue {
     /// # Ok::<(), ipckit::Error>(())
     /// ```
     #[doc(alias = "mq_open")]
-    pub fn builder(name: &str) -> Builder {
-        Builder {
+    pub fn builder(name: &str) -> MessageQueueBuilder {
+        MessageQueueBuilder {
             name: name.to_string(),
             access: Access::ReadWrite,
             mode: 0o600,
@@ -404,20 +386,9 @@ impl MessageQueue {
         }
     }
 
-    /// The queue's name, with its leading slash.
+    /// The queue's name, with its leading slash (what [`Named::name`] gives, as a `&str`).
     pub fn name(&self) -> &str {
         &self.name
-    }
-
-    /// Whether this handle created the queue and so unlinks it on drop.
-    pub fn is_owner(&self) -> bool {
-        self.owner
-    }
-
-    /// Keeps the queue after this handle is dropped (it then lives until [`MessageQueue::unlink`]
-    /// or reboot).
-    pub fn persist(&mut self) {
-        self.owner = false;
     }
 
     /// The most messages the queue holds (fixed at creation).
@@ -444,7 +415,7 @@ impl MessageQueue {
     ///
     /// # Examples
     /// ```
-    /// use ipckit::posix::mq::MessageQueue;
+    /// use ipckit::{Named, posix::mq::MessageQueue};
     /// # let name = format!("/ipckit-doc-mqunlink-{}", std::process::id());
     /// let mut q = MessageQueue::builder(&name).create_new()?;
     /// q.persist();
@@ -458,7 +429,7 @@ impl MessageQueue {
     #[doc(alias = "mq_unlink")]
     pub fn unlink(name: &str) -> Result<()> {
         let c = validate_name(name, "mq_unlink", NAME_MAX)?;
-        mqueue::mq_unlink(c.as_c_str()).ctx("mq_unlink", name)
+        sys::mq_unlink(c.as_c_str()).ctx("mq_unlink", name)
     }
 
     fn check_send(&self, op: &'static str, msg: &[u8], prio: u32) -> Result<()> {
@@ -510,8 +481,7 @@ impl MessageQueue {
     #[doc(alias = "mq_send")]
     pub fn send(&self, msg: &[u8], prio: u32) -> Result<()> {
         self.check_send("mq_send", msg, prio)?;
-        retry_eintr(|| sys::with_mqd(self.fd.as_fd(), |m| mqueue::mq_send(m, msg, prio)))
-            .ctx("mq_send", &self.name)
+        retry_eintr(|| sys::mq_send(self.fd.as_fd(), msg, prio)).ctx("mq_send", &self.name)
     }
 
     /// `mq_timedsend(3)` with a deadline already passed: sends `msg` if there is room now.
@@ -533,7 +503,7 @@ impl MessageQueue {
     /// <https://man7.org/linux/man-pages/man3/mq_send.3.html>
     pub fn try_send(&self, msg: &[u8], prio: u32) -> Result<()> {
         self.check_send("mq_timedsend", msg, prio)?;
-        retry_eintr(|| sys::mq_timedsend(self.fd.as_fd(), msg, prio, &TimeSpec::new(0, 0)))
+        retry_eintr(|| sys::mq_timedsend(self.fd.as_fd(), msg, prio, &sys::RealTime::PASSED))
             .map_err(would_block)
             .ctx("mq_timedsend", &self.name)
     }
@@ -617,12 +587,8 @@ impl MessageQueue {
     #[doc(alias = "mq_receive")]
     pub fn recv(&self, buf: &mut Vec<u8>) -> Result<(usize, u32)> {
         self.prepare_recv("mq_receive", buf)?;
-        let mut prio = 0;
-        let r = retry_eintr(|| {
-            sys::with_mqd(self.fd.as_fd(), |m| mqueue::mq_receive(m, buf, &mut prio))
-        })
-        .ctx("mq_receive", &self.name)
-        .map(|n| (n, prio));
+        let r = retry_eintr(|| sys::mq_receive(self.fd.as_fd(), buf, None))
+            .ctx("mq_receive", &self.name);
         Self::finish_recv(buf, r)
     }
 
@@ -646,15 +612,9 @@ impl MessageQueue {
     /// <https://man7.org/linux/man-pages/man3/mq_receive.3.html>
     pub fn try_recv(&self, buf: &mut Vec<u8>) -> Result<(usize, u32)> {
         self.prepare_recv("mq_timedreceive", buf)?;
-        let mut prio = 0;
-        let r = retry_eintr(|| {
-            sys::with_mqd(self.fd.as_fd(), |m| {
-                mqueue::mq_timedreceive(m, buf, &mut prio, &TimeSpec::new(0, 0))
-            })
-        })
-        .map_err(would_block)
-        .ctx("mq_timedreceive", &self.name)
-        .map(|n| (n, prio));
+        let r = retry_eintr(|| sys::mq_receive(self.fd.as_fd(), buf, Some(&sys::RealTime::PASSED)))
+            .map_err(would_block)
+            .ctx("mq_timedreceive", &self.name);
         Self::finish_recv(buf, r)
     }
 
@@ -680,15 +640,10 @@ impl MessageQueue {
     #[doc(alias = "mq_timedreceive")]
     pub fn recv_timeout(&self, buf: &mut Vec<u8>, timeout: Duration) -> Result<(usize, u32)> {
         self.prepare_recv("mq_timedreceive", buf)?;
-        let mut prio = 0;
         let r = retry_eintr_until(Deadline::after(timeout), |left| {
-            let abs = sys::realtime_after(left);
-            sys::with_mqd(self.fd.as_fd(), |m| {
-                mqueue::mq_timedreceive(m, buf, &mut prio, &abs)
-            })
+            sys::mq_receive(self.fd.as_fd(), buf, Some(&sys::realtime_after(left)))
         })
-        .ctx("mq_timedreceive", &self.name)
-        .map(|n| (n, prio));
+        .ctx("mq_timedreceive", &self.name);
         Self::finish_recv(buf, r)
     }
 
@@ -713,14 +668,12 @@ impl MessageQueue {
     /// <https://man7.org/linux/man-pages/man3/mq_getattr.3.html>
     #[doc(alias = "mq_getattr")]
     pub fn attr(&self) -> Result<Attributes> {
-        let a = sys::with_mqd(self.fd.as_fd(), mqueue::mq_getattr).ctx("mq_getattr", &self.name)?;
-        let n = |v: nix::mqueue::mq_attr_member_t| usize::try_from(v).unwrap_or(0);
+        let a = sys::mq_getattr(self.fd.as_fd()).ctx("mq_getattr", &self.name)?;
         Ok(Attributes {
-            maxmsg: n(a.maxmsg()),
-            msgsize: n(a.msgsize()),
-            curmsgs: n(a.curmsgs()),
-            nonblocking: a.flags() & nix::mqueue::mq_attr_member_t::from(nix::libc::O_NONBLOCK)
-                != 0,
+            maxmsg: a.maxmsg,
+            msgsize: a.msgsize,
+            curmsgs: a.curmsgs,
+            nonblocking: a.nonblocking,
         })
     }
 
@@ -744,15 +697,7 @@ impl MessageQueue {
     /// <https://man7.org/linux/man-pages/man3/mq_setattr.3.html>
     #[doc(alias = "mq_setattr")]
     pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
-        sys::with_mqd(self.fd.as_fd(), |m| {
-            if nonblocking {
-                mqueue::mq_set_nonblock(m)
-            } else {
-                mqueue::mq_remove_nonblock(m)
-            }
-        })
-        .map(drop)
-        .ctx("mq_setattr", &self.name)
+        sys::mq_set_nonblocking(self.fd.as_fd(), nonblocking).ctx("mq_setattr", &self.name)
     }
 
     /// `mq_notify(3)` with `SIGEV_THREAD`: runs `callback` once, on a thread the C library
@@ -817,7 +762,7 @@ impl MessageQueue {
     /// # References
     /// <https://man7.org/linux/man-pages/man3/mq_notify.3.html>
     pub fn notify_signal(&self, signo: i32) -> Result<()> {
-        if nix::sys::signal::Signal::try_from(signo).is_err() && !(libc_sigrt(signo)) {
+        if !sys::is_signal(signo) {
             return Err(Error::new(ErrorKind::InvalidInput, "mq_notify", &self.name)
                 .with_detail(format!("{signo} is not a signal number")));
         }
@@ -847,7 +792,7 @@ impl MessageQueue {
     pub fn notify_cancel(&self) -> Result<()> {
         match sys::mq_notify_cancel(self.fd.as_fd()) {
             Ok(()) | Err(Errno::EBUSY) => {}
-            Err(e) => return Err(Error::sys(e, "mq_notify", &self.name)),
+            Err(e) => return Err(Error::from_errno(e, "mq_notify", &self.name)),
         }
         if let Ok(mut g) = self.notify.lock() {
             if let Some(old) = g.take() {
@@ -858,12 +803,8 @@ impl MessageQueue {
     }
 }
 
-fn libc_sigrt(signo: i32) -> bool {
-    (nix::libc::SIGRTMIN()..=nix::libc::SIGRTMAX()).contains(&signo)
-}
-
 fn notify_error(e: Errno, name: &str) -> Error {
-    let err = Error::sys(e, "mq_notify", name);
+    let err = Error::from_errno(e, "mq_notify", name);
     if e == Errno::EBUSY {
         err.with_kind(ErrorKind::AlreadyExists)
             .with_detail("another process is already registered for notification on this queue")
@@ -894,6 +835,44 @@ impl std::fmt::Debug for MessageQueue {
     }
 }
 
+impl Sealed for MessageQueue {}
+
+/// The name is the queue's POSIX name (`/orders`); the owner is the handle that created it.
+impl Named for MessageQueue {
+    fn name(&self) -> Cow<'_, str> {
+        Cow::Borrowed(MessageQueue::name(self))
+    }
+
+    fn is_owner(&self) -> bool {
+        self.owner
+    }
+
+    /// Keeps the queue after this handle is dropped (it then lives until
+    /// [`MessageQueue::unlink`] or reboot).
+    fn persist(&mut self) {
+        self.owner = false;
+    }
+
+    /// `mq_unlink(3)` of the queue's name, then closes this descriptor.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{Named, posix::mq::MessageQueue};
+    /// # let name = format!("/ipckit-doc-mqremove-{}", std::process::id());
+    /// let q = MessageQueue::builder(&name).create_new()?;
+    /// q.remove()?;
+    /// assert!(MessageQueue::builder(&name).open().is_err());
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man3/mq_unlink.3.html>
+    fn remove(mut self) -> Result<()> {
+        self.owner = false;
+        MessageQueue::unlink(&self.name)
+    }
+}
+
 impl AsFd for MessageQueue {
     /// The queue descriptor, for `poll`/`epoll` (readable: a message waits; writable: room).
     fn as_fd(&self) -> BorrowedFd<'_> {
@@ -910,7 +889,7 @@ impl Drop for MessageQueue {
         }
         if self.owner {
             if let Ok(c) = validate_name(&self.name, "mq_unlink", NAME_MAX) {
-                let _ = mqueue::mq_unlink(c.as_c_str());
+                let _ = sys::mq_unlink(c.as_c_str());
             }
         }
     }

@@ -25,15 +25,15 @@
 //! # References
 //! <https://man7.org/linux/man-pages/man7/sem_overview.7.html>
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use super::{open_with, validate_name, Creation, NAME_MAX};
 use crate::mmap::MappedBytes;
+use crate::named::{Named, Sealed};
 use crate::sys::posix::{self as sys, NamedSem, RegionSem, SemOps};
 use crate::sys::{retry_eintr, retry_eintr_until, Deadline};
-use nix::errno::Errno;
-
-use crate::{Error, ErrorKind, Result};
+use crate::{Errno, Error, ErrorKind, Result};
 
 /// The longest semaphore name after the slash: `NAME_MAX` minus the `sem.` prefix of its file.
 pub const SEM_NAME_MAX: usize = NAME_MAX - 4;
@@ -49,9 +49,7 @@ pub const SEM_NAME_MAX: usize = NAME_MAX - 4;
 /// <https://man7.org/linux/man-pages/man3/sysconf.3.html>
 #[doc(alias = "SEM_VALUE_MAX")]
 pub fn value_max() -> u32 {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::SEM_VALUE_MAX)
-        .ok()
-        .flatten()
+    sys::sem_value_max()
         .and_then(|v| u32::try_from(v).ok())
         .unwrap_or(32767) // the POSIX minimum
 }
@@ -70,23 +68,23 @@ fn check_value(op: &'static str, object: &str, value: u32) -> Result<()> {
 
 // The operations both kinds share, with errors naming `object`.
 fn wait(s: &dyn SemOps, object: &str) -> Result<()> {
-    retry_eintr(|| s.wait()).map_err(|e| Error::sys(e, "sem_wait", object))
+    retry_eintr(|| s.wait()).map_err(|e| Error::from_errno(e, "sem_wait", object))
 }
 
 fn try_wait(s: &dyn SemOps, object: &str) -> Result<()> {
-    retry_eintr(|| s.try_wait()).map_err(|e| Error::sys(e, "sem_trywait", object))
+    retry_eintr(|| s.try_wait()).map_err(|e| Error::from_errno(e, "sem_trywait", object))
 }
 
 fn wait_timeout(s: &dyn SemOps, object: &str, timeout: Duration) -> Result<()> {
     retry_eintr_until(Deadline::after(timeout), |left| {
         s.timed_wait(&sys::realtime_after(left))
     })
-    .map_err(|e| Error::sys(e, "sem_timedwait", object))
+    .map_err(|e| Error::from_errno(e, "sem_timedwait", object))
 }
 
 fn post(s: &dyn SemOps, object: &str) -> Result<()> {
     s.post().map_err(|e| {
-        let err = Error::sys(e, "sem_post", object);
+        let err = Error::from_errno(e, "sem_post", object);
         if e == Errno::EOVERFLOW {
             err.with_kind(ErrorKind::LimitReached).with_detail(format!(
                 "the value is already SEM_VALUE_MAX ({})",
@@ -101,7 +99,7 @@ fn post(s: &dyn SemOps, object: &str) -> Result<()> {
 fn value(s: &dyn SemOps, object: &str) -> Result<u32> {
     s.value()
         .map(|v| u32::try_from(v).unwrap_or(0))
-        .map_err(|e| Error::sys(e, "sem_getvalue", object))
+        .map_err(|e| Error::from_errno(e, "sem_getvalue", object))
 }
 
 /// Holds one unit of a semaphore; [`post`](Semaphore::post)s it back on drop.
@@ -128,29 +126,29 @@ impl Drop for SemGuard<'_> {
 /// Options for opening or creating a named [`Semaphore`]; made by [`Semaphore::builder`].
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct Builder {
+pub struct SemaphoreBuilder {
     name: String,
     mode: u32,
     value: u32,
 }
 
-impl Builder {
+impl SemaphoreBuilder {
     /// Permission bits of a semaphore this call creates (default `0o600`, masked by the
     /// umask). A process needs both read and write permission to open it.
-    pub fn mode(mut self, mode: u32) -> Builder {
+    pub fn mode(mut self, mode: u32) -> SemaphoreBuilder {
         self.mode = mode;
         self
     }
 
     /// The initial value of a semaphore this call creates (default 0, at most
     /// [`value_max()`]). Ignored when an existing semaphore is opened.
-    pub fn value(mut self, value: u32) -> Builder {
+    pub fn value(mut self, value: u32) -> SemaphoreBuilder {
         self.value = value;
         self
     }
 
     /// `sem_open(3)` with `O_CREAT | O_EXCL`: creates the semaphore, failing if it exists.
-    /// The handle unlinks it on drop unless [`Semaphore::persist`] is called.
+    /// The handle unlinks it on drop unless [`Named::persist`] is called.
     ///
     /// # Errors
     /// [`ErrorKind::AlreadyExists`] if it exists; [`ErrorKind::InvalidInput`] for a bad name
@@ -195,10 +193,11 @@ impl Builder {
     /// it. Only the creating handle unlinks on drop.
     ///
     /// # Errors
-    /// As [`Builder::create_new`] and [`Builder::open`].
+    /// As [`SemaphoreBuilder::create_new`] and [`SemaphoreBuilder::open`].
     ///
     /// # Examples
     /// ```
+    /// use ipckit::Named;
     /// use ipckit::posix::sem::Semaphore;
     /// # let name = format!("/ipckit-doc-semooc-{}", std::process::id());
     /// let a = Semaphore::builder(&name).value(2).open_or_create()?;
@@ -214,13 +213,9 @@ impl Builder {
         let cname = validate_name(&self.name, "sem_open", SEM_NAME_MAX)?;
         check_value("sem_open", &self.name, self.value)?;
         let (sem, created) = open_with(how, |create| {
-            let oflag = if create {
-                nix::libc::O_CREAT | nix::libc::O_EXCL
-            } else {
-                0
-            };
-            NamedSem::open(&cname, oflag, self.mode as nix::libc::mode_t, self.value)
-                .map_err(|e| Error::sys(e, "sem_open", &self.name))
+            let oflag = if create { sys::SEM_CREATE } else { 0 };
+            NamedSem::open(&cname, oflag, self.mode, self.value)
+                .map_err(|e| Error::from_errno(e, "sem_open", &self.name))
         })?;
         Ok(Semaphore {
             sem,
@@ -231,7 +226,7 @@ impl Builder {
 }
 
 /// A named POSIX semaphore (`sem_open`), closed on drop (`sem_close`) and unlinked on drop by
-/// the handle that created it (unless [`Semaphore::persist`]).
+/// the handle that created it (unless [`Named::persist`]).
 ///
 /// All operations take `&self`; a handle may be shared between threads.
 ///
@@ -251,6 +246,7 @@ impl Semaphore {
     ///
     /// # Examples
     /// ```
+    /// use ipckit::Named;
     /// use ipckit::posix::sem::Semaphore;
     /// # let name = format!("/ipckit-doc-semb-{}", std::process::id());
     /// let s = Semaphore::builder(&name).mode(0o600).value(1).open_or_create()?;
@@ -258,28 +254,17 @@ impl Semaphore {
     /// # Ok::<(), ipckit::Error>(())
     /// ```
     #[doc(alias = "sem_open")]
-    pub fn builder(name: &str) -> Builder {
-        Builder {
+    pub fn builder(name: &str) -> SemaphoreBuilder {
+        SemaphoreBuilder {
             name: name.to_string(),
             mode: 0o600,
             value: 0,
         }
     }
 
-    /// The semaphore's name, with its leading slash.
+    /// The semaphore's name, with its leading slash (what [`Named::name`] gives, as a `&str`).
     pub fn name(&self) -> &str {
         &self.name
-    }
-
-    /// Whether this handle created the semaphore and so unlinks it on drop.
-    pub fn is_owner(&self) -> bool {
-        self.owner
-    }
-
-    /// Keeps the semaphore after this handle is dropped (until [`Semaphore::unlink`] or
-    /// reboot).
-    pub fn persist(&mut self) {
-        self.owner = false;
     }
 
     /// `sem_wait(3)`: takes one unit, waiting while the value is 0.
@@ -437,7 +422,44 @@ impl Semaphore {
     #[doc(alias = "sem_unlink")]
     pub fn unlink(name: &str) -> Result<()> {
         let c = validate_name(name, "sem_unlink", SEM_NAME_MAX)?;
-        sys::sem_unlink(&c).map_err(|e| Error::sys(e, "sem_unlink", name))
+        sys::sem_unlink(&c).map_err(|e| Error::from_errno(e, "sem_unlink", name))
+    }
+}
+
+impl Sealed for Semaphore {}
+
+/// The name is the semaphore's POSIX name (`/name`); the owner is the handle that created it.
+impl Named for Semaphore {
+    fn name(&self) -> Cow<'_, str> {
+        Cow::Borrowed(Semaphore::name(self))
+    }
+
+    fn is_owner(&self) -> bool {
+        self.owner
+    }
+
+    /// Keeps the semaphore after this handle is dropped (until [`Semaphore::unlink`] or reboot).
+    fn persist(&mut self) {
+        self.owner = false;
+    }
+
+    /// `sem_unlink(3)` of the semaphore's name, then closes this handle.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{Named, posix::sem::Semaphore};
+    /// # let name = format!("/ipckit-doc-semremove-{}", std::process::id());
+    /// let h = Semaphore::builder(&name).create_new()?;
+    /// h.remove()?;
+    /// assert!(Semaphore::unlink(&name).is_err()); // already gone
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man3/sem_unlink.3.html>
+    fn remove(mut self) -> Result<()> {
+        self.owner = false;
+        Semaphore::unlink(&self.name)
     }
 }
 
@@ -543,7 +565,7 @@ impl<'a> UnnamedSemaphore<'a> {
         let object = map.object_str();
         check_value("sem_init", object, value)?;
         let sem = RegionSem::init(map.region(), offset, value)
-            .map_err(|e| Error::sys(e, "sem_init", object))?;
+            .map_err(|e| Error::from_errno(e, "sem_init", object))?;
         Ok(UnnamedSemaphore {
             sem,
             object,
@@ -571,8 +593,8 @@ impl<'a> UnnamedSemaphore<'a> {
     pub fn at<M: MappedBytes>(map: &'a M, offset: usize) -> Result<Self> {
         Self::place(map, offset, "sem_open")?;
         let object = map.object_str();
-        let sem =
-            RegionSem::at(map.region(), offset).map_err(|e| Error::sys(e, "sem_open", object))?;
+        let sem = RegionSem::at(map.region(), offset)
+            .map_err(|e| Error::from_errno(e, "sem_open", object))?;
         Ok(UnnamedSemaphore {
             sem,
             object,

@@ -23,51 +23,50 @@
 //! # References
 //! <https://man7.org/linux/man-pages/man7/shm_overview.7.html>
 
+use std::borrow::Cow;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-
-use nix::fcntl::OFlag;
-use nix::sys::mman;
-use nix::sys::stat::Mode;
 
 use super::{open_with, validate_name, Creation, NAME_MAX};
 use crate::error::Context;
 use crate::mmap::{map_shared, sealed, MappedBytes};
+use crate::named::{Named, Sealed};
+use crate::sys::posix as sys;
 use crate::sys::region::Region;
-use crate::{Error, ErrorKind, Result};
+use crate::{Errno, Error, ErrorKind, Result};
 
 /// Options for opening or creating a [`SharedMemory`]; made by [`SharedMemory::builder`].
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct Builder {
+pub struct SharedMemoryBuilder {
     name: String,
     size: Option<usize>,
     writable: bool,
     mode: u32,
 }
 
-impl Builder {
+impl SharedMemoryBuilder {
     /// The size in bytes of an object this call creates (`ftruncate`); required to create.
     /// An existing object keeps its size (see [`SharedMemory::resize`]).
-    pub fn size(mut self, bytes: usize) -> Builder {
+    pub fn size(mut self, bytes: usize) -> SharedMemoryBuilder {
         self.size = Some(bytes);
         self
     }
 
-    /// Opens `O_RDONLY` and maps `PROT_READ` only. Only for [`Builder::open`].
-    pub fn read_only(mut self) -> Builder {
+    /// Opens `O_RDONLY` and maps `PROT_READ` only. Only for [`SharedMemoryBuilder::open`].
+    pub fn read_only(mut self) -> SharedMemoryBuilder {
         self.writable = false;
         self
     }
 
     /// Permission bits of an object this call creates (default `0o600`, masked by the umask).
-    pub fn mode(mut self, mode: u32) -> Builder {
+    pub fn mode(mut self, mode: u32) -> SharedMemoryBuilder {
         self.mode = mode;
         self
     }
 
-    /// `shm_open(3)` with `O_CREAT | O_EXCL`, `ftruncate(2)` to [`size`](Builder::size), then
+    /// `shm_open(3)` with `O_CREAT | O_EXCL`, `ftruncate(2)` to [`size`](SharedMemoryBuilder::size), then
     /// `mmap(2)`: a new, zero-filled object, unlinked when the handle drops unless
-    /// [`SharedMemory::persist`] is called.
+    /// [`Named::persist`] is called.
     ///
     /// # Errors
     /// [`ErrorKind::AlreadyExists`] if the name exists; [`ErrorKind::InvalidInput`] for a bad
@@ -109,14 +108,15 @@ impl Builder {
         self.open_as(Creation::Open)
     }
 
-    /// Creates the object as [`Builder::create_new`] if it does not exist, otherwise opens it
-    /// as [`Builder::open`]. Only the creating handle unlinks on drop.
+    /// Creates the object as [`SharedMemoryBuilder::create_new`] if it does not exist, otherwise opens it
+    /// as [`SharedMemoryBuilder::open`]. Only the creating handle unlinks on drop.
     ///
     /// # Errors
     /// As those two.
     ///
     /// # Examples
     /// ```
+    /// use ipckit::Named;
     /// use ipckit::{mmap::MappedBytes, posix::shm::SharedMemory};
     /// # let name = format!("/ipckit-doc-shmooc-{}", std::process::id());
     /// let a = SharedMemory::builder(&name).size(100).open_or_create()?;
@@ -138,22 +138,14 @@ impl Builder {
             }
             if self.size.is_none() {
                 return Err(Error::new(ErrorKind::InvalidInput, "shm_open", &self.name)
-                    .with_detail("creating a shared-memory object needs a size (Builder::size)"));
+                    .with_detail(
+                        "creating a shared-memory object needs a size (SharedMemoryBuilder::size)",
+                    ));
             }
         }
-        let access = if self.writable {
-            OFlag::O_RDWR
-        } else {
-            OFlag::O_RDONLY
-        };
-        let mode = Mode::from_bits_truncate(self.mode as nix::libc::mode_t);
         let (fd, created) = open_with(how, |create| {
-            let flags = if create {
-                access | OFlag::O_CREAT | OFlag::O_EXCL
-            } else {
-                access
-            } | OFlag::O_CLOEXEC;
-            mman::shm_open(cname.as_c_str(), flags, mode).ctx("shm_open", &self.name)
+            sys::shm_open(cname.as_c_str(), self.writable, create, self.mode)
+                .ctx("shm_open", &self.name)
         })?;
         let setup = || -> Result<Region> {
             if created {
@@ -171,7 +163,7 @@ impl Builder {
             }),
             Err(e) => {
                 if created {
-                    let _ = mman::shm_unlink(cname.as_c_str());
+                    let _ = sys::shm_unlink(cname.as_c_str());
                 }
                 Err(e)
             }
@@ -180,23 +172,27 @@ impl Builder {
 }
 
 fn truncate(fd: &OwnedFd, len: usize, name: &str) -> Result<()> {
-    let off = nix::libc::off_t::try_from(len).map_err(|_| {
-        Error::new(ErrorKind::TooLarge, "ftruncate", name)
-            .with_detail(format!("{len} bytes is beyond off_t"))
-    })?;
-    nix::unistd::ftruncate(fd, off).ctx("ftruncate", name)
+    sys::ftruncate(fd.as_fd(), len).map_err(|e| {
+        let err = Error::from_errno(e, "ftruncate", name);
+        if e == Errno::EFBIG {
+            err.with_kind(ErrorKind::TooLarge)
+                .with_detail(format!("{len} bytes is beyond off_t"))
+        } else {
+            err
+        }
+    })
 }
 
 fn object_size(fd: &OwnedFd, name: &str) -> Result<usize> {
-    let st = nix::sys::stat::fstat(fd).ctx("fstat", name)?;
-    usize::try_from(st.st_size).map_err(|_| {
+    let size = sys::fstat_size(fd.as_fd()).ctx("fstat", name)?;
+    usize::try_from(size).map_err(|_| {
         Error::new(ErrorKind::TooLarge, "mmap", name)
             .with_detail("the object does not fit in the address space")
     })
 }
 
 /// A POSIX shared-memory object and its `MAP_SHARED` mapping; unmapped and closed on drop,
-/// and unlinked on drop by the handle that created it (unless [`SharedMemory::persist`]).
+/// and unlinked on drop by the handle that created it (unless [`Named::persist`]).
 ///
 /// The bytes are accessed through [`MappedBytes`] (`use ipckit::mmap::MappedBytes`).
 ///
@@ -216,6 +212,7 @@ impl SharedMemory {
     ///
     /// # Examples
     /// ```
+    /// use ipckit::Named;
     /// use ipckit::posix::shm::SharedMemory;
     /// # let name = format!("/ipckit-doc-shmb-{}", std::process::id());
     /// let shm = SharedMemory::builder(&name).size(4096).mode(0o600).open_or_create()?;
@@ -223,8 +220,8 @@ impl SharedMemory {
     /// # Ok::<(), ipckit::Error>(())
     /// ```
     #[doc(alias = "shm_open")]
-    pub fn builder(name: &str) -> Builder {
-        Builder {
+    pub fn builder(name: &str) -> SharedMemoryBuilder {
+        SharedMemoryBuilder {
             name: name.to_string(),
             size: None,
             writable: true,
@@ -232,20 +229,9 @@ impl SharedMemory {
         }
     }
 
-    /// The object's name, with its leading slash.
+    /// The object's name, with its leading slash (what [`Named::name`] gives, as a `&str`).
     pub fn name(&self) -> &str {
         &self.name
-    }
-
-    /// Whether this handle created the object and so unlinks it on drop.
-    pub fn is_owner(&self) -> bool {
-        self.owner
-    }
-
-    /// Keeps the object after this handle is dropped (until [`SharedMemory::unlink`] or
-    /// reboot).
-    pub fn persist(&mut self) {
-        self.owner = false;
     }
 
     /// The object's size now (`fstat`), which another process may have changed with
@@ -336,7 +322,7 @@ impl SharedMemory {
     #[doc(alias = "shm_unlink")]
     pub fn unlink(name: &str) -> Result<()> {
         let c = validate_name(name, "shm_unlink", NAME_MAX)?;
-        mman::shm_unlink(c.as_c_str()).ctx("shm_unlink", name)
+        sys::shm_unlink(c.as_c_str()).ctx("shm_unlink", name)
     }
 }
 
@@ -358,11 +344,48 @@ impl AsFd for SharedMemory {
     }
 }
 
+impl Sealed for SharedMemory {}
+
+/// The name is the object's POSIX name (`/name`); the owner is the handle that created it.
+impl Named for SharedMemory {
+    fn name(&self) -> Cow<'_, str> {
+        Cow::Borrowed(SharedMemory::name(self))
+    }
+
+    fn is_owner(&self) -> bool {
+        self.owner
+    }
+
+    /// Keeps the object after this handle is dropped (until [`SharedMemory::unlink`] or reboot).
+    fn persist(&mut self) {
+        self.owner = false;
+    }
+
+    /// `shm_unlink(3)` of the object's name, then closes this handle.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::{Named, posix::shm::SharedMemory};
+    /// # let name = format!("/ipckit-doc-shmremove-{}", std::process::id());
+    /// let h = SharedMemory::builder(&name).size(16).create_new()?;
+    /// h.remove()?;
+    /// assert!(SharedMemory::unlink(&name).is_err()); // already gone
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man3/shm_unlink.3.html>
+    fn remove(mut self) -> Result<()> {
+        self.owner = false;
+        SharedMemory::unlink(&self.name)
+    }
+}
+
 impl Drop for SharedMemory {
     fn drop(&mut self) {
         if self.owner {
             if let Ok(c) = validate_name(&self.name, "shm_unlink", NAME_MAX) {
-                let _ = mman::shm_unlink(c.as_c_str());
+                let _ = sys::shm_unlink(c.as_c_str());
             }
         }
     }

@@ -34,7 +34,7 @@ pub struct Key(i32);
 impl Key {
     /// `IPC_PRIVATE` (0): every `*get` with it creates a new object that no key finds.
     #[doc(alias = "IPC_PRIVATE")]
-    pub const PRIVATE: Key = Key(libc::IPC_PRIVATE);
+    pub const PRIVATE: Key = Key(crate::sys::sysv::IPC_PRIVATE);
 
     /// The key with this numeric value (`key_t` is a signed 32-bit integer; `ipcs` shows its
     /// bits as unsigned hex).
@@ -49,7 +49,7 @@ impl Key {
 
     /// Whether this is [`Key::PRIVATE`].
     pub const fn is_private(self) -> bool {
-        self.0 == libc::IPC_PRIVATE
+        self.0 == crate::sys::sysv::IPC_PRIVATE
     }
 
     /// `ftok(3)`: the key derived from an existing file and a project id.

@@ -7,9 +7,10 @@
 //!   `create_new()` (fails with [`ErrorKind::AlreadyExists`](crate::ErrorKind) if the key is
 //!   taken), `open()` (fails with `NotFound` if not), `open_or_create()`;
 //! - permissions default to `0o600`; anything wider is asked for with `.mode(...)`;
-//! - the handle that *created* the object removes it when dropped, unless `persist()` was
-//!   called on it; a handle that only opened an object never removes it on drop (call
-//!   `remove()` to remove explicitly);
+//! - the handle that *created* the object removes it when dropped, unless
+//!   [`Named::persist`](crate::Named::persist) was called on it; a handle that only opened
+//!   an object never removes it on drop (call [`Named::remove`](crate::Named::remove) to
+//!   remove explicitly). Every handle implements [`crate::Named`];
 //! - handles hold the object's id (not a pointer): a handle is cheap, `Send` and `Sync`, and
 //!   the id is what `ipcs`/`ipckit ls` show.
 //!
@@ -21,12 +22,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use libc::c_int;
-use nix::errno::Errno;
-
 use crate::creation::open_with;
-use crate::sys::retry_eintr;
-use crate::{Error, Result};
+use crate::sys::{retry_eintr, sysv as sys};
+use crate::{Errno, Error, Result};
 
 pub mod key;
 pub mod msg;
@@ -57,14 +55,14 @@ pub struct Perm {
 }
 
 impl Perm {
-    pub(crate) fn from_raw(p: &libc::ipc_perm) -> Perm {
+    pub(crate) fn from_sys(p: &sys::IpcPerm) -> Perm {
         Perm {
-            key: Key::new(p.__key),
+            key: Key::new(p.key),
             uid: p.uid,
             gid: p.gid,
             cuid: p.cuid,
             cgid: p.cgid,
-            mode: u32::from(p.mode) & 0o777,
+            mode: p.mode & 0o777,
         }
     }
 }
@@ -74,7 +72,8 @@ pub(crate) fn time(secs: i64) -> Option<SystemTime> {
     (secs > 0).then(|| SystemTime::UNIX_EPOCH + Duration::from_secs(secs as u64))
 }
 
-/// A value of `/proc/sys/kernel/NAME` (`msgmax`, `shmmax`, ...), `None` if unreadable.
+/// A value of `/proc/sys/kernel/NAME` (`msgmax`, `shmmax`, ...), `None` if unreadable
+/// (through [`crate::limits`]).
 pub(crate) fn kernel_limit(name: &str) -> Option<u64> {
     crate::limits::proc_sys(&format!("kernel/{name}"))
 }
@@ -92,11 +91,11 @@ pub(crate) fn get_object(
     key: Key,
     how: Creation,
     mode: u32,
-    get: impl Fn(c_int) -> std::result::Result<c_int, Errno>,
-) -> Result<(c_int, bool)> {
-    let perm = (mode & 0o777) as c_int;
-    let create = libc::IPC_CREAT | libc::IPC_EXCL | perm;
-    let err = |e: Errno| Error::sys(e, op, object());
+    get: impl Fn(i32) -> std::result::Result<i32, Errno>,
+) -> Result<(i32, bool)> {
+    let perm = (mode & 0o777) as i32;
+    let create = sys::IPC_CREAT | sys::IPC_EXCL | perm;
+    let err = |e: Errno| Error::from_errno(e, op, object());
     if key.is_private() && how != Creation::CreateNew {
         if how == Creation::Open {
             return Err(Error::new(crate::ErrorKind::InvalidInput, op, object())
@@ -110,7 +109,7 @@ pub(crate) fn get_object(
         retry_eintr(|| get(if excl { create } else { 0 })).map_err(err)
     })
     .map_err(|e| {
-        if how == Creation::CreateNew && e.errno() == Some(crate::Errno::EEXIST) {
+        if how == Creation::CreateNew && e.errno() == Some(Errno::EEXIST) {
             e.with_detail("the key is taken: open() it, or remove it first")
         } else {
             e
@@ -122,7 +121,7 @@ pub(crate) fn get_object(
 /// exists is [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) (`EIDRM` while blocked
 /// stays `PeerGone`: the object was removed under the caller).
 pub(crate) fn gone_if_invalid(e: Error, exists: impl FnOnce() -> bool) -> Error {
-    if e.errno() == Some(crate::Errno::EINVAL) && !exists() {
+    if e.errno() == Some(Errno::EINVAL) && !exists() {
         e.with_kind(crate::ErrorKind::NotFound)
             .with_detail("no such id: the object was removed")
     } else {

@@ -29,19 +29,23 @@
 //! <https://man7.org/linux/man-pages/man7/sysvipc.7.html>,
 //! <https://man7.org/linux/man-pages/man2/msgop.2.html>
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use libc::c_int;
-use nix::errno::Errno;
-
 use super::key::Key;
-use super::{get_object, gone_if_invalid, kernel_limit, time, Creation, Perm};
+use super::{get_object, gone_if_invalid, time, Creation, Perm};
+use crate::named::{Named, Sealed};
 use crate::sys::{retry_eintr, sysv as sys, Deadline};
-use crate::{Error, ErrorKind, Result};
+use crate::{Errno, Error, ErrorKind, Result};
 
 /// `msgmax` when `/proc/sys/kernel/msgmax` cannot be read (the Linux default).
 const DEFAULT_MSGMAX: usize = 8192;
+
+/// The current `msgmax` ([`crate::limits::msgmax`]), the Linux default if unreadable.
+fn msgmax() -> usize {
+    crate::limits::msgmax().map_or(DEFAULT_MSGMAX, |v| usize::try_from(v).unwrap_or(usize::MAX))
+}
 /// The largest receive buffer `recv` grows to when a message does not fit.
 const MAX_AUTO_BUFFER: usize = 256 << 20;
 
@@ -75,18 +79,17 @@ impl Selector {
     }
 
     /// `(msgtyp, extra flags)` for `msgrcv`, or why the selector is invalid.
-    fn raw(self) -> std::result::Result<(libc::c_long, c_int), &'static str> {
+    fn raw(self) -> std::result::Result<(i64, i32), &'static str> {
         let check = |t: i64| {
-            libc::c_long::try_from(t)
-                .ok()
-                .filter(|&t| t >= 1)
+            Some(t)
+                .filter(|&t| t >= 1 && sys::mtype_fits(t))
                 .ok_or("a message type in a selector must be at least 1")
         };
         Ok(match self {
             Selector::Any => (0, 0),
             Selector::Exactly(t) => (check(t)?, 0),
             Selector::LowestUpTo(t) => (-check(t)?, 0),
-            Selector::Except(t) => (check(t)?, libc::MSG_EXCEPT),
+            Selector::Except(t) => (check(t)?, sys::MSG_EXCEPT),
         })
     }
 }
@@ -99,6 +102,46 @@ impl fmt::Display for Selector {
             Selector::LowestUpTo(t) => write!(f, "lowest type <= {t}"),
             Selector::Except(t) => write!(f, "any type except {t}"),
         }
+    }
+}
+
+/// Flags of [`MessageQueue::recv_with`] (`msgrcv`'s `msgflg`). Combine with `|`.
+///
+/// The other two flags `msgrcv` takes have their own types: `MSG_EXCEPT` is
+/// [`Selector::Except`] (it changes what `msgtyp` means) and `IPC_NOWAIT` is
+/// [`Wait::NoWait`] (beside [`Wait::Block`] and [`Wait::Timeout`]).
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/msgop.2.html>
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct RecvFlags(u8);
+
+impl RecvFlags {
+    /// No flag: a message longer than the buffer is an error and stays queued.
+    pub const EMPTY: RecvFlags = RecvFlags(0);
+    /// `MSG_NOERROR`: a message longer than the buffer is truncated to it (the rest is
+    /// lost) instead of failing with `E2BIG`.
+    #[doc(alias = "MSG_NOERROR")]
+    pub const NOERROR: RecvFlags = RecvFlags(1);
+
+    /// Whether every flag of `other` is set in `self`.
+    pub fn contains(self, other: RecvFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    fn raw(self) -> i32 {
+        if self.contains(RecvFlags::NOERROR) {
+            sys::MSG_NOERROR
+        } else {
+            0
+        }
+    }
+}
+
+impl std::ops::BitOr for RecvFlags {
+    type Output = RecvFlags;
+    fn bitor(self, rhs: RecvFlags) -> RecvFlags {
+        RecvFlags(self.0 | rhs.0)
     }
 }
 
@@ -129,7 +172,7 @@ pub struct QueueStat {
     pub perm: Perm,
     /// Messages in the queue (`msg_qnum`).
     pub qnum: u64,
-    /// Bytes of message text in the queue (`__msg_cbytes`).
+    /// Bytes of message text in the queue (`msg_cbytes`).
     pub cbytes: u64,
     /// The most bytes of text the queue holds (`msg_qbytes`; `msgmnb` by default).
     pub qbytes: u64,
@@ -149,14 +192,15 @@ pub struct QueueStat {
 ///
 /// Made by [`MessageQueue::builder`] (by key) or [`MessageQueue::from_id`]. If this handle
 /// created the queue it removes it (`IPC_RMID`) when dropped, unless
-/// [`persist`](MessageQueue::persist) was called. All methods take `&self`; share the handle
+/// [`persist`](Named::persist) was called ([`Named`] gives `name`, `is_owner`, `persist`
+/// and `remove`). All methods take `&self`; share the handle
 /// between threads freely.
 ///
 /// # References
 /// <https://man7.org/linux/man-pages/man2/msgget.2.html>
 #[derive(Debug)]
 pub struct MessageQueue {
-    id: c_int,
+    id: i32,
     key: Key,
     remove_on_drop: bool,
     msgmax: usize,
@@ -188,14 +232,12 @@ impl MessageQueueBuilder {
             self.mode,
             |flags| sys::msgget(key.raw(), flags),
         )?;
-        let mut q = MessageQueue {
+        Ok(MessageQueue {
             id,
             key,
             remove_on_drop: created,
-            msgmax: DEFAULT_MSGMAX,
-        };
-        q.msgmax = kernel_limit("msgmax").map_or(DEFAULT_MSGMAX, |v| v as usize);
-        Ok(q)
+            msgmax: msgmax(),
+        })
     }
 
     /// `msgget(key, IPC_CREAT | IPC_EXCL | mode)`: creates a new queue; this handle removes
@@ -247,7 +289,7 @@ impl MessageQueueBuilder {
     ///
     /// # Examples
     /// ```
-    /// use ipckit::sysv::{key::Key, msg::MessageQueue};
+    /// use ipckit::{Named, sysv::{key::Key, msg::MessageQueue}};
     /// # let key = Key::new(0x7e000000 | std::process::id() as i32 & 0xffffff);
     /// let a = MessageQueue::builder(key).open_or_create()?; // creates
     /// let b = MessageQueue::builder(key).open_or_create()?; // opens the same queue
@@ -290,18 +332,18 @@ impl MessageQueue {
     /// <https://man7.org/linux/man-pages/man2/msgctl.2.html>
     pub fn from_id(id: i32) -> Result<MessageQueue> {
         let ds = sys::msgctl_stat(id)
-            .map_err(|e| Error::sys(e, "msgctl(IPC_STAT)", id_object(id)))
+            .map_err(|e| Error::from_errno(e, "msgctl(IPC_STAT)", id_object(id)))
             .map_err(|e| gone_if_invalid(e, || false))?;
         Ok(MessageQueue {
             id,
-            key: Key::new(ds.msg_perm.__key),
+            key: Key::new(ds.perm.key),
             remove_on_drop: false,
-            msgmax: kernel_limit("msgmax").map_or(DEFAULT_MSGMAX, |v| v as usize),
+            msgmax: msgmax(),
         })
     }
 
     /// `msgctl(id, IPC_RMID)` without a handle: removes the queue with this id. Unlike
-    /// [`from_id`](Self::from_id) followed by [`remove`](Self::remove) it needs no read
+    /// [`from_id`](Self::from_id) followed by [`remove`](Named::remove) it needs no read
     /// permission, only to be the owner or creator (as `ipcrm -q` does).
     ///
     /// # Errors
@@ -310,7 +352,7 @@ impl MessageQueue {
     ///
     /// # Examples
     /// ```
-    /// use ipckit::sysv::{key::Key, msg::MessageQueue};
+    /// use ipckit::{Named, sysv::{key::Key, msg::MessageQueue}};
     /// let mut q = MessageQueue::builder(Key::PRIVATE).create_new()?;
     /// q.persist();
     /// MessageQueue::remove_id(q.id())?;
@@ -321,7 +363,7 @@ impl MessageQueue {
     /// <https://man7.org/linux/man-pages/man2/msgctl.2.html>
     pub fn remove_id(id: i32) -> Result<()> {
         sys::msgctl_rmid(id).map_err(|e| {
-            let err = Error::sys(e, "msgctl(IPC_RMID)", id_object(id));
+            let err = Error::from_errno(e, "msgctl(IPC_RMID)", id_object(id));
             if e == Errno::EINVAL || e == Errno::EIDRM {
                 err.with_kind(ErrorKind::NotFound)
             } else {
@@ -340,25 +382,12 @@ impl MessageQueue {
         self.key
     }
 
-    /// Whether this handle will remove the queue when dropped (it created it and was not
-    /// persisted).
-    pub fn is_owner(&self) -> bool {
-        self.remove_on_drop
-    }
-
-    /// Keeps the queue in the kernel after this handle drops (it stays until `remove`,
-    /// `ipcrm` or reboot).
-    pub fn persist(&mut self) -> &mut Self {
-        self.remove_on_drop = false;
-        self
-    }
-
     fn object(&self) -> String {
         format!("System V message queue {} (key {})", self.id, self.key)
     }
 
     fn err(&self, op: &'static str, e: Errno) -> Error {
-        gone_if_invalid(Error::sys(e, op, self.object()), || {
+        gone_if_invalid(Error::from_errno(e, op, self.object()), || {
             sys::msgctl_stat(self.id).is_ok()
         })
     }
@@ -389,7 +418,7 @@ impl MessageQueue {
     /// <https://man7.org/linux/man-pages/man2/msgop.2.html>
     #[doc(alias = "msgsnd")]
     pub fn send_with(&self, mtype: i64, data: &[u8], wait: Wait) -> Result<()> {
-        let Some(mtype) = libc::c_long::try_from(mtype).ok().filter(|&t| t >= 1) else {
+        let Some(mtype) = Some(mtype).filter(|&t| t >= 1 && sys::mtype_fits(t)) else {
             return Err(Error::new(ErrorKind::InvalidInput, "msgsnd", self.object())
                 .with_detail(format!("message type {mtype} is not >= 1")));
         };
@@ -397,7 +426,7 @@ impl MessageQueue {
             // Above msgmax when opened: refuse before copying it, unless msgmax was raised.
             self.check_size(data.len())?;
         }
-        let nowait = || sys::msgsnd(self.id, mtype, data, libc::IPC_NOWAIT);
+        let nowait = || sys::msgsnd(self.id, mtype, data, sys::IPC_NOWAIT);
         let r = match retry_eintr(nowait) {
             // The queue is full: if the message is longer than the queue's capacity it could
             // never be queued (the kernel would wait forever), so say so instead of waiting.
@@ -423,7 +452,7 @@ impl MessageQueue {
 
     /// `TooLarge` if `len` exceeds the current `msgmax` or the queue's `qbytes`.
     fn check_size(&self, len: usize) -> Result<()> {
-        let msgmax = kernel_limit("msgmax").map_or(DEFAULT_MSGMAX, |v| v as usize);
+        let msgmax = msgmax();
         if len > msgmax {
             return Err(
                 Error::new(ErrorKind::TooLarge, "msgsnd", self.object()).with_detail(format!(
@@ -433,11 +462,11 @@ impl MessageQueue {
             );
         }
         if let Ok(ds) = sys::msgctl_stat(self.id) {
-            if len as u64 > ds.msg_qbytes {
+            if len as u64 > ds.qbytes {
                 return Err(
                     Error::new(ErrorKind::TooLarge, "msgsnd", self.object()).with_detail(format!(
                         "message of {len} bytes exceeds the queue's capacity (qbytes), {} bytes",
-                        ds.msg_qbytes
+                        ds.qbytes
                     )),
                 );
             }
@@ -513,8 +542,9 @@ impl MessageQueue {
     /// length; returns the message's type.
     ///
     /// At most `max_len` bytes are received. A longer message is an error
-    /// ([`ErrorKind::TooLarge`], `E2BIG`) and stays in the queue, unless `truncate` is true
-    /// (`MSG_NOERROR`): then its first `max_len` bytes are returned and the rest is lost.
+    /// ([`ErrorKind::TooLarge`], `E2BIG`) and stays in the queue, unless `flags` has
+    /// [`RecvFlags::NOERROR`]: then its first `max_len` bytes are returned and the rest is
+    /// lost. `buf`'s allocation is reused from call to call.
     ///
     /// # Errors
     /// [`ErrorKind::TooLarge`] as above; [`ErrorKind::WouldBlock`] ([`Wait::NoWait`]) or
@@ -525,13 +555,15 @@ impl MessageQueue {
     ///
     /// # Examples
     /// ```
-    /// use ipckit::{ErrorKind, sysv::{key::Key, msg::{MessageQueue, Selector, Wait}}};
+    /// use ipckit::{ErrorKind, sysv::{key::Key, msg::{MessageQueue, RecvFlags, Selector, Wait}}};
     /// let q = MessageQueue::builder(Key::PRIVATE).create_new()?;
     /// q.send(1, b"too long")?;
     /// let mut buf = Vec::new();
-    /// let e = q.recv_with(Selector::Any, &mut buf, 3, false, Wait::NoWait).unwrap_err();
+    /// let e = q
+    ///     .recv_with(Selector::Any, &mut buf, 3, RecvFlags::EMPTY, Wait::NoWait)
+    ///     .unwrap_err();
     /// assert_eq!(e.kind(), ErrorKind::TooLarge); // still queued
-    /// assert_eq!(q.recv_with(Selector::Any, &mut buf, 3, true, Wait::NoWait)?, 1);
+    /// assert_eq!(q.recv_with(Selector::Any, &mut buf, 3, RecvFlags::NOERROR, Wait::NoWait)?, 1);
     /// assert_eq!(buf, b"too");
     /// # Ok::<(), ipckit::Error>(())
     /// ```
@@ -545,18 +577,16 @@ impl MessageQueue {
         sel: Selector,
         buf: &mut Vec<u8>,
         max_len: usize,
-        truncate: bool,
+        flags: RecvFlags,
         wait: Wait,
     ) -> Result<i64> {
-        let (msgtyp, mut flags) = sel.raw().map_err(|why| {
+        let (msgtyp, sel_flags) = sel.raw().map_err(|why| {
             Error::new(ErrorKind::InvalidInput, "msgrcv", self.object()).with_detail(why)
         })?;
-        if truncate {
-            flags |= libc::MSG_NOERROR;
-        }
+        let flags = sel_flags | flags.raw();
         // No message is longer than msgmax or the queue's capacity: do not allocate more.
         let max_len = if max_len > 1 << 20 {
-            let qbytes = sys::msgctl_stat(self.id).map_or(0, |d| d.msg_qbytes as usize);
+            let qbytes = sys::msgctl_stat(self.id).map_or(0, |d| d.qbytes as usize);
             max_len.min(self.msgmax.max(qbytes).max(1 << 20))
         } else {
             max_len
@@ -570,17 +600,16 @@ impl MessageQueue {
         let r = match wait {
             Wait::Block => retry_eintr(|| sys::msgrcv(self.id, buf, msgtyp, flags)),
             Wait::NoWait => {
-                retry_eintr(|| sys::msgrcv(self.id, buf, msgtyp, flags | libc::IPC_NOWAIT))
+                retry_eintr(|| sys::msgrcv(self.id, buf, msgtyp, flags | sys::IPC_NOWAIT))
             }
             Wait::Timeout(t) => poll_until(Deadline::after(t), || {
-                sys::msgrcv(self.id, buf, msgtyp, flags | libc::IPC_NOWAIT)
+                sys::msgrcv(self.id, buf, msgtyp, flags | sys::IPC_NOWAIT)
             }),
         };
         match r {
             Ok((mtype, n)) => {
                 buf.truncate(n);
-                #[allow(clippy::useless_conversion, reason = "c_long is i32 on 32-bit targets")]
-                Ok(i64::from(mtype))
+                Ok(mtype)
             }
             Err(e) => {
                 buf.clear();
@@ -597,10 +626,34 @@ impl MessageQueue {
         }
     }
 
-    /// The general receive behind `recv`, `try_recv`, `recv_timeout`: a buffer of
-    /// `msgmax` bytes, grown if a message is longer (msgmax lowered since it was sent).
-    fn recv_any(&self, sel: Selector, wait: Wait) -> Result<Message> {
-        let mut data = Vec::new();
+    /// `msgrcv(2)` of the whole message `sel` picks into `buf` (its allocation reused),
+    /// waiting as `wait` says; returns the message's type.
+    ///
+    /// `buf` is sized to `msgmax` bytes for the call and grown if a message is longer
+    /// (`msgmax` lowered since it was sent), so a message is never truncated; afterwards it
+    /// holds exactly the message. The allocating [`recv`](Self::recv),
+    /// [`try_recv`](Self::try_recv) and [`recv_timeout`](Self::recv_timeout) are this with a
+    /// fresh buffer.
+    ///
+    /// # Errors
+    /// As [`recv_with`](Self::recv_with), except that a long message is not `TooLarge`.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::sysv::{key::Key, msg::{MessageQueue, Selector, Wait}};
+    /// let q = MessageQueue::builder(Key::PRIVATE).create_new()?;
+    /// let mut buf = Vec::new();
+    /// for text in [&b"one"[..], b"two"] {
+    ///     q.send(1, text)?;
+    ///     assert_eq!(q.recv_into(Selector::Any, &mut buf, Wait::Block)?, 1);
+    ///     assert_eq!(buf, text); // the same allocation each time
+    /// }
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/msgop.2.html>
+    pub fn recv_into(&self, sel: Selector, buf: &mut Vec<u8>, wait: Wait) -> Result<i64> {
         let mut max = self.msgmax.max(1);
         let deadline = match wait {
             Wait::Timeout(t) => Some(Deadline::after(t)),
@@ -608,10 +661,10 @@ impl MessageQueue {
         };
         loop {
             let w = deadline.map_or(wait, |d| Wait::Timeout(d.remaining()));
-            match self.recv_with(sel, &mut data, max, false, w) {
-                Ok(mtype) => return Ok(Message { mtype, data }),
-                Err(e) if e.errno() == Some(crate::Errno::E2BIG) && max < MAX_AUTO_BUFFER => {
-                    let qbytes = sys::msgctl_stat(self.id).map_or(0, |d| d.msg_qbytes as usize);
+            match self.recv_with(sel, buf, max, RecvFlags::EMPTY, w) {
+                Ok(mtype) => return Ok(mtype),
+                Err(e) if e.errno() == Some(Errno::E2BIG) && max < MAX_AUTO_BUFFER => {
+                    let qbytes = sys::msgctl_stat(self.id).map_or(0, |d| d.qbytes as usize);
                     max = (max * 2).max(qbytes).min(MAX_AUTO_BUFFER);
                 }
                 Err(e) => return Err(e),
@@ -619,7 +672,15 @@ impl MessageQueue {
         }
     }
 
-    /// `msgrcv(2)`: blocks until a message `sel` picks arrives, and returns it whole.
+    /// [`recv_into`](Self::recv_into) with a new buffer.
+    fn recv_any(&self, sel: Selector, wait: Wait) -> Result<Message> {
+        let mut data = Vec::new();
+        let mtype = self.recv_into(sel, &mut data, wait)?;
+        Ok(Message { mtype, data })
+    }
+
+    /// `msgrcv(2)`: blocks until a message `sel` picks arrives, and returns it whole in a
+    /// new buffer ([`recv_into`](Self::recv_into) reuses one).
     ///
     /// # Errors
     /// As [`recv_with`](Self::recv_with) (a message is never truncated: the buffer grows).
@@ -707,22 +768,22 @@ impl MessageQueue {
     pub fn stat(&self) -> Result<QueueStat> {
         let ds = sys::msgctl_stat(self.id).map_err(|e| self.err("msgctl(IPC_STAT)", e))?;
         Ok(QueueStat {
-            perm: Perm::from_raw(&ds.msg_perm),
-            qnum: ds.msg_qnum,
-            cbytes: ds.__msg_cbytes,
-            qbytes: ds.msg_qbytes,
-            lspid: ds.msg_lspid,
-            lrpid: ds.msg_lrpid,
-            stime: time(ds.msg_stime),
-            rtime: time(ds.msg_rtime),
-            ctime: time(ds.msg_ctime),
+            perm: Perm::from_sys(&ds.perm),
+            qnum: ds.qnum,
+            cbytes: ds.cbytes,
+            qbytes: ds.qbytes,
+            lspid: ds.lspid,
+            lrpid: ds.lrpid,
+            stime: time(ds.stime),
+            rtime: time(ds.rtime),
+            ctime: time(ds.ctime),
         })
     }
 
-    fn set(&self, f: impl FnOnce(&mut libc::msqid_ds)) -> Result<()> {
+    fn set(&self, f: impl FnOnce(&mut sys::MsqidDs)) -> Result<()> {
         let mut ds = sys::msgctl_stat(self.id).map_err(|e| self.err("msgctl(IPC_STAT)", e))?;
         f(&mut ds);
-        sys::msgctl_set(self.id, &mut ds).map_err(|e| self.err("msgctl(IPC_SET)", e))
+        sys::msgctl_set(self.id, &ds).map_err(|e| self.err("msgctl(IPC_SET)", e))
     }
 
     /// `msgctl(IPC_SET)` of `msg_qbytes`: the most bytes of text the queue holds. Raising it
@@ -745,7 +806,7 @@ impl MessageQueue {
     /// <https://man7.org/linux/man-pages/man2/msgctl.2.html>
     #[doc(alias = "IPC_SET")]
     pub fn set_qbytes(&self, qbytes: u64) -> Result<()> {
-        self.set(|ds| ds.msg_qbytes = qbytes)
+        self.set(|ds| ds.qbytes = qbytes)
     }
 
     /// `msgctl(IPC_SET)` of the permission bits (`0o777` mask).
@@ -766,7 +827,26 @@ impl MessageQueue {
     /// # References
     /// <https://man7.org/linux/man-pages/man2/msgctl.2.html>
     pub fn set_mode(&self, mode: u32) -> Result<()> {
-        self.set(|ds| ds.msg_perm.mode = (ds.msg_perm.mode & !0o777) | (mode & 0o777) as u16)
+        self.set(|ds| ds.perm.mode = mode & 0o777)
+    }
+}
+
+impl Sealed for MessageQueue {}
+
+/// The name is the key (`0x000004d2`); the owner is the handle that created the queue.
+impl Named for MessageQueue {
+    fn name(&self) -> Cow<'_, str> {
+        Cow::Owned(self.key.to_string())
+    }
+
+    fn is_owner(&self) -> bool {
+        self.remove_on_drop
+    }
+
+    /// Keeps the queue in the kernel after this handle drops (it stays until `remove`,
+    /// `ipcrm` or reboot).
+    fn persist(&mut self) {
+        self.remove_on_drop = false;
     }
 
     /// `msgctl(IPC_RMID)`: removes the queue now. Waiting senders and receivers wake with
@@ -778,7 +858,7 @@ impl MessageQueue {
     ///
     /// # Examples
     /// ```
-    /// use ipckit::{ErrorKind, sysv::{key::Key, msg::MessageQueue}};
+    /// use ipckit::{ErrorKind, Named, sysv::{key::Key, msg::MessageQueue}};
     /// let q = MessageQueue::builder(Key::PRIVATE).create_new()?;
     /// let id = q.id();
     /// q.remove()?;
@@ -789,7 +869,7 @@ impl MessageQueue {
     /// # References
     /// <https://man7.org/linux/man-pages/man2/msgctl.2.html>
     #[doc(alias = "IPC_RMID")]
-    pub fn remove(mut self) -> Result<()> {
+    fn remove(mut self) -> Result<()> {
         self.remove_on_drop = false;
         sys::msgctl_rmid(self.id).map_err(|e| self.err("msgctl(IPC_RMID)", e))
     }

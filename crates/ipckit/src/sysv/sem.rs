@@ -13,7 +13,7 @@
 //!     assert_eq!(set.get(0)?, 0);
 //! } // V(0)
 //! set.op(&[SemOp::post(1), SemOp::wait(0)])?; // both or neither
-//! assert_eq!(set.get_all()?, [0, 1]);
+//! assert_eq!(set.values()?, [0, 1]);
 //! # Ok::<(), ipckit::Error>(())
 //! ```
 //!
@@ -35,15 +35,14 @@
 //! <https://man7.org/linux/man-pages/man2/semop.2.html>,
 //! <https://man7.org/linux/man-pages/man2/semctl.2.html>
 
+use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
-
-use libc::{c_int, c_short};
-use nix::errno::Errno;
 
 use super::key::Key;
 use super::{get_object, gone_if_invalid, time, Creation, Perm};
+use crate::named::{Named, Sealed};
 use crate::sys::{retry_eintr, retry_eintr_until, sysv as sys, Deadline};
-use crate::{Error, ErrorKind, Result};
+use crate::{Errno, Error, ErrorKind, Result};
 
 /// The largest value a semaphore holds (`SEMVMX` on Linux).
 pub const SEMVMX: u16 = 32767;
@@ -63,7 +62,7 @@ const MAX_NSEMS: usize = 1 << 16;
 pub struct SemOp {
     num: u16,
     delta: i16,
-    flags: c_short,
+    flags: i16,
 }
 
 impl SemOp {
@@ -94,7 +93,7 @@ impl SemOp {
     /// With `SEM_UNDO`: the kernel reverts this op when the process exits (by any means).
     #[doc(alias = "SEM_UNDO")]
     pub fn undo(mut self) -> SemOp {
-        self.flags |= libc::SEM_UNDO as c_short;
+        self.flags |= sys::SEM_UNDO as i16;
         self
     }
 
@@ -102,7 +101,7 @@ impl SemOp {
     /// [`ErrorKind::WouldBlock`] and nothing is applied.
     #[doc(alias = "IPC_NOWAIT")]
     pub fn nowait(mut self) -> SemOp {
-        self.flags |= libc::IPC_NOWAIT as c_short;
+        self.flags |= sys::IPC_NOWAIT as i16;
         self
     }
 
@@ -117,7 +116,7 @@ impl SemOp {
     }
 
     fn is_nowait(&self) -> bool {
-        self.flags & libc::IPC_NOWAIT as c_short != 0
+        self.flags & sys::IPC_NOWAIT as i16 != 0
     }
 }
 
@@ -138,13 +137,13 @@ pub struct SetStat {
 ///
 /// Made by [`SemaphoreSet::builder`] (by key) or [`SemaphoreSet::from_id`]. If this handle
 /// created the set it removes it (`IPC_RMID`) when dropped, unless
-/// [`persist`](SemaphoreSet::persist) was called.
+/// [`persist`](crate::Named::persist) was called.
 ///
 /// # References
 /// <https://man7.org/linux/man-pages/man2/semget.2.html>
 #[derive(Debug)]
 pub struct SemaphoreSet {
-    id: c_int,
+    id: i32,
     key: Key,
     nsems: usize,
     remove_on_drop: bool,
@@ -219,7 +218,7 @@ impl SemaphoreSetBuilder {
             return Err(Error::new(ErrorKind::InvalidInput, "semget", self.object())
                 .with_detail("a new set needs at least one semaphore"));
         }
-        let nsems = c_int::try_from(self.nsems).unwrap_or(c_int::MAX);
+        let nsems = i32::try_from(self.nsems).unwrap_or(i32::MAX);
         let (id, created) =
             get_object("semget", &|| self.object(), key, how, self.mode, |flags| {
                 if flags == 0 {
@@ -264,7 +263,7 @@ impl SemaphoreSetBuilder {
     /// ```
     /// use ipckit::sysv::{key::Key, sem::SemaphoreSet};
     /// let set = SemaphoreSet::builder(Key::PRIVATE, 3).values(&[1, 2, 3]).create_new()?;
-    /// assert_eq!(set.get_all()?, [1, 2, 3]);
+    /// assert_eq!(set.values()?, [1, 2, 3]);
     /// assert!(set.stat()?.otime.is_some()); // marked initialised
     /// # Ok::<(), ipckit::Error>(())
     /// ```
@@ -309,6 +308,7 @@ impl SemaphoreSetBuilder {
     ///
     /// # Examples
     /// ```
+    /// use ipckit::Named;
     /// use ipckit::sysv::{key::Key, sem::SemaphoreSet};
     /// # let key = Key::new(0x7c000000 | std::process::id() as i32 & 0xffffff);
     /// let a = SemaphoreSet::builder(key, 1).values(&[1]).open_or_create()?;
@@ -357,7 +357,7 @@ impl SemaphoreSet {
     pub fn from_id(id: i32) -> Result<SemaphoreSet> {
         let ds = sys::semctl_stat(id).map_err(|e| {
             gone_if_invalid(
-                Error::sys(
+                Error::from_errno(
                     e,
                     "semctl(IPC_STAT)",
                     format!("System V semaphore set {id}"),
@@ -367,8 +367,8 @@ impl SemaphoreSet {
         })?;
         Ok(SemaphoreSet {
             id,
-            key: Key::new(ds.sem_perm.__key),
-            nsems: ds.sem_nsems as usize,
+            key: Key::new(ds.perm.key),
+            nsems: ds.nsems as usize,
             remove_on_drop: false,
         })
     }
@@ -382,7 +382,7 @@ impl SemaphoreSet {
     ///
     /// # Examples
     /// ```
-    /// use ipckit::sysv::{key::Key, sem::SemaphoreSet};
+    /// use ipckit::{Named, sysv::{key::Key, sem::SemaphoreSet}};
     /// let mut set = SemaphoreSet::builder(Key::PRIVATE, 1).create_new()?;
     /// set.persist();
     /// SemaphoreSet::remove_id(set.id())?;
@@ -392,20 +392,18 @@ impl SemaphoreSet {
     /// # References
     /// <https://man7.org/linux/man-pages/man2/semctl.2.html>
     pub fn remove_id(id: i32) -> Result<()> {
-        sys::semctl_int(id, 0, libc::IPC_RMID, 0)
-            .map(drop)
-            .map_err(|e| {
-                let err = Error::sys(
-                    e,
-                    "semctl(IPC_RMID)",
-                    format!("System V semaphore set {id}"),
-                );
-                if e == Errno::EINVAL || e == Errno::EIDRM {
-                    err.with_kind(ErrorKind::NotFound)
-                } else {
-                    err
-                }
-            })
+        sys::semctl_rmid(id).map_err(|e| {
+            let err = Error::from_errno(
+                e,
+                "semctl(IPC_RMID)",
+                format!("System V semaphore set {id}"),
+            );
+            if e == Errno::EINVAL || e == Errno::EIDRM {
+                err.with_kind(ErrorKind::NotFound)
+            } else {
+                err
+            }
+        })
     }
 
     fn initialise(&self, values: &[u16]) -> Result<()> {
@@ -414,8 +412,8 @@ impl SemaphoreSet {
         // sem_otime, which openers wait for.
         let first = if values[0] < SEMVMX { 1 } else { -1 };
         let mut ops = [
-            sys::sembuf(0, first, libc::IPC_NOWAIT),
-            sys::sembuf(0, -first, libc::IPC_NOWAIT),
+            sembuf(0, first, sys::IPC_NOWAIT as i16),
+            sembuf(0, -first, sys::IPC_NOWAIT as i16),
         ];
         retry_eintr(|| sys::semop(self.id, &mut ops, None)).map_err(|e| self.err("semop", e))
     }
@@ -465,23 +463,12 @@ impl SemaphoreSet {
         self.nsems == 0
     }
 
-    /// Whether this handle will remove the set when dropped.
-    pub fn is_owner(&self) -> bool {
-        self.remove_on_drop
-    }
-
-    /// Keeps the set in the kernel after this handle drops.
-    pub fn persist(&mut self) -> &mut Self {
-        self.remove_on_drop = false;
-        self
-    }
-
     fn object(&self) -> String {
         format!("System V semaphore set {} (key {})", self.id, self.key)
     }
 
     fn err(&self, op: &'static str, e: Errno) -> Error {
-        let err = gone_if_invalid(Error::sys(e, op, self.object()), || {
+        let err = gone_if_invalid(Error::from_errno(e, op, self.object()), || {
             sys::semctl_stat(self.id).is_ok()
         });
         match e {
@@ -512,7 +499,7 @@ impl SemaphoreSet {
         &self,
         op: &'static str,
         ops: &[SemOp],
-        f: impl FnOnce(&mut [libc::sembuf]) -> Result<T>,
+        f: impl FnOnce(&mut [sys::SemBuf]) -> Result<T>,
     ) -> Result<T> {
         if ops.is_empty() {
             return Err(
@@ -522,9 +509,9 @@ impl SemaphoreSet {
         for o in ops {
             self.check_num(op, o.num)?;
         }
-        let conv = |o: &SemOp| sys::sembuf(o.num, o.delta, c_int::from(o.flags));
+        let conv = |o: &SemOp| sembuf(o.num, o.delta, o.flags);
         if ops.len() <= 8 {
-            let mut arr = [sys::sembuf(0, 0, 0); 8];
+            let mut arr = [sembuf(0, 0, 0); 8];
             for (b, o) in arr.iter_mut().zip(ops) {
                 *b = conv(o);
             }
@@ -667,9 +654,14 @@ impl SemaphoreSet {
         Ok(SemGuard { set: self, num })
     }
 
-    fn ctl(&self, op: &'static str, num: u16, cmd: c_int, arg: c_int) -> Result<c_int> {
+    fn ctl(
+        &self,
+        op: &'static str,
+        num: u16,
+        call: impl FnOnce(i32, u16) -> std::result::Result<i32, Errno>,
+    ) -> Result<i32> {
         self.check_num(op, num)?;
-        sys::semctl_int(self.id, c_int::from(num), cmd, arg).map_err(|e| self.err(op, e))
+        call(self.id, num).map_err(|e| self.err(op, e))
     }
 
     /// `semctl(GETVAL)`: semaphore `num`'s value.
@@ -690,7 +682,7 @@ impl SemaphoreSet {
     /// <https://man7.org/linux/man-pages/man2/semctl.2.html>
     #[doc(alias = "GETVAL")]
     pub fn get(&self, num: u16) -> Result<u16> {
-        self.ctl("semctl(GETVAL)", num, libc::GETVAL, 0)
+        self.ctl("semctl(GETVAL)", num, sys::semctl_getval)
             .map(|v| v as u16)
     }
 
@@ -714,8 +706,10 @@ impl SemaphoreSet {
     /// <https://man7.org/linux/man-pages/man2/semctl.2.html>
     #[doc(alias = "SETVAL")]
     pub fn set(&self, num: u16, value: u16) -> Result<()> {
-        self.ctl("semctl(SETVAL)", num, libc::SETVAL, c_int::from(value))
-            .map(drop)
+        self.ctl("semctl(SETVAL)", num, |id, num| {
+            sys::semctl_setval(id, num, value).map(|()| 0)
+        })
+        .map(drop)
     }
 
     /// `semctl(GETALL)`: every semaphore's value, in order.
@@ -728,14 +722,14 @@ impl SemaphoreSet {
     /// ```
     /// use ipckit::sysv::{key::Key, sem::SemaphoreSet};
     /// let set = SemaphoreSet::builder(Key::PRIVATE, 2).values(&[3, 4]).create_new()?;
-    /// assert_eq!(set.get_all()?, [3, 4]);
+    /// assert_eq!(set.values()?, [3, 4]);
     /// # Ok::<(), ipckit::Error>(())
     /// ```
     ///
     /// # References
     /// <https://man7.org/linux/man-pages/man2/semctl.2.html>
     #[doc(alias = "GETALL")]
-    pub fn get_all(&self) -> Result<Vec<u16>> {
+    pub fn values(&self) -> Result<Vec<u16>> {
         let mut v = vec![0u16; self.nsems];
         sys::semctl_getall(self.id, &mut v).map_err(|e| self.err("semctl(GETALL)", e))?;
         Ok(v)
@@ -751,15 +745,15 @@ impl SemaphoreSet {
     /// ```
     /// use ipckit::sysv::{key::Key, sem::SemaphoreSet};
     /// let set = SemaphoreSet::builder(Key::PRIVATE, 2).create_new()?;
-    /// set.set_all(&[1, 2])?;
-    /// assert_eq!(set.get_all()?, [1, 2]);
+    /// set.set_values(&[1, 2])?;
+    /// assert_eq!(set.values()?, [1, 2]);
     /// # Ok::<(), ipckit::Error>(())
     /// ```
     ///
     /// # References
     /// <https://man7.org/linux/man-pages/man2/semctl.2.html>
     #[doc(alias = "SETALL")]
-    pub fn set_all(&self, values: &[u16]) -> Result<()> {
+    pub fn set_values(&self, values: &[u16]) -> Result<()> {
         if values.len() != self.nsems {
             return Err(
                 Error::new(ErrorKind::InvalidInput, "semctl(SETALL)", self.object()).with_detail(
@@ -788,7 +782,7 @@ impl SemaphoreSet {
     /// <https://man7.org/linux/man-pages/man2/semctl.2.html>
     #[doc(alias = "GETPID")]
     pub fn pid(&self, num: u16) -> Result<i32> {
-        self.ctl("semctl(GETPID)", num, libc::GETPID, 0)
+        self.ctl("semctl(GETPID)", num, sys::semctl_getpid)
     }
 
     /// `semctl(GETNCNT)`: how many processes wait for semaphore `num` to increase.
@@ -808,7 +802,7 @@ impl SemaphoreSet {
     /// <https://man7.org/linux/man-pages/man2/semctl.2.html>
     #[doc(alias = "GETNCNT")]
     pub fn ncnt(&self, num: u16) -> Result<u32> {
-        self.ctl("semctl(GETNCNT)", num, libc::GETNCNT, 0)
+        self.ctl("semctl(GETNCNT)", num, sys::semctl_getncnt)
             .map(|v| v as u32)
     }
 
@@ -829,7 +823,7 @@ impl SemaphoreSet {
     /// <https://man7.org/linux/man-pages/man2/semctl.2.html>
     #[doc(alias = "GETZCNT")]
     pub fn zcnt(&self, num: u16) -> Result<u32> {
-        self.ctl("semctl(GETZCNT)", num, libc::GETZCNT, 0)
+        self.ctl("semctl(GETZCNT)", num, sys::semctl_getzcnt)
             .map(|v| v as u32)
     }
 
@@ -854,10 +848,10 @@ impl SemaphoreSet {
     pub fn stat(&self) -> Result<SetStat> {
         let ds = sys::semctl_stat(self.id).map_err(|e| self.err("semctl(IPC_STAT)", e))?;
         Ok(SetStat {
-            perm: Perm::from_raw(&ds.sem_perm),
-            nsems: ds.sem_nsems as usize,
-            otime: time(ds.sem_otime),
-            ctime: time(ds.sem_ctime),
+            perm: Perm::from_sys(&ds.perm),
+            nsems: ds.nsems as usize,
+            otime: time(ds.otime),
+            ctime: time(ds.ctime),
         })
     }
 
@@ -880,8 +874,26 @@ impl SemaphoreSet {
     #[doc(alias = "IPC_SET")]
     pub fn set_mode(&self, mode: u32) -> Result<()> {
         let mut ds = sys::semctl_stat(self.id).map_err(|e| self.err("semctl(IPC_STAT)", e))?;
-        ds.sem_perm.mode = (ds.sem_perm.mode & !0o777) | (mode & 0o777) as u16;
-        sys::semctl_set(self.id, &mut ds).map_err(|e| self.err("semctl(IPC_SET)", e))
+        ds.perm.mode = mode & 0o777;
+        sys::semctl_set(self.id, &ds.perm).map_err(|e| self.err("semctl(IPC_SET)", e))
+    }
+}
+
+impl Sealed for SemaphoreSet {}
+
+/// The name is the key (`0x000004d2`); the owner is the handle that created the set.
+impl Named for SemaphoreSet {
+    fn name(&self) -> Cow<'_, str> {
+        Cow::Owned(self.key.to_string())
+    }
+
+    fn is_owner(&self) -> bool {
+        self.remove_on_drop
+    }
+
+    /// Keeps the set in the kernel after this handle drops.
+    fn persist(&mut self) {
+        self.remove_on_drop = false;
     }
 
     /// `semctl(IPC_RMID)`: removes the set now; waiting processes wake with
@@ -893,7 +905,7 @@ impl SemaphoreSet {
     ///
     /// # Examples
     /// ```
-    /// use ipckit::sysv::{key::Key, sem::SemaphoreSet};
+    /// use ipckit::{Named, sysv::{key::Key, sem::SemaphoreSet}};
     /// let set = SemaphoreSet::builder(Key::PRIVATE, 1).create_new()?;
     /// set.remove()?;
     /// # Ok::<(), ipckit::Error>(())
@@ -902,20 +914,23 @@ impl SemaphoreSet {
     /// # References
     /// <https://man7.org/linux/man-pages/man2/semctl.2.html>
     #[doc(alias = "IPC_RMID")]
-    pub fn remove(mut self) -> Result<()> {
+    fn remove(mut self) -> Result<()> {
         self.remove_on_drop = false;
-        sys::semctl_int(self.id, 0, libc::IPC_RMID, 0)
-            .map(drop)
-            .map_err(|e| self.err("semctl(IPC_RMID)", e))
+        sys::semctl_rmid(self.id).map_err(|e| self.err("semctl(IPC_RMID)", e))
     }
 }
 
 impl Drop for SemaphoreSet {
     fn drop(&mut self) {
         if self.remove_on_drop {
-            let _ = sys::semctl_int(self.id, 0, libc::IPC_RMID, 0);
+            let _ = sys::semctl_rmid(self.id);
         }
     }
+}
+
+/// One `struct sembuf`.
+fn sembuf(num: u16, op: i16, flags: i16) -> sys::SemBuf {
+    sys::SemBuf { num, op, flags }
 }
 
 /// A held semaphore: made by [`SemaphoreSet::acquire`] (P with `SEM_UNDO`), released (V

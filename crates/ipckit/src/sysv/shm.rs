@@ -33,15 +33,15 @@
 
 use std::time::SystemTime;
 
-use libc::c_int;
-use nix::errno::Errno;
+use std::borrow::Cow;
 
 use super::key::Key;
-use super::{get_object, gone_if_invalid, kernel_limit, time, Creation, Perm};
+use super::{get_object, gone_if_invalid, time, Creation, Perm};
 use crate::mmap::{sealed, MappedBytes};
+use crate::named::{Named, Sealed};
 use crate::sys::region::Region;
 use crate::sys::sysv as sys;
-use crate::{Error, ErrorKind, Result};
+use crate::{Errno, Error, ErrorKind, Result};
 
 /// A segment's state (`struct shmid_ds` from `shmctl(IPC_STAT)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,13 +73,13 @@ pub struct SegmentStat {
 ///
 /// Made by [`SharedMemory::builder`] (by key) or [`SharedMemory::from_id`]. If this handle
 /// created the segment it marks it for removal (`IPC_RMID`) when dropped, unless
-/// [`persist`](SharedMemory::persist) was called; attachments outlive the handle.
+/// [`persist`](crate::Named::persist) was called; attachments outlive the handle.
 ///
 /// # References
 /// <https://man7.org/linux/man-pages/man2/shmget.2.html>
 #[derive(Debug)]
 pub struct SharedMemory {
-    id: c_int,
+    id: i32,
     key: Key,
     remove_on_drop: bool,
 }
@@ -115,8 +115,8 @@ impl SharedMemoryBuilder {
             sys::shmget(key.raw(), if flags == 0 { 0 } else { size }, flags)
         })
         .map_err(|e| {
-            let shmmax = kernel_limit("shmmax").unwrap_or(u64::MAX);
-            if e.errno() == Some(crate::Errno::EINVAL) && size as u64 > shmmax {
+            let shmmax = crate::limits::shmmax().unwrap_or(u64::MAX);
+            if e.errno() == Some(Errno::EINVAL) && size as u64 > shmmax {
                 e.with_kind(ErrorKind::TooLarge)
                     .with_detail(format!("{size} bytes exceed shmmax, {shmmax} bytes"))
             } else {
@@ -194,6 +194,7 @@ impl SharedMemoryBuilder {
     ///
     /// # Examples
     /// ```
+    /// use ipckit::Named;
     /// use ipckit::sysv::{key::Key, shm::SharedMemory};
     /// # let key = Key::new(0x7a000000 | std::process::id() as i32 & 0xffffff);
     /// let a = SharedMemory::builder(key, 10).open_or_create()?;
@@ -239,7 +240,7 @@ impl SharedMemory {
     pub fn from_id(id: i32) -> Result<SharedMemory> {
         let ds = sys::shmctl_stat(id).map_err(|e| {
             gone_if_invalid(
-                Error::sys(
+                Error::from_errno(
                     e,
                     "shmctl(IPC_STAT)",
                     format!("System V shared memory {id}"),
@@ -249,7 +250,7 @@ impl SharedMemory {
         })?;
         Ok(SharedMemory {
             id,
-            key: Key::new(ds.shm_perm.__key),
+            key: Key::new(ds.perm.key),
             remove_on_drop: false,
         })
     }
@@ -263,7 +264,7 @@ impl SharedMemory {
     ///
     /// # Examples
     /// ```
-    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// use ipckit::{Named, sysv::{key::Key, shm::SharedMemory}};
     /// let mut seg = SharedMemory::builder(Key::PRIVATE, 1).create_new()?;
     /// seg.persist();
     /// SharedMemory::remove_id(seg.id())?;
@@ -274,7 +275,7 @@ impl SharedMemory {
     /// <https://man7.org/linux/man-pages/man2/shmctl.2.html>
     pub fn remove_id(id: i32) -> Result<()> {
         sys::shmctl_rmid(id).map_err(|e| {
-            let err = Error::sys(
+            let err = Error::from_errno(
                 e,
                 "shmctl(IPC_RMID)",
                 format!("System V shared memory {id}"),
@@ -297,23 +298,12 @@ impl SharedMemory {
         self.key
     }
 
-    /// Whether this handle will mark the segment for removal when dropped.
-    pub fn is_owner(&self) -> bool {
-        self.remove_on_drop
-    }
-
-    /// Keeps the segment in the kernel after this handle drops.
-    pub fn persist(&mut self) -> &mut Self {
-        self.remove_on_drop = false;
-        self
-    }
-
     fn object(&self) -> String {
         format!("System V shared memory {} (key {})", self.id, self.key)
     }
 
     fn err(&self, op: &'static str, e: Errno) -> Error {
-        gone_if_invalid(Error::sys(e, op, self.object()), || {
+        gone_if_invalid(Error::from_errno(e, op, self.object()), || {
             sys::shmctl_stat(self.id).is_ok()
         })
     }
@@ -396,16 +386,16 @@ impl SharedMemory {
     #[doc(alias = "IPC_STAT")]
     pub fn stat(&self) -> Result<SegmentStat> {
         let ds = sys::shmctl_stat(self.id).map_err(|e| self.err("shmctl(IPC_STAT)", e))?;
-        let mode = u32::from(ds.shm_perm.mode);
+        let mode = ds.perm.mode;
         Ok(SegmentStat {
-            perm: Perm::from_raw(&ds.shm_perm),
-            size: ds.shm_segsz,
-            nattch: ds.shm_nattch,
-            cpid: ds.shm_cpid,
-            lpid: ds.shm_lpid,
-            atime: time(ds.shm_atime),
-            dtime: time(ds.shm_dtime),
-            ctime: time(ds.shm_ctime),
+            perm: Perm::from_sys(&ds.perm),
+            size: ds.segsz,
+            nattch: ds.nattch,
+            cpid: ds.cpid,
+            lpid: ds.lpid,
+            atime: time(ds.atime),
+            dtime: time(ds.dtime),
+            ctime: time(ds.ctime),
             dest: mode & sys::SHM_DEST != 0,
             locked: mode & sys::SHM_LOCKED != 0,
         })
@@ -430,8 +420,8 @@ impl SharedMemory {
     #[doc(alias = "IPC_SET")]
     pub fn set_mode(&self, mode: u32) -> Result<()> {
         let mut ds = sys::shmctl_stat(self.id).map_err(|e| self.err("shmctl(IPC_STAT)", e))?;
-        ds.shm_perm.mode = (ds.shm_perm.mode & !0o777) | (mode & 0o777) as u16;
-        sys::shmctl_set(self.id, &mut ds).map_err(|e| self.err("shmctl(IPC_SET)", e))
+        ds.perm.mode = mode & 0o777;
+        sys::shmctl_set(self.id, &ds.perm).map_err(|e| self.err("shmctl(IPC_SET)", e))
     }
 
     /// `shmctl(IPC_RMID)`: marks the segment for removal. It is destroyed once no process
@@ -461,6 +451,25 @@ impl SharedMemory {
         self.remove_on_drop = false;
         sys::shmctl_rmid(self.id).map_err(|e| self.err("shmctl(IPC_RMID)", e))
     }
+}
+
+impl Sealed for SharedMemory {}
+
+/// The name is the key (`0x000004d2`); the owner is the handle that created the segment.
+impl Named for SharedMemory {
+    fn name(&self) -> Cow<'_, str> {
+        Cow::Owned(self.key.to_string())
+    }
+
+    /// Whether this handle will mark the segment for removal when dropped.
+    fn is_owner(&self) -> bool {
+        self.remove_on_drop
+    }
+
+    /// Keeps the segment in the kernel after this handle drops.
+    fn persist(&mut self) {
+        self.remove_on_drop = false;
+    }
 
     /// Marks the segment for removal ([`mark_for_removal`](Self::mark_for_removal)) and
     /// drops the handle.
@@ -470,14 +479,14 @@ impl SharedMemory {
     ///
     /// # Examples
     /// ```
-    /// use ipckit::sysv::{key::Key, shm::SharedMemory};
+    /// use ipckit::{Named, sysv::{key::Key, shm::SharedMemory}};
     /// SharedMemory::builder(Key::PRIVATE, 1).create_new()?.remove()?;
     /// # Ok::<(), ipckit::Error>(())
     /// ```
     ///
     /// # References
     /// <https://man7.org/linux/man-pages/man2/shmctl.2.html>
-    pub fn remove(mut self) -> Result<()> {
+    fn remove(mut self) -> Result<()> {
         self.mark_for_removal()
     }
 }
@@ -519,7 +528,7 @@ impl Drop for SharedMemory {
 #[derive(Debug)]
 pub struct Attachment {
     region: Region,
-    id: c_int,
+    id: i32,
     object: String,
 }
 
@@ -558,7 +567,9 @@ impl Attachment {
     #[doc(alias = "shmdt")]
     pub fn detach(self) -> Result<()> {
         let Attachment { region, object, .. } = self;
-        region.detach().map_err(|e| Error::sys(e, "shmdt", object))
+        region
+            .detach()
+            .map_err(|e| Error::from_errno(e, "shmdt", object))
     }
 }
 

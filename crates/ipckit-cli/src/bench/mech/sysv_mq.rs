@@ -3,7 +3,7 @@
 
 use anyhow::Context as _;
 use ipckit::sysv::key::Key;
-use ipckit::sysv::msg::{MessageQueue, Selector, Wait};
+use ipckit::sysv::msg::{MessageQueue, RecvFlags, Selector, Wait};
 
 use super::{arg, Endpoint, Impl, Mechanism, Scenario, Setup};
 use crate::bench::raw::sysv::{msgmax, RawMsq, RawMsqPair};
@@ -24,7 +24,7 @@ impl Endpoint for IpckitMsq {
 
     fn recv(&mut self, buf: &mut Vec<u8>) -> anyhow::Result<()> {
         self.rx
-            .recv_with(Selector::Any, buf, self.size, false, Wait::Block)?;
+            .recv_with(Selector::Any, buf, self.size, RecvFlags::EMPTY, Wait::Block)?;
         Ok(())
     }
 }

@@ -16,12 +16,19 @@
 //! synchronisation: the processes hand the bytes over with a semaphore or with the atomics
 //! here (Acquire/Release), so no copy overlaps a write by the other side.
 
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 
-use libc::{c_int, c_void};
-use memmap2::MmapRaw;
-use nix::errno::Errno;
+use libc::c_void;
+use memmap2::{MmapOptions, MmapRaw};
+
+use crate::Errno;
+
+/// The errno of an `io::Error` from memmap2 (`EIO` if it carries none).
+fn io_errno(e: &std::io::Error) -> Errno {
+    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
+}
 
 /// What keeps the memory mapped, and how it is released.
 #[derive(Debug)]
@@ -67,9 +74,28 @@ impl Region {
         }
     }
 
+    /// `mmap(2)` of `len` bytes of `fd` from offset 0, `MAP_SHARED`, read-write if
+    /// `writable`, else read-only.
+    pub(crate) fn map_shared(
+        fd: BorrowedFd<'_>,
+        len: usize,
+        writable: bool,
+    ) -> Result<Region, Errno> {
+        let mut o = MmapOptions::new();
+        o.len(len);
+        let raw = fd.as_raw_fd();
+        let map = if writable {
+            o.map_raw(raw)
+        } else {
+            o.map_raw_read_only(raw)
+        }
+        .map_err(|e| io_errno(&e))?;
+        Ok(Region::from_mmap(map, writable))
+    }
+
     /// `shmat(id, NULL, flags)` of a System V segment of `len` bytes (its `shm_segsz`),
     /// `SHM_RDONLY` if `read_only`.
-    pub(crate) fn shmat(id: c_int, len: usize, read_only: bool) -> Result<Region, Errno> {
+    pub(crate) fn shmat(id: i32, len: usize, read_only: bool) -> Result<Region, Errno> {
         let flags = if read_only { libc::SHM_RDONLY } else { 0 };
         // SAFETY: a NULL address lets the kernel choose where to map; nothing is overwritten.
         let p = unsafe { libc::shmat(id, std::ptr::null(), flags) };
@@ -120,12 +146,13 @@ impl Region {
 
     /// `msync(2)` of `len` bytes from `offset` (`MS_SYNC` if `wait`, else `MS_ASYNC`). A
     /// System V segment has no file to write back to: nothing to do.
-    pub(crate) fn flush(&self, offset: usize, len: usize, wait: bool) -> std::io::Result<()> {
+    pub(crate) fn flush(&self, offset: usize, len: usize, wait: bool) -> Result<(), Errno> {
         match &self.backing {
             Backing::Mmap(map) if wait => map.flush_range(offset, len),
             Backing::Mmap(map) => map.flush_async_range(offset, len),
             Backing::Shmat => Ok(()),
         }
+        .map_err(|e| io_errno(&e))
     }
 
     /// The pointer to `size` bytes at `offset`, aligned to `align` (a power of two, or 1):
