@@ -10,7 +10,7 @@ use std::process::{ChildStdout, Stdio};
 
 use common::{run_peer, say, unique_path, Peer};
 use ipckit::fifo::{Fifo, FifoReader, FifoWriter};
-use ipckit::{Errno, ErrorKind};
+use ipckit::{Errno, ErrorKind, Named};
 
 #[test]
 #[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
@@ -235,7 +235,7 @@ fn created_with_mode_0600_unless_asked() {
     drop(fifo);
     assert!(!p.exists(), "the creator unlinks on drop");
 
-    let fifo = Fifo::builder().mode(0o640).create_new(&p).unwrap();
+    let fifo = Fifo::builder(&p).mode(0o640).create_new().unwrap();
     assert_eq!(
         std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
         0o640 & !umask(),
@@ -248,7 +248,8 @@ fn created_with_mode_0600_unless_asked() {
 #[test]
 fn persist_keeps_and_open_never_unlinks() {
     let p = unique_path("fifo");
-    let fifo = Fifo::builder().persist().create_new(&p).unwrap();
+    let mut fifo = Fifo::builder(&p).create_new().unwrap();
+    fifo.persist();
     assert!(!fifo.is_owner());
     drop(fifo);
     assert!(p.exists(), "persisted");

@@ -8,6 +8,7 @@ use nix::poll::PollFlags;
 use super::{Accept, Address, Incoming, Outgoing};
 use crate::error::Context;
 use crate::fifo::{Fifo, FifoWriter};
+use crate::named::Named;
 use crate::sys::poll::wait_fd;
 use crate::sys::Deadline;
 use crate::Result;
