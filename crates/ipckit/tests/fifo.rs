@@ -261,6 +261,27 @@ fn persist_keeps_and_open_never_unlinks() {
 }
 
 #[test]
+fn ends_read_and_write_through_shared_references_with_the_end_named_in_errors() {
+    let fifo = Fifo::create_new(unique_path("fifo")).unwrap();
+    assert_eq!(fifo.name(), fifo.path().to_string_lossy());
+    let reader = fifo.open_reader_nonblocking().unwrap();
+    let writer = fifo.open_writer().unwrap();
+    assert_eq!(reader.capacity().unwrap(), writer.capacity().unwrap());
+    (&writer).write_all(b"ab").unwrap();
+    let mut buf = [0u8; 2];
+    (&reader).read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"ab");
+    let e = (&reader).read(&mut buf).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+    let inner = e
+        .get_ref()
+        .and_then(|i| i.downcast_ref::<ipckit::Error>())
+        .unwrap();
+    assert_eq!(inner.op(), "read");
+    assert!(inner.object().starts_with("FIFO read end (fd "), "{inner}");
+}
+
+#[test]
 fn ends_stay_usable_after_the_path_is_unlinked() {
     let fifo = Fifo::create_new(unique_path("fifo")).unwrap();
     let mut r = fifo.open_reader_nonblocking().unwrap();

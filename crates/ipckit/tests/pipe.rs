@@ -249,6 +249,21 @@ fn a_vectored_write_is_one_writev() {
     assert_eq!(got, "header");
 }
 
+#[test]
+fn pipe_errors_name_the_operation_and_the_end() {
+    let (r, _w) = pipe().unwrap();
+    r.set_nonblocking(true).unwrap();
+    let e = (&r).read(&mut [0u8; 4]).unwrap_err();
+    assert_eq!(e.kind(), IoKind::WouldBlock);
+    let inner = e
+        .get_ref()
+        .and_then(|i| i.downcast_ref::<ipckit::Error>())
+        .unwrap();
+    assert_eq!(inner.kind(), ErrorKind::WouldBlock);
+    assert_eq!(inner.op(), "read");
+    assert!(inner.object().starts_with("pipe read end (fd "), "{inner}");
+}
+
 /// The errno in an `io::Error` from ipckit: the raw OS error, or the errno of the
 /// [`ipckit::Error`] inside (which names the operation and the object).
 fn io_errno(e: &std::io::Error) -> Option<i32> {

@@ -439,6 +439,42 @@ fn reclaim_leaves_a_file_that_is_not_a_socket() {
 }
 
 #[test]
+fn bound_sockets_are_named_by_their_address() {
+    let (addr, _rm) = path_addr("named.sock");
+    let path = addr.to_string();
+    let mut l = UnixSeqpacketListener::bind(&addr).unwrap();
+    assert_eq!(l.name(), path.as_str());
+    assert!(l.is_owner());
+    l.persist();
+    assert!(!l.is_owner());
+    drop(l);
+    assert!(
+        Path::new(&path).exists(),
+        "a persisted listener keeps its file"
+    );
+    let l = UnixListener::bind_reclaim(&addr).unwrap();
+    l.remove().unwrap();
+    assert!(!Path::new(&path).exists(), "remove unlinks the file");
+
+    let d = UnixDatagram::bind(&addr).unwrap();
+    assert!(d.is_owner());
+    d.remove().unwrap();
+    assert!(!Path::new(&path).exists());
+
+    let name = abstract_addr("named");
+    let l = UnixListener::bind(&name).unwrap();
+    assert_eq!(l.name(), name.to_string().as_str());
+    assert!(l.name().starts_with('@'));
+    assert!(!l.is_owner(), "an abstract name has no file to remove");
+    l.remove().unwrap();
+    assert_eq!(
+        UnixStream::connect(&name).unwrap_err().kind(),
+        ErrorKind::PeerGone,
+        "the name went with the socket"
+    );
+}
+
+#[test]
 fn socket_files_are_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let (addr, _rm) = path_addr("mode.sock");
