@@ -65,7 +65,7 @@ macro_rules! socket_common {
     ($ty:ident, $kind:expr, $ctor:literal) => {
         impl $ty {
             /// Turns non-blocking mode (`O_NONBLOCK`) on or off: a call that would wait fails
-            /// with [`ErrorKind::WouldBlock`] instead.
+            /// with [`ErrorKind::WouldBlock`](crate::ErrorKind::WouldBlock) instead.
             ///
             /// # Errors
             /// Only from `fcntl` on a bad fd.
@@ -79,7 +79,7 @@ macro_rules! socket_common {
             }
 
             /// Sets how long a receive waits (`SO_RCVTIMEO`); `None` waits forever. When it
-            /// expires the receive fails with [`ErrorKind::WouldBlock`] (the kernel's
+            /// expires the receive fails with [`ErrorKind::WouldBlock`](crate::ErrorKind::WouldBlock) (the kernel's
             /// `EAGAIN`). The time is rounded up to whole microseconds.
             ///
             /// # Errors
@@ -94,7 +94,7 @@ macro_rules! socket_common {
             }
 
             /// Sets how long a send waits for room (`SO_SNDTIMEO`); `None` waits forever.
-            /// When it expires the send fails with [`ErrorKind::WouldBlock`].
+            /// When it expires the send fails with [`ErrorKind::WouldBlock`](crate::ErrorKind::WouldBlock).
             ///
             /// # Errors
             /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for
@@ -122,10 +122,10 @@ macro_rules! socket_common {
             }
 
             /// The connected peer's address (`getpeername`); often
-            /// [`SocketAddr::Unnamed`] for the client end of a connection.
+            /// [`SocketAddr::Unnamed`](crate::net::unix::SocketAddr::Unnamed) for the client end of a connection.
             ///
             /// # Errors
-            /// `ENOTCONN` ([`ErrorKind::Other`]) if not connected.
+            /// `ENOTCONN` ([`ErrorKind::Other`](crate::ErrorKind::Other)) if not connected.
             ///
             /// # References
             /// <https://man7.org/linux/man-pages/man2/getpeername.2.html>
@@ -141,12 +141,12 @@ macro_rules! socket_common {
             /// gets its own fds for the same open files; the caller's fds stay open.
             ///
             /// # Errors
-            /// - [`ErrorKind::InvalidInput`] for more than [`SCM_MAX_FD`] (253) fds, or fds
+            /// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for more than [`SCM_MAX_FD`](crate::net::unix::SCM_MAX_FD) (253) fds, or fds
             ///   with an empty `buf` on a stream socket (the kernel needs a byte to attach
             ///   them to).
-            /// - [`ErrorKind::PeerGone`] if the peer is gone.
-            /// - [`ErrorKind::LimitReached`] (`ETOOMANYREFS` shows as
-            ///   [`ErrorKind::Other`]) if too many fds are in flight.
+            /// - [`ErrorKind::PeerGone`](crate::ErrorKind::PeerGone) if the peer is gone.
+            /// - [`ErrorKind::LimitReached`](crate::ErrorKind::LimitReached) (`ETOOMANYREFS` shows as
+            ///   [`ErrorKind::Other`](crate::ErrorKind::Other)) if too many fds are in flight.
             ///
             /// # Examples
             /// ```
@@ -175,7 +175,7 @@ macro_rules! socket_common {
 
             /// Receives data into `buf` together with at most `max_fds` fds passed with it
             /// (`recvmsg` with `MSG_CMSG_CLOEXEC`): returns the byte count and the fds, each
-            /// an [`OwnedFd`] that is close-on-exec. `max_fds` above [`SCM_MAX_FD`] is
+            /// an [`OwnedFd`](std::os::fd::OwnedFd) that is close-on-exec. `max_fds` above [`SCM_MAX_FD`](crate::net::unix::SCM_MAX_FD) is
             /// treated as 253.
             ///
             /// On a stream socket the fds arrive with the receive that reads the first byte
@@ -185,12 +185,12 @@ macro_rules! socket_common {
             /// leaked.
             ///
             /// # Errors
-            /// - [`ErrorKind::TooLarge`] if more fds came than `max_fds` allows
+            /// - [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge) if more fds came than `max_fds` allows
             ///   (`MSG_CTRUNC`): the fds that did arrive are closed, none leak, and the data
             ///   of that message is dropped. Also for a message longer than `buf` on
             ///   datagram and seqpacket sockets.
-            /// - [`ErrorKind::PeerGone`] at the end of a seqpacket connection.
-            /// - [`ErrorKind::WouldBlock`] in non-blocking mode or after a read timeout.
+            /// - [`ErrorKind::PeerGone`](crate::ErrorKind::PeerGone) at the end of a seqpacket connection.
+            /// - [`ErrorKind::WouldBlock`](crate::ErrorKind::WouldBlock) in non-blocking mode or after a read timeout.
             ///
             /// # References
             /// <https://man7.org/linux/man-pages/man2/recvmsg.2.html>,
@@ -215,7 +215,7 @@ macro_rules! socket_common {
             /// stream after a write shutdown.
             ///
             /// # Errors
-            /// `ENOTCONN` ([`ErrorKind::Other`]) if not connected.
+            /// `ENOTCONN` ([`ErrorKind::Other`](crate::ErrorKind::Other)) if not connected.
             ///
             /// # References
             /// <https://man7.org/linux/man-pages/man2/shutdown.2.html>
@@ -226,7 +226,7 @@ macro_rules! socket_common {
             /// A second handle to the same socket (`fcntl(F_DUPFD_CLOEXEC)`).
             ///
             /// # Errors
-            /// [`ErrorKind::LimitReached`] when out of fds.
+            /// [`ErrorKind::LimitReached`](crate::ErrorKind::LimitReached) when out of fds.
             ///
             /// # References
             /// <https://man7.org/linux/man-pages/man2/dup.2.html>
