@@ -2,7 +2,7 @@
 //!
 //! A FIFO is a pipe with a name in the file system: any process that may open the path can
 //! read or write it, and the bytes never touch the disk. [`Fifo`] names one and owns it (the
-//! process that created it unlinks it on drop unless [`Fifo::persist`] was called);
+//! process that created it unlinks it on drop unless [`Named::persist`] was called);
 //! [`FifoReader`] and [`FifoWriter`] are the open ends, implementing [`Read`] and [`Write`].
 //!
 //! # How opening behaves (`fifo(7)`)
@@ -43,23 +43,21 @@
 //! - <https://man7.org/linux/man-pages/man3/mkfifo.3.html>
 //! - <https://man7.org/linux/man-pages/man7/pipe.7.html>
 
-use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
-
-use nix::errno::Errno;
-use nix::fcntl::OFlag;
-use nix::sys::stat::Mode;
 
 use crate::creation::Creation;
 use crate::error::Context;
-use crate::sys::{poll, retry_eintr};
-use crate::{Error, ErrorKind, Result};
+use crate::fd::StreamEnd;
+use crate::named::{Named, Sealed};
+use crate::sys::fd::{self as sysfd, Access, FileType};
+use crate::{Errno, Error, ErrorKind, Result};
+
+#[cfg(doc)]
+use std::io::{Read, Write};
 
 /// The permission bits FIFOs are created with unless [`FifoBuilder::mode`] says otherwise.
 pub const DEFAULT_MODE: u32 = 0o600;
-
-const NO_READER: &str = "no process has the FIFO open for reading";
 
 /// Creates a FIFO at `path` with permission bits `mode` (`mkfifo(3)`).
 ///
@@ -86,11 +84,11 @@ const NO_READER: &str = "no process has the FIFO open for reading";
 /// <https://man7.org/linux/man-pages/man3/mkfifo.3.html>
 pub fn mkfifo(path: impl AsRef<Path>, mode: u32) -> Result<()> {
     let path = path.as_ref();
-    let mode = checked_mode(mode, path)?;
-    retry_eintr(|| nix::unistd::mkfifo(path, mode)).ctx("mkfifo", path.display())
+    check_mode(mode, path)?;
+    sysfd::mkfifo(path, mode).ctx("mkfifo", path.display())
 }
 
-fn checked_mode(mode: u32, path: &Path) -> Result<Mode> {
+fn check_mode(mode: u32, path: &Path) -> Result<()> {
     if mode & !0o7777 != 0 {
         return Err(
             Error::new(ErrorKind::InvalidInput, "mkfifo", path.display()).with_detail(format!(
@@ -98,130 +96,115 @@ fn checked_mode(mode: u32, path: &Path) -> Result<Mode> {
             )),
         );
     }
-    Ok(Mode::from_bits_truncate(mode as libc::mode_t))
+    Ok(())
 }
 
-/// Options for creating or opening a [`Fifo`]: the permission bits, then one of the creation
-/// modes [`create_new`](FifoBuilder::create_new), [`open`](FifoBuilder::open) or
-/// [`open_or_create`](FifoBuilder::open_or_create).
+/// Creates or opens a [`Fifo`] at a path: made by [`Fifo::builder`], which holds the path;
+/// [`mode`](FifoBuilder::mode) sets the permission bits, then one of the creation modes
+/// [`create_new`](FifoBuilder::create_new), [`open`](FifoBuilder::open) or
+/// [`open_or_create`](FifoBuilder::open_or_create) ends it.
 ///
 /// # Examples
 /// ```
-/// use ipckit::fifo::Fifo;
+/// use ipckit::{fifo::Fifo, Named};
 /// let path = std::env::temp_dir().join(format!("ipckit-doc-builder-{}", std::process::id()));
-/// let fifo = Fifo::builder().mode(0o620).open_or_create(&path)?;
+/// let fifo = Fifo::builder(&path).mode(0o620).open_or_create()?;
 /// assert!(fifo.is_owner());
-/// let again = Fifo::builder().open(&path)?;  // exists: not the owner, never unlinks
+/// let again = Fifo::builder(&path).open()?;  // exists: not the owner, never unlinks
 /// assert!(!again.is_owner());
 /// # Ok::<(), ipckit::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct FifoBuilder {
+    path: PathBuf,
     mode: u32,
-    persist: bool,
-}
-
-impl Default for FifoBuilder {
-    fn default() -> Self {
-        FifoBuilder {
-            mode: DEFAULT_MODE,
-            persist: false,
-        }
-    }
 }
 
 impl FifoBuilder {
-    /// A builder with mode [`DEFAULT_MODE`] (`0o600`) that removes what it creates on drop.
-    pub fn new() -> FifoBuilder {
-        FifoBuilder::default()
-    }
-
     /// The permission bits (`0o600` style, at most `0o7777`, reduced by the umask) a new FIFO
-    /// gets. Ignored when the FIFO already exists.
+    /// gets; [`DEFAULT_MODE`] (`0o600`) unless set. Ignored when the FIFO already exists.
     #[must_use]
     pub fn mode(mut self, mode: u32) -> FifoBuilder {
         self.mode = mode;
         self
     }
 
-    /// Keep a FIFO this builder creates when the [`Fifo`] is dropped (see [`Fifo::persist`]).
-    #[must_use]
-    pub fn persist(mut self) -> FifoBuilder {
-        self.persist = true;
-        self
-    }
-
-    /// Creates the FIFO at `path` (`mkfifo`); fails if anything exists there. The returned
-    /// [`Fifo`] owns it: dropping it unlinks the path (unless persisted).
+    /// Creates the FIFO at the path (`mkfifo`); fails if anything exists there. The returned
+    /// [`Fifo`] owns it: dropping it unlinks the path (unless [persisted](Named::persist)).
     ///
     /// # Errors
-    /// As [`mkfifo`]: [`ErrorKind::AlreadyExists`] if `path` exists.
+    /// As [`mkfifo`]: [`ErrorKind::AlreadyExists`] if the path exists.
     ///
     /// # References
     /// <https://man7.org/linux/man-pages/man3/mkfifo.3.html>
     #[doc(alias = "mkfifo")]
-    pub fn create_new(&self, path: impl AsRef<Path>) -> Result<Fifo> {
-        let path = path.as_ref();
-        mkfifo(path, self.mode)?;
+    pub fn create_new(self) -> Result<Fifo> {
+        self.create_at()?;
         Ok(Fifo {
-            path: path.to_path_buf(),
-            owner: !self.persist,
+            path: self.path,
+            owner: true,
         })
     }
 
-    /// Names an existing FIFO at `path` (`stat`); creates nothing, so the [`Fifo`] never
+    /// Names an existing FIFO at the path (`stat`); creates nothing, so the [`Fifo`] never
     /// unlinks it.
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`] if nothing exists at `path`; [`ErrorKind::InvalidInput`] if
-    /// `path` exists but is not a FIFO (the detail says what it is).
+    /// [`ErrorKind::NotFound`] if nothing exists at the path; [`ErrorKind::InvalidInput`] if
+    /// it exists but is not a FIFO (the detail says what it is).
     ///
     /// # References
     /// <https://man7.org/linux/man-pages/man2/stat.2.html>
-    pub fn open(&self, path: impl AsRef<Path>) -> Result<Fifo> {
-        let path = path.as_ref();
-        check_is_fifo(path, "stat")?;
+    pub fn open(self) -> Result<Fifo> {
+        check_is_fifo(&self.path, "stat")?;
         Ok(Fifo {
-            path: path.to_path_buf(),
+            path: self.path,
             owner: false,
         })
     }
 
-    /// Creates the FIFO at `path` if nothing is there, else names the existing FIFO. The
+    /// Creates the FIFO at the path if nothing is there, else names the existing FIFO. The
     /// [`Fifo`] owns (unlinks on drop) only a FIFO this call created: see
-    /// [`Fifo::is_owner`].
+    /// [`Named::is_owner`].
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`] if `path` exists but is not a FIFO; others as [`mkfifo`].
+    /// [`ErrorKind::InvalidInput`] if the path exists but is not a FIFO; others as
+    /// [`mkfifo`].
     ///
     /// # References
     /// <https://man7.org/linux/man-pages/man3/mkfifo.3.html>
-    pub fn open_or_create(&self, path: impl AsRef<Path>) -> Result<Fifo> {
-        let path = path.as_ref();
-        crate::creation::open_with(Creation::OpenOrCreate, |excl| {
+    pub fn open_or_create(self) -> Result<Fifo> {
+        let ((), created) = crate::creation::open_with(Creation::OpenOrCreate, |excl| {
             if excl {
-                self.create_new(path)
+                self.create_at()
             } else {
-                self.open(path)
+                check_is_fifo(&self.path, "stat")
             }
+        })?;
+        Ok(Fifo {
+            path: self.path,
+            owner: created,
         })
-        .map(|(fifo, _created)| fifo)
+    }
+
+    fn create_at(&self) -> Result<()> {
+        mkfifo(&self.path, self.mode)
     }
 }
 
-fn describe_file_type(t: libc::mode_t) -> &'static str {
+fn describe_file_type(t: FileType) -> &'static str {
     match t {
-        libc::S_IFREG => "a regular file",
-        libc::S_IFDIR => "a directory",
-        libc::S_IFSOCK => "a socket",
-        libc::S_IFCHR => "a character device",
-        libc::S_IFBLK => "a block device",
-        libc::S_IFLNK => "a symbolic link",
-        _ => "not a FIFO",
+        FileType::Regular => "a regular file",
+        FileType::Directory => "a directory",
+        FileType::Socket => "a socket",
+        FileType::CharDevice => "a character device",
+        FileType::BlockDevice => "a block device",
+        FileType::Symlink => "a symbolic link",
+        FileType::Fifo | FileType::Other => "not a FIFO",
     }
 }
 
-fn not_a_fifo(op: &'static str, path: &Path, t: libc::mode_t) -> Error {
+fn not_a_fifo(op: &'static str, path: &Path, t: FileType) -> Error {
     Error::new(ErrorKind::InvalidInput, op, path.display()).with_detail(format!(
         "not a FIFO: the path is {} (create one with mkfifo)",
         describe_file_type(t)
@@ -229,9 +212,8 @@ fn not_a_fifo(op: &'static str, path: &Path, t: libc::mode_t) -> Error {
 }
 
 fn check_is_fifo(path: &Path, op: &'static str) -> Result<()> {
-    let st = nix::sys::stat::stat(path).ctx(op, path.display())?;
-    let t = st.st_mode & libc::S_IFMT;
-    if t != libc::S_IFIFO {
+    let t = sysfd::path_type(path).ctx(op, path.display())?;
+    if t != FileType::Fifo {
         return Err(not_a_fifo(op, path, t));
     }
     Ok(())
@@ -240,12 +222,13 @@ fn check_is_fifo(path: &Path, op: &'static str) -> Result<()> {
 /// A FIFO in the file system, by path. Opening it gives a [`FifoReader`] or [`FifoWriter`];
 /// the `Fifo` itself holds no fd.
 ///
-/// A `Fifo` that created its path ([`Fifo::is_owner`]) unlinks it when dropped, unless
-/// [`Fifo::persist`] was called. Ends already open keep working after the unlink.
+/// A `Fifo` that created its path ([`Named::is_owner`]) unlinks it when dropped, unless
+/// [`Named::persist`] was called. Ends already open keep working after the unlink. Its
+/// [`Named::name`] is the path.
 ///
 /// # Examples
 /// ```
-/// use ipckit::fifo::Fifo;
+/// use ipckit::{fifo::Fifo, Named};
 /// let path = std::env::temp_dir().join(format!("ipckit-doc-persist-{}", std::process::id()));
 /// let mut fifo = Fifo::create_new(&path)?;
 /// fifo.persist();                 // keep it for another program
@@ -265,9 +248,14 @@ pub struct Fifo {
 }
 
 impl Fifo {
-    /// A [`FifoBuilder`] to choose the mode and creation mode.
-    pub fn builder() -> FifoBuilder {
-        FifoBuilder::new()
+    /// A [`FifoBuilder`] for the FIFO at `path`, with mode [`DEFAULT_MODE`] (`0o600`): end
+    /// it with [`create_new`](FifoBuilder::create_new), [`open`](FifoBuilder::open) or
+    /// [`open_or_create`](FifoBuilder::open_or_create).
+    pub fn builder(path: impl AsRef<Path>) -> FifoBuilder {
+        FifoBuilder {
+            path: path.as_ref().to_path_buf(),
+            mode: DEFAULT_MODE,
+        }
     }
 
     /// Creates a new FIFO with mode `0o600`, owned by the result; see
@@ -277,7 +265,7 @@ impl Fifo {
     /// [`ErrorKind::AlreadyExists`] if `path` exists; others as [`mkfifo`].
     #[doc(alias = "mkfifo")]
     pub fn create_new(path: impl AsRef<Path>) -> Result<Fifo> {
-        FifoBuilder::new().create_new(path)
+        Fifo::builder(path).create_new()
     }
 
     /// Names an existing FIFO; see [`FifoBuilder::open`].
@@ -285,7 +273,7 @@ impl Fifo {
     /// # Errors
     /// [`ErrorKind::NotFound`], or [`ErrorKind::InvalidInput`] if `path` is not a FIFO.
     pub fn open(path: impl AsRef<Path>) -> Result<Fifo> {
-        FifoBuilder::new().open(path)
+        Fifo::builder(path).open()
     }
 
     /// Creates the FIFO (mode `0o600`) unless it exists; see [`FifoBuilder::open_or_create`].
@@ -293,38 +281,12 @@ impl Fifo {
     /// # Errors
     /// [`ErrorKind::InvalidInput`] if `path` exists but is not a FIFO; others as [`mkfifo`].
     pub fn open_or_create(path: impl AsRef<Path>) -> Result<Fifo> {
-        FifoBuilder::new().open_or_create(path)
+        Fifo::builder(path).open_or_create()
     }
 
     /// The FIFO's path.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// Whether dropping this `Fifo` unlinks the path (it created it and was not persisted).
-    pub fn is_owner(&self) -> bool {
-        self.owner
-    }
-
-    /// Keep the FIFO in the file system when this `Fifo` is dropped. Returns the path.
-    pub fn persist(&mut self) -> &Path {
-        self.owner = false;
-        &self.path
-    }
-
-    /// Unlinks the path now (`unlink(2)`), whether or not this `Fifo` created it, and reports
-    /// the result that drop would swallow.
-    ///
-    /// # Errors
-    /// [`ErrorKind::NotFound`] if the path is already gone; [`ErrorKind::PermissionDenied`]
-    /// if the directory is not writable.
-    ///
-    /// # References
-    /// <https://man7.org/linux/man-pages/man2/unlink.2.html>
-    #[doc(alias = "unlink")]
-    pub fn remove(mut self) -> Result<()> {
-        self.owner = false;
-        nix::unistd::unlink(&self.path).ctx("unlink", self.path.display())
     }
 
     /// Opens the read end, waiting until some process opens the FIFO for writing
@@ -429,40 +391,71 @@ impl Fifo {
     }
 }
 
+impl Sealed for Fifo {}
+
+impl Named for Fifo {
+    /// The path.
+    fn name(&self) -> Cow<'_, str> {
+        self.path.to_string_lossy()
+    }
+
+    fn is_owner(&self) -> bool {
+        self.owner
+    }
+
+    fn persist(&mut self) {
+        self.owner = false;
+    }
+
+    /// Unlinks the path now (`unlink(2)`), whether or not this `Fifo` created it, and
+    /// reports the result that drop would swallow.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the path is already gone; [`ErrorKind::PermissionDenied`]
+    /// if the directory is not writable.
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man2/unlink.2.html>
+    #[doc(alias = "unlink")]
+    fn remove(mut self) -> Result<()> {
+        self.owner = false;
+        sysfd::unlink(&self.path).ctx("unlink", self.path.display())
+    }
+}
+
 impl Drop for Fifo {
     fn drop(&mut self) {
         if self.owner {
-            let _ = nix::unistd::unlink(&self.path);
+            let _ = sysfd::unlink(&self.path);
         }
     }
 }
 
-/// Opens `path` with `flags` and checks that it is a FIFO, before (so that opening a socket
+const NO_READER: &str = "no process has the FIFO open for reading";
+
+/// Opens `path` for `access` and checks that it is a FIFO, before (so that opening a socket
 /// or device has no side effect) and after (the fd itself, race-free).
-fn open_end(path: &Path, flags: OFlag) -> Result<OwnedFd> {
+fn open_end(path: &Path, access: Access, nonblocking: bool) -> Result<StreamEnd> {
     check_is_fifo(path, "open")?;
-    let flags = flags | OFlag::O_CLOEXEC | OFlag::O_NOCTTY;
-    let fd = retry_eintr(|| nix::fcntl::open(path, flags, Mode::empty())).map_err(|e| {
-        let err = Error::sys(e, "open", path.display());
+    let fd = sysfd::open(path, access, nonblocking).map_err(|e| {
+        let err = Error::from_errno(e, "open", path.display());
         if e == Errno::ENXIO {
             err.with_kind(ErrorKind::PeerGone).with_detail(NO_READER)
         } else {
             err
         }
     })?;
-    let t = poll::file_type(fd.as_fd()).ctx("fstat", path.display())?;
-    if t != libc::S_IFIFO {
+    let t = sysfd::fd_type(&fd).ctx("fstat", path.display())?;
+    if t != FileType::Fifo {
         return Err(not_a_fifo("open", path, t));
     }
-    Ok(fd)
+    Ok(StreamEnd::new(fd, "FIFO", access))
 }
 
-fn io_err(e: Errno, op: &'static str, fd: RawFd) -> std::io::Error {
-    Error::sys(e, op, format_args!("FIFO fd {fd}")).into()
-}
-
-/// The read end of a FIFO: [`Read`] gives the bytes in order, `Ok(0)` once every writer has
-/// closed. Closed on drop. Open it by path without a [`Fifo`] for a FIFO someone else made.
+/// The read end of a FIFO: [`Read`] (also on `&FifoReader`) gives the bytes in order,
+/// `Ok(0)` once every writer has closed. Closed on drop. Open it by path without a [`Fifo`]
+/// for a FIFO someone else made. A failed read is an [`std::io::Error`] with the [`Error`]
+/// inside that names the operation and the end.
 ///
 /// # Examples
 /// See [`Fifo::open_reader`] and [`Fifo::open_reader_nonblocking`].
@@ -470,9 +463,15 @@ fn io_err(e: Errno, op: &'static str, fd: RawFd) -> std::io::Error {
 /// # References
 /// <https://man7.org/linux/man-pages/man2/read.2.html>
 #[derive(Debug)]
-pub struct FifoReader {
-    fd: OwnedFd,
-}
+pub struct FifoReader(StreamEnd);
+
+stream_end_traits!(FifoReader, read);
+stream_end_methods!(
+    FifoReader,
+    "{ let p = std::env::temp_dir().join(format!(\"ipckit-doc-fifo-reader-{}\", \
+     std::process::id())); let f = ipckit::fifo::Fifo::create_new(&p)?; \
+     let r = f.open_reader_nonblocking()?; (r, f.open_writer()?) }"
+);
 
 impl FifoReader {
     /// Opens `path` for reading, waiting for a writer; see [`Fifo::open_reader`].
@@ -481,7 +480,7 @@ impl FifoReader {
     /// [`ErrorKind::NotFound`]; [`ErrorKind::InvalidInput`] if `path` is not a FIFO;
     /// [`ErrorKind::PermissionDenied`].
     pub fn open(path: impl AsRef<Path>) -> Result<FifoReader> {
-        open_end(path.as_ref(), OFlag::O_RDONLY).map(|fd| FifoReader { fd })
+        open_end(path.as_ref(), Access::Read, false).map(FifoReader)
     }
 
     /// Opens `path` for reading without waiting; see [`Fifo::open_reader_nonblocking`].
@@ -489,53 +488,15 @@ impl FifoReader {
     /// # Errors
     /// As [`FifoReader::open`].
     pub fn open_nonblocking(path: impl AsRef<Path>) -> Result<FifoReader> {
-        open_end(path.as_ref(), OFlag::O_RDONLY | OFlag::O_NONBLOCK).map(|fd| FifoReader { fd })
-    }
-
-    /// Sets or clears `O_NONBLOCK` (`fcntl(F_SETFL)`).
-    ///
-    /// # Errors
-    /// Only if the kernel refuses `fcntl` ([`ErrorKind::Other`]).
-    ///
-    /// # References
-    /// <https://man7.org/linux/man-pages/man2/fcntl.2.html>
-    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
-        poll::set_nonblocking(self.fd.as_fd(), nonblocking).ctx(
-            "fcntl(F_SETFL)",
-            format_args!("FIFO fd {}", self.fd.as_raw_fd()),
-        )
+        open_end(path.as_ref(), Access::Read, true).map(FifoReader)
     }
 }
 
-impl Read for FifoReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        retry_eintr(|| nix::unistd::read(&self.fd, buf))
-            .map_err(|e| io_err(e, "read", self.fd.as_raw_fd()))
-    }
-}
-
-impl AsFd for FifoReader {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl AsRawFd for FifoReader {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl From<FifoReader> for OwnedFd {
-    fn from(r: FifoReader) -> OwnedFd {
-        r.fd
-    }
-}
-
-/// The write end of a FIFO: [`Write`] appends bytes. A write whose readers all closed fails
-/// with [`std::io::ErrorKind::BrokenPipe`] (ipckit's [`ErrorKind::PeerGone`], `EPIPE`);
-/// Rust programs ignore `SIGPIPE`, so that error is returned rather than the process killed.
-/// Closed on drop, which readers see as end of stream once every writer closed.
+/// The write end of a FIFO: [`Write`] (also on `&FifoWriter`) appends bytes. A write whose
+/// readers all closed fails with [`std::io::ErrorKind::BrokenPipe`] (ipckit's
+/// [`ErrorKind::PeerGone`], `EPIPE`, inside); Rust programs ignore `SIGPIPE`, so that error
+/// is returned rather than the process killed. Closed on drop, which readers see as end of
+/// stream once every writer closed.
 ///
 /// # Examples
 /// ```
@@ -555,9 +516,15 @@ impl From<FifoReader> for OwnedFd {
 /// # References
 /// <https://man7.org/linux/man-pages/man2/write.2.html>
 #[derive(Debug)]
-pub struct FifoWriter {
-    fd: OwnedFd,
-}
+pub struct FifoWriter(StreamEnd);
+
+stream_end_traits!(FifoWriter, write);
+stream_end_methods!(
+    FifoWriter,
+    "{ let p = std::env::temp_dir().join(format!(\"ipckit-doc-fifo-writer-{}\", \
+     std::process::id())); let f = ipckit::fifo::Fifo::create_new(&p)?; \
+     let r = f.open_reader_nonblocking()?; (r, f.open_writer()?) }"
+);
 
 impl FifoWriter {
     /// Opens `path` for writing, waiting for a reader; see [`Fifo::open_writer`].
@@ -566,7 +533,7 @@ impl FifoWriter {
     /// [`ErrorKind::NotFound`]; [`ErrorKind::InvalidInput`] if `path` is not a FIFO;
     /// [`ErrorKind::PermissionDenied`].
     pub fn open(path: impl AsRef<Path>) -> Result<FifoWriter> {
-        open_end(path.as_ref(), OFlag::O_WRONLY).map(|fd| FifoWriter { fd })
+        open_end(path.as_ref(), Access::Write, false).map(FifoWriter)
     }
 
     /// Opens `path` for writing without waiting; see [`Fifo::open_writer_nonblocking`].
@@ -575,61 +542,7 @@ impl FifoWriter {
     /// [`ErrorKind::PeerGone`] (`ENXIO`) if no process has the FIFO open for reading; others
     /// as [`FifoWriter::open`].
     pub fn open_nonblocking(path: impl AsRef<Path>) -> Result<FifoWriter> {
-        open_end(path.as_ref(), OFlag::O_WRONLY | OFlag::O_NONBLOCK).map(|fd| FifoWriter { fd })
-    }
-
-    /// Sets or clears `O_NONBLOCK` (`fcntl(F_SETFL)`).
-    ///
-    /// # Errors
-    /// Only if the kernel refuses `fcntl` ([`ErrorKind::Other`]).
-    ///
-    /// # References
-    /// <https://man7.org/linux/man-pages/man2/fcntl.2.html>
-    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
-        poll::set_nonblocking(self.fd.as_fd(), nonblocking).ctx(
-            "fcntl(F_SETFL)",
-            format_args!("FIFO fd {}", self.fd.as_raw_fd()),
-        )
-    }
-}
-
-impl Write for FifoWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        retry_eintr(|| nix::unistd::write(&self.fd, buf)).map_err(|e| {
-            let err = Error::sys(e, "write", format_args!("FIFO fd {}", self.fd.as_raw_fd()));
-            if e == Errno::EPIPE {
-                err.with_detail(NO_READER).into()
-            } else {
-                err.into()
-            }
-        })
-    }
-
-    fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
-        retry_eintr(|| nix::sys::uio::writev(&self.fd, bufs))
-            .map_err(|e| io_err(e, "writev", self.fd.as_raw_fd()))
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl AsFd for FifoWriter {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl AsRawFd for FifoWriter {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl From<FifoWriter> for OwnedFd {
-    fn from(w: FifoWriter) -> OwnedFd {
-        w.fd
+        open_end(path.as_ref(), Access::Write, true).map(FifoWriter)
     }
 }
 

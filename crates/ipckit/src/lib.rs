@@ -28,6 +28,8 @@ pub mod channel;
 mod creation;
 mod errno;
 pub mod error;
+#[macro_use]
+mod fd;
 pub mod fifo;
 pub mod inspect;
 pub mod limits;

@@ -31,16 +31,12 @@
 //! - <https://man7.org/linux/man-pages/man2/pipe.2.html>
 //! - <https://man7.org/linux/man-pages/man7/pipe.7.html>
 
-use std::fmt;
-use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::process::{Command, Stdio};
 
-use nix::errno::Errno;
-use nix::fcntl::{fcntl, FcntlArg, OFlag};
-
 use crate::error::Context;
-use crate::sys::retry_eintr;
+use crate::fd::{EndName, StreamEnd};
+use crate::sys::fd::{self as sysfd, Access, Exit};
 use crate::{Error, ErrorKind, Result};
 
 /// Creates an anonymous pipe with `pipe2(O_CLOEXEC)`: `(read end, write end)`.
@@ -64,85 +60,44 @@ use crate::{Error, ErrorKind, Result};
 /// <https://man7.org/linux/man-pages/man2/pipe2.2.html>
 #[doc(alias = "pipe2")]
 pub fn pipe() -> Result<(PipeReader, PipeWriter)> {
-    let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).ctx("pipe2", "O_CLOEXEC")?;
-    Ok((PipeReader { fd: r }, PipeWriter { fd: w }))
+    let (r, w) = sysfd::pipe_cloexec().ctx("pipe2", "O_CLOEXEC")?;
+    Ok((PipeReader::from(r), PipeWriter::from(w)))
 }
 
 /// The read end of an anonymous pipe. Owns its fd (closed on drop).
 ///
-/// Reads through [`Read`] (also on `&PipeReader`): `read` returns 0 at end of file (every
-/// write end closed), errors are raw OS errors (`WouldBlock` in non-blocking mode with
-/// nothing to read). `EINTR` is retried.
+/// Reads through [`Read`](std::io::Read) (also on `&PipeReader`): `read` returns 0 at end
+/// of file (every write end closed); `EINTR` is retried. A failed read is an
+/// [`std::io::Error`] with the [`Error`] inside that names the operation and the end
+/// (`read pipe read end (fd 5): EAGAIN: ...`; `WouldBlock` in non-blocking mode with
+/// nothing to read).
 #[derive(Debug)]
-pub struct PipeReader {
-    fd: OwnedFd,
-}
+pub struct PipeReader(StreamEnd);
 
 /// The write end of an anonymous pipe. Owns its fd (closed on drop).
 ///
-/// Writes through [`Write`] (also on `&PipeWriter`). A write whose reader is gone fails with
-/// `EPIPE` ([`io::ErrorKind::BrokenPipe`]; see the [module docs](self) about `SIGPIPE`).
+/// Writes through [`Write`](std::io::Write) (also on `&PipeWriter`). A write whose reader
+/// is gone fails with `EPIPE` ([`std::io::ErrorKind::BrokenPipe`], with an [`Error`] of
+/// kind [`ErrorKind::PeerGone`] inside; see the [module docs](self) about `SIGPIPE`).
 /// `EINTR` is retried.
 #[derive(Debug)]
-pub struct PipeWriter {
-    fd: OwnedFd,
-}
+pub struct PipeWriter(StreamEnd);
 
-/// Shows a pipe end in error messages: `pipe read end (fd 5)`.
-struct End(&'static str, RawFd);
+stream_end_traits!(PipeReader, read);
+stream_end_traits!(PipeWriter, write);
+stream_end_methods!(PipeReader, "ipckit::pipe::pipe()?");
+stream_end_methods!(PipeWriter, "ipckit::pipe::pipe()?");
 
-impl fmt::Display for End {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "pipe {} end (fd {})", self.0, self.1)
-    }
-}
-
-fn capacity(fd: BorrowedFd<'_>, end: End) -> Result<usize> {
-    let n = fcntl(fd, FcntlArg::F_GETPIPE_SZ).ctx("fcntl(F_GETPIPE_SZ)", end)?;
-    Ok(n as usize)
-}
-
-fn set_capacity(fd: BorrowedFd<'_>, end: End, bytes: usize) -> Result<usize> {
-    let max = crate::limits::pipe_max_size();
-    let Ok(arg) = libc::c_int::try_from(bytes) else {
-        return Err(Error::sys(Errno::EINVAL, "fcntl(F_SETPIPE_SZ)", end)
-            .with_detail(format!("{bytes} bytes is above the kernel's 2 GiB maximum")));
-    };
-    match fcntl(fd, FcntlArg::F_SETPIPE_SZ(arg)) {
-        Ok(n) => Ok(n as usize),
-        Err(e) => {
-            let err = Error::sys(e, "fcntl(F_SETPIPE_SZ)", end);
-            let limit = match max {
-                Some(m) => format!("/proc/sys/fs/pipe-max-size is {m} bytes"),
-                None => "/proc/sys/fs/pipe-max-size is unreadable".to_string(),
-            };
-            Err(match e {
-                Errno::EPERM => err.with_kind(ErrorKind::LimitReached).with_detail(format!(
-                    "{bytes} bytes refused: {limit} for unprivileged processes, and the \
-                     per-user total is /proc/sys/fs/pipe-user-pages-soft pages \
-                     (the kernel rounds a size up to a power of two pages)"
-                )),
-                Errno::EBUSY => err.with_detail(format!(
-                    "{bytes} bytes is less than the data now in the pipe"
-                )),
-                _ => err.with_detail(format!("{bytes} bytes refused; {limit}")),
-            })
-        }
-    }
-}
-
-/// Maps a read/write errno to an allocation-free `io::Error` that keeps the errno, so
-/// `Context::ctx` or `raw_os_error` recover it.
-fn io_err(e: Errno) -> io::Error {
-    io::Error::from_raw_os_error(e as i32)
-}
-
-fn claim(fd: RawFd, accmode: libc::c_int, end: &'static str) -> Result<OwnedFd> {
+fn claim(fd: RawFd, access: Access) -> Result<OwnedFd> {
     use crate::sys::pipe::ClaimRefused;
     let op = "from_inherited";
-    let obj = End(end, fd);
-    crate::sys::pipe::claim_inherited(fd, accmode).map_err(|why| match why {
-        ClaimRefused::Errno(e) => Error::sys(e, op, obj)
+    let obj = EndName::new("pipe", access, fd);
+    let dir = match access {
+        Access::Read => "read",
+        Access::Write => "write",
+    };
+    crate::sys::pipe::claim_inherited(fd, access).map_err(|why| match why {
+        ClaimRefused::Errno(e) => Error::from_errno(e, op, obj)
             .with_detail("not an open fd: did the parent hand it over with inherit_as?"),
         ClaimRefused::CloseOnExec => Error::new(ErrorKind::InvalidInput, op, obj).with_detail(
             "FD_CLOEXEC is set: the fd was opened in this process, or claimed already, \
@@ -151,13 +106,15 @@ fn claim(fd: RawFd, accmode: libc::c_int, end: &'static str) -> Result<OwnedFd> 
         ClaimRefused::NotPipe => {
             Error::new(ErrorKind::InvalidInput, op, obj).with_detail("not a pipe or FIFO")
         }
-        ClaimRefused::WrongMode(_) => Error::new(ErrorKind::InvalidInput, op, obj)
-            .with_detail(format!("the fd is not open for the {end} end's direction")),
+        ClaimRefused::WrongMode => Error::new(ErrorKind::InvalidInput, op, obj)
+            .with_detail(format!("the fd is not open for the {dir} end's direction")),
     })
 }
 
-macro_rules! common_methods {
-    ($ty:ident, $end:literal, $accmode:expr) => {
+/// The hand-over methods of both pipe ends (`from_inherited`, `inherit_as`, `inherit`) and
+/// their conversions from an `OwnedFd` and into a `Stdio`.
+macro_rules! pipe_end_methods {
+    ($ty:ident, $end:literal, $access:expr) => {
         impl $ty {
             /// Takes the pipe end this process inherited as fd `fd` from a parent that used
             /// [`inherit_as`](Self::inherit_as) or [`inherit`](Self::inherit) (the child
@@ -189,87 +146,7 @@ macro_rules! common_methods {
             /// # References
             /// <https://man7.org/linux/man-pages/man2/fcntl.2.html> (`FD_CLOEXEC`)
             pub fn from_inherited(fd: RawFd) -> Result<$ty> {
-                Ok($ty {
-                    fd: claim(fd, $accmode, $end)?,
-                })
-            }
-
-            /// The pipe's capacity in bytes (`fcntl(F_GETPIPE_SZ)`): how much can be written
-            /// without a reader before `write` blocks. 65536 by default on Linux.
-            ///
-            /// # Errors
-            /// Only if the fd is not a pipe (it always is for this type).
-            ///
-            /// # Examples
-            /// ```
-            /// let (r, w) = ipckit::pipe::pipe()?;
-            /// assert_eq!(r.capacity()?, w.capacity()?);
-            /// # Ok::<(), ipckit::Error>(())
-            /// ```
-            ///
-            /// # References
-            /// <https://man7.org/linux/man-pages/man2/fcntl.2.html> (Changing the capacity
-            /// of a pipe)
-            #[doc(alias = "F_GETPIPE_SZ")]
-            pub fn capacity(&self) -> Result<usize> {
-                capacity(self.fd.as_fd(), End($end, self.fd.as_raw_fd()))
-            }
-
-            /// Sets the pipe's capacity (`fcntl(F_SETPIPE_SZ)`) to at least `bytes` and
-            /// returns the capacity the kernel chose: it rounds up to a power-of-two number
-            /// of pages (asking for 100000 bytes gives 131072 with 4 KiB pages).
-            ///
-            /// # Errors
-            /// - [`ErrorKind::LimitReached`] (`EPERM`) if `bytes` is above
-            ///   `/proc/sys/fs/pipe-max-size` (1 MiB by default) for a process without
-            ///   `CAP_SYS_RESOURCE`, or the user's pipe budget is used up; the error's
-            ///   detail quotes the limit.
-            /// - `EBUSY` ([`ErrorKind::Other`]) if the pipe holds more data than `bytes`.
-            /// - [`ErrorKind::InvalidInput`] for a size above 2 GiB.
-            ///
-            /// # Examples
-            /// ```
-            /// let (r, w) = ipckit::pipe::pipe()?;
-            /// let got = w.set_capacity(100_000)?;
-            /// assert!(got >= 100_000);
-            /// assert_eq!(r.capacity()?, got);
-            /// # Ok::<(), ipckit::Error>(())
-            /// ```
-            ///
-            /// # References
-            /// <https://man7.org/linux/man-pages/man2/fcntl.2.html>,
-            /// <https://man7.org/linux/man-pages/man7/pipe.7.html> (`pipe-max-size`)
-            #[doc(alias = "F_SETPIPE_SZ")]
-            pub fn set_capacity(&self, bytes: usize) -> Result<usize> {
-                set_capacity(self.fd.as_fd(), End($end, self.fd.as_raw_fd()), bytes)
-            }
-
-            /// Turns non-blocking mode (`O_NONBLOCK`, via `fcntl(F_SETFL)`) on or off for
-            /// this end. In non-blocking mode a read with no data, or a write to a full
-            /// pipe, fails with [`io::ErrorKind::WouldBlock`] instead of waiting.
-            ///
-            /// The flag belongs to the open file description: copies of this fd made by
-            /// `dup` or inherited by a child share it.
-            ///
-            /// # Errors
-            /// Only from `fcntl` on a bad fd (not possible for an owned pipe end).
-            ///
-            /// # Examples
-            /// ```
-            /// use std::io::Read;
-            /// let (mut r, _w) = ipckit::pipe::pipe()?;
-            /// r.set_nonblocking(true)?;
-            /// let err = r.read(&mut [0u8; 8]).unwrap_err();
-            /// assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
-            /// # Ok::<(), Box<dyn std::error::Error>>(())
-            /// ```
-            ///
-            /// # References
-            /// <https://man7.org/linux/man-pages/man2/fcntl.2.html>
-            #[doc(alias = "O_NONBLOCK")]
-            pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
-                crate::sys::poll::set_nonblocking(self.fd.as_fd(), nonblocking)
-                    .ctx("fcntl(F_SETFL)", End($end, self.fd.as_raw_fd()))
+                Ok($ty::from(claim(fd, $access)?))
             }
 
             /// Hands this end to the child process `cmd` will spawn, as fd `target` there,
@@ -319,15 +196,15 @@ macro_rules! common_methods {
             /// across exec)
             #[doc(alias = "dup2")]
             pub fn inherit_as(self, cmd: &mut Command, target: RawFd) -> Result<()> {
-                let object = End($end, self.fd.as_raw_fd());
+                let object = self.0.name();
                 let floor = crate::sys::pipe::INHERIT_FLOOR;
                 if !(0..floor).contains(&target) {
                     return Err(Error::new(ErrorKind::InvalidInput, "inherit_as", object)
                         .with_detail(format!("target fd {target} is not in 0..{floor}")));
                 }
-                crate::sys::pipe::inherit_fd(cmd, self.fd, target)
+                crate::sys::pipe::inherit_fd(cmd, self.0.into_fd(), target)
                     .map_err(|e| {
-                        let e = Error::sys(e, "fcntl(F_DUPFD_CLOEXEC)", object);
+                        let e = Error::from_errno(e, "fcntl(F_DUPFD_CLOEXEC)", object);
                         if e.kind() == ErrorKind::InvalidInput {
                             e.with_kind(ErrorKind::LimitReached)
                         } else {
@@ -361,33 +238,15 @@ macro_rules! common_methods {
             /// <https://man7.org/linux/man-pages/man2/fcntl.2.html> (`FD_CLOEXEC`)
             #[doc(alias = "FD_CLOEXEC")]
             pub fn inherit(self, cmd: &mut Command) -> RawFd {
-                let fd = self.fd.as_raw_fd();
+                let fd = self.as_raw_fd();
                 // Same number: no F_DUPFD, so this cannot fail.
-                let _ = crate::sys::pipe::inherit_fd(cmd, self.fd, fd);
+                let _ = crate::sys::pipe::inherit_fd(cmd, self.0.into_fd(), fd);
                 fd
             }
 
             /// The owned fd, giving up the pipe type.
             pub fn into_inner(self) -> OwnedFd {
-                self.fd
-            }
-        }
-
-        impl AsFd for $ty {
-            fn as_fd(&self) -> BorrowedFd<'_> {
-                self.fd.as_fd()
-            }
-        }
-
-        impl AsRawFd for $ty {
-            fn as_raw_fd(&self) -> RawFd {
-                self.fd.as_raw_fd()
-            }
-        }
-
-        impl From<$ty> for OwnedFd {
-            fn from(end: $ty) -> OwnedFd {
-                end.fd
+                self.0.into_fd()
             }
         }
 
@@ -395,21 +254,21 @@ macro_rules! common_methods {
         /// makes the calls fail with the kernel's error).
         impl From<OwnedFd> for $ty {
             fn from(fd: OwnedFd) -> $ty {
-                $ty { fd }
+                $ty(StreamEnd::new(fd, "pipe", $access))
             }
         }
 
         /// For `Command::stdin`/`stdout`/`stderr`: the child gets this end as that stdio fd.
         impl From<$ty> for Stdio {
             fn from(end: $ty) -> Stdio {
-                Stdio::from(end.fd)
+                Stdio::from(end.0.into_fd())
             }
         }
     };
 }
 
-common_methods!(PipeReader, "read", libc::O_RDONLY);
-common_methods!(PipeWriter, "write", libc::O_WRONLY);
+pipe_end_methods!(PipeReader, "read", Access::Read);
+pipe_end_methods!(PipeWriter, "write", Access::Write);
 
 impl PipeReader {
     /// Forks a child process (`fork`) that writes `prefix` to its stdout, then copies
@@ -443,8 +302,8 @@ impl PipeReader {
     /// <https://man7.org/linux/man-pages/man7/signal-safety.7.html>
     #[doc(alias = "fork")]
     pub fn fork_copy_to_stdout(self, prefix: &[u8]) -> Result<ForkedChild> {
-        let pid = crate::sys::pipe::fork_copy_to_stdout(self.fd.as_raw_fd(), prefix)
-            .ctx("fork", End("read", self.fd.as_raw_fd()))?;
+        let pid = crate::sys::pipe::fork_copy_to_stdout(self.as_raw_fd(), prefix)
+            .ctx("fork", self.0.name())?;
         Ok(ForkedChild { pid })
     }
 }
@@ -455,13 +314,13 @@ impl PipeReader {
 #[derive(Debug)]
 #[must_use = "wait() for the child, or it stays a zombie"]
 pub struct ForkedChild {
-    pid: nix::unistd::Pid,
+    pid: i32,
 }
 
 impl ForkedChild {
     /// The child's process id.
     pub fn pid(&self) -> u32 {
-        self.pid.as_raw() as u32
+        self.pid as u32
     }
 
     /// Waits for the child to end (`waitpid`) and returns its exit status (0 to 255).
@@ -474,70 +333,10 @@ impl ForkedChild {
     /// <https://man7.org/linux/man-pages/man2/waitpid.2.html>
     #[doc(alias = "waitpid")]
     pub fn wait(self) -> Result<i32> {
-        use nix::sys::wait::{waitpid, WaitStatus};
-        loop {
-            match retry_eintr(|| waitpid(self.pid, None)).ctx("waitpid", self.pid)? {
-                WaitStatus::Exited(_, code) => return Ok(code),
-                WaitStatus::Signaled(_, sig, _) => {
-                    return Err(Error::new(ErrorKind::Other, "waitpid", self.pid)
-                        .with_detail(format!("child killed by {sig}")))
-                }
-                _ => continue,
-            }
+        match sysfd::wait_child(self.pid).ctx("waitpid", self.pid)? {
+            Exit::Code(code) => Ok(code),
+            Exit::Signal(sig) => Err(Error::new(ErrorKind::Other, "waitpid", self.pid)
+                .with_detail(format!("child killed by {sig}"))),
         }
-    }
-}
-
-fn read_fd(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
-    retry_eintr(|| nix::unistd::read(fd, buf)).map_err(io_err)
-}
-
-fn write_fd(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
-    retry_eintr(|| nix::unistd::write(fd, buf)).map_err(io_err)
-}
-
-fn writev_fd(fd: BorrowedFd<'_>, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-    retry_eintr(|| nix::sys::uio::writev(fd, bufs)).map_err(io_err)
-}
-
-impl Read for PipeReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        read_fd(self.fd.as_fd(), buf)
-    }
-}
-
-impl Read for &PipeReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        read_fd(self.fd.as_fd(), buf)
-    }
-}
-
-impl Write for PipeWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        write_fd(self.fd.as_fd(), buf)
-    }
-
-    /// One `writev`: e.g. a length prefix and its payload in one syscall.
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        writev_fd(self.fd.as_fd(), bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Write for &PipeWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        write_fd(self.fd.as_fd(), buf)
-    }
-
-    /// One `writev`: e.g. a length prefix and its payload in one syscall.
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        writev_fd(self.fd.as_fd(), bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }

@@ -10,7 +10,7 @@ use std::process::{ChildStdout, Stdio};
 
 use common::{run_peer, say, unique_path, Peer};
 use ipckit::fifo::{Fifo, FifoReader, FifoWriter};
-use ipckit::{Errno, ErrorKind};
+use ipckit::{Errno, ErrorKind, Named};
 
 #[test]
 #[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
@@ -235,7 +235,7 @@ fn created_with_mode_0600_unless_asked() {
     drop(fifo);
     assert!(!p.exists(), "the creator unlinks on drop");
 
-    let fifo = Fifo::builder().mode(0o640).create_new(&p).unwrap();
+    let fifo = Fifo::builder(&p).mode(0o640).create_new().unwrap();
     assert_eq!(
         std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
         0o640 & !umask(),
@@ -248,7 +248,8 @@ fn created_with_mode_0600_unless_asked() {
 #[test]
 fn persist_keeps_and_open_never_unlinks() {
     let p = unique_path("fifo");
-    let fifo = Fifo::builder().persist().create_new(&p).unwrap();
+    let mut fifo = Fifo::builder(&p).create_new().unwrap();
+    fifo.persist();
     assert!(!fifo.is_owner());
     drop(fifo);
     assert!(p.exists(), "persisted");
@@ -257,6 +258,27 @@ fn persist_keeps_and_open_never_unlinks() {
     assert!(p.exists(), "open() does not own");
     Fifo::open(&p).unwrap().remove().unwrap();
     assert!(!p.exists());
+}
+
+#[test]
+fn ends_read_and_write_through_shared_references_with_the_end_named_in_errors() {
+    let fifo = Fifo::create_new(unique_path("fifo")).unwrap();
+    assert_eq!(fifo.name(), fifo.path().to_string_lossy());
+    let reader = fifo.open_reader_nonblocking().unwrap();
+    let writer = fifo.open_writer().unwrap();
+    assert_eq!(reader.capacity().unwrap(), writer.capacity().unwrap());
+    (&writer).write_all(b"ab").unwrap();
+    let mut buf = [0u8; 2];
+    (&reader).read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"ab");
+    let e = (&reader).read(&mut buf).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+    let inner = e
+        .get_ref()
+        .and_then(|i| i.downcast_ref::<ipckit::Error>())
+        .unwrap();
+    assert_eq!(inner.op(), "read");
+    assert!(inner.object().starts_with("FIFO read end (fd "), "{inner}");
 }
 
 #[test]

@@ -103,9 +103,9 @@ fn writing_after_the_reader_is_gone_is_peer_gone() {
     // Every read end is closed now (ours went with `cmd`, the child's at its exit).
     let err = w.write(b"anyone?").unwrap_err();
     assert_eq!(err.kind(), IoKind::BrokenPipe);
-    assert_eq!(err.raw_os_error(), Some(libc::EPIPE));
+    assert_eq!(io_errno(&err), Some(libc::EPIPE));
     let wrapped = ipckit::Error::from_errno(
-        ipckit::Errno::from_raw(err.raw_os_error().unwrap()),
+        ipckit::Errno::from_raw(io_errno(&err).unwrap()),
         "write",
         "pipe",
     );
@@ -247,4 +247,30 @@ fn a_vectored_write_is_one_writev() {
     let mut got = String::new();
     r.read_to_string(&mut got).unwrap();
     assert_eq!(got, "header");
+}
+
+#[test]
+fn pipe_errors_name_the_operation_and_the_end() {
+    let (r, _w) = pipe().unwrap();
+    r.set_nonblocking(true).unwrap();
+    let e = (&r).read(&mut [0u8; 4]).unwrap_err();
+    assert_eq!(e.kind(), IoKind::WouldBlock);
+    let inner = e
+        .get_ref()
+        .and_then(|i| i.downcast_ref::<ipckit::Error>())
+        .unwrap();
+    assert_eq!(inner.kind(), ErrorKind::WouldBlock);
+    assert_eq!(inner.op(), "read");
+    assert!(inner.object().starts_with("pipe read end (fd "), "{inner}");
+}
+
+/// The errno in an `io::Error` from ipckit: the raw OS error, or the errno of the
+/// [`ipckit::Error`] inside (which names the operation and the object).
+fn io_errno(e: &std::io::Error) -> Option<i32> {
+    e.raw_os_error().or_else(|| {
+        e.get_ref()
+            .and_then(|i| i.downcast_ref::<ipckit::Error>())
+            .and_then(|i| i.errno())
+            .map(|n| n.raw())
+    })
 }

@@ -14,7 +14,7 @@ use ipckit::net::unix::{
     SCM_MAX_FD,
 };
 use ipckit::pipe::{pipe, PipeReader};
-use ipckit::ErrorKind;
+use ipckit::{ErrorKind, Named};
 
 /// Removes a path on drop, so a failing test leaves no socket file behind.
 struct RemoveOnDrop(PathBuf);
@@ -183,7 +183,7 @@ fn peer() {
                         let mut s = UnixStream::connect(&addr()).expect("connect");
                         assert_eq!(s.read(&mut [0u8; 8]).unwrap(), 0, "end of stream");
                         let e = s.write_all(b"anyone?").unwrap_err();
-                        assert_eq!(e.raw_os_error(), Some(libc::EPIPE));
+                        assert_eq!(io_errno(&e), Some(libc::EPIPE));
                         ipckit::Error::from_errno(ipckit::Errno::EPIPE, "write", "stream")
                     }
                     "seqpacket" => {
@@ -439,6 +439,42 @@ fn reclaim_leaves_a_file_that_is_not_a_socket() {
 }
 
 #[test]
+fn bound_sockets_are_named_by_their_address() {
+    let (addr, _rm) = path_addr("named.sock");
+    let path = addr.to_string();
+    let mut l = UnixSeqpacketListener::bind(&addr).unwrap();
+    assert_eq!(l.name(), path.as_str());
+    assert!(l.is_owner());
+    l.persist();
+    assert!(!l.is_owner());
+    drop(l);
+    assert!(
+        Path::new(&path).exists(),
+        "a persisted listener keeps its file"
+    );
+    let l = UnixListener::bind_reclaim(&addr).unwrap();
+    l.remove().unwrap();
+    assert!(!Path::new(&path).exists(), "remove unlinks the file");
+
+    let d = UnixDatagram::bind(&addr).unwrap();
+    assert!(d.is_owner());
+    d.remove().unwrap();
+    assert!(!Path::new(&path).exists());
+
+    let name = abstract_addr("named");
+    let l = UnixListener::bind(&name).unwrap();
+    assert_eq!(l.name(), name.to_string().as_str());
+    assert!(l.name().starts_with('@'));
+    assert!(!l.is_owner(), "an abstract name has no file to remove");
+    l.remove().unwrap();
+    assert_eq!(
+        UnixStream::connect(&name).unwrap_err().kind(),
+        ErrorKind::PeerGone,
+        "the name went with the socket"
+    );
+}
+
+#[test]
 fn socket_files_are_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let (addr, _rm) = path_addr("mode.sock");
@@ -567,7 +603,7 @@ fn a_vectored_write_sends_header_and_payload_together() {
             Ok(_) => panic!("writes still succeed 10 s after the reader was dropped"),
         }
     };
-    assert_eq!(err.raw_os_error(), Some(libc::EPIPE));
+    assert_eq!(io_errno(&err), Some(libc::EPIPE));
 }
 
 #[test]
@@ -608,4 +644,15 @@ fn fds_sent_to_a_plain_receive_are_closed_not_leaked() {
     assert_eq!(lines.next(), "leaked 0");
     assert_eq!(lines.next(), "data seq");
     assert!(peer.wait().success());
+}
+
+/// The errno in an `io::Error` from ipckit: the raw OS error, or the errno of the
+/// [`ipckit::Error`] inside (which names the operation and the object).
+fn io_errno(e: &std::io::Error) -> Option<i32> {
+    e.raw_os_error().or_else(|| {
+        e.get_ref()
+            .and_then(|i| i.downcast_ref::<ipckit::Error>())
+            .and_then(|i| i.errno())
+            .map(|n| n.raw())
+    })
 }

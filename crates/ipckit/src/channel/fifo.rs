@@ -7,6 +7,7 @@ use super::listener::{Listen, ListenerFlavor};
 use super::{Address, Incoming, Outgoing};
 use crate::error::Context;
 use crate::fifo::{Fifo, FifoWriter};
+use crate::named::Named;
 use crate::sys::{io, Deadline};
 use crate::Result;
 

@@ -19,7 +19,7 @@ compile_error!(
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]
-pub(crate) use linux::{inspect, io, pipe, poll, posix, region, signal, sysv, unix};
+pub(crate) use linux::{fd, inspect, io, pipe, poll, posix, region, signal, sysv, unix};
 
 use std::time::{Duration, Instant};
 

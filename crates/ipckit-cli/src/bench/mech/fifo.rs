@@ -43,12 +43,12 @@ impl Mechanism for Fifo {
                 }))
             }
             Impl::Ipckit => {
-                let to = ipckit::fifo::Fifo::builder()
+                let to = ipckit::fifo::Fifo::builder(&to_peer)
                     .mode(0o600)
-                    .create_new(&to_peer)?;
-                let from = ipckit::fifo::Fifo::builder()
+                    .create_new()?;
+                let from = ipckit::fifo::Fifo::builder(&from_peer)
                     .mode(0o600)
-                    .create_new(&from_peer)?;
+                    .create_new()?;
                 Ok(Setup::new(args, move || {
                     // Same order as the peer: each open waits for the other end's.
                     let tx = to.open_writer()?;

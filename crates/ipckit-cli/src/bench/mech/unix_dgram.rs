@@ -96,7 +96,7 @@ impl Mechanism for UnixDgram {
             Impl::Ipckit => {
                 let mut s = UnixDatagram::bind(&SocketAddr::path(&mine))?;
                 // The parent removes this socket file once it has connected to it.
-                s.persist();
+                ipckit::Named::persist(&mut s);
                 s.connect(&SocketAddr::path(&parent))?;
                 ipckit_sndbuf(&s, sc.size)?;
                 s.send(b"h")?;

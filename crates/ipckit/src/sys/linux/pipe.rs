@@ -5,8 +5,9 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
-use nix::errno::Errno;
-use nix::unistd::Pid;
+use crate::sys::errno;
+use crate::sys::fd::Access;
+use crate::Errno;
 
 /// Targets of [`inherit_fd`] stay below this fd number; the parent's copies of ends handed
 /// over under a new number are moved to this number or above, so no hook's `dup2` onto a
@@ -22,7 +23,8 @@ pub(crate) fn inherit_fd(cmd: &mut Command, fd: OwnedFd, target: RawFd) -> Resul
     let fd = if fd.as_raw_fd() == target {
         fd
     } else {
-        let raw = nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(INHERIT_FLOOR))?;
+        let raw = nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(INHERIT_FLOOR))
+            .map_err(errno)?;
         // SAFETY: F_DUPFD_CLOEXEC returned a new open fd that nothing else owns; the old
         // one is closed when `fd` is dropped here.
         unsafe { OwnedFd::from_raw_fd(raw) }
@@ -68,7 +70,8 @@ pub(crate) fn inherit_fd(cmd: &mut Command, fd: OwnedFd, target: RawFd) -> Resul
 /// In the child, `reader` is first moved to fd 3 and every fd above 3 is closed, so the
 /// child holds no copy of the pipe's write end and sees end of file when the parent closes
 /// its own.
-pub(crate) fn fork_copy_to_stdout(reader: RawFd, prefix: &[u8]) -> Result<Pid, Errno> {
+/// Returns the child's process id.
+pub(crate) fn fork_copy_to_stdout(reader: RawFd, prefix: &[u8]) -> Result<i32, Errno> {
     // Computed before fork: sysconf is not async-signal-safe.
     // SAFETY: sysconf has no preconditions.
     let open_max = match unsafe { libc::sysconf(libc::_SC_OPEN_MAX) } {
@@ -78,8 +81,8 @@ pub(crate) fn fork_copy_to_stdout(reader: RawFd, prefix: &[u8]) -> Result<Pid, E
     // SAFETY: the child runs only async-signal-safe syscalls (dup2, close_range/close, read,
     // write, _exit) on stack data and memory it inherited read-only (`prefix`), takes no
     // lock, allocates nothing, and never returns into Rust code of the parent.
-    match unsafe { nix::unistd::fork() }? {
-        nix::unistd::ForkResult::Parent { child } => Ok(child),
+    match unsafe { nix::unistd::fork() }.map_err(errno)? {
+        nix::unistd::ForkResult::Parent { child } => Ok(child.as_raw()),
         nix::unistd::ForkResult::Child => {
             // SAFETY: see the fork above; every call below is async-signal-safe.
             unsafe { child_copy(reader, prefix, open_max) }
@@ -156,19 +159,20 @@ pub(crate) enum ClaimRefused {
     CloseOnExec,
     /// Not a pipe or FIFO.
     NotPipe,
-    /// Open for the other direction (the `O_ACCMODE` it has).
-    WrongMode(libc::c_int),
+    /// Open for the other direction.
+    WrongMode,
 }
 
 static CLAIM_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Takes ownership of `fd`, a pipe end this process inherited across `exec`: it must be open,
-/// a pipe or FIFO opened with access mode `accmode` (`O_RDONLY`/`O_WRONLY`), and *without*
+/// a pipe or FIFO opened for `access` (`O_RDONLY`/`O_WRONLY`), and *without*
 /// `FD_CLOEXEC`. The claim sets `FD_CLOEXEC` (so a second claim of the same fd fails and
 /// later children do not inherit it).
-pub(crate) fn claim_inherited(fd: RawFd, accmode: libc::c_int) -> Result<OwnedFd, ClaimRefused> {
+pub(crate) fn claim_inherited(fd: RawFd, access: Access) -> Result<OwnedFd, ClaimRefused> {
+    let accmode = access.accmode();
     let _lock = CLAIM_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    let err = || ClaimRefused::Errno(Errno::last());
+    let err = || ClaimRefused::Errno(errno(nix::errno::Errno::last()));
     // SAFETY: fcntl(F_GETFD) only reads the flags of an fd number; an fd that is not open
     // gives EBADF.
     let fdflags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
@@ -193,7 +197,7 @@ pub(crate) fn claim_inherited(fd: RawFd, accmode: libc::c_int) -> Result<OwnedFd
         return Err(err());
     }
     if flflags & libc::O_ACCMODE != accmode {
-        return Err(ClaimRefused::WrongMode(flflags & libc::O_ACCMODE));
+        return Err(ClaimRefused::WrongMode);
     }
     // SAFETY: sets FD_CLOEXEC on an open fd; changes nothing else.
     if unsafe { libc::fcntl(fd, libc::F_SETFD, fdflags | libc::FD_CLOEXEC) } < 0 {

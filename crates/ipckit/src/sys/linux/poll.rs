@@ -1,11 +1,10 @@
-//! `poll(2)` on one fd with an optional [`Deadline`], and small `fcntl`/`fstat` helpers for
-//! fd-based types. No `unsafe` here: nix wraps these calls.
+//! `poll(2)` on one fd with an optional [`Deadline`], and the file type of an fd. No
+//! `unsafe` here: nix wraps these calls.
 
 use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
 use nix::errno::Errno;
-use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 
 use crate::sys::Deadline;
@@ -41,20 +40,6 @@ pub(crate) fn wait_fd(
             Ok(_) => return Ok(fds[0].revents().unwrap_or(PollFlags::empty())),
         }
     }
-}
-
-/// Sets or clears `O_NONBLOCK` on `fd` (`fcntl(F_GETFL/F_SETFL)`).
-pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>, on: bool) -> Result<(), Errno> {
-    let flags = OFlag::from_bits_retain(fcntl(fd, FcntlArg::F_GETFL)?);
-    let new = if on {
-        flags | OFlag::O_NONBLOCK
-    } else {
-        flags & !OFlag::O_NONBLOCK
-    };
-    if new != flags {
-        fcntl(fd, FcntlArg::F_SETFL(new))?;
-    }
-    Ok(())
 }
 
 /// The file type bits (`st_mode & S_IFMT`) of the file `fd` refers to.

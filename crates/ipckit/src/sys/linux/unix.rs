@@ -1,12 +1,235 @@
-//! `sendmsg`/`recvmsg` with `SCM_RIGHTS` control messages for Unix domain sockets.
+//! Unix domain sockets: `socket`, `bind`, `connect`, `accept4`, `send`/`recv`, socket
+//! options, and `sendmsg`/`recvmsg` with `SCM_RIGHTS` control messages.
 //!
 //! nix covers `sendmsg`/`recvmsg`, but refuses to parse control data that the kernel marked
 //! `MSG_CTRUNC`, which is exactly when the fds that did arrive must be found and closed. So the
 //! control buffer is parsed here, and every fd the kernel installed becomes an [`OwnedFd`].
+//! Everything returns ipckit's [`Errno`]; addresses go in as [`Name`] and come out as
+//! [`OwnedName`], so no nix type leaves this file.
 
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::io::{IoSlice, IoSliceMut};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use nix::errno::Errno;
+use nix::sys::socket::{self as sock, AddressFamily, MsgFlags, SockFlag, SockType, UnixAddr};
+use nix::sys::time::TimeVal;
+
+use crate::sys::{errno, retry_eintr};
+use crate::Errno;
+
+/// `recv` flags, as the kernel spells them.
+pub(crate) const MSG_TRUNC: i32 = libc::MSG_TRUNC;
+/// `recv` flag: look at the next message without consuming it.
+pub(crate) const MSG_PEEK: i32 = libc::MSG_PEEK;
+/// `msg_flags` bit: the control data did not fit.
+pub(crate) const MSG_CTRUNC: i32 = libc::MSG_CTRUNC;
+
+/// The socket types ipckit uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Type {
+    /// `SOCK_STREAM`.
+    Stream,
+    /// `SOCK_DGRAM`.
+    Datagram,
+    /// `SOCK_SEQPACKET`.
+    SeqPacket,
+}
+
+impl Type {
+    fn nix(self) -> SockType {
+        match self {
+            Type::Stream => SockType::Stream,
+            Type::Datagram => SockType::Datagram,
+            Type::SeqPacket => SockType::SeqPacket,
+        }
+    }
+}
+
+/// A socket name to bind or connect to (checked for length by the caller).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Name<'a> {
+    /// A filesystem path.
+    Path(&'a Path),
+    /// An abstract name (without the leading NUL).
+    Abstract(&'a [u8]),
+}
+
+/// A socket name the kernel reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OwnedName {
+    /// A filesystem path.
+    Path(PathBuf),
+    /// An abstract name (without the leading NUL).
+    Abstract(Vec<u8>),
+    /// No name.
+    Unnamed,
+}
+
+impl OwnedName {
+    fn from_nix(a: &UnixAddr) -> OwnedName {
+        if let Some(p) = a.path() {
+            OwnedName::Path(p.to_path_buf())
+        } else if let Some(n) = a.as_abstract() {
+            OwnedName::Abstract(n.to_vec())
+        } else {
+            OwnedName::Unnamed
+        }
+    }
+}
+
+/// A `sockaddr_un`, built once and reused for `bind`, `connect` and `sendto`.
+#[derive(Clone)]
+pub(crate) struct Addr(UnixAddr);
+
+impl Addr {
+    /// The `sockaddr_un` for `name`; an abstract name gets the tight length (no padding).
+    pub(crate) fn new(name: Name<'_>) -> Result<Addr, Errno> {
+        match name {
+            Name::Path(p) => UnixAddr::new(p),
+            Name::Abstract(n) => UnixAddr::new_abstract(n),
+        }
+        .map(Addr)
+        .map_err(errno)
+    }
+}
+
+/// `socket(AF_UNIX, ty, SOCK_CLOEXEC)`.
+pub(crate) fn socket(ty: Type) -> Result<OwnedFd, Errno> {
+    sock::socket(AddressFamily::Unix, ty.nix(), SockFlag::SOCK_CLOEXEC, None).map_err(errno)
+}
+
+/// `socketpair(AF_UNIX, ty, SOCK_CLOEXEC)`.
+pub(crate) fn socketpair(ty: Type) -> Result<(OwnedFd, OwnedFd), Errno> {
+    sock::socketpair(AddressFamily::Unix, ty.nix(), None, SockFlag::SOCK_CLOEXEC).map_err(errno)
+}
+
+/// One `connect` (not retried: a retried connect says `EISCONN`; the caller decides).
+pub(crate) fn connect(fd: BorrowedFd<'_>, to: &Addr) -> Result<(), Errno> {
+    sock::connect(fd.as_raw_fd(), &to.0).map_err(errno)
+}
+
+/// `bind`.
+pub(crate) fn bind(fd: BorrowedFd<'_>, to: &Addr) -> Result<(), Errno> {
+    sock::bind(fd.as_raw_fd(), &to.0).map_err(errno)
+}
+
+/// `listen(fd, SOMAXCONN)`.
+pub(crate) fn listen(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    sock::listen(&fd, sock::Backlog::MAXCONN).map_err(errno)
+}
+
+/// `getsockname`.
+pub(crate) fn local_name(fd: impl AsRawFd) -> Result<OwnedName, Errno> {
+    let a = sock::getsockname::<UnixAddr>(fd.as_raw_fd()).map_err(errno)?;
+    Ok(OwnedName::from_nix(&a))
+}
+
+/// `getpeername`.
+pub(crate) fn peer_name(fd: impl AsRawFd) -> Result<OwnedName, Errno> {
+    let a = sock::getpeername::<UnixAddr>(fd.as_raw_fd()).map_err(errno)?;
+    Ok(OwnedName::from_nix(&a))
+}
+
+/// `send(MSG_NOSIGNAL)`, retrying `EINTR`.
+pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<usize, Errno> {
+    retry_eintr(|| sock::send(fd.as_raw_fd(), buf, MsgFlags::MSG_NOSIGNAL)).map_err(errno)
+}
+
+/// `sendmsg(MSG_NOSIGNAL)` of several buffers in one syscall, no control data.
+pub(crate) fn sendv(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> Result<usize, Errno> {
+    retry_eintr(|| {
+        sock::sendmsg::<UnixAddr>(fd.as_raw_fd(), bufs, &[], MsgFlags::MSG_NOSIGNAL, None)
+    })
+    .map_err(errno)
+}
+
+/// `sendto(MSG_NOSIGNAL)`, retrying `EINTR`.
+pub(crate) fn send_to(fd: BorrowedFd<'_>, buf: &[u8], to: &Addr) -> Result<usize, Errno> {
+    retry_eintr(|| sock::sendto(fd.as_raw_fd(), buf, &to.0, MsgFlags::MSG_NOSIGNAL)).map_err(errno)
+}
+
+/// `recv(flags)` ([`MSG_TRUNC`], [`MSG_PEEK`] or 0), retrying `EINTR`.
+pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], flags: i32) -> Result<usize, Errno> {
+    let flags = MsgFlags::from_bits_retain(flags);
+    retry_eintr(|| sock::recv(fd.as_raw_fd(), buf, flags)).map_err(errno)
+}
+
+/// `recvmsg(flags)` with room for the sender's address: `(length, sender)`.
+pub(crate) fn recv_from(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    flags: i32,
+) -> Result<(usize, OwnedName), Errno> {
+    let flags = MsgFlags::from_bits_retain(flags);
+    let (n, from) = retry_eintr(|| {
+        let mut iov = [IoSliceMut::new(buf)];
+        let m = sock::recvmsg::<UnixAddr>(fd.as_raw_fd(), &mut iov, None, flags)?;
+        Ok::<_, nix::errno::Errno>((m.bytes, m.address))
+    })
+    .map_err(errno)?;
+    Ok((
+        n,
+        from.map_or(OwnedName::Unnamed, |a| OwnedName::from_nix(&a)),
+    ))
+}
+
+/// Which way a socket timeout applies.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Timeout {
+    /// `SO_RCVTIMEO`.
+    Receive,
+    /// `SO_SNDTIMEO`.
+    Send,
+}
+
+/// `setsockopt(SO_RCVTIMEO/SO_SNDTIMEO)`; `None` (or zero) waits forever. The time is
+/// rounded up to whole microseconds, so a sub-microsecond timeout is not 0 ("none").
+pub(crate) fn set_timeout(
+    fd: BorrowedFd<'_>,
+    which: Timeout,
+    timeout: Option<Duration>,
+) -> Result<(), Errno> {
+    let tv = match timeout {
+        None => TimeVal::new(0, 0),
+        Some(d) => {
+            let mut secs = d.as_secs().min(i64::MAX as u64 / 2) as i64;
+            let mut usecs = d.subsec_nanos().div_ceil(1000) as i64;
+            if usecs == 1_000_000 {
+                // 999_999_001.. ns rounded up: carry (tv_usec >= 10^6 is EDOM).
+                secs += 1;
+                usecs = 0;
+            }
+            TimeVal::new(secs, usecs)
+        }
+    };
+    match which {
+        Timeout::Receive => sock::setsockopt(&fd, sock::sockopt::ReceiveTimeout, &tv),
+        Timeout::Send => sock::setsockopt(&fd, sock::sockopt::SendTimeout, &tv),
+    }
+    .map_err(errno)
+}
+
+/// `setsockopt(SO_PASSCRED, 1)`.
+pub(crate) fn set_passcred(fd: impl AsFd) -> Result<(), Errno> {
+    sock::setsockopt(&fd, sock::sockopt::PassCred, &true).map_err(errno)
+}
+
+/// `getsockopt(SO_PEERCRED)`: `(pid, uid, gid)`.
+pub(crate) fn peer_cred(fd: BorrowedFd<'_>) -> Result<(u32, u32, u32), Errno> {
+    let c = sock::getsockopt(&fd, sock::sockopt::PeerCredentials).map_err(errno)?;
+    Ok((c.pid() as u32, c.uid(), c.gid()))
+}
+
+/// `shutdown(fd, how)`.
+pub(crate) fn shutdown(fd: BorrowedFd<'_>, how: std::net::Shutdown) -> Result<(), Errno> {
+    let how = match how {
+        std::net::Shutdown::Read => sock::Shutdown::Read,
+        std::net::Shutdown::Write => sock::Shutdown::Write,
+        std::net::Shutdown::Both => sock::Shutdown::Both,
+    };
+    sock::shutdown(fd.as_raw_fd(), how).map_err(errno)
+}
 
 /// The kernel's per-message fd limit (`SCM_MAX_FD` in `include/net/scm.h`).
 pub(crate) const SCM_MAX_FD: usize = 253;
@@ -48,8 +271,8 @@ pub(crate) struct Received {
     /// The message's real length in bytes (with `MSG_TRUNC` in the flags, even if longer
     /// than the buffer).
     pub(crate) len: usize,
-    /// `msg_flags` (`MSG_TRUNC`, `MSG_CTRUNC`).
-    pub(crate) msg_flags: libc::c_int,
+    /// `msg_flags` (`MSG_TRUNC`, [`MSG_CTRUNC`]).
+    pub(crate) msg_flags: i32,
     /// Whether any control message arrived (an `SCM_CREDENTIALS` on a `SO_PASSCRED` socket
     /// tells a zero-length message from the end of a seqpacket stream).
     pub(crate) had_cmsg: bool,
@@ -62,7 +285,7 @@ pub(crate) struct Received {
 pub(crate) fn recvmsg_fds(
     fd: BorrowedFd<'_>,
     buf: &mut [u8],
-    flags: libc::c_int,
+    flags: i32,
     max_fds: usize,
     passcred: bool,
     fds: &mut Vec<OwnedFd>,
@@ -103,7 +326,7 @@ pub(crate) fn recvmsg_fds(
         if r >= 0 {
             break r as usize;
         }
-        match Errno::last() {
+        match errno(nix::errno::Errno::last()) {
             Errno::EINTR => continue,
             e => return Err(e),
         }
@@ -143,14 +366,14 @@ pub(crate) fn recvmsg_fds(
     })
 }
 
-/// `sendmsg(fd, buf, flags)` with one `SCM_RIGHTS` control message carrying `fds` (at most
+/// `sendmsg(fd, buf, MSG_NOSIGNAL)` with one `SCM_RIGHTS` control message carrying `fds` (at most
 /// [`SCM_MAX_FD`], else `EINVAL` without a syscall). Returns the bytes sent.
 pub(crate) fn sendmsg_fds(
     fd: BorrowedFd<'_>,
     buf: &[u8],
     fds: &[BorrowedFd<'_>],
-    flags: libc::c_int,
 ) -> Result<usize, Errno> {
+    let flags = libc::MSG_NOSIGNAL;
     if fds.len() > SCM_MAX_FD {
         return Err(Errno::EINVAL);
     }
@@ -188,7 +411,7 @@ pub(crate) fn sendmsg_fds(
         if r >= 0 {
             return Ok(r as usize);
         }
-        match Errno::last() {
+        match errno(nix::errno::Errno::last()) {
             Errno::EINTR => continue,
             e => return Err(e),
         }
@@ -202,8 +425,8 @@ pub(crate) fn accept_cloexec(fd: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
         match nix::sys::socket::accept4(fd.as_raw_fd(), nix::sys::socket::SockFlag::SOCK_CLOEXEC) {
             // SAFETY: accept4 just returned this new fd to us; nothing else owns it.
             Ok(raw) => return Ok(unsafe { OwnedFd::from_raw_fd(raw) }),
-            Err(Errno::EINTR | Errno::ECONNABORTED) => continue,
-            Err(e) => return Err(e),
+            Err(nix::errno::Errno::EINTR | nix::errno::Errno::ECONNABORTED) => continue,
+            Err(e) => return Err(errno(e)),
         }
     }
 }
