@@ -193,10 +193,9 @@ fn a_corrupted_or_lost_message_fails_the_row_and_the_run() {
         let json = TempFile::new(&format!("fault-{fault}.json"));
         let out = ipckit()
             .args([
-                "bench", "--quick", "--only", "pipe", "--sizes", "64", "--json",
+                "bench", "--quick", "--only", "pipe", "--sizes", "64", "--fault", fault, "--json",
             ])
             .arg(&json.0)
-            .env("IPCKIT_BENCH_FAULT", fault)
             .output()
             .expect("run ipckit bench");
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -229,7 +228,7 @@ fn a_corrupted_or_lost_message_fails_the_row_and_the_run() {
 fn a_peer_that_dies_early_fails_the_run_instead_of_hanging() {
     let out = ipckit()
         .args(["bench", "--quick", "--only", "pipe", "--sizes", "64"])
-        .env("IPCKIT_BENCH_FAULT", "exit")
+        .args(["--fault", "exit"])
         .output()
         .expect("run ipckit bench");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -239,7 +238,7 @@ fn a_peer_that_dies_early_fails_the_run_instead_of_hanging() {
 
     let out = ipckit()
         .args(["bench", "--quick", "--only", "unix-stream", "--sizes", "64"])
-        .env("IPCKIT_BENCH_FAULT", "exit")
+        .args(["--fault", "exit"])
         .output()
         .expect("run ipckit bench");
     let stderr = String::from_utf8_lossy(&out.stderr);
