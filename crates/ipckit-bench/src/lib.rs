@@ -56,17 +56,13 @@ use anyhow::Context as _;
 
 pub use args::{Args, PeerArgs};
 pub use peer::peer_main;
-pub use protocol::Fault;
+pub use protocol::{Fault, PEER_SUBCOMMAND};
 pub use registry::Mech;
 
 use plan::{pick_cpus, pin, Budget, RunDir};
 use scenario::{Case, Impl};
 use stats::Outcome;
 use watchdog::Watchdog;
-
-/// The subcommand by which the benchmark re-executes its own program as the peer: the
-/// program must run [`peer_main`] for it.
-pub const PEER_SUBCOMMAND: &str = "__bench-peer";
 
 /// Runs the benchmark: the table on stdout, progress on stderr, JSON/CSV files on request.
 ///

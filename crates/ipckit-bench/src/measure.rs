@@ -105,7 +105,11 @@ pub fn stream(ep: &mut dyn Endpoint, p: &Pattern, b: &Budget) -> anyhow::Result<
 
 /// The throughput figures of `size`-byte messages from what was sent and what the peer
 /// reported; `Err` is why the phase failed (a verification failure, a lost message).
-pub fn throughput(sent: &Sent, peer: &ThroughputReport, size: usize) -> (Throughput, Option<String>) {
+pub fn throughput(
+    sent: &Sent,
+    peer: &ThroughputReport,
+    size: usize,
+) -> (Throughput, Option<String>) {
     let error = match &peer.failure {
         Some(why) => Some(format!("throughput: {why}")),
         None if peer.count != sent.messages => Some(format!(

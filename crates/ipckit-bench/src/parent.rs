@@ -8,13 +8,12 @@ use anyhow::{bail, Context as _};
 
 use crate::measure::{self, Failure};
 use crate::plan::Budget;
-use crate::protocol::{self, Fault, FromPeer, PeerPlan, ThroughputReport, ToPeer};
+use crate::protocol::{self, Fault, FromPeer, PeerPlan, ThroughputReport, ToPeer, PEER_SUBCOMMAND};
 use crate::registry::Mech;
 use crate::scenario::{Case, CommandHook};
 use crate::stats::{thread_cpu_ns, Outcome};
 use crate::verify::Pattern;
 use crate::watchdog::Watchdog;
-use crate::PEER_SUBCOMMAND;
 
 /// The peer process of one scenario and its control pipes.
 struct PeerProc {

@@ -21,6 +21,10 @@ use serde::{Deserialize, Serialize};
 use crate::registry::Mech;
 use crate::scenario::{Case, Impl};
 
+/// The subcommand by which the benchmark re-executes its own program as the peer: the
+/// program must run [`peer_main`](crate::peer_main) for it.
+pub const PEER_SUBCOMMAND: &str = "__bench-peer";
+
 /// A way for the peer to misbehave on purpose, for the tests that prove a bad transfer
 /// fails the row and a dead peer never hangs the run (`ipckit bench --fault ...`, hidden).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -127,7 +131,10 @@ pub fn send<T: Serialize>(w: &mut impl Write, msg: &T) -> anyhow::Result<()> {
 /// The read failed, or the line is not a `T`: the error quotes the line.
 pub fn recv<T: DeserializeOwned>(r: &mut impl BufRead) -> anyhow::Result<Option<T>> {
     let mut line = String::new();
-    if r.read_line(&mut line).context("reading a control message")? == 0 {
+    if r.read_line(&mut line)
+        .context("reading a control message")?
+        == 0
+    {
         return Ok(None);
     }
     let line = line.trim_end();
@@ -183,7 +190,10 @@ mod tests {
         let mut wire = Vec::new();
         send(&mut wire, &ToPeer::Plan(plan)).unwrap();
         let text = String::from_utf8(wire.clone()).unwrap();
-        assert!(text.contains("\"unix-stream\"") && text.contains("\"drop-stream\""), "{text}");
+        assert!(
+            text.contains("\"unix-stream\"") && text.contains("\"drop-stream\""),
+            "{text}"
+        );
         let ToPeer::Plan(back) = recv::<ToPeer>(&mut std::io::Cursor::new(wire))
             .unwrap()
             .unwrap();

@@ -93,4 +93,3 @@ fn peer_exited(pid: i32) -> bool {
         Err(_) => true,
     }
 }
-

@@ -21,7 +21,8 @@ fn has_cap_sys_resource() -> bool {
 
 /// `getrlimit(RLIMIT_MSGQUEUE)`: the soft limit in bytes.
 fn rlimit_msgqueue() -> nix::Result<u64> {
-    nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_MSGQUEUE).map(|(soft, _)| soft)
+    nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_MSGQUEUE)
+        .map(|(soft, _)| soft)
 }
 
 /// `(maxmsg, msgsize)` both twins use for `size`-byte messages, or why it cannot run: at most

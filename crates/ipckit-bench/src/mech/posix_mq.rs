@@ -11,7 +11,8 @@ use crate::scenario::{Case, Endpoint, Mechanism, Scenario, Setup};
 /// The `posix-mq` row.
 pub const MECHANISM: Mechanism = Mechanism {
     name: "posix-mq",
-    about: "two POSIX message queues (mq_open by name, mq_send/mq_receive); ipckit::posix::mq vs raw",
+    about:
+        "two POSIX message queues (mq_open by name, mq_send/mq_receive); ipckit::posix::mq vs raw",
     note: None,
     has_throughput: true,
     check: crate::common::posix_mq::check,
@@ -48,7 +49,9 @@ impl Scenario for Ipckit {
         let tx = q(&to_peer).write_only().create_new()?;
         let rx = q(&from_peer).read_only().create_new()?;
         // The owners unlink the queues when the scenario ends.
-        Ok(Setup::new(args, move || Ok(Box::new(IpckitMq { tx, rx }) as _)))
+        Ok(Setup::new(args, move || {
+            Ok(Box::new(IpckitMq { tx, rx }) as _)
+        }))
     }
 
     fn peer(&self, _case: &Case, args: &[String]) -> anyhow::Result<Box<dyn Endpoint>> {

@@ -11,7 +11,8 @@ use crate::scenario::{Case, Endpoint, Mechanism, Scenario, Setup};
 /// The `sysv-mq` row.
 pub const MECHANISM: Mechanism = Mechanism {
     name: "sysv-mq",
-    about: "two System V message queues (msgget IPC_PRIVATE, msgsnd/msgrcv); ipckit::sysv::msg vs raw",
+    about:
+        "two System V message queues (msgget IPC_PRIVATE, msgsnd/msgrcv); ipckit::sysv::msg vs raw",
     note: None,
     has_throughput: true,
     check,

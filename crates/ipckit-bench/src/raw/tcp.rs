@@ -30,8 +30,7 @@ impl Scenario for Raw {
     fn peer(&self, _case: &Case, args: &[String]) -> anyhow::Result<Box<dyn Endpoint>> {
         let port: u16 = arg(args, 0, "port")?.parse().context("port")?;
         let s = sys::socket(libc::AF_INET, libc::SOCK_STREAM).context("socket")?;
-        sys::connect_tcp_loopback(&s, port)
-            .with_context(|| format!("connect 127.0.0.1:{port}"))?;
+        sys::connect_tcp_loopback(&s, port).with_context(|| format!("connect 127.0.0.1:{port}"))?;
         nodelay(&s)?;
         Ok(Box::new(RawStream::socket(s)))
     }

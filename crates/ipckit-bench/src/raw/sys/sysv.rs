@@ -5,7 +5,7 @@ use std::io;
 
 use libc::{c_int, c_long, c_void};
 
-use super::{cvt, retry};
+use super::fd::{cvt, retry};
 use crate::common::slots::{shm_slot_len, SEM_VALUES, SHM_DATA, SHM_LEN};
 use crate::scenario::Endpoint;
 
