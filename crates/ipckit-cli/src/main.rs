@@ -1,9 +1,9 @@
 //! `ipckit`: create, inspect, use, remove and benchmark Unix IPC objects.
 //!
 //! The binary holds no IPC logic of its own: argument parsing (`cli`), presentation
-//! (`command/`) and the benchmark harness (`bench/`). Rust's runtime starts with `SIGPIPE`
-//! ignored, so a closed stdout shows up as a `BrokenPipe` write error, which commands treat as
-//! a normal end (see [`is_broken_pipe`]).
+//! (`command/`) and the wiring of the benchmark (`bench`, calling the `ipckit-bench` crate).
+//! Rust's runtime starts with `SIGPIPE` ignored, so a closed stdout shows up as a `BrokenPipe`
+//! write error, which commands treat as a normal end (see [`is_broken_pipe`]).
 
 mod bench;
 mod cli;

@@ -193,10 +193,9 @@ fn a_corrupted_or_lost_message_fails_the_row_and_the_run() {
         let json = TempFile::new(&format!("fault-{fault}.json"));
         let out = ipckit()
             .args([
-                "bench", "--quick", "--only", "pipe", "--sizes", "64", "--json",
+                "bench", "--quick", "--only", "pipe", "--sizes", "64", "--fault", fault, "--json",
             ])
             .arg(&json.0)
-            .env("IPCKIT_BENCH_FAULT", fault)
             .output()
             .expect("run ipckit bench");
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -229,7 +228,7 @@ fn a_corrupted_or_lost_message_fails_the_row_and_the_run() {
 fn a_peer_that_dies_early_fails_the_run_instead_of_hanging() {
     let out = ipckit()
         .args(["bench", "--quick", "--only", "pipe", "--sizes", "64"])
-        .env("IPCKIT_BENCH_FAULT", "exit")
+        .args(["--fault", "exit"])
         .output()
         .expect("run ipckit bench");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -239,7 +238,7 @@ fn a_peer_that_dies_early_fails_the_run_instead_of_hanging() {
 
     let out = ipckit()
         .args(["bench", "--quick", "--only", "unix-stream", "--sizes", "64"])
-        .env("IPCKIT_BENCH_FAULT", "exit")
+        .args(["--fault", "exit"])
         .output()
         .expect("run ipckit bench");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -247,4 +246,66 @@ fn a_peer_that_dies_early_fails_the_run_instead_of_hanging() {
     assert!(stderr.contains("unix-stream"), "{stderr}");
     assert!(stderr.contains("peer exited"), "{stderr}");
     assert!(stderr.contains("exiting before setup"), "{stderr}");
+}
+
+/// The peer speaks only the typed control protocol: a malformed plan on its control pipe is
+/// an error quoting what it received, and no plan at all is an error too.
+#[test]
+fn the_peer_rejects_a_malformed_plan_naming_it() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    for (input, expect) in [("tp 3 4 5 ok\n", "\"tp 3 4 5 ok\""), ("", "no plan")] {
+        let mut child = ipckit()
+            .arg("__bench-peer")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the peer");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write the plan");
+        let out = child.wait_with_output().expect("wait for the peer");
+        assert!(!out.status.success(), "{input:?} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expect), "{input:?}: {err}");
+        assert!(
+            out.stdout.is_empty(),
+            "{input:?}: the peer reported something"
+        );
+    }
+}
+
+#[test]
+fn list_names_every_mechanism() {
+    let out = ipckit()
+        .args(["bench", "--list"])
+        .output()
+        .expect("run ipckit bench --list");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "pipe",
+            "fifo",
+            "unix-stream",
+            "unix-seqpacket",
+            "unix-dgram",
+            "tcp",
+            "sysv-mq",
+            "posix-mq",
+            "sysv-shm",
+            "posix-shm",
+            "mmap-file",
+            "signal"
+        ]
+    );
 }
