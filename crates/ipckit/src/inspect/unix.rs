@@ -67,7 +67,7 @@ pub fn is_stale_socket(path: &Path) -> Result<bool> {
 ///
 /// # Errors
 /// [`ErrorKind::NotFound`] if `dir` does not exist, [`ErrorKind::PermissionDenied`] if it
-/// cannot be read, [`ErrorKind::InvalidInput`] if it is not a directory.
+/// cannot be read, [`ErrorKind::Other`] with errno `ENOTDIR` if it is not a directory.
 ///
 /// # Examples
 /// ```
@@ -111,4 +111,32 @@ pub fn remove_stale_socket(path: &Path) -> Result<bool> {
     }
     std::fs::remove_file(path).map_err(|e| io_error(&e, "unlink", path))?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_is_not_a_socket_file_is_an_error_not_stale() {
+        let missing = Path::new("/ipckit-no-such-dir/x.sock");
+        assert_eq!(
+            is_stale_socket(missing).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+        let e = is_stale_socket(Path::new("/proc/self/status")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            stale_sockets(Path::new("/ipckit-no-such-dir"))
+                .unwrap_err()
+                .errno(),
+            Some(Errno::ENOENT)
+        );
+        assert_eq!(
+            stale_sockets(Path::new("/proc/self/status"))
+                .unwrap_err()
+                .errno(),
+            Some(Errno::ENOTDIR)
+        );
+    }
 }
