@@ -15,3 +15,119 @@ pub fn parse_mode(s: &str) -> Result<u32, String> {
 pub fn parse_key(s: &str) -> Result<ipckit::sysv::key::Key, String> {
     s.parse().map_err(|e: ipckit::Error| e.to_string())
 }
+
+/// Parses a size in bytes: a number, optionally with a binary suffix `K`, `M`, `G`, `T` or
+/// `P` (`KiB`, `k`, `kb` alike: powers of 1024), e.g. `4096`, `64K`, `1T`.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let bad = || format!("{s:?} is not a size in bytes (e.g. 4096, 64K, 16M, 1T)");
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, suffix) = t.split_at(digits);
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let suffix = suffix.trim().to_ascii_lowercase();
+    let unit = suffix
+        .strip_suffix("ib")
+        .or_else(|| suffix.strip_suffix('b'))
+        .unwrap_or(&suffix);
+    let shift = match unit {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        "p" => 50,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(1u64 << shift)
+        .and_then(|b| usize::try_from(b).ok())
+        .ok_or_else(|| format!("{s:?} is too large a size"))
+}
+
+/// Where `ls --stale` and `rm --stale` look: directories for socket files, and which System
+/// V segments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleTargets {
+    /// Directories whose socket files are probed (not their subdirectories).
+    pub dirs: Vec<std::path::PathBuf>,
+    /// `None`: no segments; `Some(keys)`: the segments with these keys, every segment if
+    /// empty.
+    pub keys: Option<Vec<ipckit::sysv::key::Key>>,
+}
+
+/// The directories `--stale` probes when given no DIR or KEY: the current directory,
+/// `$XDG_RUNTIME_DIR` (if set) and `/tmp`, without repeats.
+pub fn default_stale_dirs() -> Vec<std::path::PathBuf> {
+    let mut dirs = vec![std::path::PathBuf::from(".")];
+    if let Some(run) = std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
+        dirs.push(run.into());
+    }
+    dirs.push("/tmp".into());
+    dirs.dedup();
+    dirs
+}
+
+/// Sorts `--stale`'s arguments: an existing directory is a DIR, anything else must be a
+/// System V key (decimal, 0x hex, ftok:PATH:ID). No arguments: [`default_stale_dirs`] and
+/// every segment; otherwise exactly the DIRs and KEYs given (DIRs only: no segments; KEYs
+/// only: no socket files).
+pub fn stale_targets(args: &[String]) -> anyhow::Result<StaleTargets> {
+    if args.is_empty() {
+        return Ok(StaleTargets {
+            dirs: default_stale_dirs(),
+            keys: Some(Vec::new()),
+        });
+    }
+    let mut t = StaleTargets {
+        dirs: Vec::new(),
+        keys: None,
+    };
+    for a in args {
+        let path = std::path::Path::new(a);
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => t.dirs.push(path.to_path_buf()),
+            meta => match a.parse::<ipckit::sysv::key::Key>() {
+                Ok(key) => t.keys.get_or_insert_with(Vec::new).push(key),
+                Err(_) => {
+                    let why = match meta {
+                        Ok(_) => "not a directory".to_string(),
+                        Err(e) => e.raw_os_error().map(ipckit::Errno::from_raw).map_or_else(
+                            || e.to_string(),
+                            |n| format!("{}: {}", n.name(), n.description()),
+                        ),
+                    };
+                    anyhow::bail!(
+                        "--stale: {a:?} is neither a directory ({why}) nor a System V key \
+                         (decimal, 0x hex, ftok:PATH:ID)"
+                    )
+                }
+            },
+        }
+    }
+    Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_size("1t"), Ok(1 << 40));
+        assert_eq!(parse_size("2gb"), Ok(2 << 30));
+        for bad in [
+            "",
+            "K",
+            "-1",
+            "1.5M",
+            "1X",
+            "1 K B",
+            "99999999999999999999",
+            "16777216P",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -68,6 +68,18 @@ pub struct LsArgs {
     /// shows them). POSIX names keep their leading slash.
     #[arg(long)]
     pub json: bool,
+    /// List leftovers of dead processes instead: Unix socket files nobody listens on (a
+    /// connect is refused) and System V shared-memory segments whose creator is dead and that
+    /// nobody attaches. See TARGETS for where it looks; `ipckit rm --stale` removes them.
+    /// JSON: {"stale": {"sockets": [{"path": ...}], "segments": [...]}}.
+    #[arg(long, conflicts_with_all = ["id", "sysv", "posix", "mount_mqueue"])]
+    pub stale: bool,
+    /// With --stale: directories whose socket files are probed (not recursively) and System V
+    /// keys whose segments are checked; an existing directory is a DIR, anything else a KEY.
+    /// Without any: the current directory, $XDG_RUNTIME_DIR and /tmp, and every segment. With
+    /// DIRs only no segments are checked; with KEYs only no directory is probed.
+    #[arg(value_name = "DIR|KEY", requires = "stale")]
+    pub targets: Vec<String>,
 }
 
 /// One listed kind of object: a titled table and the same objects as JSON.
@@ -88,6 +100,11 @@ pub struct Section {
 
 /// Runs `ipckit ls`.
 pub fn run(args: LsArgs) -> anyhow::Result<ExitCode> {
+    if args.stale {
+        let found = find_stale(&crate::parse::stale_targets(&args.targets)?)?;
+        print_sections(&stale_sections(&found), args.json)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(id) = args.id {
         return detail(&args, id);
     }
@@ -638,4 +655,74 @@ fn detail(args: &LsArgs, id: i32) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `--stale` found: socket files and segments.
+#[derive(Debug, Default)]
+pub struct Stale {
+    /// Socket files nobody listens on.
+    pub sockets: Vec<std::path::PathBuf>,
+    /// Segments with a dead creator and no attachment.
+    pub segments: Vec<sysv::SegmentInfo>,
+}
+
+/// Finds the stale objects `targets` names (see `LsArgs::targets`), through
+/// `ipckit::inspect`.
+pub fn find_stale(targets: &crate::parse::StaleTargets) -> anyhow::Result<Stale> {
+    let mut found = Stale::default();
+    for dir in &targets.dirs {
+        found.sockets.extend(ipckit::inspect::stale_sockets(dir)?);
+    }
+    if let Some(keys) = &targets.keys {
+        found.segments = sysv::stale_segments(keys)?;
+    }
+    Ok(found)
+}
+
+/// A socket file in `ls --stale --json`.
+#[derive(Serialize)]
+struct SocketView {
+    path: String,
+}
+
+/// `--stale`'s two sections: socket files, then segments (as `ls -m` shows them).
+pub fn stale_sections(found: &Stale) -> Vec<Section> {
+    let paths: Vec<String> = found
+        .sockets
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    vec![
+        Section {
+            family: "stale",
+            name: "sockets",
+            title: "Stale Unix socket files (nobody listens)",
+            header: &["PATH"],
+            rows: paths.iter().map(|p| vec![p.clone()]).collect(),
+            items: paths
+                .iter()
+                .map(|p| to_json(&SocketView { path: p.clone() }))
+                .collect(),
+        },
+        Section {
+            family: "stale",
+            name: "segments",
+            title: "Stale System V shared memory (creator dead, not attached)",
+            header: &["KEY", "ID", "PERMS", "OWNER", "SIZE", "CPID", "LPID"],
+            rows: found
+                .segments
+                .iter()
+                .map(|s| {
+                    let mut r = common_cells(s.id, &s.perm);
+                    r.extend([s.size.to_string(), s.cpid.to_string(), s.lpid.to_string()]);
+                    r
+                })
+                .collect(),
+            items: found
+                .segments
+                .iter()
+                .map(|s| to_json(&SegmentView::new(s)))
+                .collect(),
+        },
+    ]
 }

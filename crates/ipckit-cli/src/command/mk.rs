@@ -13,7 +13,7 @@ use ipckit::sysv::sem::SemaphoreSet;
 use ipckit::sysv::shm::SharedMemory;
 use ipckit::Named;
 
-use crate::parse::{parse_key, parse_mode};
+use crate::parse::{parse_key, parse_mode, parse_size};
 
 /// Flags of `ipckit mk`.
 #[derive(Debug, clap::Args)]
@@ -22,8 +22,9 @@ pub struct MkArgs {
     /// Make a System V message queue.
     #[arg(short = 'Q', long = "queue", group = "what")]
     pub queue: bool,
-    /// Make a System V shared-memory segment of SIZE bytes.
-    #[arg(short = 'M', long = "shmem", value_name = "SIZE", group = "what")]
+    /// Make a System V shared-memory segment of SIZE bytes (suffixes K, M, G, T: powers of
+    /// 1024).
+    #[arg(short = 'M', long = "shmem", value_name = "SIZE", value_parser = parse_size, group = "what")]
     pub shmem: Option<usize>,
     /// Make a System V semaphore set of NSEMS semaphores (values 0 unless --value).
     #[arg(short = 'S', long = "semaphore", value_name = "NSEMS", group = "what")]
@@ -49,8 +50,9 @@ pub struct MkArgs {
     /// /proc/sys/fs/mqueue/msgsize_default).
     #[arg(long, value_name = "BYTES", requires = "posix_mq")]
     pub msgsize: Option<usize>,
-    /// The size in bytes of a new POSIX shared-memory object (--posix-shm).
-    #[arg(long, value_name = "BYTES", requires = "posix_shm")]
+    /// The size in bytes of a new POSIX shared-memory object (--posix-shm; suffixes K, M, G, T:
+    /// powers of 1024, e.g. 1T, sparse on tmpfs).
+    #[arg(long, value_name = "BYTES", value_parser = parse_size, requires = "posix_shm")]
     pub size: Option<usize>,
     /// The System V key: decimal, 0x hex, or ftok:PATH:ID (default: IPC_PRIVATE, key 0).
     #[arg(short = 'k', long, value_name = "KEY", value_parser = parse_key)]

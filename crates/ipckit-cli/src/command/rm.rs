@@ -73,6 +73,18 @@ pub struct RmArgs {
         group = "what"
     )]
     pub all: Option<AllKind>,
+    /// Remove what `ipckit ls --stale` lists, each checked again just before: Unix socket
+    /// files nobody listens on and System V segments whose creator is dead and that nobody
+    /// attaches (never a socket with a listener, nor a segment with a live creator or an
+    /// attachment). Prints each object it removed. Careful without TARGETS: every such
+    /// segment goes, including those `ipcmk`/`ipckit mk -M` made to outlive their creator.
+    #[arg(long, group = "what")]
+    pub stale: bool,
+    /// With --stale, where to look, as for `ipckit ls --stale`: existing directories (their
+    /// socket files, not recursively) and System V keys. Without any: the current directory,
+    /// $XDG_RUNTIME_DIR and /tmp, and every segment.
+    #[arg(value_name = "DIR|KEY", requires = "stale")]
+    pub targets: Vec<String>,
 }
 
 /// One object `rm` was asked to remove, as the command line named it.
@@ -146,15 +158,68 @@ fn targets(args: RmArgs) -> anyhow::Result<Vec<Target>> {
 /// Runs `ipckit rm`: tries every named object, reports each failure, exits 1 if any failed.
 pub fn run(args: RmArgs) -> anyhow::Result<ExitCode> {
     let mut failed = false;
+    if args.stale {
+        failed |= remove_stale(&args.targets)?;
+        if args_name_only_stale(&args) {
+            return Ok(exit(failed));
+        }
+    }
     for target in targets(args)? {
         if let Err(e) = target.remove() {
             eprintln!("ipckit: {e}");
             failed = true;
         }
     }
-    Ok(if failed {
+    Ok(exit(failed))
+}
+
+fn exit(failed: bool) -> ExitCode {
+    if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    })
+    }
+}
+
+/// Whether `--stale` is all the arguments ask for.
+fn args_name_only_stale(a: &RmArgs) -> bool {
+    a.queue_id.is_empty()
+        && a.queue_key.is_empty()
+        && a.shmem_id.is_empty()
+        && a.shmem_key.is_empty()
+        && a.semaphore_id.is_empty()
+        && a.semaphore_key.is_empty()
+        && a.posix_mq.is_empty()
+        && a.posix_shm.is_empty()
+        && a.posix_sem.is_empty()
+        && a.all.is_none()
+}
+
+/// `rm --stale TARGETS`: removes each stale object that is still stale when its turn comes,
+/// printing `removed socket PATH` / `removed segment ID (key KEY)`; whether any failed.
+fn remove_stale(targets: &[String]) -> anyhow::Result<bool> {
+    let found = crate::command::ls::find_stale(&crate::parse::stale_targets(targets)?)?;
+    let mut failed = false;
+    for path in &found.sockets {
+        match ipckit::inspect::remove_stale_socket(path) {
+            Ok(true) => println!("removed socket {}", path.display()),
+            Ok(false) => {}
+            Err(e) if e.kind() == ipckit::ErrorKind::NotFound => {}
+            Err(e) => {
+                eprintln!("ipckit: {e}");
+                failed = true;
+            }
+        }
+    }
+    for s in &found.segments {
+        match inspect::remove_stale_segment(s.id) {
+            Ok(true) => println!("removed segment {} (key {})", s.id, s.perm.key),
+            Ok(false) => {}
+            Err(e) => {
+                eprintln!("ipckit: {e}");
+                failed = true;
+            }
+        }
+    }
+    Ok(failed)
 }

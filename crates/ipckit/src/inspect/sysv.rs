@@ -478,3 +478,69 @@ pub fn limits() -> Result<Limits> {
         semaphores_used: sets.iter().map(|s| s.nsems).sum(),
     })
 }
+
+/// Whether segment `s` is stale: its creator (`shm_cpid`) is dead and nobody has it attached
+/// (`shm_nattch` 0), so nothing will ever detach it and nothing knows its id. A creator pid
+/// reused by a new process makes it look alive (never removed by mistake); a creator outside
+/// this pid namespace (shown as 0) counts as alive.
+///
+/// Note that `ipcmk` and `ipckit mk -M` make exactly such segments on purpose (they exit
+/// after creating them): "stale" means no process is left that made or uses it, not that
+/// nobody ever will.
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/shmctl.2.html>
+pub fn is_stale_segment(s: &SegmentInfo) -> bool {
+    s.nattch == 0 && !crate::sys::inspect::pid_alive(s.cpid)
+}
+
+/// The stale shared-memory segments ([`is_stale_segment`]), in the kernel's order; only
+/// those with one of `keys` if `keys` is not empty (`Key::PRIVATE` selects every private
+/// segment).
+///
+/// # Errors
+/// As [`segments`].
+///
+/// # Examples
+/// ```
+/// use ipckit::sysv::{key::Key, shm::SharedMemory};
+/// let seg = SharedMemory::builder(Key::PRIVATE, 100).create_new()?;
+/// // Its creator (this process) lives: not stale.
+/// let stale = ipckit::inspect::sysv::stale_segments(&[])?;
+/// assert!(stale.iter().all(|s| s.id != seg.id()));
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man5/proc_sysvipc.5.html>
+pub fn stale_segments(keys: &[Key]) -> Result<Vec<SegmentInfo>> {
+    Ok(segments()?
+        .into_iter()
+        .filter(|s| keys.is_empty() || keys.contains(&s.perm.key))
+        .filter(is_stale_segment)
+        .collect())
+}
+
+/// Removes the segment with id `id` if it is stale, checked again just before
+/// (`shmctl(IPC_RMID)`), and says whether it did; a segment with a live creator or an
+/// attachment is left alone (`Ok(false)`), as is one that is gone already.
+///
+/// A process attaching it by id between the check and the removal keeps its attachment (the
+/// segment is then only marked for removal and goes at its detach).
+///
+/// # Errors
+/// [`ErrorKind::PermissionDenied`] if the caller may not remove it (`EPERM`); as
+/// [`segments`].
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/shmctl.2.html>
+pub fn remove_stale_segment(id: i32) -> Result<bool> {
+    match segment(id)? {
+        Some(s) if is_stale_segment(&s) => match crate::sysv::shm::SharedMemory::remove_id(id) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        },
+        _ => Ok(false),
+    }
+}

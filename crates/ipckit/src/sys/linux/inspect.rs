@@ -60,3 +60,44 @@ pub(crate) fn mount_mqueue(dir: &Path) -> Result<(), Errno> {
     )
     .map_err(crate::sys::errno)
 }
+
+/// Tries a non-blocking `connect(2)` of a new `AF_UNIX` stream socket to the socket file
+/// `path`, then closes it: `Ok` if something accepted (or will: `EAGAIN`, a full backlog),
+/// the errno otherwise. `ECONNREFUSED` means nobody listens on it (its owner is gone);
+/// `EPROTOTYPE` that a socket of another type (datagram, seqpacket) is bound to it.
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/connect.2.html>,
+/// <https://man7.org/linux/man-pages/man7/unix.7.html>
+pub(crate) fn connect_unix(path: &Path) -> Result<(), Errno> {
+    use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
+    use std::os::fd::AsRawFd;
+    let addr = UnixAddr::new(path).map_err(crate::sys::errno)?;
+    let fd = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(crate::sys::errno)?;
+    match connect(fd.as_raw_fd(), &addr) {
+        Ok(()) | Err(nix::errno::Errno::EAGAIN) | Err(nix::errno::Errno::EINPROGRESS) => Ok(()),
+        Err(e) => Err(crate::sys::errno(e)),
+    }
+}
+
+/// Whether process `pid` exists: `kill(pid, 0)` succeeds or fails with `EPERM` (it exists
+/// but belongs to someone else); `ESRCH` means it does not. A pid of 0 or less (unknown, e.g.
+/// a creator outside this pid namespace) counts as alive.
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/kill.2.html>
+pub(crate) fn pid_alive(pid: i32) -> bool {
+    if pid <= 0 {
+        return true;
+    }
+    !matches!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+        Err(nix::errno::Errno::ESRCH)
+    )
+}
