@@ -22,7 +22,7 @@ fn peer() {
         let addr: SocketAddr = args[0].parse().expect("address");
         match role {
             "echo" => peer_echo(&addr),
-            "stream" => peer_stream(&addr, args[1].parse().unwrap()),
+            "stream" => peer_stream(&addr, args[1].parse().unwrap(), args[2] == "fences"),
             "commit-then-hang" => {
                 let mut c = ring::connect(&addr).expect("connect");
                 for i in 0..100u32 {
@@ -190,15 +190,17 @@ impl Rng {
 /// Spin window of the lost-wake-up test: pauses of 0..40 µs cross it both ways.
 const LWU_SPIN: Duration = Duration::from_micros(10);
 
-fn peer_stream(addr: &SocketAddr, count: u64) {
+fn peer_stream(addr: &SocketAddr, count: u64, fences: bool) {
     // A 10 s liveness interval: a lost wake-up would not be rescued by the periodic check
     // within the 5 s timeouts below, so it fails the test instead of slowing it.
-    let mut c = Connection::builder(addr)
+    let mut b = Connection::builder(addr)
         .capacity(4096)
         .spin(LWU_SPIN)
-        .check_interval(Duration::from_secs(10))
-        .connect()
-        .expect("connect");
+        .check_interval(Duration::from_secs(10));
+    if fences {
+        b = b.symmetric_fences();
+    }
+    let mut c = b.connect().expect("connect");
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let tx = c.sender();
     for seq in 0..count {
@@ -215,21 +217,32 @@ fn peer_stream(addr: &SocketAddr, count: u64) {
     }
 }
 
+/// Both processes fence with `membarrier` before sleeping (the default where the kernel
+/// has it).
 #[test]
 fn million_messages_in_order_across_the_spin_sleep_boundary() {
-    const COUNT: u64 = 1_000_000;
+    stream_with_pauses(1_000_000, "membarrier");
+}
+
+/// Every publish fences (where `membarrier` is missing).
+#[test]
+fn messages_in_order_across_the_spin_sleep_boundary_with_symmetric_fences() {
+    stream_with_pauses(300_000, "fences");
+}
+
+fn stream_with_pauses(count: u64, mode: &str) {
     let addr = abstract_addr("ring-lwu");
     let listener = ring::Listener::builder(&addr)
         .spin(LWU_SPIN)
         .check_interval(Duration::from_secs(10))
         .create_new()
         .unwrap();
-    let peer = Peer::spawn("stream", &[&addr.to_string(), &COUNT.to_string()]);
+    let peer = Peer::spawn("stream", &[&addr.to_string(), &count.to_string(), mode]);
     let mut c = listener.accept().unwrap();
     let start = Instant::now();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut sum = 0u64;
-    for seq in 0..COUNT {
+    for seq in 0..count {
         let rec = c
             .receiver()
             .recv_ref_timeout(Duration::from_secs(5))
@@ -255,7 +268,10 @@ fn million_messages_in_order_across_the_spin_sleep_boundary() {
         .receiver()
         .recv_timeout(&mut Vec::new(), Duration::from_secs(5));
     assert_eq!(e.unwrap_err().kind(), ErrorKind::PeerGone);
-    println!("{COUNT} messages ({sum} bytes) in {:?}", start.elapsed());
+    println!(
+        "{count} messages ({sum} bytes, {mode}) in {:?}",
+        start.elapsed()
+    );
     assert!(peer.wait().success());
 }
 

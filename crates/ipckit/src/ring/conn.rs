@@ -18,8 +18,12 @@ pub const DEFAULT_CAPACITY: usize = 1 << 20;
 /// How long a handshake may take on either side before it fails with `TimedOut`.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The connector's hello: magic and layout version, sent with the two memfds.
-const HELLO: &[u8; 16] = b"IPCKRING\x01\0\0\0\0\0\0\0";
+/// The connector's hello: magic and layout version, then [`OPT_MEMBARRIER`] or 0, then
+/// padding to 16 bytes; sent with the two memfds.
+const HELLO: &[u8; 9] = b"IPCKRING\x01";
+const HELLO_LEN: usize = 16;
+/// In the hello and the reply: this process registered for `membarrier(GLOBAL_EXPEDITED)`.
+const OPT_MEMBARRIER: u8 = 1;
 const ACCEPTED: u8 = 0;
 const REFUSED_UID: u8 = 1;
 const REFUSED_RING: u8 = 2;
@@ -28,6 +32,16 @@ fn wait_opts(spin: Duration, check: Duration) -> WaitConfig {
     WaitConfig {
         spin,
         check_interval: check.max(Duration::from_millis(1)),
+        asymmetric: false,
+    }
+}
+
+/// Our option byte: whether this process is registered for `membarrier`.
+fn our_options() -> u8 {
+    if sys::membarrier_register() {
+        OPT_MEMBARRIER
+    } else {
+        0
     }
 }
 
@@ -48,6 +62,7 @@ impl Connection {
             capacity: DEFAULT_CAPACITY,
             spin: DEFAULT_SPIN,
             check_interval: DEFAULT_CHECK_INTERVAL,
+            membarrier: true,
         }
     }
 
@@ -80,9 +95,18 @@ pub struct ConnectBuilder {
     capacity: usize,
     spin: Duration,
     check_interval: Duration,
+    membarrier: bool,
 }
 
 impl ConnectBuilder {
+    /// Uses a full fence on every publish instead of `membarrier` before every sleep, as
+    /// where the kernel lacks `membarrier` (for tests of that path).
+    #[doc(hidden)]
+    pub fn symmetric_fences(mut self) -> ConnectBuilder {
+        self.membarrier = false;
+        self
+    }
+
     /// The capacity of each direction's ring in bytes: a power of two from 4 KiB to 1 GiB
     /// (default 1 MiB). The largest message is half of it.
     pub fn capacity(mut self, bytes: usize) -> ConnectBuilder {
@@ -123,7 +147,11 @@ impl ConnectBuilder {
         let sock = UnixSeqpacket::connect(&self.addr)?;
         // A listener that refuses our uid may answer and close before the hello is sent:
         // its answer is still queued for us, so read it before reporting a failed send.
-        let sent = sock.send_fds(HELLO, &[our_fd.as_fd(), their_fd.as_fd()]);
+        let ours_opt = if self.membarrier { our_options() } else { 0 };
+        let mut hello = [0u8; HELLO_LEN];
+        hello[..HELLO.len()].copy_from_slice(HELLO);
+        hello[HELLO.len()] = ours_opt;
+        let sent = sock.send_fds(&hello, &[our_fd.as_fd(), their_fd.as_fd()]);
         drop((our_fd, their_fd));
         sock.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
         let mut reply = [0u8; 8];
@@ -138,12 +166,12 @@ impl ConnectBuilder {
             _ => e,
         });
         let n = match (sent, got) {
-            (_, Ok(1)) if reply[0] == REFUSED_UID => 1,
+            (_, Ok(n)) if n >= 1 && reply[0] == REFUSED_UID => 1,
             (Err(e), _) => return Err(e),
             (Ok(_), got) => got?,
         };
         match (n, reply[0]) {
-            (1, ACCEPTED) => {}
+            (2, ACCEPTED) => {}
             (1, REFUSED_UID) => {
                 return Err(
                     Error::new(ErrorKind::PermissionDenied, "ring handshake", &name)
@@ -162,7 +190,8 @@ impl ConnectBuilder {
         sock.set_read_timeout(None)?;
         let cred = sock.peer_cred()?;
         let link = Arc::new(Link { sock, cred, name });
-        let cfg = wait_opts(self.spin, self.check_interval);
+        let mut cfg = wait_opts(self.spin, self.check_interval);
+        cfg.asymmetric = ours_opt & reply[1] & OPT_MEMBARRIER != 0;
         Ok(Connection {
             sender: Sender::new(ours, cfg, link.clone()),
             receiver: Receiver::new(theirs, cfg, link),
@@ -264,7 +293,7 @@ impl Listener {
                 .with_detail("hello too long or too many fds"),
             _ => e,
         })?;
-        let rings = if n != HELLO.len() || &hello[..n] != HELLO || fds.len() != 2 {
+        let rings = if n != HELLO_LEN || hello[..HELLO.len()] != HELLO[..] || fds.len() != 2 {
             Err(Error::new(ErrorKind::InvalidData, "ring accept", &name)
                 .with_detail(format!("bad hello: {n} bytes, {} fds", fds.len())))
         } else {
@@ -280,12 +309,15 @@ impl Listener {
                 return Err(e);
             }
         };
-        sock.send(&[ACCEPTED])?;
+        let ours_opt = our_options();
+        sock.send(&[ACCEPTED, ours_opt])?;
         sock.set_read_timeout(None)?;
         let link = Arc::new(Link { sock, cred, name });
+        let mut cfg = self.cfg;
+        cfg.asymmetric = ours_opt & hello[HELLO.len()] & OPT_MEMBARRIER != 0;
         Ok(Connection {
-            sender: Sender::new(tx, self.cfg, link.clone()),
-            receiver: Receiver::new(rx, self.cfg, link),
+            sender: Sender::new(tx, cfg, link.clone()),
+            receiver: Receiver::new(rx, cfg, link),
         })
     }
 

@@ -129,6 +129,7 @@ impl Receiver {
     fn wait_data(&mut self, until: Until) -> Result<()> {
         let (head, old) = (self.head, self.tail);
         let cap = self.ring.capacity();
+        let ring = &self.ring;
         let mut bad = None;
         let mut fresh = old;
         let r = wait::wait(
@@ -139,6 +140,10 @@ impl Receiver {
             &self.cfg,
             until,
             |t| {
+                // Touch the record's first two lines while loading the index, so that their
+                // misses overlap with the index's instead of following it.
+                std::hint::black_box(ring.word(head).load(Ordering::Relaxed));
+                std::hint::black_box(ring.word(head + 64).load(Ordering::Relaxed));
                 if t < old || t - head > cap || t % 8 != 0 {
                     bad = Some(t);
                     return Err(Error::new(ErrorKind::InvalidData, SIDE.op, ""));
@@ -177,7 +182,13 @@ impl Receiver {
                     )));
                 }
                 self.head += skip;
-                wait::publish(&self.ring, self.ring.head(), self.head, Flag::SpaceWaiter);
+                wait::publish(
+                    &self.ring,
+                    self.ring.head(),
+                    self.head,
+                    Flag::SpaceWaiter,
+                    &self.cfg,
+                );
                 continue;
             }
             let max = self.ring.max_message();
@@ -252,6 +263,6 @@ impl Drop for Record<'_> {
     fn drop(&mut self) {
         let r = &mut *self.receiver;
         r.head += record_size(self.len);
-        wait::publish(&r.ring, r.ring.head(), r.head, Flag::SpaceWaiter);
+        wait::publish(&r.ring, r.ring.head(), r.head, Flag::SpaceWaiter, &r.cfg);
     }
 }

@@ -205,7 +205,13 @@ impl Sender {
             self.wait_space(contiguous, until)?;
             self.ring.word(pos).store(SKIP, Ordering::Relaxed);
             self.tail += contiguous;
-            wait::publish(&self.ring, self.ring.tail(), self.tail, Flag::DataWaiter);
+            wait::publish(
+                &self.ring,
+                self.ring.tail(),
+                self.tail,
+                Flag::DataWaiter,
+                &self.cfg,
+            );
         }
     }
 }
@@ -255,7 +261,7 @@ impl Grant<'_> {
             .word(self.pos - 8)
             .store(len as u64, Ordering::Relaxed);
         s.tail += record_size(len as u64);
-        wait::publish(&s.ring, s.ring.tail(), s.tail, Flag::DataWaiter);
+        wait::publish(&s.ring, s.ring.tail(), s.tail, Flag::DataWaiter, &s.cfg);
     }
 }
 

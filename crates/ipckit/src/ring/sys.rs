@@ -216,3 +216,40 @@ pub(super) fn hung_up(fd: BorrowedFd<'_>) -> bool {
         return r > 0 && p.revents & (libc::POLLHUP | libc::POLLRDHUP | libc::POLLERR) != 0;
     }
 }
+
+const MEMBARRIER_CMD_QUERY: libc::c_long = 0;
+const MEMBARRIER_CMD_GLOBAL_EXPEDITED: libc::c_long = 1 << 1;
+const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: libc::c_long = 1 << 2;
+
+fn membarrier(cmd: libc::c_long) -> libc::c_long {
+    // SAFETY: membarrier takes two integer arguments (cmd, flags) and a cpu id unused here;
+    // it touches no memory of ours.
+    unsafe {
+        libc::syscall(
+            libc::SYS_membarrier,
+            cmd,
+            0 as libc::c_long,
+            0 as libc::c_long,
+        )
+    }
+}
+
+/// Registers this process for `MEMBARRIER_CMD_GLOBAL_EXPEDITED` (once; later calls return
+/// the first result): afterwards a peer's [`membarrier_global`] runs a full memory barrier
+/// on every CPU that runs one of our threads. `false` where the kernel (or a seccomp
+/// filter) does not offer it.
+pub(super) fn membarrier_register() -> bool {
+    static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *REGISTERED.get_or_init(|| {
+        let q = membarrier(MEMBARRIER_CMD_QUERY);
+        q > 0
+            && q & MEMBARRIER_CMD_GLOBAL_EXPEDITED != 0
+            && membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0
+    })
+}
+
+/// `membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED)`: a full memory barrier on every CPU running
+/// a thread of a registered process, before this returns. `false` if the call failed.
+pub(super) fn membarrier_global() -> bool {
+    membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0
+}

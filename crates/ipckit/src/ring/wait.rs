@@ -1,7 +1,7 @@
 //! Waiting for the peer: spin, then sleep on a futex, noticing the peer's death.
 
 use std::os::fd::AsFd;
-use std::sync::atomic::{fence, AtomicU64, Ordering};
+use std::sync::atomic::{compiler_fence, fence, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,9 @@ pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_millis(20);
 pub(super) struct WaitConfig {
     pub(super) spin: Duration,
     pub(super) check_interval: Duration,
+    /// Both processes registered for `membarrier(GLOBAL_EXPEDITED)`: the sleeper issues it
+    /// and the waker needs no fence (see [`wait`]).
+    pub(super) asymmetric: bool,
 }
 
 impl Default for WaitConfig {
@@ -28,6 +31,7 @@ impl Default for WaitConfig {
         WaitConfig {
             spin: DEFAULT_SPIN,
             check_interval: DEFAULT_CHECK_INTERVAL,
+            asymmetric: false,
         }
     }
 }
@@ -100,6 +104,15 @@ pub(super) fn peer_gone(link: &Link, op: &'static str) -> Error {
 /// waiter sees the new index (and does not sleep) or the waker sees the flag (and wakes it).
 /// `FUTEX_WAIT` is given the value the waiter saw, so a store between its load and the
 /// kernel's check makes the wait return at once.
+///
+/// In asymmetric mode (both processes registered for `membarrier`), the waker's fence is
+/// only a compiler fence and the waiter's fence is `membarrier(GLOBAL_EXPEDITED)`, which runs
+/// a full barrier on every CPU running the waker, at some point in its instruction stream,
+/// before it returns. If that point falls before the waker's index store, the waker's later
+/// load sees our flag; if after, the store is visible to our load that follows. The fence
+/// per message moves from the hot path (every publish) to the sleeper, which is idle anyway.
+/// A peer that claims registration falsely delays wake-ups meant for us by at most the
+/// check interval (every sleep is bounded by it).
 pub(super) fn wait(
     ring: &Ring,
     index: &AtomicU64,
@@ -129,8 +142,10 @@ pub(super) fn wait(
     // Spin.
     let start = Instant::now();
     loop {
+        // No `pause` between polls: on this machine's cores it costs ~140 cycles, which
+        // is added to the latency of the hand-off it delays (measured: p50 round trip of
+        // 64 B ~5% lower without it); the window bounds the cost.
         for _ in 0..16 {
-            std::hint::spin_loop();
             if ready(index.load(Ordering::Acquire))? {
                 return Ok(());
             }
@@ -153,6 +168,11 @@ pub(super) fn wait(
         }
         flag.store(1, Ordering::Relaxed);
         fence(Ordering::SeqCst);
+        if cfg.asymmetric {
+            // It cannot fail after both registrations; if it did, the check interval would
+            // bound the cost of a wake-up missed because of it.
+            let _ = sys::membarrier_global();
+        }
         let seen = index.load(Ordering::Acquire);
         match ready(seen) {
             Ok(true) => break Ok(()),
@@ -171,9 +191,21 @@ pub(super) fn wait(
 }
 
 /// Publishes `value` in `index` (Release), then wakes the peer if its waiter flag is set.
-pub(super) fn publish(ring: &Ring, index: &AtomicU64, value: u64, peer_waiter: Flag) {
+/// The fence between the store and the flag's load is a full one, or in asymmetric mode a
+/// compiler fence whose hardware half the sleeper supplies with `membarrier`.
+pub(super) fn publish(
+    ring: &Ring,
+    index: &AtomicU64,
+    value: u64,
+    peer_waiter: Flag,
+    cfg: &WaitConfig,
+) {
     index.store(value, Ordering::Release);
-    fence(Ordering::SeqCst);
+    if cfg.asymmetric {
+        compiler_fence(Ordering::SeqCst);
+    } else {
+        fence(Ordering::SeqCst);
+    }
     if ring.flag(peer_waiter).load(Ordering::Relaxed) != 0 {
         sys::futex_wake(index);
     }

@@ -1,0 +1,137 @@
+//! Measures the shared-memory ring between two pinned processes: the p50 round trip of a
+//! 64-byte message, and one-way throughput of 64-byte messages (copy and zero-copy mode).
+//!
+//! ```text
+//! cargo run --release -p ipckit --example ring_pingpong -- [round-trips] [messages] [size]
+//! ```
+//! Defaults: 200000 round trips, 20000000 one-way messages, 64 bytes. The parent runs on
+//! CPU 0, the peer (this program re-executed) on CPU 1. Compare with the C floor in
+//! `../shared/anchors` (`pp spin lat 64 200000`, `pp spin tput 64 20000000`) in the same
+//! minute.
+
+use std::time::{Duration, Instant};
+
+use ipckit::net::unix::SocketAddr;
+use ipckit::ring::{self, Connection};
+
+const PEER_ENV: &str = "IPCKIT_RING_PINGPONG_PEER";
+
+fn pin(cpu: usize) {
+    use nix::sched::{sched_setaffinity, CpuSet};
+    let mut set = CpuSet::new();
+    if set.set(cpu).is_ok() {
+        let _ = sched_setaffinity(nix::unistd::Pid::from_raw(0), &set);
+    }
+}
+
+fn args() -> (u64, u64, usize) {
+    let a: Vec<String> = std::env::args().skip(1).collect();
+    let n = |i: usize, d: u64| a.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
+    (n(0, 200_000), n(1, 20_000_000), n(2, 64) as usize)
+}
+
+/// The peer: echoes `rtts` messages, then receives `msgs` one-way in copy mode and `msgs` in
+/// zero-copy mode, checking sequence numbers; prints its figures.
+fn peer(addr: &SocketAddr) -> ipckit::Result<()> {
+    pin(1);
+    let (rtts, msgs, size) = args();
+    let mut c = Connection::builder(addr).capacity(1 << 20).connect()?;
+    let mut buf = Vec::with_capacity(size);
+    for _ in 0..rtts {
+        c.receiver().recv(&mut buf)?;
+        c.sender().send(&buf)?;
+    }
+    // Copy mode.
+    let mut local = vec![0u8; size];
+    for seq in 0..msgs {
+        let n = c.receiver().recv(&mut buf)?;
+        assert!(
+            n == size && buf[..8] == seq.to_le_bytes(),
+            "lost or reordered"
+        );
+    }
+    c.sender().send(b"done")?;
+    // Zero-copy mode: the record is read in place (copied out to a local buffer, as the C
+    // ring does).
+    for seq in 0..msgs {
+        let rec = c.receiver().recv_ref()?;
+        local.copy_from_slice(&rec);
+        assert!(local[..8] == seq.to_le_bytes(), "lost or reordered");
+    }
+    c.sender().send(b"done")?;
+    Ok(())
+}
+
+fn main() -> ipckit::Result<()> {
+    if let Ok(addr) = std::env::var(PEER_ENV) {
+        return peer(&addr.parse()?);
+    }
+    let (rtts, msgs, size) = args();
+    assert!(size >= 8, "size must be at least 8 (a sequence number)");
+    pin(0);
+    let addr: SocketAddr = format!("@ipckit-ring-pingpong-{}", std::process::id()).parse()?;
+    let listener = ring::listen(&addr)?;
+    let mut child = std::process::Command::new(std::env::current_exe().expect("current_exe"))
+        .args(std::env::args().skip(1))
+        .env(PEER_ENV, addr.to_string())
+        .spawn()
+        .expect("spawn peer");
+    let mut c = listener.accept()?;
+    let msg = vec![0x5au8; size];
+    let mut buf = Vec::with_capacity(size);
+
+    // Round trips: warm up, then time each.
+    let warm = rtts / 10;
+    let mut lat = Vec::with_capacity(rtts as usize);
+    for i in 0..rtts {
+        let t = Instant::now();
+        c.sender().send(&msg)?;
+        c.receiver().recv(&mut buf)?;
+        if i >= warm {
+            lat.push(t.elapsed());
+        }
+    }
+    lat.sort();
+    let q = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+    println!(
+        "shm-ring lat {size} B: p50 {} ns, p99 {} ns, p99.9 {} ns ({} round trips)",
+        q(0.5).as_nanos(),
+        q(0.99).as_nanos(),
+        q(0.999).as_nanos(),
+        lat.len()
+    );
+
+    let mut run = |zero_copy: bool| -> ipckit::Result<Duration> {
+        let t = Instant::now();
+        let tx = c.sender();
+        for seq in 0..msgs {
+            if zero_copy {
+                let mut g = tx.reserve(size)?;
+                g[..8].copy_from_slice(&seq.to_le_bytes());
+                g[8..].copy_from_slice(&msg[8..]);
+                g.commit();
+            } else {
+                let mut m = [0u8; 8];
+                m.copy_from_slice(&seq.to_le_bytes());
+                buf.clear();
+                buf.extend_from_slice(&m);
+                buf.extend_from_slice(&msg[8..]);
+                tx.send(&buf)?;
+            }
+        }
+        c.receiver().recv(&mut buf)?;
+        Ok(t.elapsed())
+    };
+    for (mode, zero_copy) in [("copy", false), ("zero-copy", true)] {
+        let d = run(zero_copy)?;
+        println!(
+            "shm-ring tput {size} B {mode}: {:.2} M msg/s, {:.0} MB/s ({msgs} messages in {d:?})",
+            msgs as f64 / d.as_secs_f64() / 1e6,
+            (msgs * size as u64) as f64 / d.as_secs_f64() / 1e6,
+        );
+    }
+    drop(c);
+    let st = child.wait().expect("wait for peer");
+    assert!(st.success(), "peer failed: {st:?}");
+    Ok(())
+}
