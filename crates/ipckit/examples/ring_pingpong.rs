@@ -2,9 +2,10 @@
 //! 64-byte message, and one-way throughput of 64-byte messages (copy and zero-copy mode).
 //!
 //! ```text
-//! cargo run --release -p ipckit --example ring_pingpong -- [round-trips] [messages] [size]
+//! cargo run --release -p ipckit --example ring_pingpong -- [round-trips] [messages] [size] [spin-µs]
 //! ```
-//! Defaults: 200000 round trips, 20000000 one-way messages, 64 bytes. The parent runs on
+//! Defaults: 200000 round trips, 20000000 one-way messages, 64 bytes, a 50 µs spin window
+//! (0 makes every wait sleep on the futex: compare with `pp futex lat 64 100000`). The parent runs on
 //! CPU 0, the peer (this program re-executed) on CPU 1. Compare with the C floor in
 //! `../shared/anchors` (`pp spin lat 64 200000`, `pp spin tput 64 20000000`) in the same
 //! minute.
@@ -25,9 +26,17 @@ fn pin(cpu: usize) {
 }
 
 fn args() -> (u64, u64, usize) {
-    let a: Vec<String> = std::env::args().skip(1).collect();
-    let n = |i: usize, d: u64| a.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
+    let n = |i: usize, d: u64| arg(i).unwrap_or(d);
     (n(0, 200_000), n(1, 20_000_000), n(2, 64) as usize)
+}
+
+fn arg(i: usize) -> Option<u64> {
+    std::env::args().nth(i + 1).and_then(|s| s.parse().ok())
+}
+
+/// The spin window from the fourth argument (µs), default 50.
+fn spin() -> Duration {
+    Duration::from_micros(arg(3).unwrap_or(50))
 }
 
 /// The peer: echoes `rtts` messages, then receives `msgs` one-way in copy mode and `msgs` in
@@ -35,7 +44,10 @@ fn args() -> (u64, u64, usize) {
 fn peer(addr: &SocketAddr) -> ipckit::Result<()> {
     pin(1);
     let (rtts, msgs, size) = args();
-    let mut c = Connection::builder(addr).capacity(1 << 20).connect()?;
+    let mut c = Connection::builder(addr)
+        .capacity(1 << 20)
+        .spin(spin())
+        .connect()?;
     let mut buf = Vec::with_capacity(size);
     for _ in 0..rtts {
         c.receiver().recv(&mut buf)?;
@@ -49,6 +61,9 @@ fn peer(addr: &SocketAddr) -> ipckit::Result<()> {
             n == size && buf[..8] == seq.to_le_bytes(),
             "lost or reordered"
         );
+    }
+    if msgs == 0 {
+        return Ok(());
     }
     c.sender().send(b"done")?;
     // Zero-copy mode: the record is read in place (copied out to a local buffer, as the C
@@ -70,13 +85,21 @@ fn main() -> ipckit::Result<()> {
     assert!(size >= 8, "size must be at least 8 (a sequence number)");
     pin(0);
     let addr: SocketAddr = format!("@ipckit-ring-pingpong-{}", std::process::id()).parse()?;
-    let listener = ring::listen(&addr)?;
+    let listener = ring::Listener::builder(&addr).spin(spin()).create_new()?;
     let mut child = std::process::Command::new(std::env::current_exe().expect("current_exe"))
         .args(std::env::args().skip(1))
         .env(PEER_ENV, addr.to_string())
         .spawn()
         .expect("spawn peer");
-    let mut c = listener.accept()?;
+    let result = listener.accept().and_then(|c| measure(c, rtts, msgs, size));
+    let st = child.wait().expect("wait for peer");
+    result?;
+    assert!(st.success(), "peer failed: {st:?}");
+    Ok(())
+}
+
+/// The parent's side: round trips, then both throughput runs.
+fn measure(mut c: Connection, rtts: u64, msgs: u64, size: usize) -> ipckit::Result<()> {
     let msg = vec![0x5au8; size];
     let mut buf = Vec::with_capacity(size);
 
@@ -94,7 +117,8 @@ fn main() -> ipckit::Result<()> {
     lat.sort();
     let q = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
     println!(
-        "shm-ring lat {size} B: p50 {} ns, p99 {} ns, p99.9 {} ns ({} round trips)",
+        "shm-ring lat {size} B (spin {:?}): p50 {} ns, p99 {} ns, p99.9 {} ns ({} round trips)",
+        spin(),
         q(0.5).as_nanos(),
         q(0.99).as_nanos(),
         q(0.999).as_nanos(),
@@ -122,6 +146,9 @@ fn main() -> ipckit::Result<()> {
         c.receiver().recv(&mut buf)?;
         Ok(t.elapsed())
     };
+    if msgs == 0 {
+        return Ok(());
+    }
     for (mode, zero_copy) in [("copy", false), ("zero-copy", true)] {
         let d = run(zero_copy)?;
         println!(
@@ -130,8 +157,5 @@ fn main() -> ipckit::Result<()> {
             (msgs * size as u64) as f64 / d.as_secs_f64() / 1e6,
         );
     }
-    drop(c);
-    let st = child.wait().expect("wait for peer");
-    assert!(st.success(), "peer failed: {st:?}");
     Ok(())
 }

@@ -78,7 +78,8 @@
 //!
 //! Which accesses are atomic: the indices, the flags, the length words (and skip markers) and
 //! the header are read and written only as `AtomicU64` (the indices with Release/Acquire, the
-//! rest Relaxed, ordered by those), and each such value is loaded once into a local and
+//! rest Relaxed, ordered by those; the waiter flags additionally by the fences described
+//! under *Waiting*), and each such value is loaded once into a local and
 //! validated before use, so no check can be raced after it passed (no double fetch). The
 //! payload bytes are plain memory: written by `copy_from_slice` or the caller through the
 //! grant, read by the caller through the record.
@@ -104,8 +105,18 @@
 //! ([`DEFAULT_SPIN`], 50 µs, settable with [`ConnectBuilder::spin`] /
 //! [`ListenerBuilder::spin`]). Then it sets its waiter flag, fences, re-checks the index and
 //! sleeps with `FUTEX_WAIT` on the value it saw; the other side publishes its index, fences
-//! (SeqCst) and calls `FUTEX_WAKE` only if the flag is set, so a send to a spinning peer
-//! makes no syscall and a wake-up is never lost (see `wait.rs`). Sleeps last at most
+//! and calls `FUTEX_WAKE` only if the flag is set, so a send to a spinning peer makes no
+//! syscall and a wake-up is never lost: of the two SeqCst fences, the later one orders its
+//! side's load after the other side's store (a Dekker pair; see `wait.rs`).
+//!
+//! A full fence on every publish would cost a store-buffer drain per message, which waits
+//! for the ownership transfer of every line just written. Where both processes could
+//! register for `membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED)` (told each other in the
+//! handshake), the fence is made asymmetric: the publisher's becomes a compiler fence, and
+//! the sleeper, before its re-check, calls `membarrier`, which runs a full barrier on every
+//! CPU running the publisher's threads before it returns: whether that barrier lands before
+//! or after the publisher's index store, one side sees the other's write. The cost moves to
+//! the side that is about to sleep anyway (about 1 µs here). Sleeps last at most
 //! [`DEFAULT_CHECK_INTERVAL`] (20 ms, settable) between checks of the peer's socket
 //! (`poll` for `POLLHUP`) and its "closed" flag: a dead or departed peer gives
 //! [`ErrorKind::PeerGone`](crate::ErrorKind::PeerGone), after every record it committed has
