@@ -70,6 +70,7 @@ impl Receiver {
     ///   every record it committed was received.
     /// - [`ErrorKind::InvalidData`] if the peer corrupted the ring (an index or length out
     ///   of range); the receiver stays broken afterwards.
+    #[inline]
     pub fn recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
         let r = self.recv_until(Until::Forever)?;
         Ok(copy_out(&r, buf))
@@ -80,6 +81,7 @@ impl Receiver {
     ///
     /// # Errors
     /// As [`Receiver::recv`], and [`ErrorKind::WouldBlock`].
+    #[inline]
     pub fn try_recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
         let r = self.recv_until(Until::Now)?;
         Ok(copy_out(&r, buf))
@@ -89,6 +91,7 @@ impl Receiver {
     ///
     /// # Errors
     /// As [`Receiver::recv`], and [`ErrorKind::TimedOut`].
+    #[inline]
     pub fn recv_timeout(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> Result<usize> {
         let r = self.recv_until(Until::after(timeout))?;
         Ok(copy_out(&r, buf))
@@ -99,6 +102,7 @@ impl Receiver {
     ///
     /// # Errors
     /// As [`Receiver::recv`].
+    #[inline]
     pub fn recv_ref(&mut self) -> Result<Record<'_>> {
         self.recv_until(Until::Forever)
     }
@@ -108,6 +112,7 @@ impl Receiver {
     ///
     /// # Errors
     /// As [`Receiver::recv`], and [`ErrorKind::WouldBlock`].
+    #[inline]
     pub fn try_recv_ref(&mut self) -> Result<Record<'_>> {
         self.recv_until(Until::Now)
     }
@@ -116,6 +121,7 @@ impl Receiver {
     ///
     /// # Errors
     /// As [`Receiver::recv`], and [`ErrorKind::TimedOut`].
+    #[inline]
     pub fn recv_ref_timeout(&mut self, timeout: Duration) -> Result<Record<'_>> {
         self.recv_until(Until::after(timeout))
     }
@@ -161,7 +167,30 @@ impl Receiver {
         r
     }
 
+    #[inline]
     fn recv_until(&mut self, until: Until) -> Result<Record<'_>> {
+        // The fast path: a whole record below the cached producer index (the length word is
+        // read once and validated as in `recv_slow`).
+        if !self.broken && self.head != self.tail {
+            let cap = self.ring.capacity();
+            let pos = self.head & (cap - 1);
+            let word = self.ring.word(pos).load(Ordering::Relaxed);
+            if word <= self.ring.max_message() {
+                let rec = record_size(word);
+                if rec <= self.tail - self.head && pos + rec <= cap {
+                    return Ok(Record {
+                        receiver: self,
+                        pos: pos + 8,
+                        len: word,
+                    });
+                }
+            }
+        }
+        self.recv_slow(until)
+    }
+
+    #[inline(never)]
+    fn recv_slow(&mut self, until: Until) -> Result<Record<'_>> {
         if self.broken {
             return Err(Error::new(ErrorKind::InvalidData, SIDE.op, &self.link.name)
                 .with_detail("the ring was corrupted earlier"));
@@ -210,6 +239,7 @@ impl Receiver {
     }
 }
 
+#[inline]
 fn copy_out(r: &Record<'_>, buf: &mut Vec<u8>) -> usize {
     buf.clear();
     // Exact, so that the buffer never grows past the largest message received.
@@ -236,12 +266,14 @@ pub struct Record<'a> {
 impl Record<'_> {
     /// Releases the record: advances the consumer index (Release) and wakes the sender if
     /// it sleeps waiting for space. The same as dropping it.
+    #[inline]
     pub fn release(self) {}
 }
 
 impl Deref for Record<'_> {
     type Target = [u8];
 
+    #[inline]
     fn deref(&self) -> &[u8] {
         let p = self
             .receiver
@@ -260,6 +292,7 @@ impl Deref for Record<'_> {
 }
 
 impl Drop for Record<'_> {
+    #[inline]
     fn drop(&mut self) {
         let r = &mut *self.receiver;
         r.head += record_size(self.len);

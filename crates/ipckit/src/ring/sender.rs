@@ -17,6 +17,7 @@ const SIDE: Side = Side {
 
 /// The bytes a record of `len` payload bytes occupies: the 8-byte length word and the payload
 /// padded to 8.
+#[inline]
 pub(super) fn record_size(len: u64) -> u64 {
     8 + ((len + 7) & !7)
 }
@@ -77,6 +78,7 @@ impl Sender {
     ///
     /// # Examples
     /// See the [module docs](super).
+    #[inline]
     pub fn send(&mut self, msg: &[u8]) -> Result<()> {
         self.send_until(msg, Until::Forever)
     }
@@ -86,6 +88,7 @@ impl Sender {
     ///
     /// # Errors
     /// As [`Sender::send`], and [`ErrorKind::WouldBlock`].
+    #[inline]
     pub fn try_send(&mut self, msg: &[u8]) -> Result<()> {
         self.send_until(msg, Until::Now)
     }
@@ -94,10 +97,12 @@ impl Sender {
     ///
     /// # Errors
     /// As [`Sender::send`], and [`ErrorKind::TimedOut`].
+    #[inline]
     pub fn send_timeout(&mut self, msg: &[u8], timeout: Duration) -> Result<()> {
         self.send_until(msg, Until::after(timeout))
     }
 
+    #[inline]
     fn send_until(&mut self, msg: &[u8], until: Until) -> Result<()> {
         let mut g = self.reserve_until(msg.len(), until)?;
         g.copy_from_slice(msg);
@@ -112,6 +117,7 @@ impl Sender {
     ///
     /// # Errors
     /// As [`Sender::send`].
+    #[inline]
     pub fn reserve(&mut self, len: usize) -> Result<Grant<'_>> {
         self.reserve_until(len, Until::Forever)
     }
@@ -120,6 +126,7 @@ impl Sender {
     ///
     /// # Errors
     /// As [`Sender::send`], and [`ErrorKind::WouldBlock`].
+    #[inline]
     pub fn try_reserve(&mut self, len: usize) -> Result<Grant<'_>> {
         self.reserve_until(len, Until::Now)
     }
@@ -128,6 +135,7 @@ impl Sender {
     ///
     /// # Errors
     /// As [`Sender::send`], and [`ErrorKind::TimedOut`].
+    #[inline]
     pub fn reserve_timeout(&mut self, len: usize, timeout: Duration) -> Result<Grant<'_>> {
         self.reserve_until(len, Until::after(timeout))
     }
@@ -171,7 +179,30 @@ impl Sender {
         r
     }
 
+    #[inline]
     fn reserve_until(&mut self, len: usize, until: Until) -> Result<Grant<'_>> {
+        // The fast path: the record fits before the wrap in the space the cached consumer
+        // index shows free.
+        let cap = self.ring.capacity();
+        let pos = self.tail & (cap - 1);
+        if len as u64 <= self.ring.max_message() && !self.broken {
+            let rec = record_size(len as u64);
+            if rec <= cap - pos
+                && cap - (self.tail - self.head) >= rec
+                && self.ring.flag(Flag::ConsumerClosed).load(Ordering::Relaxed) == 0
+            {
+                return Ok(Grant {
+                    sender: self,
+                    pos: pos + 8,
+                    len: len as u64,
+                });
+            }
+        }
+        self.reserve_slow(len, until)
+    }
+
+    #[inline(never)]
+    fn reserve_slow(&mut self, len: usize, until: Until) -> Result<Grant<'_>> {
         let max = self.ring.max_message();
         if len as u64 > max {
             return Err(
@@ -240,6 +271,7 @@ impl Grant<'_> {
     /// Publishes the record: writes its length word, advances the producer index (Release)
     /// and wakes the receiver if it sleeps. A receiver that is spinning is not woken by a
     /// syscall.
+    #[inline]
     pub fn commit(self) {
         let len = self.len;
         self.commit_len(len as usize);
@@ -250,6 +282,7 @@ impl Grant<'_> {
     ///
     /// # Panics
     /// If `len` is larger than the grant.
+    #[inline]
     pub fn commit_len(self, len: usize) {
         assert!(
             len as u64 <= self.len,
@@ -268,6 +301,7 @@ impl Grant<'_> {
 impl Deref for Grant<'_> {
     type Target = [u8];
 
+    #[inline]
     fn deref(&self) -> &[u8] {
         let p = self
             .sender
@@ -284,6 +318,7 @@ impl Deref for Grant<'_> {
 }
 
 impl DerefMut for Grant<'_> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut [u8] {
         let p = self
             .sender

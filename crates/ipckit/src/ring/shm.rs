@@ -133,31 +133,37 @@ impl Ring {
     }
 
     /// The data area's size in bytes (a power of two).
+    #[inline]
     pub(super) fn capacity(&self) -> u64 {
         self.capacity
     }
 
     /// The largest record payload: half the capacity.
+    #[inline]
     pub(super) fn max_message(&self) -> u64 {
         self.capacity / 2
     }
 
     /// The producer index.
+    #[inline]
     pub(super) fn tail(&self) -> &AtomicU64 {
         self.map.atomic_u64(OFF_TAIL)
     }
 
     /// The consumer index.
+    #[inline]
     pub(super) fn head(&self) -> &AtomicU64 {
         self.map.atomic_u64(OFF_HEAD)
     }
 
     /// A flag word (0 or not).
+    #[inline]
     pub(super) fn flag(&self, f: Flag) -> &AtomicU64 {
         self.map.atomic_u64(OFF_FLAGS + f as usize)
     }
 
     /// The length word at data position `pos & (capacity - 1)` (rounded down to 8).
+    #[inline]
     pub(super) fn word(&self, pos: u64) -> &AtomicU64 {
         self.map
             .atomic_u64(DATA + (pos & (self.capacity - 1)) as usize)
@@ -165,6 +171,7 @@ impl Ring {
 
     /// The data bytes `pos..pos + len` (positions within the data area), or `None` if they are
     /// not inside it.
+    #[inline]
     pub(super) fn bytes_ptr(&self, pos: u64, len: u64) -> Option<*mut u8> {
         let end = pos.checked_add(len)?;
         if end > self.capacity {

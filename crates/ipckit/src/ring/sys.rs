@@ -115,11 +115,13 @@ impl Map {
     }
 
     /// The mapping's length in bytes.
+    #[inline]
     pub(super) fn len(&self) -> usize {
         self.len
     }
 
     /// The first byte of the mapping (page aligned).
+    #[inline]
     pub(super) fn as_ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
     }
@@ -127,6 +129,7 @@ impl Map {
     /// The 8-byte word at `offset`, as an atomic. `offset` is rounded down to a multiple of 8
     /// and must be below `len - 7`, which is checked (a panic here is a bug in ring, never an
     /// effect of the peer: offsets come from validated or masked indices).
+    #[inline]
     pub(super) fn atomic_u64(&self, offset: usize) -> &AtomicU64 {
         let offset = offset & !7;
         assert!(offset + 8 <= self.len, "ring word out of the mapping");

@@ -193,6 +193,7 @@ pub(super) fn wait(
 /// Publishes `value` in `index` (Release), then wakes the peer if its waiter flag is set.
 /// The fence between the store and the flag's load is a full one, or in asymmetric mode a
 /// compiler fence whose hardware half the sleeper supplies with `membarrier`.
+#[inline]
 pub(super) fn publish(
     ring: &Ring,
     index: &AtomicU64,
