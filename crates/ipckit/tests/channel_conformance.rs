@@ -59,6 +59,13 @@ fn posix_mq() -> Vec<String> {
     vec![format!("posix-mq:/{}", unique_name("mq"))]
 }
 
+fn shm_ring() -> Vec<String> {
+    vec![
+        format!("shm-ring:{}", unique_path("ring").display()),
+        format!("shm-ring:@{}", unique_name("ring")),
+    ]
+}
+
 fn tcp() -> Vec<String> {
     vec!["tcp:127.0.0.1:0".to_string()]
 }
@@ -461,8 +468,10 @@ mod cases {
             assert_eq!(live.line(), "connected");
             eprintln!("   {addr}: receive timeout is the accept's (TimedOut asserted)");
         } else {
-            assert_eq!(live.line(), "connected");
+            // Accept first: a shm-ring connect completes only once the listener accepts
+            // (the handshake answers it); for the others the order does not matter.
             let mut rx = listener.accept().unwrap();
+            assert_eq!(live.line(), "connected");
             let e = rx
                 .recv_timeout(&mut buf, Duration::from_millis(30))
                 .unwrap_err();
@@ -515,6 +524,7 @@ mod cases {
             | Address::Unix(_)
             | Address::UnixDgram(_)
             | Address::UnixSeqpacket(_)
+            | Address::ShmRing(_)
                 if rest.starts_with('@') =>
             {
                 let listener = listen(addr);
@@ -524,7 +534,8 @@ mod cases {
             Address::Fifo(_)
             | Address::Unix(_)
             | Address::UnixDgram(_)
-            | Address::UnixSeqpacket(_) => {
+            | Address::UnixSeqpacket(_)
+            | Address::ShmRing(_) => {
                 let path = std::path::Path::new(rest);
                 let listener = listen(addr);
                 assert_eq!(listener.created_path(), Some(path), "{addr}");
@@ -574,18 +585,29 @@ mod cases {
         let mut live = Live::spawn("send_hello_wait", listener.address());
         let rx = listener.accept().unwrap();
         assert_eq!(live.line(), "sent");
-        let tx = channel::connect(listener.address()).unwrap();
-        let has_fd = !matches!(addr, Address::SysvMq { .. });
+        let tx = if matches!(addr, Address::ShmRing(_)) {
+            // A ring connect completes when the listener accepts: accept it meanwhile.
+            std::thread::scope(|s| {
+                let to = listener.address().clone();
+                let tx = s.spawn(move || channel::connect(&to).unwrap());
+                let _second = listener.accept().unwrap();
+                tx.join().unwrap()
+            })
+        } else {
+            channel::connect(listener.address()).unwrap()
+        };
+        // The ring's ends are watched in memory: no fd becomes readable on a message.
+        let has_fd = !matches!(addr, Address::SysvMq { .. } | Address::ShmRing(_));
         assert_eq!(tx.as_fd_opt().is_some(), has_fd, "{addr}: sender");
         assert_eq!(rx.as_fd_opt().is_some(), has_fd, "{addr}: receiver");
-        let listener_fd = has_fd && !matches!(addr, Address::Fifo(_));
+        let listener_fd = !matches!(addr, Address::SysvMq { .. } | Address::Fifo(_));
         assert_eq!(
             listener.as_fd_opt().is_some(),
             listener_fd,
             "{addr}: listener"
         );
         if !has_fd {
-            eprintln!("   {addr}: no fd (a System V queue is not a file; None asserted)");
+            eprintln!("   {addr}: no fd on the ends (System V queues are not files; a ring is watched in memory; None asserted)");
         }
         // Debug prints without a hack.
         assert!(format!("{tx:?}").starts_with("Sender"), "{addr}");
@@ -673,4 +695,5 @@ conformance! {
     tcp => super::tcp,
     sysv_mq => super::sysv_mq,
     posix_mq => super::posix_mq,
+    shm_ring => super::shm_ring,
 }

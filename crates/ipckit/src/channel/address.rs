@@ -17,7 +17,8 @@ pub const ACCEPTED_FORMS: &str =
   tcp:HOST:PORT                TCP, framed (IPv6: tcp:[::1]:9000)
   sysv-mq:KEY[:MTYPE]          a System V message queue (KEY 1234, 0x4d2, ftok:PATH:ID),
                                message type MTYPE (default 1)
-  posix-mq:/NAME               a POSIX message queue, one queue message per message";
+  posix-mq:/NAME               a POSIX message queue, one queue message per message
+  shm-ring:PATH|@NAME          a shared-memory ring (handshake on a Unix seqpacket socket)";
 
 /// A channel endpoint, as typed on a command line: `SCHEME:REST`.
 ///
@@ -30,6 +31,7 @@ pub const ACCEPTED_FORMS: &str =
 /// | `tcp:HOST:PORT`, `tcp:[V6]:PORT` | TCP | framed |
 /// | `sysv-mq:KEY`, `sysv-mq:KEY:MTYPE` | System V message queue (KEY decimal, `0x` hex or `ftok:PATH:ID`) | one message of type MTYPE (default 1) each |
 /// | `posix-mq:/NAME` | POSIX message queue | one queue message each (priority 0) |
+/// | `shm-ring:PATH`, `shm-ring:@NAME` | shared-memory ring ([`crate::ring`]), set up over a Unix seqpacket socket at the path or abstract name | one record each |
 ///
 /// Parsing then printing gives the same string back (for a string in canonical form).
 /// The enum is `#[non_exhaustive]`: later transports (message queues, a shared-memory ring)
@@ -87,6 +89,10 @@ pub enum Address {
     /// `posix-mq:/NAME`: a POSIX message queue by name, with its leading slash; one queue
     /// message per message, priority 0.
     PosixMq(String),
+    /// `shm-ring:PATH` or `shm-ring:@NAME`: a shared-memory ring ([`crate::ring`]) whose
+    /// handshake runs over a Unix seqpacket socket at that path or abstract name; one ring
+    /// record per message.
+    ShmRing(SocketAddr),
 }
 
 impl Address {
@@ -107,6 +113,7 @@ impl Address {
             Address::Tcp { .. } => "tcp",
             Address::SysvMq { .. } => "sysv-mq",
             Address::PosixMq(_) => "posix-mq",
+            Address::ShmRing(_) => "shm-ring",
         }
     }
 
@@ -234,6 +241,7 @@ impl FromStr for Address {
             "unix" => parse_unix_name(text, rest).map(Address::Unix),
             "unix-dgram" => parse_unix_name(text, rest).map(Address::UnixDgram),
             "unix-seqpacket" => parse_unix_name(text, rest).map(Address::UnixSeqpacket),
+            "shm-ring" => parse_unix_name(text, rest).map(Address::ShmRing),
             "tcp" => parse_tcp(text, rest),
             "sysv-mq" => parse_sysv_mq(text, rest),
             "posix-mq" => crate::posix::validate_name(rest, "mq_open", crate::posix::NAME_MAX)
@@ -249,7 +257,10 @@ impl fmt::Display for Address {
         let scheme = self.scheme();
         match self {
             Address::Fifo(p) => write!(f, "{scheme}:{}", p.display()),
-            Address::Unix(n) | Address::UnixDgram(n) | Address::UnixSeqpacket(n) => {
+            Address::Unix(n)
+            | Address::UnixDgram(n)
+            | Address::UnixSeqpacket(n)
+            | Address::ShmRing(n) => {
                 write!(f, "{scheme}:{n}")
             }
             Address::Tcp { host, port } if host.contains(':') => {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::dgram::{MessageReceiver, MessageSender};
 use super::stream::{FramedReceiver, FramedSender};
-use super::{flavors, posix_mq, sysv_mq};
+use super::{flavors, posix_mq, shm_ring, sysv_mq};
 use crate::net::unix::{UnixDatagram, UnixSeqpacket};
 use crate::Result;
 
@@ -25,6 +25,8 @@ flavors! { $
         SysvMq(sysv_mq::MqSender),
         /// `posix-mq:`: one POSIX queue message (priority 0) per message.
         PosixMq(posix_mq::MqSender),
+        /// `shm-ring:`: one ring record per message.
+        ShmRing(shm_ring::RingSender),
     }
 }
 
@@ -43,6 +45,8 @@ flavors! { $
         SysvMq(sysv_mq::MqReceiver),
         /// `posix-mq:`: the queue's messages.
         PosixMq(posix_mq::MqReceiver),
+        /// `shm-ring:`: the ring's records.
+        ShmRing(shm_ring::RingReceiver),
     }
 }
 

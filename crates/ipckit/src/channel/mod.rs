@@ -80,6 +80,7 @@ mod listener;
 mod posix_mq;
 mod raw;
 mod seqpacket;
+mod shm_ring;
 mod stream;
 mod sysv_mq;
 mod tcp;
@@ -115,12 +116,14 @@ use listener::ListenerFlavor;
 #[derive(Debug, Clone)]
 pub struct ChannelOptions {
     max_message: usize,
+    ring_capacity: usize,
 }
 
 impl Default for ChannelOptions {
     fn default() -> Self {
         ChannelOptions {
             max_message: DEFAULT_MAX_MESSAGE,
+            ring_capacity: DEFAULT_RING_CAPACITY,
         }
     }
 }
@@ -144,7 +147,41 @@ impl ChannelOptions {
     pub fn max_message(&self) -> usize {
         self.max_message
     }
+
+    /// The capacity in bytes of each direction's ring that a `shm-ring:` sender creates (a
+    /// power of two, 4 KiB to 1 GiB; default [`DEFAULT_RING_CAPACITY`]). The largest message
+    /// such a ring carries is half of it; a larger one is
+    /// [`ErrorKind`](crate::ErrorKind)`::TooLarge` before anything is written. A
+    /// `shm-ring:` listener accepts rings up to the larger of this and twice
+    /// [`max_message`](Self::max_message). Other transports ignore it.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::channel::{self, Address, ChannelOptions};
+    /// let addr: Address = format!("shm-ring:@ipckit-doc-ringcap-{}", std::process::id()).parse()?;
+    /// let mut listener = channel::listen(&addr)?;
+    /// let mut tx = channel::connect_with(&addr, &ChannelOptions::new().with_ring_capacity(64 << 10))?;
+    /// let e = tx.send(&[0u8; 40 << 10]).unwrap_err(); // above 32 KiB, half the ring
+    /// assert_eq!(e.kind(), ipckit::ErrorKind::TooLarge);
+    /// # drop(listener);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_ring_capacity(mut self, bytes: usize) -> ChannelOptions {
+        self.ring_capacity = bytes;
+        self
+    }
+
+    /// The configured `shm-ring:` capacity in bytes (see
+    /// [`with_ring_capacity`](Self::with_ring_capacity)).
+    pub fn ring_capacity(&self) -> usize {
+        self.ring_capacity
+    }
 }
+
+/// The capacity of each direction's ring of a `shm-ring:` channel unless configured
+/// otherwise: 8 MiB, so the largest message is 4 MiB.
+pub const DEFAULT_RING_CAPACITY: usize = 8 << 20;
 
 /// The largest message a [`Receiver`] accepts unless configured otherwise: 16 MiB.
 ///
@@ -174,6 +211,7 @@ fn open_connection(addr: &Address, opts: &ChannelOptions) -> Result<Outgoing> {
         Address::Tcp { host, port } => tcp::connect(host, *port),
         Address::SysvMq { key, mtype } => sysv_mq::connect(key, *mtype, opts),
         Address::PosixMq(name) => posix_mq::connect(name, opts),
+        Address::ShmRing(name) => shm_ring::connect(name, opts),
     }
 }
 
@@ -188,6 +226,7 @@ fn open_listener(addr: &Address, opts: &ChannelOptions) -> Result<(ListenerFlavo
         Address::Tcp { host, port } => tcp::listen(host, *port),
         Address::SysvMq { key, mtype } => sysv_mq::listen(key, *mtype, opts),
         Address::PosixMq(name) => posix_mq::listen(name, opts),
+        Address::ShmRing(name) => shm_ring::listen(name, opts),
     }
 }
 

@@ -142,4 +142,5 @@ pub use conn::{
 };
 pub use receiver::{Receiver, Record};
 pub use sender::{Grant, Sender};
+pub use shm::{MAX_CAPACITY, MIN_CAPACITY};
 pub use wait::{DEFAULT_CHECK_INTERVAL, DEFAULT_SPIN};

@@ -31,9 +31,9 @@ const MAGIC: u64 = u64::from_le_bytes(*b"IPCKRING");
 const VERSION: u64 = 1;
 
 /// The smallest capacity, in bytes.
-pub(super) const MIN_CAPACITY: usize = 4096;
+pub const MIN_CAPACITY: usize = 4096;
 /// The largest capacity, in bytes (1 GiB).
-pub(super) const MAX_CAPACITY: usize = 1 << 30;
+pub const MAX_CAPACITY: usize = 1 << 30;
 
 /// The length word of a skip marker: the rest of the data area up to the wrap is padding.
 pub(super) const SKIP: u64 = u64::MAX;
