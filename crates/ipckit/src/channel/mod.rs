@@ -160,10 +160,20 @@ impl ChannelOptions {
     /// use ipckit::channel::{self, Address, ChannelOptions};
     /// let addr: Address = format!("shm-ring:@ipckit-doc-ringcap-{}", std::process::id()).parse()?;
     /// let mut listener = channel::listen(&addr)?;
-    /// let mut tx = channel::connect_with(&addr, &ChannelOptions::new().with_ring_capacity(64 << 10))?;
-    /// let e = tx.send(&[0u8; 40 << 10]).unwrap_err(); // above 32 KiB, half the ring
-    /// assert_eq!(e.kind(), ipckit::ErrorKind::TooLarge);
-    /// # drop(listener);
+    /// // A ring connect completes when the listener accepts (the handshake verifies the rings).
+    /// let to = addr.clone();
+    /// let sender = std::thread::spawn(move || {
+    ///     let small = ChannelOptions::new().with_ring_capacity(64 << 10);
+    ///     let mut tx = channel::connect_with(&to, &small)?;
+    ///     let e = tx.send(&[0u8; 40 << 10]).unwrap_err(); // above 32 KiB, half the ring
+    ///     assert_eq!(e.kind(), ipckit::ErrorKind::TooLarge);
+    ///     tx.send(b"fits")
+    /// });
+    /// let mut rx = listener.accept()?;
+    /// let mut buf = Vec::new();
+    /// rx.recv(&mut buf)?;
+    /// assert_eq!(buf, b"fits");
+    /// sender.join().unwrap()?;
     /// # Ok::<(), ipckit::Error>(())
     /// ```
     #[must_use]

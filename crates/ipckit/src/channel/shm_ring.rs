@@ -34,10 +34,12 @@ fn accepted_capacity(opts: &ChannelOptions) -> usize {
 /// Connects to the ring listener at `name`, creating both rings.
 pub(super) fn connect(name: &SocketAddr, opts: &ChannelOptions) -> Result<Outgoing> {
     let address = Address::ShmRing(name.clone());
-    let mut conn = Connection::builder(name)
+    let conn = Connection::builder(name)
         .capacity(opts.ring_capacity())
         .connect()
         .map_err(|e| renamed(e, &address))?;
+    // Boxed: a connection is large beside the other flavors.
+    let mut conn = Box::new(conn);
     let max = opts.max_message().min(conn.sender().max_message());
     Ok(Outgoing::Messages(SenderFlavor::ShmRing(RingSender {
         conn,
@@ -70,7 +72,7 @@ pub(super) fn listen(
 /// The sending end: the connection (both rings and the socket), using its sending ring.
 #[derive(Debug)]
 pub(crate) struct RingSender {
-    conn: Connection,
+    conn: Box<Connection>,
     max: usize,
     object: String,
 }
@@ -97,7 +99,7 @@ impl RingSender {
 /// The receiving end: the accepted connection, using its receiving ring.
 #[derive(Debug)]
 pub(crate) struct RingReceiver {
-    conn: Connection,
+    conn: Box<Connection>,
     max: usize,
     object: String,
 }
@@ -170,7 +172,7 @@ impl Listen for RingListener {
             .map_err(|e| renamed(e, &self.object))?;
         Ok(Some(Incoming::Messages(ReceiverFlavor::ShmRing(
             RingReceiver {
-                conn,
+                conn: Box::new(conn),
                 max: self.max,
                 object: self.object.clone(),
             },
