@@ -1,0 +1,49 @@
+//! `ipckit send`/`recv` over `shm-ring:`, through the real binary: messages arrive whole and
+//! in order, the socket file goes with the receiver, and nothing is left in /dev/shm (the
+//! rings are memfds).
+
+use ipckit_testkit::{assert_ok, ipckit, ipckit_with_stdin, tmp, unique, Running};
+
+/// The names in /dev/shm, to show a ring leaves none.
+fn dev_shm() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir("/dev/shm")
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn send_and_recv_over_a_ring_by_path_and_by_abstract_name() {
+    let path = tmp("ring-cli");
+    let before = dev_shm();
+    for addr in [
+        format!("shm-ring:{}", path.display()),
+        format!("shm-ring:@{}", unique("ring-cli")),
+    ] {
+        let recv = Running::recv(&[&addr, "--count", "3"]);
+        let o = ipckit(&["send", recv.recv_address(), "one", "two words", ""]);
+        assert_ok(&o);
+        assert_eq!(recv.output(), b"one\ntwo words\n\n", "{addr}");
+    }
+    assert!(!path.exists(), "recv left {} behind", path.display());
+    assert_eq!(dev_shm(), before, "a ring must leave nothing in /dev/shm");
+}
+
+#[test]
+fn send_from_stdin_and_a_refused_connect_names_the_address_and_errno() {
+    let addr = format!("shm-ring:@{}", unique("ring-big"));
+    let recv = Running::recv(&[&addr, "--count", "2"]);
+    let o = ipckit_with_stdin(&["send", recv.recv_address()], b"alpha\nbeta\n");
+    assert_ok(&o);
+    assert_eq!(recv.output(), b"alpha\nbeta\n");
+    // With nobody listening the error names the address and the errno.
+    let o = ipckit(&["send", &addr, "x"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&addr) && err.contains("ECONNREFUSED"), "{err}");
+}
