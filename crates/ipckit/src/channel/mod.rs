@@ -19,6 +19,16 @@
 //! | `tcp:HOST:PORT` | binds and listens (`SO_REUSEADDR`; port 0 picks one, see [`Listener::address`]) | accepts one connection | connects, `TCP_NODELAY` |
 //! | `sysv-mq:KEY[:MTYPE]` | opens the queue, creating it (0o600) if missing; removes what it created once it and its receivers are dropped | returns a receiver of type MTYPE at once | opens the existing queue |
 //!
+//! # How a stream ends
+//! A receiver on a byte stream (`fifo:`, `unix:`, `tcp:`) reports
+//! [`ErrorKind::PeerGone`](crate::ErrorKind::PeerGone) when the stream ends between two
+//! messages (the sender closed cleanly), and
+//! [`ErrorKind::UnexpectedEof`](crate::ErrorKind::UnexpectedEof) when it ends inside one
+//! (a header or payload partly received, then end of stream: the sender died or closed
+//! while writing, and that message is lost). A caller that treats `PeerGone` as "done"
+//! must report `UnexpectedEof` as a failure. A byte stream that delivered `UnexpectedEof`
+//! or `TooLarge` cannot be resynchronised: drop that connection.
+//!
 //! # Several senders
 //! - Stream and seqpacket sockets and TCP: each sender is its own connection and its own
 //!   receiver from [`Listener::accept`]; messages never mix. Accept them one after the other

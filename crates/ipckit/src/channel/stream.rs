@@ -184,8 +184,10 @@ enum Wait {
 /// never lose or split data: a frame that has only partly arrived stays in the receiver and
 /// the next call continues it.
 ///
-/// After [`ErrorKind::TooLarge`] or a stream that ended inside a message, the stream cannot
-/// be resynchronised: every later call returns the same error.
+/// A stream that ends between two frames is [`ErrorKind::PeerGone`] (the sender closed
+/// cleanly); one that ends inside a frame is [`ErrorKind::UnexpectedEof`] (a message was
+/// lost). After `UnexpectedEof` or [`ErrorKind::TooLarge`] the stream cannot be resynchronised: every later call returns the same error, and the
+/// connection should be dropped.
 ///
 /// # Examples
 /// ```
@@ -333,9 +335,11 @@ impl<R: AsFd> FramedReceiver<R> {
                     return Err(Error::new(ErrorKind::PeerGone, "recv", &self.object)
                         .with_detail("the sender closed the stream"));
                 }
-                let e = Error::new(ErrorKind::PeerGone, "recv", &self.object).with_detail(format!(
-                    "stream ended inside a message header (got {got} of {HEADER_LEN} bytes)"
-                ));
+                let e = Error::new(ErrorKind::UnexpectedEof, "recv", &self.object).with_detail(
+                    format!(
+                        "stream ended inside a message header (got {got} of {HEADER_LEN} bytes)"
+                    ),
+                );
                 return Err(self.fail(e));
             }
             self.header_got += n;
@@ -382,9 +386,9 @@ impl<R: AsFd> FramedReceiver<R> {
                 }
             };
             if n == 0 {
-                let e = Error::new(ErrorKind::PeerGone, "recv", &self.object).with_detail(format!(
-                    "stream ended inside a message (got {got} of {len} bytes)"
-                ));
+                let e = Error::new(ErrorKind::UnexpectedEof, "recv", &self.object).with_detail(
+                    format!("stream ended inside a message (got {got} of {len} bytes)"),
+                );
                 return Err(self.fail(e));
             }
             self.body_got += n;
@@ -401,9 +405,12 @@ impl<R: AsFd> FramedReceiver<R> {
     /// replaces the contents of `buf` with its payload and returns its length in bytes.
     ///
     /// # Errors
-    /// [`ErrorKind::PeerGone`] at the end of the stream (the sender closed; also inside a
-    /// frame, with a detail saying where); [`ErrorKind::TooLarge`] if the header announces
-    /// more than [`max_message`](Self::max_message) (nothing allocated); others from the
+    /// [`ErrorKind::PeerGone`] at the end of the stream between two frames (the sender
+    /// closed cleanly); [`ErrorKind::UnexpectedEof`] if the stream ended inside a frame (a
+    /// header or payload partly received: the message is lost, the detail says how much
+    /// arrived); [`ErrorKind::TooLarge`] if the header announces more than
+    /// [`max_message`](Self::max_message) (nothing allocated). After `UnexpectedEof` or
+    /// `TooLarge` the stream cannot be resynchronised: drop the connection. Others from the
     /// syscall.
     ///
     /// # Examples
@@ -507,7 +514,8 @@ mod tests {
         drop(a);
         assert_eq!(rx.recv(&mut buf).unwrap(), 2);
         let e = rx.recv(&mut buf).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::PeerGone);
+        // Issue 10 defect 1: inside a message is UnexpectedEof (was PeerGone).
+        assert_eq!(e.kind(), ErrorKind::UnexpectedEof);
         assert_eq!(
             e.detail(),
             Some("stream ended inside a message (got 2 of 5 bytes)")
