@@ -31,8 +31,9 @@
 //!
 //! # Several senders
 //! - Stream and seqpacket sockets and TCP: each sender is its own connection and its own
-//!   receiver from [`Listener::accept`]; messages never mix. Accept them one after the other
-//!   (or hand each receiver to a thread).
+//!   receiver from [`Listener::accept`]; messages never mix. Serve them all from one thread
+//!   with [`Select`] (the listener and every receiver in one `poll(2)`: an idle or slow
+//!   sender never delays another), or hand each receiver to a thread.
 //! - Datagram sockets: every sender's datagrams arrive in the one queue of the bound socket,
 //!   each whole; the receiver never sees [`ErrorKind::PeerGone`](crate::ErrorKind::PeerGone)
 //!   since datagrams have no connection.
@@ -89,6 +90,7 @@ mod fifo;
 mod listener;
 mod posix_mq;
 mod raw;
+mod select;
 mod seqpacket;
 mod stream;
 mod sysv_mq;
@@ -99,6 +101,7 @@ pub use address::{Address, SocketAddr, ACCEPTED_FORMS};
 pub use ends::{Receiver, Sender};
 pub use listener::Listener;
 pub use raw::{RawReceiver, RawSender};
+pub use select::{Event, Member, Readiness, Refused, Select, Token};
 pub use stream::{FramedReceiver, FramedSender, HEADER_LEN};
 
 use ends::{ReceiverFlavor, SenderFlavor};
