@@ -107,17 +107,47 @@ impl SocketAddr {
 impl FromStr for SocketAddr {
     type Err = Error;
 
-    /// `@name` is an abstract name, anything else a path. An empty string, an empty
-    /// abstract name or one longer than [`MAX_ADDR_LEN`] bytes is
+    /// `@name` is an abstract name, anything else a path. In an abstract name `\\` is a
+    /// backslash and `\xNN` the byte NN (hex), as [`Display`](fmt::Display) prints them, so
+    /// any name round-trips. An empty string, an empty abstract name, one longer than
+    /// [`MAX_ADDR_LEN`] bytes or a backslash that starts neither escape is
     /// [`ErrorKind::InvalidInput`].
     fn from_str(s: &str) -> Result<SocketAddr> {
         let addr = match s.strip_prefix('@') {
-            Some(name) => SocketAddr::Abstract(name.as_bytes().to_vec()),
+            Some(name) => SocketAddr::Abstract(unescape(name).ok_or_else(|| {
+                Error::new(ErrorKind::InvalidInput, "parse", s)
+                    .with_detail("in an abstract name a backslash starts an escape: \\\\ or \\xNN")
+            })?),
             None => SocketAddr::Path(PathBuf::from(s)),
         };
         addr.to_sys()?;
         Ok(addr)
     }
+}
+
+/// The bytes of an abstract name as [`SocketAddr`]'s `Display` escapes them (`\\`,
+/// `\xNN`); `None` for a backslash that starts neither.
+fn unescape(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut bytes = text.bytes();
+    while let Some(b) = bytes.next() {
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        match bytes.next()? {
+            b'\\' => out.push(b'\\'),
+            b'x' => {
+                let hex = [bytes.next()?, bytes.next()?];
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
+                out.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
 }
 
 impl fmt::Display for SocketAddr {
@@ -127,7 +157,9 @@ impl fmt::Display for SocketAddr {
             SocketAddr::Abstract(name) => {
                 f.write_str("@")?;
                 for &b in name {
-                    if b.is_ascii_graphic() || b == b' ' {
+                    if b == b'\\' {
+                        f.write_str("\\\\")?;
+                    } else if b.is_ascii_graphic() || b == b' ' {
                         write!(f, "{}", b as char)?;
                     } else {
                         write!(f, "\\x{b:02x}")?;
