@@ -91,7 +91,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .any(|m| m.name().starts_with("shm-ring"))
         .then(|| {
             let budget = std::time::Duration::from_millis(if args.quick { 25 } else { 250 });
-            measure::memcpy_mb_per_s(measure::MEMCPY_SIZE, budget)
+            (
+                measure::memcpy_mb_per_s(measure::MEMCPY_SIZE, budget),
+                measure::check_mb_per_s(measure::MEMCPY_SIZE, budget),
+            )
         });
     let dir = RunDir::create()?;
     // Before any thread or peer starts, so that all of them inherit the mask.
@@ -161,8 +164,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rows = report::rows(&outcomes);
     let mut out = std::io::stdout().lock();
     report::table(&mut out, &machine, cpus, &budget.text(), &rows)?;
-    if let Some(mb) = memcpy {
-        report::memcpy_note(&mut out, mb, &rows)?;
+    if let Some((mb, check)) = memcpy {
+        report::memcpy_note(&mut out, mb, check, &rows)?;
     }
     out.flush()?;
     if let Some(path) = &args.json {

@@ -180,6 +180,28 @@ pub fn memcpy_mb_per_s(size: usize, budget: std::time::Duration) -> f64 {
     best
 }
 
+/// The receiver's verification rate in MB/s: [`Pattern::check`] of one `size`-byte message
+/// (sequence number, stamps, checksum over every byte), best of five runs of `budget / 5`.
+/// With the copy out, it bounds what a receiving row can reach at large sizes.
+pub fn check_mb_per_s(size: usize, budget: std::time::Duration) -> f64 {
+    let p = Pattern::new(size);
+    let msg = p.buffer();
+    let run = budget / 5;
+    let mut best = 0f64;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let mut n = 0u64;
+        while n < 3 || start.elapsed() < run {
+            let ok = p.check(0, std::hint::black_box(&msg)).is_ok();
+            std::hint::black_box(ok);
+            n += 1;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        best = best.max(n as f64 * size as f64 / secs / 1e6);
+    }
+    best
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +218,8 @@ mod tests {
     #[test]
     fn memcpy_bandwidth_is_positive() {
         let mb = memcpy_mb_per_s(4096, std::time::Duration::from_millis(5));
+        assert!(mb > 0.0 && mb.is_finite());
+        let mb = check_mb_per_s(4096, std::time::Duration::from_millis(5));
         assert!(mb > 0.0 && mb.is_finite());
     }
 

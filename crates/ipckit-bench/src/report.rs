@@ -467,10 +467,16 @@ pub fn table(
 
 /// The memcpy baseline under the table: `memcpy` bandwidth at [`MEMCPY_SIZE`] measured in
 /// this run, and the share of it the `shm-ring` copy-mode rows reach at that size (the
-/// target is ≥ 0.6 for ipckit).
+/// target is ≥ 0.6 for ipckit); then the receiver's verification rate at that size
+/// (`check_mb_per_s`), which with one copy bounds a copy-mode receiver.
 ///
 /// [`MEMCPY_SIZE`]: crate::measure::MEMCPY_SIZE
-pub fn memcpy_note(out: &mut impl Write, mb_per_s: f64, rows: &[Row]) -> std::io::Result<()> {
+pub fn memcpy_note(
+    out: &mut impl Write,
+    mb_per_s: f64,
+    check_mb_per_s: f64,
+    rows: &[Row],
+) -> std::io::Result<()> {
     let size = crate::measure::MEMCPY_SIZE;
     let mut line = format!(
         "memcpy {}: {mb_per_s:.0} MB/s (one CPU, two {} buffers, best of 5)",
@@ -492,7 +498,15 @@ pub fn memcpy_note(out: &mut impl Write, mb_per_s: f64, rows: &[Row]) -> std::io
             ));
         }
     }
-    writeln!(out, "{line}")
+    writeln!(out, "{line}")?;
+    let bound = 1.0 / (1.0 / mb_per_s + 1.0 / check_mb_per_s);
+    writeln!(
+        out,
+        "verification {}: {check_mb_per_s:.0} MB/s (sequence number, stamps, checksum of every byte, \
+         on the receiving side of every row); one copy plus verification: {bound:.0} MB/s = {:.2} of memcpy",
+        size_text(size),
+        bound / mb_per_s
+    )
 }
 
 /// Writes the rows that ran (not the skipped ones) as a JSON array.
