@@ -70,6 +70,14 @@
 //! it carries (e.g. the sequence number in a `sigqueue` value): say so in
 //! [`Mechanism::note`].
 //!
+//! A shared-memory mechanism that can lend its memory (the `shm-ring-zc` row) also
+//! implements [`ZeroCopy`] and returns it from [`Endpoint::zero_copy`]: the harness then
+//! writes each message in place ([`ZeroCopy::send_in_place`] with
+//! [`Pattern::fill`](crate::verify::Pattern::fill)), verifies each in place
+//! ([`ZeroCopy::recv_in_place`]), and the peer echoes with [`ZeroCopy::echo_in_place`]; the
+//! writing and verifying then fall inside the timed round trip, as they do for a zero-copy
+//! application. The end markers still go through [`Endpoint::send`].
+//!
 //! # Ownership and cleanup
 //!
 //! Every fd is close-on-exec except the ones handed over in [`Setup::inherit`] (the harness
