@@ -26,7 +26,7 @@ use crate::scenario::{Case, Endpoint, Mechanism, Scenario, Setup, ZeroCopy};
 pub const MECHANISM: Mechanism = Mechanism {
     name: "shm-ring",
     about: "ipckit::ring (memfd SPSC ring per direction, 4 MiB, spin 50 us then futex), copy mode send/recv vs a raw busy-spinning ring",
-    note: Some("copy mode, Sender::send from the sender's buffer and Receiver::recv into a reused buffer (a copy in and a copy out per message), spin window 50 us then futex; raw: the same ring layout, busy-spinning, same copies"),
+    note: Some("copy mode, Sender::send from the sender's buffer and Receiver::recv into a reused buffer (a copy in and a copy out per message), spin window 50 us then futex; raw: the same ring layout and reads, busy-spinning (sched_yield every ~50 us of polls), same copies"),
     has_throughput: true,
     check: check_size,
     ipckit: &Ipckit {
@@ -43,7 +43,7 @@ pub const MECHANISM: Mechanism = Mechanism {
 pub const MECHANISM_ZC: Mechanism = Mechanism {
     name: "shm-ring-zc",
     about: "ipckit::ring zero copy: reserve/commit a grant written in place, recv_ref a record verified in place; vs the raw ring doing the same",
-    note: Some("zero copy, the sender writes the message in place (Sender::reserve + Grant::commit), the receiver verifies it in place (Receiver::recv_ref, drop releases), no copy out; the echo copies record to grant directly; raw: the same on the raw ring"),
+    note: Some("zero copy, the sender writes the message in place (Sender::reserve + Grant::commit), the receiver verifies it in place (Receiver::recv_ref, drop releases), no copy out; the echo copies record to grant directly; writing and verifying fall inside the timed round trip (the copy rows stamp and verify outside it); raw: the same on the raw ring"),
     has_throughput: true,
     check: check_size,
     ipckit: &Ipckit {
