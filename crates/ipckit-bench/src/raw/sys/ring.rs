@@ -35,7 +35,8 @@ struct RingMap {
 }
 
 impl RingMap {
-    /// Maps `fd` (a memfd of [`MAP_LEN`] bytes).
+    /// Maps `fd` (a memfd of [`MAP_LEN`] bytes), populated (`MAP_POPULATE`, as
+    /// `ipckit::ring` does) so that no page fault falls inside a measured hand-off.
     fn map(fd: &OwnedFd) -> io::Result<RingMap> {
         // SAFETY: a fresh shared mapping of `MAP_LEN` bytes of `fd` at an address the kernel
         // picks; nothing else is mapped there.
@@ -44,7 +45,7 @@ impl RingMap {
                 std::ptr::null_mut(),
                 MAP_LEN,
                 libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
+                libc::MAP_SHARED | libc::MAP_POPULATE,
                 fd.as_raw_fd(),
                 0,
             )
