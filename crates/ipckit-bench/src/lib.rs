@@ -85,6 +85,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some((parent_cpu, _)) = cpus {
         pin(parent_cpu).context("sched_setaffinity (pinning the benchmark to one CPU)")?;
     }
+    // The memcpy baseline of the shm-ring rows, on the parent's CPU, in this run.
+    let memcpy = mechs
+        .iter()
+        .any(|m| m.name().starts_with("shm-ring"))
+        .then(|| {
+            let budget = std::time::Duration::from_millis(if args.quick { 25 } else { 250 });
+            (
+                measure::memcpy_mb_per_s(measure::MEMCPY_SIZE, budget),
+                measure::check_mb_per_s(measure::MEMCPY_SIZE, budget),
+            )
+        });
     let dir = RunDir::create()?;
     // Before any thread or peer starts, so that all of them inherit the mask.
     raw::sys::signal::block_for_run()?;
@@ -153,6 +164,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rows = report::rows(&outcomes);
     let mut out = std::io::stdout().lock();
     report::table(&mut out, &machine, cpus, &budget.text(), &rows)?;
+    if let Some((mb, check)) = memcpy {
+        report::memcpy_note(&mut out, mb, check, &rows)?;
+    }
     out.flush()?;
     if let Some(path) = &args.json {
         report::write_json(path, &rows)?;

@@ -57,14 +57,31 @@ pub fn latency(ep: &mut dyn Endpoint, p: &Pattern, b: &Budget) -> Result<Latency
                 true
             }
         };
-        p.stamp(seq, &mut msg);
-        let t0 = Instant::now();
-        ep.send(&msg)?;
-        ep.recv(&mut echo)?;
-        let dt = t0.elapsed();
-        if let Err(m) = p.check(seq, &echo) {
-            return Err(Failure::Mismatch(format!("echo: {m}")));
-        }
+        let dt = match ep.zero_copy() {
+            // Zero copy: the message written in place, the echo verified in place.
+            Some(zc) => {
+                let mut bad = Ok(());
+                let t0 = Instant::now();
+                zc.send_in_place(p.size(), &mut |out| p.fill(seq, out))?;
+                zc.recv_in_place(&mut |echo| bad = p.check(seq, echo))?;
+                let dt = t0.elapsed();
+                if let Err(m) = bad {
+                    return Err(Failure::Mismatch(format!("echo: {m}")));
+                }
+                dt
+            }
+            None => {
+                p.stamp(seq, &mut msg);
+                let t0 = Instant::now();
+                ep.send(&msg)?;
+                ep.recv(&mut echo)?;
+                let dt = t0.elapsed();
+                if let Err(m) = p.check(seq, &echo) {
+                    return Err(Failure::Mismatch(format!("echo: {m}")));
+                }
+                dt
+            }
+        };
         if measured {
             hist.saturating_record(dt.as_nanos().clamp(1, u64::MAX as u128) as u64);
         }
@@ -92,8 +109,15 @@ pub fn stream(ep: &mut dyn Endpoint, p: &Pattern, b: &Budget) -> anyhow::Result<
     let start = Instant::now();
     let mut seq = 0u64;
     while seq < b.throughput_max && (seq < 2 || start.elapsed() < b.throughput) {
-        p.stamp(seq, &mut msg);
-        ep.send(&msg).context("send")?;
+        match ep.zero_copy() {
+            Some(zc) => zc
+                .send_in_place(p.size(), &mut |out| p.fill(seq, out))
+                .context("send in place")?,
+            None => {
+                p.stamp(seq, &mut msg);
+                ep.send(&msg).context("send")?;
+            }
+        }
         seq += 1;
     }
     ep.send(end_marker(p.size())).context("send end marker")?;
@@ -131,6 +155,53 @@ pub fn throughput(
     (t, error)
 }
 
+/// The message size of the memcpy baseline (1 MiB).
+pub const MEMCPY_SIZE: usize = 1 << 20;
+
+/// This CPU's memcpy bandwidth in MB/s (10^6 bytes/s) for `size`-byte copies between two
+/// buffers: the best of five runs of `budget / 5` each (at least 3 copies per run).
+pub fn memcpy_mb_per_s(size: usize, budget: std::time::Duration) -> f64 {
+    let src = vec![0x5Au8; size];
+    let mut dst = vec![0u8; size];
+    dst.copy_from_slice(&src);
+    let run = budget / 5;
+    let mut best = 0f64;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let mut n = 0u64;
+        while n < 3 || start.elapsed() < run {
+            dst.copy_from_slice(std::hint::black_box(&src));
+            std::hint::black_box(&mut dst);
+            n += 1;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        best = best.max(n as f64 * size as f64 / secs / 1e6);
+    }
+    best
+}
+
+/// The receiver's verification rate in MB/s: [`Pattern::check`] of one `size`-byte message
+/// (sequence number, stamps, checksum over every byte), best of five runs of `budget / 5`.
+/// With the copy out, it bounds what a receiving row can reach at large sizes.
+pub fn check_mb_per_s(size: usize, budget: std::time::Duration) -> f64 {
+    let p = Pattern::new(size);
+    let msg = p.buffer();
+    let run = budget / 5;
+    let mut best = 0f64;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let mut n = 0u64;
+        while n < 3 || start.elapsed() < run {
+            let ok = p.check(0, std::hint::black_box(&msg)).is_ok();
+            std::hint::black_box(ok);
+            n += 1;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        best = best.max(n as f64 * size as f64 / secs / 1e6);
+    }
+    best
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +213,14 @@ mod tests {
             cpu_ns: 10,
             failure: failure.map(String::from),
         }
+    }
+
+    #[test]
+    fn memcpy_bandwidth_is_positive() {
+        let mb = memcpy_mb_per_s(4096, std::time::Duration::from_millis(5));
+        assert!(mb > 0.0 && mb.is_finite());
+        let mb = check_mb_per_s(4096, std::time::Duration::from_millis(5));
+        assert!(mb > 0.0 && mb.is_finite());
     }
 
     #[test]

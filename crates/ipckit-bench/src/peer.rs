@@ -50,17 +50,30 @@ pub fn peer_main(_args: PeerArgs) -> anyhow::Result<ExitCode> {
     let mut buf = Vec::with_capacity(size);
     let mut echoed = 0u64;
     let cpu0 = thread_cpu_ns();
-    loop {
-        ep.recv(&mut buf).context("latency recv")?;
-        if is_end(&buf, size) {
-            break;
-        }
-        echoed += 1;
+    let corrupt_echo = |echoed: u64, buf: &mut [u8]| {
         if fault == Some(Fault::CorruptEcho) && echoed == 3 {
             let at = buf.len() / 2;
             buf[at] ^= 0x01;
         }
-        ep.send(&buf).context("latency echo")?;
+    };
+    if let Some(zc) = ep.zero_copy() {
+        // Zero copy: each record copied straight from the incoming ring to the outgoing one.
+        while zc
+            .echo_in_place(size, &mut |out| corrupt_echo(echoed + 1, out))
+            .context("latency echo in place")?
+        {
+            echoed += 1;
+        }
+    } else {
+        loop {
+            ep.recv(&mut buf).context("latency recv")?;
+            if is_end(&buf, size) {
+                break;
+            }
+            echoed += 1;
+            corrupt_echo(echoed, &mut buf);
+            ep.send(&buf).context("latency echo")?;
+        }
     }
     let latency = FromPeer::Latency {
         round_trips: echoed,
@@ -75,28 +88,48 @@ pub fn peer_main(_args: PeerArgs) -> anyhow::Result<ExitCode> {
     let mut last = Instant::now();
     let mut failure: Option<String> = None;
     let cpu0 = thread_cpu_ns();
-    loop {
-        ep.recv(&mut buf).context("throughput recv")?;
+    // One received message, wherever it lies: false at the end marker.
+    let mut take = |msg: &[u8]| -> bool {
         let now = Instant::now();
-        if is_end(&buf, size) {
-            break;
+        if is_end(msg, size) {
+            return false;
         }
         first.get_or_insert(now);
         last = now;
         if fault == Some(Fault::DropStream) && count == 2 {
             // Pretend this message never arrived: the next one is out of sequence.
-            continue;
+            return true;
         }
-        if fault == Some(Fault::CorruptStream) && count == 2 {
-            let at = buf.len() - 1;
-            buf[at] ^= 0x80;
-        }
+        let checked = if fault == Some(Fault::CorruptStream) && count == 2 {
+            let mut bad = msg.to_vec();
+            let at = bad.len() - 1;
+            bad[at] ^= 0x80;
+            p.check(count, &bad)
+        } else {
+            p.check(count, msg)
+        };
         if failure.is_none() {
-            if let Err(e) = p.check(count, &buf) {
+            if let Err(e) = checked {
                 failure = Some(e.0.replace('\n', " "));
             }
         }
         count += 1;
+        true
+    };
+    if let Some(zc) = ep.zero_copy() {
+        // Zero copy: every message verified in place, never copied out.
+        let mut more = true;
+        while more {
+            zc.recv_in_place(&mut |msg| more = take(msg))
+                .context("throughput recv in place")?;
+        }
+    } else {
+        loop {
+            ep.recv(&mut buf).context("throughput recv")?;
+            if !take(&buf) {
+                break;
+            }
+        }
     }
     let cpu_ns = thread_cpu_ns().saturating_sub(cpu0);
     let nanos = first.map_or(0, |f| last.duration_since(f).as_nanos() as u64);

@@ -46,6 +46,9 @@ registry! {
     SysvShm => mech::sysv_shm::MECHANISM,
     PosixShm => mech::posix_shm::MECHANISM,
     MmapFile => mech::mmap_file::MECHANISM,
+    ShmRing => mech::shm_ring::MECHANISM,
+    ShmRingZc => mech::shm_ring::MECHANISM_ZC,
+    ShmRingFutex => mech::shm_ring::MECHANISM_FUTEX,
     Signal => mech::signal::MECHANISM,
 }
 

@@ -465,6 +465,50 @@ pub fn table(
     Ok(())
 }
 
+/// The memcpy baseline under the table: `memcpy` bandwidth at [`MEMCPY_SIZE`] measured in
+/// this run, and the share of it the `shm-ring` copy-mode rows reach at that size (the
+/// target is ≥ 0.6 for ipckit); then the receiver's verification rate at that size
+/// (`check_mb_per_s`), which with one copy bounds a copy-mode receiver.
+///
+/// [`MEMCPY_SIZE`]: crate::measure::MEMCPY_SIZE
+pub fn memcpy_note(
+    out: &mut impl Write,
+    mb_per_s: f64,
+    check_mb_per_s: f64,
+    rows: &[Row],
+) -> std::io::Result<()> {
+    let size = crate::measure::MEMCPY_SIZE;
+    let mut line = format!(
+        "memcpy {}: {mb_per_s:.0} MB/s (one CPU, two {} buffers, best of 5)",
+        size_text(size),
+        size_text(size)
+    );
+    for r in rows {
+        if !r.mechanism.starts_with("shm-ring") || r.size_bytes != size {
+            continue;
+        }
+        if let Some(t) = &r.throughput {
+            line.push_str(&format!(
+                "; {} {} {}: {:.0} MB/s = {:.2} of it",
+                r.mechanism,
+                size_text(size),
+                r.implementation,
+                t.mb_per_s,
+                t.mb_per_s / mb_per_s
+            ));
+        }
+    }
+    writeln!(out, "{line}")?;
+    let bound = 1.0 / (1.0 / mb_per_s + 1.0 / check_mb_per_s);
+    writeln!(
+        out,
+        "verification {}: {check_mb_per_s:.0} MB/s (sequence number, stamps, checksum of every byte, \
+         on the receiving side of every row); one copy plus verification: {bound:.0} MB/s = {:.2} of memcpy",
+        size_text(size),
+        bound / mb_per_s
+    )
+}
+
 /// Writes the rows that ran (not the skipped ones) as a JSON array.
 pub fn write_json(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
     let ran: Vec<&Row> = rows.iter().filter(|r| r.skipped.is_none()).collect();

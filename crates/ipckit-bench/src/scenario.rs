@@ -70,6 +70,14 @@
 //! it carries (e.g. the sequence number in a `sigqueue` value): say so in
 //! [`Mechanism::note`].
 //!
+//! A shared-memory mechanism that can lend its memory (the `shm-ring-zc` row) also
+//! implements [`ZeroCopy`] and returns it from [`Endpoint::zero_copy`]: the harness then
+//! writes each message in place ([`ZeroCopy::send_in_place`] with
+//! [`Pattern::fill`](crate::verify::Pattern::fill)), verifies each in place
+//! ([`ZeroCopy::recv_in_place`]), and the peer echoes with [`ZeroCopy::echo_in_place`]; the
+//! writing and verifying then fall inside the timed round trip, as they do for a zero-copy
+//! application. The end markers still go through [`Endpoint::send`].
+//!
 //! # Ownership and cleanup
 //!
 //! Every fd is close-on-exec except the ones handed over in [`Setup::inherit`] (the harness
@@ -129,6 +137,41 @@ pub trait Endpoint {
     /// # Errors
     /// The mechanism's error (the peer is gone, a syscall failed, a malformed message).
     fn recv(&mut self, buf: &mut Vec<u8>) -> anyhow::Result<()>;
+
+    /// The zero-copy interface of this endpoint, if it has one: then the harness writes
+    /// every message in place and verifies every message in place through it (the `-zc`
+    /// rows), and never calls [`Endpoint::send`] / [`Endpoint::recv`] for data.
+    fn zero_copy(&mut self) -> Option<&mut dyn ZeroCopy> {
+        None
+    }
+}
+
+/// Messages written and read where they lie in shared memory (see [`Endpoint::zero_copy`]).
+pub trait ZeroCopy {
+    /// Reserves `len` bytes in place, lets `fill` write all of them, and publishes them as
+    /// one message.
+    ///
+    /// # Errors
+    /// The mechanism's error.
+    fn send_in_place(&mut self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> anyhow::Result<()>;
+
+    /// Waits for one message, lends its bytes in place to `read`, then releases them.
+    ///
+    /// # Errors
+    /// The mechanism's error.
+    fn recv_in_place(&mut self, read: &mut dyn FnMut(&[u8])) -> anyhow::Result<()>;
+
+    /// Peer's echo: waits for one message; if it is the end marker of `size`-byte data,
+    /// releases it and returns `false`; else copies it straight into an outgoing message,
+    /// lets `tamper` change that (a `--fault`), publishes it and returns `true`.
+    ///
+    /// # Errors
+    /// The mechanism's error.
+    fn echo_in_place(
+        &mut self,
+        size: usize,
+        tamper: &mut dyn FnMut(&mut [u8]),
+    ) -> anyhow::Result<bool>;
 }
 
 /// What a scenario is about, given to both [`Scenario::setup`] and [`Scenario::peer`].

@@ -162,6 +162,16 @@ impl Pattern {
         b
     }
 
+    /// Writes all of message `seq` into `out` (exactly [`Pattern::size`] bytes, any prior
+    /// content): the payload copied from the pattern, then the header and stamps. What a
+    /// zero-copy sender does in place.
+    pub fn fill(&self, seq: u64, out: &mut [u8]) {
+        if self.size > PAYLOAD {
+            out[PAYLOAD..].copy_from_slice(&self.base);
+        }
+        self.stamp(seq, out);
+    }
+
     /// Makes `buf` (from [`Pattern::buffer`]) message `seq`: writes the header and stamps,
     /// touching a few words per 4 KiB only.
     pub fn stamp(&self, seq: u64, buf: &mut [u8]) {
@@ -262,6 +272,18 @@ mod tests {
                     assert!(p.check(seq - 1, &b).is_err(), "size {size} seq {seq}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn fill_writes_the_same_message_over_any_content() {
+        for size in SIZES {
+            let p = Pattern::new(size);
+            let mut b = p.buffer();
+            p.stamp(42, &mut b);
+            let mut out = vec![0xA5u8; size];
+            p.fill(42, &mut out);
+            assert_eq!(out, b, "size {size}");
         }
     }
 

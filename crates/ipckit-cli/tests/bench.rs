@@ -146,6 +146,18 @@ fn quick_bench_covers_message_sockets_fifo_and_tcp() {
 }
 
 #[test]
+fn quick_bench_covers_the_shm_ring_rows_and_the_memcpy_baseline() {
+    let mechs = ["shm-ring", "shm-ring-zc", "shm-ring-futex"];
+    let (rows, stdout) = run_quick(&mechs.join(","), "1,1M", "2");
+    check_rows(&rows, &mechs, &[1, 1 << 20]);
+    assert!(stdout.contains("memcpy 1 MiB: "), "{stdout}");
+    assert!(
+        stdout.contains("shm-ring 1 MiB ipckit: "),
+        "no share of memcpy for the copy-mode row:\n{stdout}"
+    );
+}
+
+#[test]
 fn unknown_mechanism_is_an_error_listing_the_known_ones() {
     let out = ipckit()
         .args(["bench", "--quick", "--only", "pipe,nosuch"])
@@ -185,15 +197,19 @@ fn bad_sizes_are_rejected() {
 /// one makes the row FAILED, `"verified": false` in the JSON, and the exit status non-zero.
 #[test]
 fn a_corrupted_or_lost_message_fails_the_row_and_the_run() {
-    for (fault, phase) in [
-        ("corrupt-echo", "latency"),
-        ("corrupt-stream", "throughput"),
-        ("drop-stream", "throughput"),
+    // shm-ring-zc: the same checks on messages verified in place (the zero-copy path).
+    for (fault, phase, only) in [
+        ("corrupt-echo", "latency", "pipe"),
+        ("corrupt-stream", "throughput", "pipe"),
+        ("drop-stream", "throughput", "pipe"),
+        ("corrupt-echo", "latency", "shm-ring-zc"),
+        ("corrupt-stream", "throughput", "shm-ring-zc"),
+        ("drop-stream", "throughput", "shm-ring-zc"),
     ] {
-        let json = TempFile::new(&format!("fault-{fault}.json"));
+        let json = TempFile::new(&format!("fault-{fault}-{only}.json"));
         let out = ipckit()
             .args([
-                "bench", "--quick", "--only", "pipe", "--sizes", "64", "--fault", fault, "--json",
+                "bench", "--quick", "--only", only, "--sizes", "64", "--fault", fault, "--json",
             ])
             .arg(&json.0)
             .output()
@@ -305,6 +321,9 @@ fn list_names_every_mechanism() {
             "sysv-shm",
             "posix-shm",
             "mmap-file",
+            "shm-ring",
+            "shm-ring-zc",
+            "shm-ring-futex",
             "signal"
         ]
     );

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 pub mod posix_mq;
+pub mod ring;
 pub mod signal;
 pub mod slots;
 

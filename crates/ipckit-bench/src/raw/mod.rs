@@ -19,6 +19,7 @@ pub mod mmap_file;
 pub mod pipe;
 pub mod posix_mq;
 pub mod posix_shm;
+pub mod shm_ring;
 pub mod signal;
 pub mod sysv_mq;
 pub mod sysv_shm;

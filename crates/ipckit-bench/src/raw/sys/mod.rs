@@ -8,6 +8,7 @@
 pub mod fd;
 pub mod msg;
 pub mod posix;
+pub mod ring;
 pub mod signal;
 pub mod stream;
 pub mod sysv;
