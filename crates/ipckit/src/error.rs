@@ -46,6 +46,8 @@ pub enum ErrorKind {
     /// `ECONNRESET`, `ECONNREFUSED`), a FIFO has no reader (`ENXIO`), a System V object was
     /// removed while waiting on it (`EIDRM`), or a stream ended.
     PeerGone,
+    /// A peer broke the protocol: a corrupt shared-memory ring, a bad frame or handshake.
+    InvalidData,
     /// An argument is out of range or malformed (`EINVAL`, bad names, bad addresses).
     InvalidInput,
     /// A system-wide or per-process limit is reached (`ENOSPC`, `EMFILE`, `ENFILE`,
@@ -88,6 +90,7 @@ impl ErrorKind {
             ErrorKind::TimedOut => Io::TimedOut,
             ErrorKind::TooLarge => Io::InvalidData,
             ErrorKind::PeerGone => Io::BrokenPipe,
+            ErrorKind::InvalidData => Io::InvalidData,
             ErrorKind::InvalidInput => Io::InvalidInput,
             ErrorKind::LimitReached => Io::OutOfMemory,
             ErrorKind::Other => Io::Other,
@@ -105,6 +108,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::TimedOut => "timed out",
             ErrorKind::TooLarge => "too large",
             ErrorKind::PeerGone => "peer gone",
+            ErrorKind::InvalidData => "invalid data",
             ErrorKind::InvalidInput => "invalid input",
             ErrorKind::LimitReached => "limit reached",
             ErrorKind::Other => "other error",

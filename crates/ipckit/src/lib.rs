@@ -38,6 +38,7 @@ pub mod named;
 pub mod net;
 pub mod pipe;
 pub mod posix;
+pub mod ring;
 pub mod signal;
 pub mod sysv;
 
