@@ -15,7 +15,8 @@ cargo build --release -q
 bin=target/release/ipckit-peers
 run=ipkpeers$$
 export PEERS_IOX_ROOT=/tmp/$run-iox2 PEERS_IOX_PREFIX=${run}_
-out=${PEERS_CSV:-/tmp/$run.csv}
+mkdir -p target
+out=${PEERS_CSV:-$PWD/target/peers-$(date -u +%Y%m%dT%H%M%S).csv}
 cleanup() {
     rm -rf -- "$PEERS_IOX_ROOT"
     rm -f -- /dev/shm/"$PEERS_IOX_PREFIX"*

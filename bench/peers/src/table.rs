@@ -15,6 +15,7 @@ struct Row {
     p999: f64,
     mps: f64,
     mbs: f64,
+    rtts: f64,
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -40,8 +41,10 @@ fn ns(v: f64) -> String {
 fn rate(v: f64) -> String {
     if v >= 1e6 {
         format!("{:.2} M", v / 1e6)
-    } else {
+    } else if v >= 1e4 {
         format!("{:.0} k", v / 1e3)
+    } else {
+        format!("{v:.0}")
     }
 }
 
@@ -112,6 +115,7 @@ pub fn print(file: &str) -> Res<()> {
             p50: n(3),
             p99: n(4),
             p999: n(5),
+            rtts: n(6),
             mps: n(7),
             mbs: n(8),
         };
@@ -119,9 +123,9 @@ pub fn print(file: &str) -> Res<()> {
     }
     let rounds = rows.values().map(Vec::len).max().unwrap_or(0);
     println!(
-        "| size | peer | RTT p50 | RTT p99 | RTT p99.9 | RTT ratio ipckit/peer | one-way msg/s | one-way MB/s | msg/s ratio ipckit/peer |"
+        "| size | peer | RTT p50 | RTT p99 | RTT p99.9 | RTTs | RTT ratio ipckit/peer | one-way msg/s | one-way MB/s | msg/s ratio ipckit/peer |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let sizes: Vec<usize> = {
         let mut s: Vec<usize> = rows.keys().chain(skips.keys()).map(|k| k.0).collect();
         s.dedup();
@@ -136,24 +140,29 @@ pub fn print(file: &str) -> Res<()> {
         for (p, peer) in PEERS.iter().enumerate() {
             if let Some(r) = rows.get(&(s, p)) {
                 println!(
-                    "| {} | {peer} | {} | {} | {} | {} | {} | {} | {} |",
+                    "| {} | {peer} | {} | {} | {} | {} | {} | {} | {} | {} |",
                     size(s),
                     spread(r, |r| r.p50, ns),
                     spread(r, |r| r.p99, ns),
                     spread(r, |r| r.p999, ns),
+                    {
+                        let mut v: Vec<f64> = r.iter().map(|(_, r)| r.rtts).collect();
+                        format!("{:.0}", median(&mut v))
+                    },
                     ratio(r, base, |r| r.p50),
                     spread(r, |r| r.mps, rate),
                     spread(r, |r| r.mbs, |v| format!("{v:.0}")),
                     ratio(r, base, |r| r.mps),
                 );
             } else if let Some(why) = skips.get(&(s, p)) {
-                println!("| {} | {peer} | skipped: {why} | | | | | | |", size(s));
+                println!("| {} | {peer} | skipped: {why} | | | | | | | |", size(s));
             }
         }
     }
     println!();
     println!(
-        "Median over {rounds} rounds, (min–max) across rounds. Ratios are ipckit-shm-ring ÷ peer, \
+        "Median over {rounds} rounds, (min–max) across rounds; RTTs: timed round trips per \
+         round (median). Ratios are ipckit-shm-ring ÷ peer, \
          per round: RTT below 1 and msg/s above 1 mean ipckit-shm-ring is faster."
     );
     Ok(())
