@@ -6,7 +6,8 @@
 #   bench/peers/run.sh                       # about 1-2 minutes after the build
 #   PEERS_ROUNDS=2 PEERS_BUDGET_MS=100 bench/peers/run.sh   # quicker
 #   PEERS_SIZES=64,4096 bench/peers/run.sh
-# Every shared-memory object and file the peers create is removed on exit, killed or not:
+# Every shared-memory object and file the peers create is removed on exit (interrupted too;
+# what a SIGKILLed run left goes at the start of the next run):
 # iceoryx2 is given its own root directory and /dev/shm prefix for this run.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -22,6 +23,13 @@ cleanup() {
     rm -f -- /dev/shm/"$PEERS_IOX_PREFIX"*
 }
 trap cleanup EXIT
+# What an earlier run killed with SIGKILL left (its shell is gone): remove it too.
+for f in /dev/shm/ipkpeers*_* /tmp/ipkpeers*-iox2; do
+    [ -e "$f" ] || continue
+    pid=${f##*ipkpeers}
+    pid=${pid%%[_-]*}
+    kill -0 "$pid" 2>/dev/null || rm -rf -- "$f"
+done
 trap 'exit 130' INT TERM
 mapfile -t peers < <("$bin" list)
 : > "$out"
