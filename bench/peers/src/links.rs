@@ -7,7 +7,7 @@ use std::mem::MaybeUninit;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use crate::{check, fill, Res};
+use crate::{check, fill, pattern, Res};
 
 /// How long a receiver waits for a message before it calls the peer gone.
 const STALL: Duration = Duration::from_secs(10);
@@ -332,10 +332,11 @@ mod iox {
         fn send(&mut self, seq: u64, size: usize) -> Res<()> {
             let mut s = self.publisher.loan_slice_uninit(size)?;
             let p = s.payload_mut();
-            p.fill(MaybeUninit::new(0));
-            // SAFETY: every element was just initialised by `fill` above.
-            let bytes = unsafe { &mut *(p as *mut [MaybeUninit<u8>] as *mut [u8]) };
-            fill(bytes, seq);
+            // The same bytes as `fill` writes, in one pass over the uninitialised payload.
+            p.fill(MaybeUninit::new(pattern(seq)));
+            for (d, b) in p[..8].iter_mut().zip(seq.to_le_bytes()) {
+                *d = MaybeUninit::new(b);
+            }
             // SAFETY: the whole payload is initialised.
             let s = unsafe { s.assume_init() };
             s.send()?;

@@ -31,8 +31,13 @@ const END: u64 = u64::MAX;
 
 /// Writes message `seq` into all of `buf`: the sequence number, then a byte derived from it.
 pub fn fill(buf: &mut [u8], seq: u64) {
-    buf.fill((seq as u8) ^ 0xa5);
+    buf.fill(pattern(seq));
     buf[..8].copy_from_slice(&seq.to_le_bytes());
+}
+
+/// The byte that fills message `seq` after its sequence number.
+pub fn pattern(seq: u64) -> u8 {
+    (seq as u8) ^ 0xa5
 }
 
 /// Checksums all of `buf` (a sum of its 64-bit words) against what [`fill`] writes; returns
@@ -46,7 +51,7 @@ pub fn check(buf: &[u8]) -> Res<u64> {
         sum = sum.wrapping_add(u64::from_le_bytes(w.try_into().expect("8 bytes")));
     }
     let seq = u64::from_le_bytes(buf[..8].try_into().expect("8 bytes"));
-    let word = u64::from((seq as u8) ^ 0xa5).wrapping_mul(0x0101_0101_0101_0101);
+    let word = u64::from(pattern(seq)).wrapping_mul(0x0101_0101_0101_0101);
     let expect = seq.wrapping_add(word.wrapping_mul((buf.len() / 8 - 1) as u64));
     if sum != expect {
         return Err(format!("checksum mismatch in message {seq}").into());
