@@ -75,3 +75,66 @@ pub(crate) fn is_unlinked(fd: BorrowedFd<'_>) -> Result<bool, Errno> {
         .map(|st| st.st_nlink == 0)
         .map_err(errno)
 }
+
+/// What `poll(2)` reported for one fd of [`poll_readable`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Revents {
+    /// `POLLIN`: data (or a connection) waits.
+    pub(crate) readable: bool,
+    /// `POLLHUP`: the peer closed.
+    pub(crate) hangup: bool,
+    /// `POLLERR` / `POLLNVAL`.
+    pub(crate) error: bool,
+}
+
+impl Revents {
+    /// Whether anything at all was reported.
+    pub(crate) fn any(&self) -> bool {
+        self.readable || self.hangup || self.error
+    }
+}
+
+/// Waits (`poll(2)`, `POLLIN` on every fd) until at least one of `fds` is readable, has hung
+/// up or failed, or until `deadline` passes (`None`: forever). Fills `out` with one
+/// [`Revents`] per fd, in order (all empty if the deadline passed). `EINTR` is retried with
+/// the time left.
+pub(crate) fn poll_readable(
+    fds: &[BorrowedFd<'_>],
+    deadline: Option<Deadline>,
+    out: &mut Vec<Revents>,
+) -> Result<(), Errno> {
+    use nix::poll::{PollFd, PollTimeout};
+    out.clear();
+    out.resize(fds.len(), Revents::default());
+    let mut pfds: Vec<PollFd<'_>> = fds
+        .iter()
+        .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
+        .collect();
+    loop {
+        let timeout = match deadline {
+            None => PollTimeout::NONE,
+            Some(d) => {
+                let ms = d.remaining().as_nanos().div_ceil(1_000_000);
+                PollTimeout::try_from(ms.min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::MAX)
+            }
+        };
+        match nix::poll::poll(&mut pfds, timeout) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(errno(e)),
+            Ok(0) => match deadline {
+                Some(d) if d.remaining().is_zero() => return Ok(()),
+                _ => continue,
+            },
+            Ok(_) => break,
+        }
+    }
+    for (slot, p) in out.iter_mut().zip(&pfds) {
+        let r = p.revents().unwrap_or(PollFlags::empty());
+        *slot = Revents {
+            readable: r.contains(PollFlags::POLLIN),
+            hangup: r.contains(PollFlags::POLLHUP),
+            error: r.intersects(PollFlags::POLLERR | PollFlags::POLLNVAL),
+        };
+    }
+    Ok(())
+}
