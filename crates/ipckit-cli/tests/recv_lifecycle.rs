@@ -14,6 +14,15 @@ fn term(r: &Running) {
     ipckit::signal::kill(r.pid(), ipckit::signal::Signal::TERM).unwrap();
 }
 
+/// Sends `m1 m2 m3` to `addr` while `recv` is stopped (`SIGSTOP`), so all three are in the
+/// queue before it takes the first.
+fn send_three_while_stopped(recv: &Running, addr: &str) {
+    ipckit::signal::kill(recv.pid(), ipckit::signal::Signal::STOP).unwrap();
+    let o = ipckit(&["send", addr, "m1", "m2", "m3"]);
+    ipckit::signal::kill(recv.pid(), ipckit::signal::Signal::CONT).unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 /// A 4-byte little-endian length header.
 fn header(len: u32) -> [u8; 4] {
     len.to_le_bytes()
@@ -26,8 +35,7 @@ fn queue_with_unread_messages_is_kept_and_named() {
     let _clean = Cleanup::key(key);
     let addr = format!("sysv-mq:{key}");
     let recv = Running::recv(&[&addr, "--count", "1"]);
-    let o = ipckit(&["send", &addr, "m1", "m2", "m3"]);
-    assert!(o.status.success());
+    send_three_while_stopped(&recv, &addr);
     let (status, out, err) = recv.finish();
     assert!(status.success(), "{err}");
     assert_eq!(out, b"m1\n");
@@ -44,7 +52,7 @@ fn queue_with_unread_messages_is_kept_and_named() {
     clean.mqs.push(name.clone());
     let addr = format!("posix-mq:{name}");
     let recv = Running::recv(&[&addr, "--count", "1"]);
-    assert!(ipckit(&["send", &addr, "m1", "m2", "m3"]).status.success());
+    send_three_while_stopped(&recv, &addr);
     let (status, out, err) = recv.finish();
     assert!(status.success(), "{err}");
     assert_eq!(out, b"m1\n");

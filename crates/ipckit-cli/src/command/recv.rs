@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use ipckit::channel::{self, Address, ChannelOptions, FramedReceiver, DEFAULT_MAX_MESSAGE};
+use ipckit::channel::{self, Address, ChannelOptions, FramedReceiver, Select, DEFAULT_MAX_MESSAGE};
 use ipckit::fifo::FifoReader;
 use ipckit::signal::{Signal, SignalSet};
 use ipckit::sysv::key::KeySpec;
@@ -458,85 +458,57 @@ fn recv_datagrams(s: &mut Session, mut listener: channel::Listener) -> anyhow::R
     }
 }
 
-/// `unix:`, `unix-seqpacket:`, `tcp:`: every connection at once (`poll` over the listener
-/// and each connection). A connection whose sender breaks the protocol (a frame above the
-/// maximum, a stream ending inside a message) is closed with a warning naming it.
-fn serve(s: &mut Session, mut listener: channel::Listener) -> anyhow::Result<End> {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+/// `unix:`, `unix-seqpacket:`, `tcp:`: every connection at once, through
+/// [`channel::Select`]. A connection whose sender breaks the protocol (a frame above the
+/// maximum, a stream ending inside a message) is closed with a warning naming it; the others
+/// go on.
+fn serve(s: &mut Session, listener: channel::Listener) -> anyhow::Result<End> {
     let name = s.args.address.to_string();
-    let mut conns: Vec<(u64, channel::Receiver)> = Vec::new();
-    let mut accepted = 0u64;
+    let mut sel = Select::new();
+    let server = sel.insert_listener(listener)?;
+    let (mut accepted, mut open) = (0u64, 0u64);
     let mut buf = Vec::new();
     loop {
-        if s.done() {
+        if s.done() || (s.args.count.is_none() && accepted > 0 && open == 0) {
             return Ok(End::Done);
         }
-        if s.args.count.is_none() && accepted > 0 && conns.is_empty() {
-            return Ok(End::Done);
-        }
-        if let Some(end) = s.check(if conns.is_empty() {
-            "sender"
-        } else {
-            "message"
-        })? {
+        if let Some(end) = s.check(if open == 0 { "sender" } else { "message" })? {
             return Ok(end);
         }
-        let ms = u16::try_from(s.slice().as_millis()).unwrap_or(u16::MAX);
-        let (new_conn, ready) = {
-            let lfd = listener
-                .as_fd_opt()
-                .context("a listening socket has an fd")?;
-            let mut fds = vec![PollFd::new(lfd, PollFlags::POLLIN)];
-            for (_, rx) in &conns {
-                let fd = rx.as_fd_opt().context("a connection has an fd")?;
-                fds.push(PollFd::new(fd, PollFlags::POLLIN));
-            }
-            match poll(&mut fds, PollTimeout::from(ms)) {
-                Ok(_) => {}
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => return Err(e).with_context(|| format!("poll {name}")),
-            }
-            let is_ready = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
-            let ready: Vec<usize> = fds[1..]
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| is_ready(f))
-                .map(|(i, _)| i)
-                .collect();
-            (is_ready(&fds[0]), ready)
+        let ev = match sel.wait(Some(s.slice())) {
+            Ok(ev) => ev,
+            Err(e) if e.kind() == ErrorKind::TimedOut => continue,
+            Err(e) => return Err(e.into()),
         };
-        // Highest index first, so removing one leaves the others' indexes alone.
-        for &i in ready.iter().rev() {
-            loop {
-                if s.done() {
+        if ev.token == server {
+            match sel.accept(server) {
+                Ok(_) => {
+                    accepted += 1;
+                    open += 1;
+                    s.activity();
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => s.warn(format_args!("accept on {name}: {e}")),
+            }
+            continue;
+        }
+        // Everything this connection has whole (a frame read ahead is not in the socket
+        // any more, so poll would not say it is there).
+        while !s.done() {
+            match sel.try_recv(ev.token, &mut buf) {
+                Ok(_) => s.print(None, &buf)?,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    if e.kind() != ErrorKind::PeerGone {
+                        s.warn(format_args!(
+                            "closed connection {} to {name}: {e}",
+                            ev.token
+                        ));
+                    }
+                    sel.remove(ev.token);
+                    open -= 1;
                     break;
                 }
-                let (id, rx) = &mut conns[i];
-                match rx.try_recv(&mut buf) {
-                    Ok(_) => s.print(None, &buf)?,
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == ErrorKind::PeerGone => {
-                        conns.remove(i);
-                        break;
-                    }
-                    Err(e) => {
-                        let id = *id;
-                        s.warn(format_args!("closed connection #{id} to {name}: {e}"));
-                        conns.remove(i);
-                        break;
-                    }
-                }
-            }
-        }
-        if new_conn {
-            match listener.accept_timeout(Duration::ZERO) {
-                Ok(rx) => {
-                    accepted += 1;
-                    s.activity();
-                    conns.push((accepted, rx));
-                }
-                Err(e) if e.kind() == ErrorKind::TimedOut => {}
-                Err(e) => s.warn(format_args!("accept on {name}: {e}")),
             }
         }
     }
