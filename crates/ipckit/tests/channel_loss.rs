@@ -46,6 +46,11 @@ fn peer() {
                     tx.send(m.as_bytes()).unwrap();
                 }
             }
+            // One 200 kB message whose bytes say who wrote it.
+            "fifo_big" => {
+                let id: u8 = args[1].parse().unwrap();
+                channel::connect(&addr).unwrap().send(&big(id)).unwrap();
+            }
             // One whole message, then a clean exit.
             "one_then_exit" => {
                 channel::connect(&addr).unwrap().send(b"whole").unwrap();
@@ -295,4 +300,52 @@ fn a_removed_queue_ends_a_waiting_receiver_within_a_second() {
         drop(rx);
         let _ = listener.close();
     }
+}
+
+const BIG: usize = 200_000;
+
+/// Writer `id`'s message: its id, then a pattern only it writes.
+fn big(id: u8) -> Vec<u8> {
+    let mut m: Vec<u8> = (0..BIG)
+        .map(|j| (j.wrapping_mul(13) ^ (id as usize * 7919)) as u8)
+        .collect();
+    m[0] = id;
+    m
+}
+
+/// Defect 5: ten writer processes of 200 kB frames into one FIFO (above PIPE_BUF, so the
+/// kernel alone would interleave them): ten whole, verified messages.
+#[test]
+fn concurrent_fifo_writers_never_interleave() {
+    let path = unique_path("fifo10");
+    let addr: Address = format!("fifo:{}", path.display()).parse().unwrap();
+    let mut listener = channel::listen(&addr).unwrap();
+    let writers: Vec<Peer> = (0..10u8)
+        .map(|i| Peer::spawn("fifo_big", &[&addr.to_string(), &i.to_string()]))
+        .collect();
+    let mut seen = Vec::new();
+    let mut buf = Vec::new();
+    while seen.len() < 10 {
+        let mut rx = listener.accept_timeout(Duration::from_secs(20)).unwrap();
+        loop {
+            match rx.recv_timeout(&mut buf, Duration::from_secs(20)) {
+                Ok(n) => {
+                    assert_eq!(n, BIG, "a whole message");
+                    let id = buf[0];
+                    assert!(
+                        buf == big(id),
+                        "message of writer {id} is not its own bytes"
+                    );
+                    seen.push(id);
+                }
+                Err(e) if e.kind() == ErrorKind::PeerGone => break,
+                Err(e) => panic!("after {} messages: {e}", seen.len()),
+            }
+        }
+    }
+    for w in writers {
+        w.wait_lines();
+    }
+    seen.sort();
+    assert_eq!(seen, (0..10).collect::<Vec<u8>>());
 }

@@ -41,8 +41,10 @@
 //!   there is no connection, so the receiver never sees `PeerGone`. A sender sees it once
 //!   the queue was unlinked (its listener and receivers are all gone).
 //! - FIFOs: all writers share one stream. A frame of at most `PIPE_BUF` bytes (4096, so
-//!   messages of at most 4092 bytes) is written atomically and never mixes with another
-//!   writer's; larger messages from concurrent writers can interleave and corrupt the stream.
+//!   messages of at most 4092 bytes) is written atomically by the kernel; a larger one is
+//!   written under an exclusive `flock(2)` on the FIFO, taken per frame, so frames of
+//!   ipckit writers never interleave. A writer that is not ipckit (`cat > fifo`) takes no
+//!   lock and can still write into the middle of a large frame, corrupting the stream.
 //!   The receiver sees `PeerGone` only once every writer has closed.
 //!
 //! # Types

@@ -61,6 +61,8 @@ pub struct FramedSender<W> {
     inner: W,
     max: usize,
     is_socket: bool,
+    /// A pipe or FIFO: frames above `PIPE_BUF` are written under `flock(LOCK_EX)`.
+    is_fifo: bool,
     object: String,
 }
 
@@ -70,11 +72,13 @@ impl<W: AsFd> FramedSender<W> {
     pub fn new(inner: W) -> FramedSender<W> {
         let fd = inner.as_fd();
         let is_socket = io::is_socket(fd);
+        let is_fifo = !is_socket && io::is_fifo(fd);
         let object = format!("framed stream fd {}", fd.as_raw_fd());
         FramedSender {
             inner,
             max: DEFAULT_MAX_MESSAGE,
             is_socket,
+            is_fifo,
             object,
         }
     }
@@ -127,6 +131,15 @@ impl<W: AsFd> FramedSender<W> {
     /// all of it. On a non-blocking fd, returns [`ErrorKind::WouldBlock`] if nothing could be
     /// written, and otherwise waits (`poll`) to finish the frame.
     ///
+    /// # Several writers on one FIFO
+    /// A frame of at most `PIPE_BUF` bytes (4096: messages up to 4092 bytes) is written
+    /// atomically by the kernel. A larger frame on a pipe or FIFO is written under an
+    /// exclusive `flock(2)` on it, taken for this frame and released after, so the frames
+    /// of ipckit writers (each with its own open of the FIFO) never interleave. A writer
+    /// that is not ipckit and does not take that lock can still write into the middle of
+    /// a large frame and corrupt the stream; the receiver then sees garbage lengths
+    /// (`TooLarge`) or mixed payloads.
+    ///
     /// # Errors
     /// [`ErrorKind::TooLarge`] if `msg` is longer than [`max_message`](Self::max_message)
     /// (nothing is written); [`ErrorKind::PeerGone`] if the reader is gone (`EPIPE`,
@@ -135,6 +148,30 @@ impl<W: AsFd> FramedSender<W> {
         if msg.len() > self.max {
             return Err(too_large("send", &self.object, msg.len(), self.max));
         }
+        if !self.is_fifo || HEADER_LEN + msg.len() <= io::PIPE_BUF {
+            return self.write_frame(msg);
+        }
+        // Above PIPE_BUF the kernel may interleave concurrent writers' bytes: every ipckit
+        // writer of this FIFO takes the same exclusive lock for the whole frame.
+        let fd = self.inner.as_fd();
+        let locked = loop {
+            match io::flock_exclusive(fd, true) {
+                Ok(()) => break true,
+                Err(Errno::EINTR) => {}
+                // A file system without flock: write unlocked, as before.
+                Err(Errno::ENOLCK | Errno::EINVAL | Errno::EOPNOTSUPP) => break false,
+                Err(e) => return Err(Error::from_errno(e, "flock", &self.object)),
+            }
+        };
+        let r = self.write_frame(msg);
+        if locked {
+            let _ = io::flock_exclusive(fd, false);
+        }
+        r
+    }
+
+    /// Writes header and payload, finishing partial writes.
+    fn write_frame(&self, msg: &[u8]) -> Result<()> {
         let header = (msg.len() as u32).to_le_bytes();
         let mut bufs = [IoSlice::new(&header), IoSlice::new(msg)];
         let mut rest: &mut [IoSlice<'_>] = &mut bufs;

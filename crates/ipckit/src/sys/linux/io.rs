@@ -138,3 +138,26 @@ pub(crate) fn poll_readable(
     }
     Ok(())
 }
+
+/// The largest write to a pipe or FIFO the kernel makes atomic (`PIPE_BUF`, 4096 on Linux):
+/// it never interleaves with another writer's.
+pub(crate) const PIPE_BUF: usize = libc::PIPE_BUF;
+
+/// Whether `fd` is a pipe or FIFO (`fstat(2)`: `S_IFIFO`); `false` if `fstat` fails.
+pub(crate) fn is_fifo(fd: BorrowedFd<'_>) -> bool {
+    crate::sys::poll::file_type(fd).is_ok_and(|t| t == libc::S_IFIFO)
+}
+
+/// `flock(2)`: takes an exclusive lock on the file `fd` refers to (waiting for it), or
+/// releases it (`lock == false`). The lock belongs to the open file description. Does not
+/// retry `EINTR`.
+pub(crate) fn flock_exclusive(fd: BorrowedFd<'_>, lock: bool) -> Result<(), Errno> {
+    use nix::fcntl::FlockArg;
+    let arg = if lock {
+        FlockArg::LockExclusive
+    } else {
+        FlockArg::Unlock
+    };
+    #[allow(deprecated)] // `Flock<T>` wants to own the fd; this lock is per frame
+    nix::fcntl::flock(fd.as_raw_fd(), arg).map_err(errno)
+}
