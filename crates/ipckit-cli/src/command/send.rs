@@ -13,8 +13,9 @@ use ipckit::channel::{self, Address, ChannelOptions, DEFAULT_MAX_MESSAGE};
 #[command(after_help = address_help())]
 pub struct SendArgs {
     /// Where to send (the forms are listed below). Sockets are connected to (start
-    /// `ipckit recv` first); a FIFO must exist, and opening it waits for a reader; a POSIX queue
-    /// must exist (`ipckit recv` or `ipckit mk --posix-mq` makes it).
+    /// `ipckit recv` first, or give --wait-for-peer); a FIFO must exist, and opening it waits
+    /// for a reader (bounded by --timeout); a POSIX queue must exist (`ipckit recv` or
+    /// `ipckit mk --posix-mq` makes it).
     #[arg(value_name = "ADDR", value_parser = parse_address)]
     pub address: Address,
     /// Messages to send, one message each, in order. Without any, stdin is read: one
