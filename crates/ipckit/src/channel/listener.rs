@@ -89,7 +89,13 @@ flavors! { $
 
 /// The receiving end of an [`Address`]: yields a [`Receiver`] per connection (see the
 /// [module docs](super) for what a connection is on each transport). Dropping it removes
-/// the socket file or FIFO it created; receivers already accepted keep working.
+/// the socket file or FIFO it created; receivers already accepted keep working. A
+/// `sysv-mq:` or `posix-mq:` queue it created is removed (once its receivers are gone too)
+/// only if empty: one that holds messages is kept, and [`close`](Listener::close) says
+/// how many are left.
+///
+/// To serve many connections from one thread, put the listener and its receivers in a
+/// [`Select`](super::Select).
 ///
 /// Accepting follows one rule: [`accept`](Listener::accept) waits forever,
 /// [`accept_timeout`](Listener::accept_timeout) at most a `Duration`, and
