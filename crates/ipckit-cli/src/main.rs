@@ -10,6 +10,7 @@ mod cli;
 mod command;
 mod parse;
 mod present;
+mod ready;
 
 use std::process::ExitCode;
 

@@ -2,6 +2,8 @@
 
 use std::io::{BufRead, Read, Write};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use ipckit::channel::{self, Address, ChannelOptions, DEFAULT_MAX_MESSAGE};
@@ -11,8 +13,9 @@ use ipckit::channel::{self, Address, ChannelOptions, DEFAULT_MAX_MESSAGE};
 #[command(after_help = address_help())]
 pub struct SendArgs {
     /// Where to send (the forms are listed below). Sockets are connected to (start
-    /// `ipckit recv` first); a FIFO must exist, and opening it waits for a reader; a POSIX queue
-    /// must exist (`ipckit recv` or `ipckit mk --posix-mq` makes it).
+    /// `ipckit recv` first, or give --wait-for-peer); a FIFO must exist, and opening it waits
+    /// for a reader (bounded by --timeout); a POSIX queue must exist (`ipckit recv` or
+    /// `ipckit mk --posix-mq` makes it).
     #[arg(value_name = "ADDR", value_parser = parse_address)]
     pub address: Address,
     /// Messages to send, one message each, in order. Without any, stdin is read: one
@@ -37,6 +40,88 @@ pub struct SendArgs {
     /// Linux; higher is received first).
     #[arg(long, short = 'p', value_name = "P", default_value_t = 0)]
     pub priority: u32,
+    /// Fail (exit status 1, naming the address) if connecting or opening, or any one send,
+    /// takes longer than SECS seconds (fractions allowed): a full queue, a FIFO nobody reads,
+    /// a socket whose receiver does not read.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<Duration>,
+    /// Retry connecting while nobody listens yet (no socket file or queue, connection
+    /// refused), for up to SECS seconds: a script can start `ipckit recv ... &` and send at
+    /// once without racing it.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub wait_for_peer: Option<Duration>,
+}
+
+/// Parses a number of seconds (fractions allowed) for clap.
+pub fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?} is not a duration"))
+}
+
+/// `send --timeout`: a thread that ends the process (status 1, after saying what did not
+/// finish in time) when the step under way (connecting, one send) outlasts the timeout.
+/// Every transport's blocking step is bounded this way, without a timed variant of each.
+#[derive(Clone)]
+struct Watchdog {
+    step: Arc<Mutex<Option<(Instant, String)>>>,
+}
+
+impl Watchdog {
+    /// Starts the watching thread; `None` without a timeout.
+    fn start(timeout: Option<Duration>, address: &Address) -> Option<Watchdog> {
+        let timeout = timeout?;
+        let dog = Watchdog {
+            step: Arc::new(Mutex::new(None)),
+        };
+        let step = Arc::clone(&dog.step);
+        let address = address.to_string();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(Duration::from_millis(10).min(timeout));
+            let late = match &*step.lock().unwrap_or_else(|e| e.into_inner()) {
+                Some((since, what)) if since.elapsed() >= timeout => Some(what.clone()),
+                _ => None,
+            };
+            if let Some(what) = late {
+                eprintln!(
+                    "ipckit: send {address}: timed out: {what} did not finish within {timeout:?}"
+                );
+                std::process::exit(1);
+            }
+        });
+        Some(dog)
+    }
+
+    /// A step begins (`None`: nothing is under way).
+    fn step(dog: &Option<Watchdog>, what: Option<&str>) {
+        if let Some(d) = dog {
+            *d.step.lock().unwrap_or_else(|e| e.into_inner()) =
+                what.map(|w| (Instant::now(), w.to_string()));
+        }
+    }
+}
+
+/// Runs `open` until it succeeds, or fails otherwise than "nobody listens yet", or `wait`
+/// is over.
+fn retry_connect<T>(
+    wait: Option<Duration>,
+    mut open: impl FnMut() -> ipckit::Result<T>,
+) -> ipckit::Result<T> {
+    let until = wait.map(|w| Instant::now() + w);
+    loop {
+        match open() {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ipckit::ErrorKind::NotFound | ipckit::ErrorKind::PeerGone
+                ) && until.is_some_and(|u| Instant::now() < u) =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            r => return r,
+        }
+    }
 }
 
 /// The address forms (from the library, so new transports show up), shown under `--help`
@@ -74,8 +159,11 @@ pub fn run(mut args: SendArgs) -> anyhow::Result<ExitCode> {
             if args.raw { " --raw" } else { "" }
         );
     }
+    let dog = Watchdog::start(args.timeout, addr);
+    Watchdog::step(&dog, Some("connecting"));
     if args.raw {
-        let mut tx = channel::connect_raw(addr)?;
+        let mut tx = retry_connect(args.wait_for_peer, || channel::connect_raw(addr))?;
+        Watchdog::step(&dog, None);
         if args.messages.is_empty() {
             let mut stdin = std::io::stdin().lock();
             let mut buf = vec![0u8; 64 << 10];
@@ -86,25 +174,29 @@ pub fn run(mut args: SendArgs) -> anyhow::Result<ExitCode> {
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) => return Err(e).context("read stdin"),
                 };
+                Watchdog::step(&dog, Some("a write"));
                 tx.write_all(&buf[..n])?;
+                Watchdog::step(&dog, None);
             }
         } else {
             for m in &args.messages {
                 let mut line = Vec::with_capacity(m.len() + 1);
                 line.extend_from_slice(m.as_bytes());
                 line.push(b'\n');
+                Watchdog::step(&dog, Some("a write"));
                 tx.write_all(&line)?;
             }
         }
         return Ok(ExitCode::SUCCESS);
     }
     let opts = ChannelOptions::new().with_max_message(args.max_message);
-    let mut tx = match addr {
+    let mut tx = retry_connect(args.wait_for_peer, || match addr {
         Address::PosixMq(name) if args.priority != 0 => {
-            Out::Priority(PrioritySender::open(name, args.priority, args.max_message)?)
+            PrioritySender::open(name, args.priority, args.max_message).map(Out::Priority)
         }
-        _ => Out::Channel(channel::connect_with(addr, &opts)?),
-    };
+        _ => channel::connect_with(addr, &opts).map(Out::Channel),
+    })?;
+    Watchdog::step(&dog, None);
     if args.messages.is_empty() {
         let mut stdin = std::io::stdin().lock();
         let mut line = Vec::new();
@@ -116,10 +208,13 @@ pub fn run(mut args: SendArgs) -> anyhow::Result<ExitCode> {
             if line.last() == Some(&b'\n') {
                 line.pop();
             }
+            Watchdog::step(&dog, Some("a send"));
             tx.send(&line)?;
+            Watchdog::step(&dog, None);
         }
     } else {
         for m in &args.messages {
+            Watchdog::step(&dog, Some("a send"));
             tx.send(m.as_bytes())?;
         }
     }

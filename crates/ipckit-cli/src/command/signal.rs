@@ -61,6 +61,12 @@ pub enum SignalCommand {
         /// Give up after this many seconds in all (decimals allowed), exiting with status 1.
         #[arg(long, short = 't', value_name = "SECS", value_parser = parse_secs)]
         timeout: Option<Duration>,
+        /// Once the signals are blocked (none can be lost from then on), write this
+        /// process's pid (one line) to file descriptor N and close it, so a script can send
+        /// without racing: `ipckit signal wait USR1 --ready-fd 3 3>&1 >&4 | { read -r pid;
+        /// ipckit signal send "$pid" USR1; }`.
+        #[arg(long, value_name = "N", value_parser = crate::ready::parse_fd)]
+        ready_fd: Option<std::os::fd::RawFd>,
     },
 }
 
@@ -89,7 +95,8 @@ pub fn run(args: SignalArgs) -> anyhow::Result<ExitCode> {
             signals,
             count,
             timeout,
-        } => wait(&signals, count, timeout),
+            ready_fd,
+        } => wait(&signals, count, timeout, ready_fd),
     }
 }
 
@@ -184,7 +191,12 @@ fn origin_name(o: signal::Origin) -> String {
     }
 }
 
-fn wait(names: &[String], count: u64, timeout: Option<Duration>) -> anyhow::Result<ExitCode> {
+fn wait(
+    names: &[String],
+    count: u64,
+    timeout: Option<Duration>,
+    ready_fd: Option<std::os::fd::RawFd>,
+) -> anyhow::Result<ExitCode> {
     let set: SignalSet = names
         .iter()
         .map(|n| parse_signal(n))
@@ -194,6 +206,7 @@ fn wait(names: &[String], count: u64, timeout: Option<Duration>) -> anyhow::Resu
     let _mask = signal::block(&set)?;
     let fd = SignalFd::new(&set)?;
     eprintln!("waiting for {set} (pid {})", std::process::id());
+    crate::ready::notify(ready_fd, &std::process::id().to_string())?;
     let deadline = timeout.map(|t| Instant::now() + t);
     let mut out = std::io::stdout().lock();
     let mut seen = 0u64;
