@@ -274,28 +274,16 @@ fn ready(args: &RecvArgs, address: &dyn std::fmt::Display, extra: &str) -> anyho
 
 /// Removes a stale socket file at `path` (one nobody listens on: connecting is refused), so
 /// that binding it again works; leaves anything else alone. Whether it removed one.
-fn reclaim(path: &Path, stream: bool) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    let is_socket = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket());
-    if !is_socket {
-        return false;
-    }
-    let addr = ipckit::net::unix::SocketAddr::path(path);
-    let refused = if stream {
-        ipckit::net::unix::UnixStream::connect(&addr).err()
-    } else {
-        ipckit::net::unix::UnixSeqpacket::connect(&addr).err()
-    }
-    .is_some_and(|e| e.errno() == Some(ipckit::Errno::ECONNREFUSED));
-    refused && std::fs::remove_file(path).is_ok()
+fn reclaim(path: &Path) -> bool {
+    ipckit::inspect::remove_stale_socket(path).unwrap_or(false)
 }
 
 /// Every transport but the queues: through `channel::listen`.
 fn recv_channel(args: &RecvArgs) -> anyhow::Result<ExitCode> {
     let reclaimed = match &args.address {
         _ if args.no_reclaim => None,
-        Address::Unix(channel::SocketAddr::Path(p)) => reclaim(p, true).then_some(p),
-        Address::UnixSeqpacket(channel::SocketAddr::Path(p)) => reclaim(p, false).then_some(p),
+        Address::Unix(channel::SocketAddr::Path(p)) => reclaim(p).then_some(p),
+        Address::UnixSeqpacket(channel::SocketAddr::Path(p)) => reclaim(p).then_some(p),
         _ => None,
     };
     let opts = ChannelOptions::new().with_max_message(args.max_message);
@@ -627,7 +615,7 @@ fn recv_posix(args: &RecvArgs, name: &str) -> anyhow::Result<ExitCode> {
             Err(e) => break Err(e),
         }
         // Unlinked (`ipckit rm`, or another recv): nobody can send here any more.
-        if nix::sys::stat::fstat(q.as_fd()).is_ok_and(|st| st.st_nlink == 0) {
+        if q.is_unlinked()? {
             return Err(anyhow::anyhow!(
                 "recv {}: the queue was removed (unlinked) while waiting",
                 args.address

@@ -432,6 +432,31 @@ impl MessageQueue {
         sys::mq_unlink(c.as_c_str()).ctx("mq_unlink", name)
     }
 
+    /// Whether the queue this handle has open was unlinked (`mq_unlink(3)`, `ipckit rm`):
+    /// its link count (`fstat(2)` `st_nlink`) is 0. No new sender can open it by name then,
+    /// so a receiver waiting on it waits for nothing. A queue re-created under the same name
+    /// is another queue: this one still counts as unlinked.
+    ///
+    /// # Errors
+    /// Only from `fstat` on a bad descriptor.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::posix::mq::MessageQueue;
+    /// # let name = format!("/ipckit-doc-mqunlinked-{}", std::process::id());
+    /// let q = MessageQueue::builder(&name).create_new()?;
+    /// assert!(!q.is_unlinked()?);
+    /// MessageQueue::unlink(&name)?;
+    /// assert!(q.is_unlinked()?);
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man7/mq_overview.7.html>
+    pub fn is_unlinked(&self) -> Result<bool> {
+        crate::sys::io::is_unlinked(self.fd.as_fd()).ctx("fstat", &self.name)
+    }
+
     fn check_send(&self, op: &'static str, msg: &[u8], prio: u32) -> Result<()> {
         if self.access == Access::ReadOnly {
             return Err(Error::new(ErrorKind::InvalidInput, op, &self.name)
