@@ -47,3 +47,22 @@ fn send_from_stdin_and_a_refused_connect_names_the_address_and_errno() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains(&addr) && err.contains("ECONNREFUSED"), "{err}");
 }
+
+#[test]
+fn an_idle_ring_sender_does_not_delay_another() {
+    use std::process::Stdio;
+    let addr = format!("shm-ring:@{}", unique("ring-idle"));
+    let recv = Running::recv(&[&addr, "--count", "1", "--timeout", "10"]);
+    // Connected (its send reads stdin line by line) and silent until we close its stdin.
+    let mut idle = ipckit_testkit::command()
+        .args(["send", recv.recv_address()])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("spawn the idle sender");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let o = ipckit(&["send", recv.recv_address(), "through"]);
+    assert_ok(&o);
+    assert_eq!(recv.output(), b"through\n");
+    drop(idle.stdin.take());
+    let _ = idle.wait();
+}

@@ -303,6 +303,7 @@ fn recv_channel(args: &RecvArgs) -> anyhow::Result<ExitCode> {
     let r = match &args.address {
         Address::Fifo(path) => recv_fifo(&mut s, path),
         Address::UnixDgram(_) => recv_datagrams(&mut s, listener),
+        Address::ShmRing(_) if !args.raw => serve_rings(&mut s, listener),
         _ if args.raw => recv_raw_stream(&mut s, listener),
         _ => serve(&mut s, listener),
     };
@@ -498,6 +499,72 @@ fn serve(s: &mut Session, listener: channel::Listener) -> anyhow::Result<End> {
                     break;
                 }
             }
+        }
+    }
+}
+
+/// What a ring connection's thread hands to [`serve_rings`].
+enum RingEvent {
+    /// A whole message from connection N.
+    Message(Vec<u8>),
+    /// Connection N ended: `PeerGone` (a clean end) or another error (a problem).
+    End(u64, ipckit::Error),
+}
+
+/// `shm-ring:`, every connection at once. A ring's end has no fd that becomes readable when
+/// a record is committed (it is watched in memory, then with a futex), so it cannot be in a
+/// [`Select`]: each accepted connection gets a thread that receives (blocking, as fast as
+/// the ring allows) and hands messages to this loop, which prints them in arrival order and
+/// keeps accepting. The listener stays here, so its socket file goes when recv ends.
+fn serve_rings(s: &mut Session, mut listener: channel::Listener) -> anyhow::Result<End> {
+    const POLL: Duration = Duration::from_millis(2);
+    let name = s.args.address.to_string();
+    let (tx, events) = std::sync::mpsc::channel::<RingEvent>();
+    let (mut accepted, mut open) = (0u64, 0u64);
+    loop {
+        if s.done() || (s.args.count.is_none() && accepted > 0 && open == 0) {
+            return Ok(End::Done);
+        }
+        if let Some(end) = s.check(if open == 0 { "sender" } else { "message" })? {
+            return Ok(end);
+        }
+        match events.recv_timeout(if open == 0 { Duration::ZERO } else { POLL }) {
+            Ok(RingEvent::Message(m)) => {
+                s.print(None, &m)?;
+                continue;
+            }
+            Ok(RingEvent::End(n, e)) => {
+                if e.kind() != ErrorKind::PeerGone {
+                    s.warn(format_args!("closed connection #{n} to {name}: {e}"));
+                }
+                open -= 1;
+                continue;
+            }
+            Err(_) => {}
+        }
+        match listener.accept_timeout(if open == 0 { s.slice() } else { POLL }) {
+            Ok(mut rx) => {
+                accepted += 1;
+                open += 1;
+                s.activity();
+                let (tx, n) = (tx.clone(), accepted);
+                std::thread::spawn(move || {
+                    let mut buf = Vec::new();
+                    let end = loop {
+                        match rx.recv(&mut buf) {
+                            Ok(_) => {
+                                if tx.send(RingEvent::Message(buf.clone())).is_err() {
+                                    return;
+                                }
+                            }
+                            Err(e) => break e,
+                        }
+                    };
+                    let _ = tx.send(RingEvent::End(n, end));
+                });
+            }
+            Err(e) if e.kind() == ErrorKind::TimedOut => {}
+            Err(e) => s.warn(format_args!("accept on {name}: {e}")),
         }
     }
 }
