@@ -130,4 +130,23 @@ mod tests {
             assert!(parse_size(bad).is_err(), "{bad}");
         }
     }
+
+    proptest::proptest! {
+        /// Every parser of a command-line value is total: any string is a value or a
+        /// message, never a panic; a size with a suffix is the number times its unit.
+        #[test]
+        fn parsers_are_total(text in proptest::prelude::any::<String>()) {
+            let _ = parse_size(&text);
+            let _ = super::parse_mode(&text);
+            let _ = super::parse_key(&text);
+            let _ = crate::command::send::parse_secs(&text);
+        }
+
+        #[test]
+        fn a_size_is_its_number_times_its_unit(n in 0u64..1 << 20, unit in 0usize..5) {
+            let (suffix, shift) = [("", 0), ("K", 10), ("MiB", 20), ("g", 30), ("TB", 40)][unit];
+            let want = usize::try_from(n << shift).ok();
+            proptest::prop_assert_eq!(parse_size(&format!("{n}{suffix}")).ok(), want);
+        }
+    }
 }
