@@ -54,13 +54,17 @@ mod common;
 
 #[path = "common/kill.rs"]
 mod kill;
+#[path = "common/kill_peer.rs"]
+mod kill_peer;
+#[path = "common/kill_victim.rs"]
+mod kill_victim;
 
 use kill::{run_transport, Transport};
 
 #[test]
 #[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
-    common::run_peer(kill::peer_main);
+    common::run_peer(kill_peer::peer_main);
 }
 
 /// One `#[test]` per transport, so a failure names it.

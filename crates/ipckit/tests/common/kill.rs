@@ -1,386 +1,35 @@
-//! The kill-at-random harness (see `tests/kill_at_random.rs` for what it asserts): the
-//! transports, the peer roles, the watcher that kills the peer, and the survivor's side.
+//! The kill-at-random harness: the survivor's side of each trial, the trial plans and the
+//! per-transport driver (see `tests/kill_at_random.rs` for what it asserts).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ipckit::channel::{self, Address, FramedReceiver, FramedSender, Receiver, Sender};
 use ipckit::fifo::{Fifo, FifoWriter};
-use ipckit::mmap::{MappedBytes, MappedFile};
+use ipckit::mmap::MappedFile;
 use ipckit::{Error, ErrorKind};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{kill, raise, Signal};
 use nix::sys::socket::{setsockopt, sockopt};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::Pid;
 
-use crate::common::{unique_key, unique_name, unique_path, Peer};
+use crate::common::{unique_key, unique_name, unique_path};
+pub use crate::kill_peer::Transport;
+use crate::kill_peer::{
+    frame, index_of, message, Counter, BAD, COUNTER_LEN, PROGRESS, READY, TCP_BUF,
+};
+use crate::kill_victim::{Trigger, Victim};
 
 /// How long a side that cannot see the death waits before it says `TimedOut` (kept short:
 /// every connectionless trial pays it once).
 const T_ABSENT: Duration = Duration::from_millis(20);
 /// How long a side with a connection may take to see the death: the 1 s of the issue.
 const T_DEAD: Duration = Duration::from_secs(1);
-/// A trial that has not reached its kill point by then is a failure (the peer hung).
-const TRIAL_GUARD: Duration = Duration::from_secs(8);
-/// Socket buffers of TCP trials, small so a flood blocks after a few hundred messages.
-const TCP_BUF: usize = 4096;
 
 /// `msg_qbytes` of the System V queues (the default, 16 KiB, holds ~900 small messages).
 const SYSV_QBYTES: u64 = 1024;
-
-/// Slots of the shared counter file (u32 each).
-const PROGRESS: usize = 0;
-const READY: usize = 4;
-const BAD: usize = 8;
-const COUNTER_LEN: usize = 64;
-
-/// The transports, one `#[test]` each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
-    Fifo,
-    Unix,
-    UnixDgram,
-    UnixSeqpacket,
-    Tcp,
-    SysvMq,
-    PosixMq,
-}
-
-impl Transport {
-    fn scheme(self) -> &'static str {
-        match self {
-            Transport::Fifo => "fifo",
-            Transport::Unix => "unix",
-            Transport::UnixDgram => "unix-dgram",
-            Transport::UnixSeqpacket => "unix-seqpacket",
-            Transport::Tcp => "tcp",
-            Transport::SysvMq => "sysv-mq",
-            Transport::PosixMq => "posix-mq",
-        }
-    }
-
-    /// A byte stream framed by ipckit (a frame can be cut).
-    fn is_stream(self) -> bool {
-        matches!(self, Transport::Fifo | Transport::Unix | Transport::Tcp)
-    }
-
-    /// A queue: the survivor owns it in both directions.
-    fn is_queue(self) -> bool {
-        matches!(self, Transport::SysvMq | Transport::PosixMq)
-    }
-
-    /// Whether a receiver sees its sender's death (the transport has a connection).
-    fn receiver_sees_death(self) -> bool {
-        !self.is_queue() && self != Transport::UnixDgram
-    }
-
-    /// Whether a sender sees its receiver's death (a connected datagram socket does:
-    /// `ECONNREFUSED` once the bound socket is closed).
-    fn sender_sees_death(self) -> bool {
-        !self.is_queue()
-    }
-}
-
-/// The message with index `i`: its index, then `i % 29` filler bytes (4..32 bytes).
-fn message(i: u32) -> Vec<u8> {
-    let mut m = i.to_le_bytes().to_vec();
-    m.resize(4 + (i % 29) as usize, i as u8);
-    m
-}
-
-/// The index of a message made by [`message`], `None` if it is not one.
-fn index_of(m: &[u8]) -> Option<u32> {
-    let i = u32::from_le_bytes(m.get(..4)?.try_into().ok()?);
-    (m == message(i)).then_some(i)
-}
-
-/// The frame ipckit writes for `message(i)` on a byte stream.
-fn frame(i: u32) -> Vec<u8> {
-    let m = message(i);
-    let mut f = (m.len() as u32).to_le_bytes().to_vec();
-    f.extend_from_slice(&m);
-    f
-}
-
-/// The shared counter file of one test, mapped by the survivor and each peer.
-struct Counter {
-    map: MappedFile,
-}
-
-impl Counter {
-    fn slot(&self, offset: usize) -> &AtomicU32 {
-        self.map.atomic_u32(offset).expect("counter slot")
-    }
-    fn get(&self, offset: usize) -> u32 {
-        self.slot(offset).load(Ordering::Acquire)
-    }
-    fn set(&self, offset: usize, v: u32) {
-        self.slot(offset).store(v, Ordering::Release);
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// The peer process.
-
-/// Stops this process; the survivor kills it while stopped.
-fn stop_here() -> ! {
-    let _ = raise(Signal::SIGSTOP);
-    loop {
-        std::thread::sleep(Duration::from_secs(1));
-    }
-}
-
-/// Peer entry: `send|recv ADDR MODE COUNTER K CUT`.
-pub fn peer_main(role: &str, args: &[String]) {
-    let addr: Address = args[0].parse().expect("address");
-    let mode = args[1].as_str();
-    let counter = Counter {
-        map: MappedFile::builder(&args[2]).open().expect("counter file"),
-    };
-    let k: u32 = args[3].parse().expect("k");
-    let cut: usize = args[4].parse().expect("cut");
-    if mode == "before" {
-        stop_here();
-    }
-    let n = if mode == "flood" { u32::MAX } else { k };
-    match role {
-        "send" => {
-            let mut tx = channel::connect(&addr).expect("peer connect");
-            counter.set(READY, 1);
-            if addr.scheme() == "tcp" {
-                let fd = tx.as_fd_opt().expect("fd");
-                setsockopt(&fd, sockopt::SndBuf, &TCP_BUF).expect("SO_SNDBUF");
-            }
-            for i in 0..n {
-                tx.send(&message(i)).expect("peer send");
-                counter.set(PROGRESS, i + 1);
-            }
-            if mode == "inside" {
-                let f = frame(k);
-                let fd = tx.as_fd_opt().expect("a stream has an fd");
-                let mut part = &f[..cut];
-                while !part.is_empty() {
-                    let w = nix::unistd::write(fd, part).expect("partial frame write");
-                    part = &part[w..];
-                }
-            }
-            stop_here(); // holding the sender: the kill is what closes it
-        }
-        "recv" => {
-            let mut listener = channel::listen(&addr).expect("peer listen");
-            if addr.scheme() == "tcp" {
-                let fd = listener.as_fd_opt().expect("fd");
-                setsockopt(&fd, sockopt::RcvBuf, &TCP_BUF).expect("SO_RCVBUF");
-            }
-            counter.set(READY, 1);
-            if mode == "inside" {
-                let mut rx = listener.accept_raw().expect("peer accept_raw");
-                for i in 0..k {
-                    let mut f = vec![0u8; frame(i).len()];
-                    rx.read_exact(&mut f).expect("peer read frame");
-                    if index_of(&f[4..]) != Some(i) {
-                        counter.set(BAD, i + 1);
-                    }
-                    counter.set(PROGRESS, i + 1);
-                }
-                let mut part = vec![0u8; cut];
-                rx.read_exact(&mut part).expect("peer read part of a frame");
-                stop_here();
-            } else {
-                let mut rx = listener.accept().expect("peer accept");
-                let mut buf = Vec::new();
-                for i in 0..n {
-                    rx.recv(&mut buf).expect("peer recv");
-                    if index_of(&buf) != Some(i) {
-                        counter.set(BAD, i + 1);
-                    }
-                    counter.set(PROGRESS, i + 1);
-                }
-                stop_here();
-            }
-        }
-        other => panic!("unknown peer role {other}"),
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// The watcher: kills the peer at its point.
-
-#[derive(Clone, Debug)]
-enum Trigger {
-    /// When the peer stopped itself.
-    Stopped,
-    /// When the peer stopped itself and the survivor's send would block.
-    StoppedAndBlocked(Arc<AtomicBool>),
-    /// When the peer's progress has not moved for 10 ms and every thread of it sleeps
-    /// (blocked in a send on a full transport).
-    Stall,
-    /// This long after the peer was started.
-    After(Duration),
-}
-
-#[derive(Default)]
-struct Watch {
-    killed_at: Option<Instant>,
-    status: Option<String>,
-    problem: Option<String>,
-}
-
-/// The peer and its watcher thread.
-struct Victim {
-    watch: Arc<Mutex<Watch>>,
-    stopped: Arc<AtomicBool>,
-    abort: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    start: Instant,
-}
-
-/// Whether every thread of `pid` is asleep (state `S`), per `/proc/PID/task/*/stat`.
-fn all_threads_sleep(pid: i32) -> bool {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return false;
-    };
-    tasks.flatten().all(|t| {
-        std::fs::read_to_string(t.path().join("stat"))
-            .ok()
-            .and_then(|s| s.rsplit_once(") ").map(|(_, r)| r.starts_with('S')))
-            .unwrap_or(false)
-    })
-}
-
-impl Victim {
-    fn spawn(role: &str, args: &[&str], trigger: Trigger, counter: Arc<Counter>) -> Victim {
-        let mut cmd = Peer::command(role, args);
-        cmd.stdout(std::process::Stdio::null());
-        let child = cmd.spawn().expect("spawn peer");
-        let pid = Pid::from_raw(child.id() as i32);
-        drop(child); // reaped by the watcher with waitpid, never by Child
-        let start = Instant::now();
-        let watch = Arc::new(Mutex::new(Watch::default()));
-        let stopped = Arc::new(AtomicBool::new(false));
-        let abort = Arc::new(AtomicBool::new(false));
-        let (w, s, ab) = (Arc::clone(&watch), Arc::clone(&stopped), Arc::clone(&abort));
-        let thread = std::thread::spawn(move || {
-            let mut last = (u32::MAX, Instant::now());
-            loop {
-                match waitpid(pid, Some(WaitPidFlag::WNOHANG | WaitPidFlag::WUNTRACED)) {
-                    Ok(WaitStatus::Stopped(..)) => s.store(true, Ordering::Release),
-                    Ok(WaitStatus::StillAlive) => {}
-                    other => {
-                        let mut w = w.lock().unwrap();
-                        w.problem = Some(format!("peer ended before its kill point: {other:?}"));
-                        w.status = Some(format!("{other:?}"));
-                        w.killed_at = Some(Instant::now());
-                        return;
-                    }
-                }
-                let fire = match &trigger {
-                    Trigger::Stopped => s.load(Ordering::Acquire),
-                    Trigger::StoppedAndBlocked(b) => {
-                        s.load(Ordering::Acquire) && b.load(Ordering::Acquire)
-                    }
-                    Trigger::Stall => {
-                        let p = counter.get(PROGRESS);
-                        if p != last.0 {
-                            last = (p, Instant::now());
-                        }
-                        p >= 1
-                            && last.1.elapsed() >= Duration::from_millis(10)
-                            && all_threads_sleep(pid.as_raw())
-                    }
-                    Trigger::After(d) => start.elapsed() >= *d,
-                };
-                let late = start.elapsed() > TRIAL_GUARD || ab.load(Ordering::Acquire);
-                if fire || late {
-                    // Noted before the signal, so no survivor sees the death first.
-                    w.lock().unwrap().killed_at = Some(Instant::now());
-                    kill(pid, Signal::SIGKILL).expect("SIGKILL the peer");
-                    let status = waitpid(pid, None);
-                    let mut w = w.lock().unwrap();
-                    w.status = Some(format!("{status:?}"));
-                    if !matches!(status, Ok(WaitStatus::Signaled(_, Signal::SIGKILL, _))) {
-                        w.problem = Some(format!("peer did not die of SIGKILL: {status:?}"));
-                    }
-                    if late && !fire {
-                        w.problem = Some(format!("kill point {trigger:?} not reached"));
-                    }
-                    return;
-                }
-                std::thread::sleep(Duration::from_micros(100));
-            }
-        });
-        Victim {
-            watch,
-            stopped,
-            abort,
-            thread: Some(thread),
-            start,
-        }
-    }
-
-    /// When the peer was killed (or ended by itself, which `finish` reports).
-    fn killed_at(&self) -> Option<Instant> {
-        self.watch.lock().unwrap().killed_at
-    }
-
-    /// Kills the peer now: the survivor failed and the trial is over.
-    fn abort(&self) {
-        self.abort.store(true, Ordering::Release);
-    }
-
-    fn stopped(&self) -> bool {
-        self.stopped.load(Ordering::Acquire)
-    }
-
-    /// How long the survivor's next wait may take: until `after` past the kill, or a short
-    /// slice while the peer lives (so the survivor notices the kill).
-    fn slice(&self, after: Duration) -> Duration {
-        self.guard();
-        match self.killed_at() {
-            Some(k) => (k + after).saturating_duration_since(Instant::now()),
-            None => Duration::from_millis(2),
-        }
-    }
-
-    /// Whether `after` has passed since the kill.
-    fn expired(&self, after: Duration) -> bool {
-        self.killed_at().is_some_and(|k| k.elapsed() >= after)
-    }
-
-    fn guard(&self) {
-        assert!(
-            self.start.elapsed() < TRIAL_GUARD + Duration::from_secs(2),
-            "survivor stuck: the trial ran over its guard"
-        );
-    }
-
-    /// Waits until the peer was killed.
-    fn wait_killed(&self) -> Instant {
-        loop {
-            if let Some(k) = self.killed_at() {
-                return k;
-            }
-            self.guard();
-            std::thread::sleep(Duration::from_micros(200));
-        }
-    }
-
-    /// Joins the watcher (after the kill); an error if the peer did not die as planned.
-    fn finish(mut self) -> Result<(), String> {
-        self.wait_killed();
-        self.thread.take().unwrap().join().expect("watcher thread");
-        let w = self.watch.lock().unwrap();
-        match &w.problem {
-            Some(p) => Err(p.clone()),
-            None => Ok(()),
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // The survivor.
@@ -569,7 +218,6 @@ fn writable(
 #[derive(Debug)]
 struct Seen {
     end: End,
-    stage: Stage,
     /// Messages the survivor got (killed sender) or that reached a receiver (killed receiver).
     delivered: u64,
     /// Killed receiver, queue: taken by the peer, which died before counting it.
@@ -812,7 +460,6 @@ fn survive_receiving(t: Transport, plan: &Plan, counter: &Arc<Counter>) -> Resul
     obj.is_gone()?;
     Ok(Seen {
         end,
-        stage,
         delivered: n as u64,
         in_flight: 0,
         unread: 0,
@@ -921,7 +568,6 @@ fn survive_sending(t: Transport, plan: &Plan, counter: &Arc<Counter>) -> Result<
     }
     let mut seen = Seen {
         end,
-        stage,
         delivered: u64::from(taken),
         in_flight: 0,
         unread: 0,
@@ -1001,11 +647,8 @@ fn plan(t: Transport, trial: u32, rng: &mut Rng) -> Plan {
     };
     let mode = modes[rng.below(modes.len() as u64) as usize];
     let k = rng.below(8) as u32;
-    let cut = if killed_sender {
-        1 + rng.below(frame(k).len() as u64 - 1) as usize
-    } else {
-        1 + rng.below(frame(k).len() as u64 - 1) as usize
-    };
+    // 1..frame length - 1: inside the header (below 4) or inside the payload.
+    let cut = 1 + rng.below(frame(k).len() as u64 - 1) as usize;
     let delay = Duration::from_micros(rng.below(25_000));
     Plan {
         killed_sender,
