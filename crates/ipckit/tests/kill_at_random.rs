@@ -45,6 +45,25 @@
 //!   (socket file or FIFO removed, abstract name gone from `/proc/net/unix`, queue removed),
 //!   and the peer died of `SIGKILL`, not of a panic.
 //!
+//! # Who owns what
+//! When the sender is killed, the survivor listens (it creates the FIFO, socket file, TCP
+//! port or queue and must remove it). When the receiver is killed, the survivor owns the
+//! FIFO and the queues (the peer opens them), while a socket peer listens on an abstract
+//! name (`unix*:@NAME`) or a port the survivor picked, which the kernel frees when it dies.
+//! A FIFO's read end in the survivor is opened once, before the writer comes (as
+//! `Listener::accept` does, without its wait, which would close the read end on a timeout
+//! and give a writer that opened it meanwhile `EPIPE`). A survivor's send waits with
+//! `poll(POLLOUT)` (`msgctl(IPC_STAT)` for `sysv-mq:`) before each message, so it never
+//! blocks without a timeout. TCP trials use 4 KiB socket buffers and System V queues a
+//! 1 KiB `msg_qbytes`, so that a flood blocks after tens to hundreds of messages.
+//!
+//! # The summary line
+//! `trials`, then how the survivor's last call ended (`PeerGone`, `UnexpectedEof`,
+//! `TimedOut`), `delivered` (messages a receiver got), `lost` (0: a trial that loses a
+//! completed message fails), `in-flight-to-killed` (queue messages the killed receiver took
+//! before it could count them) and `unread-at-death` (completed sends to a killed socket or
+//! FIFO receiver that were still in its buffer).
+//!
 //! The trials of one transport run one after the other, and the transports one at a time
 //! (a lock), so that the fd count of this process is not disturbed by another test.
 //! `IPCKIT_KILL_TRIALS` sets the trials per transport (default 200), `IPCKIT_KILL_SEED` the
