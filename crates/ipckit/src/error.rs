@@ -44,8 +44,15 @@ pub enum ErrorKind {
     TooLarge,
     /// The other side is gone: the reader of a pipe or socket closed it (`EPIPE`,
     /// `ECONNRESET`, `ECONNREFUSED`), a FIFO has no reader (`ENXIO`), a System V object was
-    /// removed while waiting on it (`EIDRM`), or a stream ended.
+    /// removed while waiting on it (`EIDRM`), or a stream ended cleanly, between two
+    /// messages. A stream that ends *inside* a message is [`ErrorKind::UnexpectedEof`].
     PeerGone,
+    /// A byte stream ended inside a message: the header or the payload had partly arrived
+    /// when the sender closed the stream or died (`read(2)` returned 0 too early). Unlike
+    /// [`ErrorKind::PeerGone`] (a clean close between messages) this means a message was
+    /// lost; the stream cannot be resynchronised. Converts to
+    /// [`std::io::ErrorKind::UnexpectedEof`].
+    UnexpectedEof,
     /// An argument is out of range or malformed (`EINVAL`, bad names, bad addresses).
     InvalidInput,
     /// A system-wide or per-process limit is reached (`ENOSPC`, `EMFILE`, `ENFILE`,
@@ -88,6 +95,7 @@ impl ErrorKind {
             ErrorKind::TimedOut => Io::TimedOut,
             ErrorKind::TooLarge => Io::InvalidData,
             ErrorKind::PeerGone => Io::BrokenPipe,
+            ErrorKind::UnexpectedEof => Io::UnexpectedEof,
             ErrorKind::InvalidInput => Io::InvalidInput,
             ErrorKind::LimitReached => Io::OutOfMemory,
             ErrorKind::Other => Io::Other,
@@ -105,6 +113,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::TimedOut => "timed out",
             ErrorKind::TooLarge => "too large",
             ErrorKind::PeerGone => "peer gone",
+            ErrorKind::UnexpectedEof => "unexpected end of stream",
             ErrorKind::InvalidInput => "invalid input",
             ErrorKind::LimitReached => "limit reached",
             ErrorKind::Other => "other error",
@@ -352,6 +361,18 @@ mod tests {
         assert_eq!(io.kind(), std::io::ErrorKind::InvalidData);
         assert_eq!(Errno::from_io_error(&io), None);
         assert_eq!(Error::inside(&io), Some(&e));
+    }
+
+    #[test]
+    fn unexpected_eof_is_std_unexpected_eof() {
+        let e = Error::new(ErrorKind::UnexpectedEof, "recv", "unix:/tmp/s")
+            .with_detail("stream ended inside a message (got 2 of 5 bytes)");
+        assert_eq!(
+            e.clone().into_io().kind(),
+            std::io::ErrorKind::UnexpectedEof
+        );
+        assert_ne!(ErrorKind::UnexpectedEof, ErrorKind::PeerGone);
+        assert!(e.to_string().contains("unexpected end of stream"));
     }
 
     /// Why `From<Error> for io::Error` does not use `io::Error::from_raw_os_error`: std maps

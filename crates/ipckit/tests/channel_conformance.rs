@@ -590,6 +590,11 @@ mod cases {
         // Debug prints without a hack.
         assert!(format!("{tx:?}").starts_with("Sender"), "{addr}");
         assert!(format!("{rx:?}").starts_with("Receiver"), "{addr}");
+        // Take the message: a queue that still holds one is kept, not removed (issue 10).
+        let mut rx = rx;
+        let mut buf = Vec::new();
+        rx.recv(&mut buf).unwrap();
+        assert_eq!(buf, b"hello", "{addr}");
         drop(tx);
         live.finish();
     }

@@ -167,8 +167,15 @@ impl Receiver {
     ///
     /// # Errors
     /// [`ErrorKind::PeerGone`](crate::ErrorKind::PeerGone) at the end of the stream (every
-    /// sender closed); [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge) if the message is
-    /// above this receiver's maximum; other kinds from the syscall.
+    /// sender closed cleanly, between two messages);
+    /// [`ErrorKind::UnexpectedEof`](crate::ErrorKind::UnexpectedEof) if a byte stream
+    /// (`fifo:`, `unix:`, `tcp:`) ended inside a message (the sender died or closed while
+    /// writing it: that message is lost); [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge)
+    /// if the message is above this receiver's maximum. After `UnexpectedEof` or `TooLarge`
+    /// on a byte stream the connection cannot be resynchronised and must be dropped (every
+    /// later call returns the same error); on a message transport (datagram, seqpacket,
+    /// queues) a `TooLarge` message was discarded and the next `recv` gets the next
+    /// message. Other kinds from the syscall.
     ///
     /// # Examples
     /// See [`Sender`].

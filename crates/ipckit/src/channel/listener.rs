@@ -32,6 +32,38 @@ pub(super) trait Listen {
     fn created_queue(&self) -> Option<&str> {
         None
     }
+
+    /// Messages waiting in the listener's queue; `None` for transports without one.
+    fn pending_messages(&self) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
+    /// Drops the listener, saying what became of what it created.
+    fn close(self) -> Result<Closed>
+    where
+        Self: Sized,
+    {
+        Ok(Closed::Done)
+    }
+}
+
+/// What [`Listener::close`] did with the object the listener created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Closed {
+    /// Removed what it created (socket file, FIFO, or an empty queue), or it created
+    /// nothing.
+    Done,
+    /// A `sysv-mq:` or `posix-mq:` queue it created still holds `messages` unread messages,
+    /// so it was kept: remove it with [`Named::remove`](crate::named::Named::remove) or
+    /// `ipckit rm` once they are not wanted.
+    Kept {
+        /// Messages left in the queue.
+        messages: u64,
+    },
+    /// Receivers it gave out still use the queue; the last one dropped removes it if empty
+    /// (and keeps it otherwise).
+    InUse,
 }
 
 flavors! { $
@@ -57,7 +89,13 @@ flavors! { $
 
 /// The receiving end of an [`Address`]: yields a [`Receiver`] per connection (see the
 /// [module docs](super) for what a connection is on each transport). Dropping it removes
-/// the socket file or FIFO it created; receivers already accepted keep working.
+/// the socket file or FIFO it created; receivers already accepted keep working. A
+/// `sysv-mq:` or `posix-mq:` queue it created is removed (once its receivers are gone too)
+/// only if empty: one that holds messages is kept, and [`close`](Listener::close) says
+/// how many are left.
+///
+/// To serve many connections from one thread, put the listener and its receivers in a
+/// [`Select`](super::Select).
 ///
 /// Accepting follows one rule: [`accept`](Listener::accept) waits forever,
 /// [`accept_timeout`](Listener::accept_timeout) at most a `Duration`, and
@@ -120,6 +158,40 @@ impl Listener {
     /// signal can unlink it in its handler.
     pub fn created_queue(&self) -> Option<&str> {
         each_listener!(&self.flavor, f => f.created_queue())
+    }
+
+    /// How many messages wait in the queue of a `sysv-mq:` (all types) or `posix-mq:`
+    /// listener (`msg_qnum` / `mq_curmsgs`); `None` for other transports.
+    ///
+    /// # Errors
+    /// From `msgctl(IPC_STAT)` / `mq_getattr(3)`.
+    pub fn pending_messages(&self) -> Result<Option<u64>> {
+        each_listener!(&self.flavor, f => f.pending_messages())
+    }
+
+    /// Drops the listener and says what became of what it created: a `sysv-mq:` or
+    /// `posix-mq:` queue it created is removed only when empty; one that still holds
+    /// messages is kept and [`Closed::Kept`] says how many (a message sent between the
+    /// count and the removal of an empty queue is lost with it). Dropping the listener
+    /// does the same without the answer.
+    ///
+    /// # Errors
+    /// From `msgctl(IPC_STAT)` / `mq_getattr(3)` (the queue is then kept).
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::channel::{self, Address, Closed};
+    /// let addr: Address = format!("posix-mq:/ipckit-doc-close-{}", std::process::id()).parse()?;
+    /// let listener = channel::listen(&addr)?;
+    /// channel::connect(&addr)?.send(b"unread")?;
+    /// assert_eq!(listener.pending_messages()?, Some(1));
+    /// assert_eq!(listener.close()?, Closed::Kept { messages: 1 });
+    /// let Address::PosixMq(name) = &addr else { unreachable!() };
+    /// ipckit::posix::mq::MessageQueue::unlink(name)?; // still there: remove it by hand
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    pub fn close(self) -> Result<Closed> {
+        each_listener!(self.flavor, f => f.close())
     }
 
     /// The listening file descriptor, where the transport has one (see [`Listener`]).

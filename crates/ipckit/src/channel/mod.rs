@@ -15,14 +15,25 @@
 //! | `unix:PATH`, `unix:@NAME` | binds and listens; removes the socket file on drop | accepts one connection | connects |
 //! | `unix-seqpacket:…` | as `unix:` | as `unix:` | as `unix:` |
 //! | `unix-dgram:PATH`, `unix-dgram:@NAME` | binds; removes the socket file on drop | returns a receiver on the bound socket at once (every call: the same queue) | a socket connected to the address |
-//! | `posix-mq:/NAME` | creates the queue (0o600, `msgsize` = `msgsize_max`) unless it exists; unlinks what it created once it and every receiver are dropped | returns a receiver on the queue at once (every call: the same queue) | opens the queue write-only (`NotFound` if nobody listens); a send fails with `PeerGone` once the queue was unlinked |
+//! | `posix-mq:/NAME` | creates the queue (0o600, `msgsize` = `msgsize_max`) unless it exists; unlinks what it created once it and every receiver are dropped, if empty (a queue holding messages is kept, see [`Listener::close`]) | returns a receiver on the queue at once (every call: the same queue) | opens the queue write-only (`NotFound` if nobody listens); a send fails with `PeerGone` once the queue was unlinked |
 //! | `tcp:HOST:PORT` | binds and listens (`SO_REUSEADDR`; port 0 picks one, see [`Listener::address`]) | accepts one connection | connects, `TCP_NODELAY` |
-//! | `sysv-mq:KEY[:MTYPE]` | opens the queue, creating it (0o600) if missing; removes what it created once it and its receivers are dropped | returns a receiver of type MTYPE at once | opens the existing queue |
+//! | `sysv-mq:KEY[:MTYPE]` | opens the queue, creating it (0o600) if missing; removes what it created once it and its receivers are dropped, if empty (as `posix-mq:`) | returns a receiver of type MTYPE at once | opens the existing queue |
+//!
+//! # How a stream ends
+//! A receiver on a byte stream (`fifo:`, `unix:`, `tcp:`) reports
+//! [`ErrorKind::PeerGone`](crate::ErrorKind::PeerGone) when the stream ends between two
+//! messages (the sender closed cleanly), and
+//! [`ErrorKind::UnexpectedEof`](crate::ErrorKind::UnexpectedEof) when it ends inside one
+//! (a header or payload partly received, then end of stream: the sender died or closed
+//! while writing, and that message is lost). A caller that treats `PeerGone` as "done"
+//! must report `UnexpectedEof` as a failure. A byte stream that delivered `UnexpectedEof`
+//! or `TooLarge` cannot be resynchronised: drop that connection.
 //!
 //! # Several senders
 //! - Stream and seqpacket sockets and TCP: each sender is its own connection and its own
-//!   receiver from [`Listener::accept`]; messages never mix. Accept them one after the other
-//!   (or hand each receiver to a thread).
+//!   receiver from [`Listener::accept`]; messages never mix. Serve them all from one thread
+//!   with [`Select`] (the listener and every receiver in one `poll(2)`: an idle or slow
+//!   sender never delays another), or hand each receiver to a thread.
 //! - Datagram sockets: every sender's datagrams arrive in the one queue of the bound socket,
 //!   each whole; the receiver never sees [`ErrorKind::PeerGone`](crate::ErrorKind::PeerGone)
 //!   since datagrams have no connection.
@@ -30,8 +41,10 @@
 //!   there is no connection, so the receiver never sees `PeerGone`. A sender sees it once
 //!   the queue was unlinked (its listener and receivers are all gone).
 //! - FIFOs: all writers share one stream. A frame of at most `PIPE_BUF` bytes (4096, so
-//!   messages of at most 4092 bytes) is written atomically and never mixes with another
-//!   writer's; larger messages from concurrent writers can interleave and corrupt the stream.
+//!   messages of at most 4092 bytes) is written atomically by the kernel; a larger one is
+//!   written under an exclusive `flock(2)` on the FIFO, taken per frame, so frames of
+//!   ipckit writers never interleave. A writer that is not ipckit (`cat > fifo`) takes no
+//!   lock and can still write into the middle of a large frame, corrupting the stream.
 //!   The receiver sees `PeerGone` only once every writer has closed.
 //!
 //! # Types
@@ -79,6 +92,7 @@ mod fifo;
 mod listener;
 mod posix_mq;
 mod raw;
+mod select;
 mod seqpacket;
 mod stream;
 mod sysv_mq;
@@ -87,8 +101,9 @@ mod unix;
 
 pub use address::{Address, SocketAddr, ACCEPTED_FORMS};
 pub use ends::{Receiver, Sender};
-pub use listener::Listener;
+pub use listener::{Closed, Listener};
 pub use raw::{RawReceiver, RawSender};
+pub use select::{Event, Member, Readiness, Refused, Select, Token};
 pub use stream::{FramedReceiver, FramedSender, HEADER_LEN};
 
 use ends::{ReceiverFlavor, SenderFlavor};

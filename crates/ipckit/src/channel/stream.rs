@@ -17,6 +17,10 @@ use crate::{Errno, Error, ErrorKind, Result};
 /// Bytes in a frame header: the payload length as a little-endian `u32`.
 pub const HEADER_LEN: usize = 4;
 
+/// What a receiver allocates for a payload before its bytes arrive: at most 64 KiB; beyond
+/// that the buffer doubles as the payload comes in, up to the frame's length.
+const INITIAL_RESERVE: usize = 64 << 10;
+
 fn too_large(op: &'static str, object: &str, len: usize, max: usize) -> Error {
     Error::new(ErrorKind::TooLarge, op, object).with_detail(format!(
         "message of {len} bytes exceeds the maximum of {max} bytes"
@@ -57,6 +61,8 @@ pub struct FramedSender<W> {
     inner: W,
     max: usize,
     is_socket: bool,
+    /// A pipe or FIFO: frames above `PIPE_BUF` are written under `flock(LOCK_EX)`.
+    is_fifo: bool,
     object: String,
 }
 
@@ -66,11 +72,13 @@ impl<W: AsFd> FramedSender<W> {
     pub fn new(inner: W) -> FramedSender<W> {
         let fd = inner.as_fd();
         let is_socket = io::is_socket(fd);
+        let is_fifo = !is_socket && io::is_fifo(fd);
         let object = format!("framed stream fd {}", fd.as_raw_fd());
         FramedSender {
             inner,
             max: DEFAULT_MAX_MESSAGE,
             is_socket,
+            is_fifo,
             object,
         }
     }
@@ -123,6 +131,15 @@ impl<W: AsFd> FramedSender<W> {
     /// all of it. On a non-blocking fd, returns [`ErrorKind::WouldBlock`] if nothing could be
     /// written, and otherwise waits (`poll`) to finish the frame.
     ///
+    /// # Several writers on one FIFO
+    /// A frame of at most `PIPE_BUF` bytes (4096: messages up to 4092 bytes) is written
+    /// atomically by the kernel. A larger frame on a pipe or FIFO is written under an
+    /// exclusive `flock(2)` on it, taken for this frame and released after, so the frames
+    /// of ipckit writers (each with its own open of the FIFO) never interleave. A writer
+    /// that is not ipckit and does not take that lock can still write into the middle of
+    /// a large frame and corrupt the stream; the receiver then sees garbage lengths
+    /// (`TooLarge`) or mixed payloads.
+    ///
     /// # Errors
     /// [`ErrorKind::TooLarge`] if `msg` is longer than [`max_message`](Self::max_message)
     /// (nothing is written); [`ErrorKind::PeerGone`] if the reader is gone (`EPIPE`,
@@ -131,6 +148,30 @@ impl<W: AsFd> FramedSender<W> {
         if msg.len() > self.max {
             return Err(too_large("send", &self.object, msg.len(), self.max));
         }
+        if !self.is_fifo || HEADER_LEN + msg.len() <= io::PIPE_BUF {
+            return self.write_frame(msg);
+        }
+        // Above PIPE_BUF the kernel may interleave concurrent writers' bytes: every ipckit
+        // writer of this FIFO takes the same exclusive lock for the whole frame.
+        let fd = self.inner.as_fd();
+        let locked = loop {
+            match io::flock_exclusive(fd, true) {
+                Ok(()) => break true,
+                Err(Errno::EINTR) => {}
+                // A file system without flock: write unlocked, as before.
+                Err(Errno::ENOLCK | Errno::EINVAL | Errno::EOPNOTSUPP) => break false,
+                Err(e) => return Err(Error::from_errno(e, "flock", &self.object)),
+            }
+        };
+        let r = self.write_frame(msg);
+        if locked {
+            let _ = io::flock_exclusive(fd, false);
+        }
+        r
+    }
+
+    /// Writes header and payload, finishing partial writes.
+    fn write_frame(&self, msg: &[u8]) -> Result<()> {
         let header = (msg.len() as u32).to_le_bytes();
         let mut bufs = [IoSlice::new(&header), IoSlice::new(msg)];
         let mut rest: &mut [IoSlice<'_>] = &mut bufs;
@@ -184,8 +225,10 @@ enum Wait {
 /// never lose or split data: a frame that has only partly arrived stays in the receiver and
 /// the next call continues it.
 ///
-/// After [`ErrorKind::TooLarge`] or a stream that ended inside a message, the stream cannot
-/// be resynchronised: every later call returns the same error.
+/// A stream that ends between two frames is [`ErrorKind::PeerGone`] (the sender closed
+/// cleanly); one that ends inside a frame is [`ErrorKind::UnexpectedEof`] (a message was
+/// lost). After `UnexpectedEof` or [`ErrorKind::TooLarge`] the stream cannot be resynchronised: every later call returns the same error, and the
+/// connection should be dropped.
 ///
 /// # Examples
 /// ```
@@ -308,6 +351,28 @@ impl<R: AsFd> FramedReceiver<R> {
         }
     }
 
+    /// Lengthens `buf` to `new_len` zeroed bytes, reserving exactly that (no amortised
+    /// doubling beyond it, so the buffer never exceeds the frame's length).
+    fn grow(&self, buf: &mut Vec<u8>, new_len: usize) -> Result<()> {
+        if new_len <= buf.len() {
+            return Ok(());
+        }
+        if buf.try_reserve_exact(new_len - buf.len()).is_err() {
+            return Err(Error::new(ErrorKind::LimitReached, "recv", &self.object)
+                .with_detail(format!("cannot allocate {new_len} bytes for a message")));
+        }
+        buf.resize(new_len, 0);
+        Ok(())
+    }
+
+    /// The capacity in bytes of the buffer this receiver holds for a partly received
+    /// frame between calls (0 when no frame is pending). It grows with the bytes that
+    /// arrived, never with what a header announces: a header for 16 MiB followed by
+    /// nothing holds at most 64 KiB here.
+    pub fn pending_capacity(&self) -> usize {
+        self.pending.capacity()
+    }
+
     fn fail(&mut self, e: Error) -> Error {
         self.failed = Some(e.clone());
         e
@@ -333,9 +398,11 @@ impl<R: AsFd> FramedReceiver<R> {
                     return Err(Error::new(ErrorKind::PeerGone, "recv", &self.object)
                         .with_detail("the sender closed the stream"));
                 }
-                let e = Error::new(ErrorKind::PeerGone, "recv", &self.object).with_detail(format!(
-                    "stream ended inside a message header (got {got} of {HEADER_LEN} bytes)"
-                ));
+                let e = Error::new(ErrorKind::UnexpectedEof, "recv", &self.object).with_detail(
+                    format!(
+                        "stream ended inside a message header (got {got} of {HEADER_LEN} bytes)"
+                    ),
+                );
                 return Err(self.fail(e));
             }
             self.header_got += n;
@@ -350,14 +417,15 @@ impl<R: AsFd> FramedReceiver<R> {
                     return Err(self.fail(e));
                 }
                 // Reuse what the caller's Vec already holds: only bytes beyond its current
-                // length get zeroed, so same-sized messages cost no memset.
+                // length get zeroed, so same-sized messages cost no memset. Never allocate
+                // what the header announces before the bytes come (a peer could make us
+                // hold the maximum for free): at most INITIAL_RESERVE now, then the buffer
+                // grows as the payload arrives.
                 buf.truncate(len);
-                if buf.try_reserve_exact(len - buf.len()).is_err() {
-                    let e = Error::new(ErrorKind::LimitReached, "recv", &self.object)
-                        .with_detail(format!("cannot allocate {len} bytes for a message"));
+                let first = len.min(INITIAL_RESERVE).max(buf.len());
+                if let Err(e) = self.grow(buf, first) {
                     return Err(self.fail(e));
                 }
-                buf.resize(len, 0);
                 self.body_len = Some(len);
                 self.body_got = 0;
             }
@@ -370,7 +438,15 @@ impl<R: AsFd> FramedReceiver<R> {
         }
         while self.body_got < len {
             let got = self.body_got;
-            let n = match self.read_some(&mut buf[got..len], wait) {
+            if got == buf.len() {
+                // Filled what arrived so far: double, at most up to the frame's length.
+                let next = len.min(got.saturating_mul(2).max(INITIAL_RESERVE));
+                if let Err(e) = self.grow(buf, next) {
+                    return Err(self.fail(e));
+                }
+            }
+            let end = buf.len().min(len);
+            let n = match self.read_some(&mut buf[got..end], wait) {
                 Ok(Some(n)) => n,
                 Ok(None) => {
                     std::mem::swap(buf, &mut self.pending);
@@ -382,9 +458,9 @@ impl<R: AsFd> FramedReceiver<R> {
                 }
             };
             if n == 0 {
-                let e = Error::new(ErrorKind::PeerGone, "recv", &self.object).with_detail(format!(
-                    "stream ended inside a message (got {got} of {len} bytes)"
-                ));
+                let e = Error::new(ErrorKind::UnexpectedEof, "recv", &self.object).with_detail(
+                    format!("stream ended inside a message (got {got} of {len} bytes)"),
+                );
                 return Err(self.fail(e));
             }
             self.body_got += n;
@@ -401,9 +477,12 @@ impl<R: AsFd> FramedReceiver<R> {
     /// replaces the contents of `buf` with its payload and returns its length in bytes.
     ///
     /// # Errors
-    /// [`ErrorKind::PeerGone`] at the end of the stream (the sender closed; also inside a
-    /// frame, with a detail saying where); [`ErrorKind::TooLarge`] if the header announces
-    /// more than [`max_message`](Self::max_message) (nothing allocated); others from the
+    /// [`ErrorKind::PeerGone`] at the end of the stream between two frames (the sender
+    /// closed cleanly); [`ErrorKind::UnexpectedEof`] if the stream ended inside a frame (a
+    /// header or payload partly received: the message is lost, the detail says how much
+    /// arrived); [`ErrorKind::TooLarge`] if the header announces more than
+    /// [`max_message`](Self::max_message) (nothing allocated). After `UnexpectedEof` or
+    /// `TooLarge` the stream cannot be resynchronised: drop the connection. Others from the
     /// syscall.
     ///
     /// # Examples
@@ -507,7 +586,8 @@ mod tests {
         drop(a);
         assert_eq!(rx.recv(&mut buf).unwrap(), 2);
         let e = rx.recv(&mut buf).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::PeerGone);
+        // Issue 10 defect 1: inside a message is UnexpectedEof (was PeerGone).
+        assert_eq!(e.kind(), ErrorKind::UnexpectedEof);
         assert_eq!(
             e.detail(),
             Some("stream ended inside a message (got 2 of 5 bytes)")
@@ -516,6 +596,48 @@ mod tests {
         let mut rx = FramedReceiver::new(b);
         drop(a);
         assert_eq!(rx.recv(&mut buf).unwrap_err().kind(), ErrorKind::PeerGone);
+    }
+
+    /// Issue 10 defect 10: a header announcing 16 MiB followed by nothing makes the
+    /// receiver hold at most 64 KiB (it reserved the whole 16 MiB before).
+    #[test]
+    fn header_alone_does_not_allocate_what_it_announces() {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        let mut rx = FramedReceiver::new(b);
+        let mut buf = Vec::new();
+        a.write_all(&(16u32 << 20).to_le_bytes()).unwrap();
+        let e = rx.try_recv(&mut buf).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::WouldBlock);
+        assert!(buf.capacity() <= INITIAL_RESERVE, "{}", buf.capacity());
+        assert!(
+            rx.pending_capacity() <= INITIAL_RESERVE,
+            "{}",
+            rx.pending_capacity()
+        );
+        // 200 kB more: the buffer follows what arrived, not what was announced.
+        a.write_all(&[1u8; 200_000]).unwrap();
+        let e = rx.try_recv(&mut buf).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::WouldBlock);
+        assert!(
+            rx.pending_capacity() <= 512 << 10,
+            "{}",
+            rx.pending_capacity()
+        );
+        assert!(buf.capacity() <= 512 << 10, "{}", buf.capacity());
+    }
+
+    #[test]
+    fn large_frame_grows_to_exactly_its_length() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let msg: Vec<u8> = (0..300_001u32).map(|i| (i % 251) as u8).collect();
+        let m = msg.clone();
+        let t = std::thread::spawn(move || FramedSender::new(a).send(&m).unwrap());
+        let mut rx = FramedReceiver::new(b).with_max_message(300_001);
+        let mut buf = Vec::new();
+        assert_eq!(rx.recv(&mut buf).unwrap(), msg.len());
+        assert_eq!(buf, msg);
+        assert!(buf.capacity() <= 300_001, "{}", buf.capacity());
+        t.join().unwrap();
     }
 
     #[test]

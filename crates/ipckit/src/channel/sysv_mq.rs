@@ -2,7 +2,9 @@
 //! ([`crate::sysv::msg`]).
 //!
 //! `listen` opens the queue, creating it (mode 0o600) if no queue has the key; the queue it
-//! created is removed when the listener and every receiver it gave out are dropped. `accept`
+//! created is removed when the listener and every receiver it gave out are dropped, but
+//! only if it is empty: a queue that still holds messages is kept (see
+//! [`Listener::close`](super::Listener::close), which says how many). `accept`
 //! returns a receiver at once (a queue has no connections): it takes only messages of the
 //! address's type, so channels with different types can share one queue. `connect` opens an
 //! existing queue ([`ErrorKind::NotFound`] if nobody listens).
@@ -19,8 +21,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::ends::{ReceiverFlavor, SenderFlavor};
-use super::listener::{Listen, ListenerFlavor};
+use super::listener::{Closed, Listen, ListenerFlavor};
 use super::{Address, ChannelOptions, Incoming, Outgoing};
+use crate::named::Named;
 use crate::sys::Deadline;
 use crate::sysv::kernel_limit;
 use crate::sysv::key::KeySpec;
@@ -78,7 +81,7 @@ impl MqSender {
 /// The listener's queue, receiving messages of one type.
 #[derive(Debug)]
 pub(crate) struct MqReceiver {
-    queue: Arc<MessageQueue>,
+    queue: Arc<KeptIfFull>,
     mtype: i64,
     max: usize,
     object: String,
@@ -89,6 +92,7 @@ impl MqReceiver {
         let sel = Selector::Exactly(self.mtype);
         match self
             .queue
+            .0
             .recv_with(sel, buf, self.max, RecvFlags::EMPTY, wait)
         {
             Ok(_) => Ok(buf.len()),
@@ -97,6 +101,7 @@ impl MqReceiver {
                 let mut none = Vec::new();
                 let _ = self
                     .queue
+                    .0
                     .recv_with(sel, &mut none, 0, RecvFlags::NOERROR, Wait::NoWait);
                 buf.clear();
                 Err(
@@ -106,9 +111,10 @@ impl MqReceiver {
                     )),
                 )
             }
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                Err(Error::new(ErrorKind::PeerGone, "recv", &self.object)
-                    .with_detail("the queue was removed"))
+            // EIDRM while waiting (PeerGone), or EINVAL/NotFound for a queue removed before.
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::PeerGone) => {
+                Err(Error::new(ErrorKind::NotFound, "recv", &self.object)
+                    .with_detail(format!("the queue {} was removed", self.object)))
             }
             Err(e) => Err(e),
         }
@@ -164,7 +170,7 @@ pub(super) fn listen(
     let queue = MessageQueue::builder(key.resolve()?).open_or_create()?;
     Ok((
         ListenerFlavor::SysvMq(MqListener {
-            queue: Arc::new(queue),
+            queue: Arc::new(KeptIfFull(queue)),
             mtype,
             max: max_message(opts),
             object: addr.to_string(),
@@ -176,13 +182,52 @@ pub(super) fn listen(
 /// The queue the receivers share (removed, if created here, when the last one goes).
 #[derive(Debug)]
 pub(crate) struct MqListener {
-    queue: Arc<MessageQueue>,
+    queue: Arc<KeptIfFull>,
     mtype: i64,
     max: usize,
     object: String,
 }
 
+/// The queue a listener created or opened: on drop, a queue created here is removed only if
+/// it holds no message (or its count cannot be read); otherwise it is kept.
+#[derive(Debug)]
+pub(crate) struct KeptIfFull(MessageQueue);
+
+impl KeptIfFull {
+    fn pending(&self) -> Result<u64> {
+        self.0.stat().map(|st| st.qnum)
+    }
+}
+
+impl Drop for KeptIfFull {
+    fn drop(&mut self) {
+        if self.0.is_owner() && self.pending().map_or(true, |n| n > 0) {
+            self.0.persist();
+        }
+    }
+}
+
 impl Listen for MqListener {
+    fn pending_messages(&self) -> Result<Option<u64>> {
+        self.queue.pending().map(Some)
+    }
+
+    fn close(self) -> Result<Closed> {
+        let Ok(shared) = Arc::try_unwrap(self.queue) else {
+            return Ok(Closed::InUse);
+        };
+        if !shared.0.is_owner() {
+            return Ok(Closed::Done);
+        }
+        let messages = shared.pending()?;
+        drop(shared); // removes it if empty, keeps it otherwise
+        Ok(if messages > 0 {
+            Closed::Kept { messages }
+        } else {
+            Closed::Done
+        })
+    }
+
     /// None: a System V queue is not a file.
     fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
         None

@@ -75,3 +75,89 @@ pub(crate) fn is_unlinked(fd: BorrowedFd<'_>) -> Result<bool, Errno> {
         .map(|st| st.st_nlink == 0)
         .map_err(errno)
 }
+
+/// What `poll(2)` reported for one fd of [`poll_readable`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Revents {
+    /// `POLLIN`: data (or a connection) waits.
+    pub(crate) readable: bool,
+    /// `POLLHUP`: the peer closed.
+    pub(crate) hangup: bool,
+    /// `POLLERR` / `POLLNVAL`.
+    pub(crate) error: bool,
+}
+
+impl Revents {
+    /// Whether anything at all was reported.
+    pub(crate) fn any(&self) -> bool {
+        self.readable || self.hangup || self.error
+    }
+}
+
+/// Waits (`poll(2)`, `POLLIN` on every fd) until at least one of `fds` is readable, has hung
+/// up or failed, or until `deadline` passes (`None`: forever). Fills `out` with one
+/// [`Revents`] per fd, in order (all empty if the deadline passed). `EINTR` is retried with
+/// the time left.
+pub(crate) fn poll_readable(
+    fds: &[BorrowedFd<'_>],
+    deadline: Option<Deadline>,
+    out: &mut Vec<Revents>,
+) -> Result<(), Errno> {
+    use nix::poll::{PollFd, PollTimeout};
+    out.clear();
+    out.resize(fds.len(), Revents::default());
+    let mut pfds: Vec<PollFd<'_>> = fds
+        .iter()
+        .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
+        .collect();
+    loop {
+        let timeout = match deadline {
+            None => PollTimeout::NONE,
+            Some(d) => {
+                let ms = d.remaining().as_nanos().div_ceil(1_000_000);
+                PollTimeout::try_from(ms.min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::MAX)
+            }
+        };
+        match nix::poll::poll(&mut pfds, timeout) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(errno(e)),
+            Ok(0) => match deadline {
+                Some(d) if d.remaining().is_zero() => return Ok(()),
+                _ => continue,
+            },
+            Ok(_) => break,
+        }
+    }
+    for (slot, p) in out.iter_mut().zip(&pfds) {
+        let r = p.revents().unwrap_or(PollFlags::empty());
+        *slot = Revents {
+            readable: r.contains(PollFlags::POLLIN),
+            hangup: r.contains(PollFlags::POLLHUP),
+            error: r.intersects(PollFlags::POLLERR | PollFlags::POLLNVAL),
+        };
+    }
+    Ok(())
+}
+
+/// The largest write to a pipe or FIFO the kernel makes atomic (`PIPE_BUF`, 4096 on Linux):
+/// it never interleaves with another writer's.
+pub(crate) const PIPE_BUF: usize = libc::PIPE_BUF;
+
+/// Whether `fd` is a pipe or FIFO (`fstat(2)`: `S_IFIFO`); `false` if `fstat` fails.
+pub(crate) fn is_fifo(fd: BorrowedFd<'_>) -> bool {
+    crate::sys::poll::file_type(fd).is_ok_and(|t| t == libc::S_IFIFO)
+}
+
+/// `flock(2)`: takes an exclusive lock on the file `fd` refers to (waiting for it), or
+/// releases it (`lock == false`). The lock belongs to the open file description. Does not
+/// retry `EINTR`.
+pub(crate) fn flock_exclusive(fd: BorrowedFd<'_>, lock: bool) -> Result<(), Errno> {
+    use nix::fcntl::FlockArg;
+    let arg = if lock {
+        FlockArg::LockExclusive
+    } else {
+        FlockArg::Unlock
+    };
+    #[allow(deprecated)] // `Flock<T>` wants to own the fd; this lock is per frame
+    nix::fcntl::flock(fd.as_raw_fd(), arg).map_err(errno)
+}
