@@ -62,13 +62,8 @@ enum Stage {
 
 fn classify(e: &Error) -> Option<End> {
     match e.kind() {
-        ErrorKind::PeerGone
-            if e.detail()
-                .is_some_and(|d| d.contains("stream ended inside")) =>
-        {
-            Some(End::UnexpectedEof)
-        }
         ErrorKind::PeerGone => Some(End::PeerGone),
+        ErrorKind::UnexpectedEof => Some(End::UnexpectedEof),
         ErrorKind::TimedOut => Some(End::TimedOut),
         _ => None,
     }
