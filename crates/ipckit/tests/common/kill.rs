@@ -654,6 +654,15 @@ fn plan(t: Transport, trial: u32, rng: &mut Rng) -> Plan {
     }
 }
 
+/// Removes the counter file however the test ends (a failed trial panics).
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// One lock for all transports: the fd count of the process must not move under a trial.
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -685,6 +694,7 @@ pub fn run_transport(t: Transport) {
         });
     let mut rng = Rng(seed ^ (t as u64).wrapping_mul(0x1000_0000_01b3));
     let path = unique_path("kill-counter");
+    let _remove = RemoveOnDrop(path.clone());
     let counter = Arc::new(Counter {
         map: MappedFile::builder(&path)
             .len(COUNTER_LEN)
@@ -724,7 +734,6 @@ pub fn run_transport(t: Transport) {
                 tally.unread += seen.unread;
             }
             Err(e) => {
-                let _ = std::fs::remove_file(&path);
                 panic!(
                     "{}: trial {trial} failed: {e}\n  plan {plan:?}\n  reproduce: IPCKIT_KILL_SEED={seed} IPCKIT_KILL_TRIALS={}",
                     t.scheme(),
@@ -734,7 +743,6 @@ pub fn run_transport(t: Transport) {
         }
     }
     drop(counter);
-    std::fs::remove_file(&path).expect("remove the counter file");
     let line = format!(
         "kill_at_random {:<15} trials {:>4}  PeerGone {:>4}  UnexpectedEof {:>4}  TimedOut {:>4}  delivered {:>6}  lost 0  in-flight-to-killed {:>3}  unread-at-death {:>6}  seed {seed}  {:.1?}",
         t.scheme(),
