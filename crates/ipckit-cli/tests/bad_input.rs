@@ -6,7 +6,8 @@
 //!
 //! Every case is its own test (the `bad!` table below), so a failure names its case. None of
 //! them creates an object: each is refused before, or is about an object that does not exist.
-//! (`send`/`recv` cases come with their restructuring.)
+//! `send`/`recv` cases: malformed addresses and numbers here; the lifecycle cases (truncated
+//! messages, kept queues, idle and bad peers, signals, timeouts) are in `recv_lifecycle.rs`.
 
 use ipckit_testkit::{ipckit, stderr, stdout};
 
@@ -51,6 +52,27 @@ macro_rules! bad {
 }
 
 bad! {
+    // send / recv
+    send_unknown_scheme: ["send", "bogus:x", "hi"] => 2, ["bogus:x", "unknown scheme"];
+    send_empty_unix_path: ["send", "unix:", "hi"] => 2, ["unix:", "the path is empty"];
+    send_tcp_without_port: ["send", "tcp:localhost", "hi"] => 2, ["tcp:localhost", "HOST:PORT"];
+    send_tcp_unclosed_bracket: ["send", "tcp:[::1", "hi"] => 2, ["tcp:[::1", "`]`"];
+    send_sysv_bad_key: ["send", "sysv-mq:0xZZ", "hi"] => 2, ["sysv-mq:0xZZ", "0x-hex"];
+    send_posix_name_without_slash: ["send", "posix-mq:noslash", "hi"] => 2,
+        ["posix-mq:noslash", "'/'"];
+    send_abstract_bad_escape: ["send", "unix:@a\\q", "hi"] => 2, ["escape"];
+    send_no_such_fifo: ["send", "fifo:/no/such/fifo", "hi"] => 1, ["/no/such/fifo", "ENOENT"];
+    send_no_such_socket: ["send", "unix:/no/such/sock", "hi"] => 1,
+        ["unix:/no/such/sock", "ENOENT"];
+    send_nobody_on_ring: ["send", "shm-ring:@ipckit-bad-input-nobody", "hi"] => 1,
+        ["shm-ring:@ipckit-bad-input-nobody", "ECONNREFUSED"];
+    send_timeout_not_a_number: ["send", "--timeout", "soon", "unix:@x", "hi"] => 2,
+        ["soon", "seconds"];
+    recv_count_not_a_number: ["recv", "shm-ring:@x", "--count", "abc"] => 2, ["'abc'", "--count"];
+    recv_type_not_a_number: ["recv", "sysv-mq:1", "--type", "abc"] => 2, ["'abc'", "--type"];
+    recv_bind_in_missing_dir: ["recv", "unix:/no/such/dir/sock", "--count", "1"] => 1,
+        ["unix:/no/such/dir/sock", "ENOENT", "/no/such/dir"];
+
     // ls
     ls_id_not_a_number: ["ls", "-q", "-i", "abc"] => 2, ["'abc'", "--id"];
     ls_id_without_kind: ["ls", "-i", "5"] => 1, ["-i", "-q, -m, -s"];
