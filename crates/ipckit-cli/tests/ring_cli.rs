@@ -66,3 +66,34 @@ fn an_idle_ring_sender_does_not_delay_another() {
     drop(idle.stdin.take());
     let _ = idle.wait();
 }
+
+#[test]
+fn a_connector_that_never_handshakes_does_not_hold_up_an_open_connection() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let name = unique("ring-stall");
+    let addr = format!("shm-ring:@{name}");
+    // --timeout 3: recv gives up after 3 s without a message, so a loop stuck for the ring
+    // handshake's 5 s behind the stalled connector fails this test.
+    let mut recv = Running::recv(&[&addr, "--count", "2", "--timeout", "3"]);
+    let mut live = ipckit_testkit::command()
+        .args(["send", recv.recv_address()])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("spawn the live sender");
+    let mut input = live.stdin.take().expect("stdin");
+    writeln!(input, "before").unwrap();
+    // The live connection is open once its first message is out.
+    assert_eq!(recv.read_stdout(7), b"before\n");
+    // Connects to the ring's socket and never sends the handshake.
+    let stalled = ipckit::net::unix::UnixSeqpacket::connect(
+        &ipckit::net::unix::SocketAddr::abstract_name(&name),
+    )
+    .expect("connect to the ring listener");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    writeln!(input, "after").unwrap();
+    drop(input);
+    assert_eq!(recv.output(), b"after\n");
+    assert!(live.wait().unwrap().success());
+    drop(stalled);
+}

@@ -503,9 +503,13 @@ fn serve(s: &mut Session, listener: channel::Listener) -> anyhow::Result<End> {
     }
 }
 
-/// What a ring connection's thread hands to [`serve_rings`].
+/// What the threads of [`serve_rings`] hand to its loop.
 enum RingEvent {
-    /// A whole message from connection N.
+    /// A connection the accepting thread accepted.
+    Accepted(channel::Receiver),
+    /// The accepting thread's accept failed for one connector (the listener goes on).
+    AcceptFailed(ipckit::Error),
+    /// A whole message.
     Message(Vec<u8>),
     /// Connection N ended: `PeerGone` (a clean end) or another error (a problem).
     End(u64, ipckit::Error),
@@ -513,13 +517,33 @@ enum RingEvent {
 
 /// `shm-ring:`, every connection at once. A ring's end has no fd that becomes readable when
 /// a record is committed (it is watched in memory, then with a futex), so it cannot be in a
-/// [`Select`]: each accepted connection gets a thread that receives (blocking, as fast as
-/// the ring allows) and hands messages to this loop, which prints them in arrival order and
-/// keeps accepting. The listener stays here, so its socket file goes when recv ends.
-fn serve_rings(s: &mut Session, mut listener: channel::Listener) -> anyhow::Result<End> {
-    const POLL: Duration = Duration::from_millis(2);
+/// [`Select`]; and a ring accept waits for the connector's handshake (up to 5 s for one that
+/// connects and sends nothing). So one thread accepts, one thread per connection receives
+/// (blocking, as fast as the ring allows), and this loop prints in arrival order: an idle or
+/// stalled connector delays nobody. The listening socket's file is removed here when recv
+/// ends (the accepting thread still holds the listener then).
+fn serve_rings(s: &mut Session, listener: channel::Listener) -> anyhow::Result<End> {
+    let created = listener.created_path().map(Path::to_path_buf);
+    let end = serve_ring_connections(s, listener);
+    if let Some(p) = created {
+        let _ = std::fs::remove_file(p);
+    }
+    end
+}
+
+fn serve_ring_connections(s: &mut Session, mut listener: channel::Listener) -> anyhow::Result<End> {
     let name = s.args.address.to_string();
     let (tx, events) = std::sync::mpsc::channel::<RingEvent>();
+    let accepts = tx.clone();
+    std::thread::spawn(move || loop {
+        let ev = match listener.accept() {
+            Ok(rx) => RingEvent::Accepted(rx),
+            Err(e) => RingEvent::AcceptFailed(e),
+        };
+        if accepts.send(ev).is_err() {
+            return;
+        }
+    });
     let (mut accepted, mut open) = (0u64, 0u64);
     loop {
         if s.done() || (s.args.count.is_none() && accepted > 0 && open == 0) {
@@ -528,22 +552,16 @@ fn serve_rings(s: &mut Session, mut listener: channel::Listener) -> anyhow::Resu
         if let Some(end) = s.check(if open == 0 { "sender" } else { "message" })? {
             return Ok(end);
         }
-        match events.recv_timeout(if open == 0 { Duration::ZERO } else { POLL }) {
-            Ok(RingEvent::Message(m)) => {
-                s.print(None, &m)?;
-                continue;
-            }
+        match events.recv_timeout(s.slice()) {
+            Ok(RingEvent::Message(m)) => s.print(None, &m)?,
             Ok(RingEvent::End(n, e)) => {
                 if e.kind() != ErrorKind::PeerGone {
                     s.warn(format_args!("closed connection #{n} to {name}: {e}"));
                 }
                 open -= 1;
-                continue;
             }
-            Err(_) => {}
-        }
-        match listener.accept_timeout(if open == 0 { s.slice() } else { POLL }) {
-            Ok(mut rx) => {
+            Ok(RingEvent::AcceptFailed(e)) => s.warn(format_args!("accept on {name}: {e}")),
+            Ok(RingEvent::Accepted(mut rx)) => {
                 accepted += 1;
                 open += 1;
                 s.activity();
@@ -563,8 +581,7 @@ fn serve_rings(s: &mut Session, mut listener: channel::Listener) -> anyhow::Resu
                     let _ = tx.send(RingEvent::End(n, end));
                 });
             }
-            Err(e) if e.kind() == ErrorKind::TimedOut => {}
-            Err(e) => s.warn(format_args!("accept on {name}: {e}")),
+            Err(_) => {}
         }
     }
 }
