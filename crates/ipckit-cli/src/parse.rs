@@ -43,6 +43,19 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("{s:?} is too large a size"))
 }
 
+/// Parses a number of seconds (fractions allowed) for clap.
+pub fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    std::time::Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?} is not a duration"))
+}
+
+/// Parses an address for clap; the error lists the accepted forms.
+pub fn parse_address(s: &str) -> Result<ipckit::channel::Address, String> {
+    s.parse().map_err(|e: ipckit::Error| e.to_string())
+}
+
 /// Where `ls --stale` and `rm --stale` look: directories for socket files, and which System
 /// V segments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,7 +152,7 @@ mod tests {
             let _ = parse_size(&text);
             let _ = super::parse_mode(&text);
             let _ = super::parse_key(&text);
-            let _ = crate::command::send::parse_secs(&text);
+            let _ = super::parse_secs(&text);
         }
 
         #[test]

@@ -95,3 +95,13 @@ pub fn time_string(t: Option<std::time::SystemTime>) -> String {
         rem % 60
     )
 }
+
+/// The address forms (from the library, so new transports show up), shown under `--help`
+/// of `send` and `recv`.
+pub fn address_help() -> String {
+    format!(
+        "Addresses:\n{}\n\nByte streams (fifo, unix, tcp) carry each message as a 4-byte little-endian \
+         length and the payload, unless --raw.",
+        ipckit::channel::ACCEPTED_FORMS
+    )
+}

@@ -473,7 +473,11 @@ fn bound_sockets_are_named_by_their_address() {
     loop {
         match UnixStream::connect(&name) {
             Err(e) => {
-                assert_eq!(e.kind(), ErrorKind::PeerGone, "the name went with the socket");
+                assert_eq!(
+                    e.kind(),
+                    ErrorKind::PeerGone,
+                    "the name went with the socket"
+                );
                 break;
             }
             Ok(_) if std::time::Instant::now() < deadline => {

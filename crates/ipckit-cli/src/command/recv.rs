@@ -23,7 +23,8 @@ use ipckit::sysv::msg::{MessageQueue, RecvFlags, Selector, Wait};
 use ipckit::ErrorKind;
 use ipckit::Named;
 
-use super::send::{address_help, parse_address, parse_secs};
+use crate::parse::{parse_address, parse_secs};
+use crate::present::address_help;
 
 /// The longest a wait lasts before `recv` looks at signals, its timeout and its queue again.
 pub const SLICE: Duration = Duration::from_millis(100);

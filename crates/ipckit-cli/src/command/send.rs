@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use ipckit::channel::{self, Address, ChannelOptions, DEFAULT_MAX_MESSAGE};
 
+use crate::parse::{parse_address, parse_secs};
+use crate::present::address_help;
+
 /// Flags of `ipckit send`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = address_help())]
@@ -50,14 +53,6 @@ pub struct SendArgs {
     /// once without racing it.
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub wait_for_peer: Option<Duration>,
-}
-
-/// Parses a number of seconds (fractions allowed) for clap.
-pub fn parse_secs(s: &str) -> Result<Duration, String> {
-    let secs: f64 = s
-        .parse()
-        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?} is not a duration"))
 }
 
 /// `send --timeout`: a thread that ends the process (status 1, after saying what did not
@@ -122,21 +117,6 @@ fn retry_connect<T>(
             r => return r,
         }
     }
-}
-
-/// The address forms (from the library, so new transports show up), shown under `--help`
-/// of `send` and `recv`.
-pub fn address_help() -> String {
-    format!(
-        "Addresses:\n{}\n\nByte streams (fifo, unix, tcp) carry each message as a 4-byte little-endian \
-         length and the payload, unless --raw.",
-        ipckit::channel::ACCEPTED_FORMS
-    )
-}
-
-/// Parses an address for clap; the error lists the accepted forms.
-pub fn parse_address(s: &str) -> Result<Address, String> {
-    s.parse().map_err(|e: ipckit::Error| e.to_string())
 }
 
 /// Runs `ipckit send`.

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use ipckit::signal::{self, Probe, Signal, SignalFd, SignalSet};
 
+use crate::parse::parse_secs;
+
 /// Flags of `ipckit signal`.
 #[derive(Debug, clap::Args)]
 pub struct SignalArgs {
@@ -68,13 +70,6 @@ pub enum SignalCommand {
         #[arg(long, value_name = "N", value_parser = crate::ready::parse_fd)]
         ready_fd: Option<std::os::fd::RawFd>,
     },
-}
-
-fn parse_secs(s: &str) -> Result<Duration, String> {
-    let f: f64 = s
-        .parse()
-        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
-    Duration::try_from_secs_f64(f).map_err(|e| format!("{s:?}: {e}"))
 }
 
 fn parse_signal(s: &str) -> anyhow::Result<Signal> {
