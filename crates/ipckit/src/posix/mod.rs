@@ -22,6 +22,44 @@ use std::ffi::CString;
 
 use crate::{Error, ErrorKind, Result};
 
+/// [`Named`](crate::Named) for a POSIX object type with a `name: String` and an `owner: bool`
+/// field and an associated `unlink(&str)`: one implementation for queues, semaphores and
+/// shared memory. `$what` names the object in the docs, `$unlink` the C call (man page
+/// section 3), `$example` is the doctest of `remove`.
+macro_rules! named_posix_object {
+    ($ty:ident, $what:literal, $unlink:literal, $example:literal) => {
+        impl crate::named::Sealed for $ty {}
+
+        #[doc = concat!("The name is the ", $what, "'s POSIX name (`/name`); the owner is the handle that created it.")]
+        impl crate::named::Named for $ty {
+            fn name(&self) -> std::borrow::Cow<'_, str> {
+                std::borrow::Cow::Borrowed(&self.name)
+            }
+
+            fn is_owner(&self) -> bool {
+                self.owner
+            }
+
+            #[doc = concat!("Keeps the ", $what, " after this handle is dropped (until [`", stringify!($ty), "::unlink`] or reboot).")]
+            fn persist(&mut self) {
+                self.owner = false;
+            }
+
+            #[doc = concat!("`", $unlink, "(3)` of the ", $what, "'s name, then closes this handle.\n\n",
+                "# Errors\n[`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if it was already unlinked; ",
+                "[`ErrorKind::PermissionDenied`](crate::ErrorKind::PermissionDenied) if the caller may not remove it.\n\n",
+                "# Examples\n```\n", $example, "\n```\n\n",
+                "# References\n<https://man7.org/linux/man-pages/man3/", $unlink, ".3.html>")]
+            fn remove(mut self) -> crate::Result<()> {
+                self.owner = false;
+                $ty::unlink(&self.name)
+            }
+        }
+    };
+}
+
+pub(crate) use named_posix_object;
+
 pub mod mq;
 pub mod sem;
 pub mod shm;

@@ -22,14 +22,12 @@
 //! # References
 //! <https://man7.org/linux/man-pages/man7/mq_overview.7.html>
 
-use std::borrow::Cow;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use super::{open_with, validate_name, Creation, NAME_MAX};
 use crate::error::Context;
-use crate::named::{Named, Sealed};
 use crate::sys::posix as sys;
 use crate::sys::{retry_eintr, retry_eintr_until, Deadline};
 use crate::{Errno, Error, ErrorKind, Result};
@@ -860,43 +858,17 @@ impl std::fmt::Debug for MessageQueue {
     }
 }
 
-impl Sealed for MessageQueue {}
-
-/// The name is the queue's POSIX name (`/orders`); the owner is the handle that created it.
-impl Named for MessageQueue {
-    fn name(&self) -> Cow<'_, str> {
-        Cow::Borrowed(MessageQueue::name(self))
-    }
-
-    fn is_owner(&self) -> bool {
-        self.owner
-    }
-
-    /// Keeps the queue after this handle is dropped (it then lives until
-    /// [`MessageQueue::unlink`] or reboot).
-    fn persist(&mut self) {
-        self.owner = false;
-    }
-
-    /// `mq_unlink(3)` of the queue's name, then closes this descriptor.
-    ///
-    /// # Examples
-    /// ```
-    /// use ipckit::{Named, posix::mq::MessageQueue};
-    /// # let name = format!("/ipckit-doc-mqremove-{}", std::process::id());
-    /// let q = MessageQueue::builder(&name).create_new()?;
-    /// q.remove()?;
-    /// assert!(MessageQueue::builder(&name).open().is_err());
-    /// # Ok::<(), ipckit::Error>(())
-    /// ```
-    ///
-    /// # References
-    /// <https://man7.org/linux/man-pages/man3/mq_unlink.3.html>
-    fn remove(mut self) -> Result<()> {
-        self.owner = false;
-        MessageQueue::unlink(&self.name)
-    }
-}
+super::named_posix_object!(
+    MessageQueue,
+    "queue",
+    "mq_unlink",
+    "use ipckit::{Named, posix::mq::MessageQueue};
+# let name = format!(\"/ipckit-doc-mqremove-{}\", std::process::id());
+let q = MessageQueue::builder(&name).create_new()?;
+q.remove()?;
+assert!(MessageQueue::builder(&name).open().is_err());
+# Ok::<(), ipckit::Error>(())"
+);
 
 impl AsFd for MessageQueue {
     /// The queue descriptor, for `poll`/`epoll` (readable: a message waits; writable: room).

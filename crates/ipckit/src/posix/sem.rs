@@ -25,12 +25,10 @@
 //! # References
 //! <https://man7.org/linux/man-pages/man7/sem_overview.7.html>
 
-use std::borrow::Cow;
 use std::time::Duration;
 
 use super::{open_with, validate_name, Creation, NAME_MAX};
 use crate::mmap::MappedBytes;
-use crate::named::{Named, Sealed};
 use crate::sys::posix::{self as sys, NamedSem, RegionSem, SemOps};
 use crate::sys::{retry_eintr, retry_eintr_until, Deadline};
 use crate::{Errno, Error, ErrorKind, Result};
@@ -426,42 +424,17 @@ impl Semaphore {
     }
 }
 
-impl Sealed for Semaphore {}
-
-/// The name is the semaphore's POSIX name (`/name`); the owner is the handle that created it.
-impl Named for Semaphore {
-    fn name(&self) -> Cow<'_, str> {
-        Cow::Borrowed(Semaphore::name(self))
-    }
-
-    fn is_owner(&self) -> bool {
-        self.owner
-    }
-
-    /// Keeps the semaphore after this handle is dropped (until [`Semaphore::unlink`] or reboot).
-    fn persist(&mut self) {
-        self.owner = false;
-    }
-
-    /// `sem_unlink(3)` of the semaphore's name, then closes this handle.
-    ///
-    /// # Examples
-    /// ```
-    /// use ipckit::{Named, posix::sem::Semaphore};
-    /// # let name = format!("/ipckit-doc-semremove-{}", std::process::id());
-    /// let h = Semaphore::builder(&name).create_new()?;
-    /// h.remove()?;
-    /// assert!(Semaphore::unlink(&name).is_err()); // already gone
-    /// # Ok::<(), ipckit::Error>(())
-    /// ```
-    ///
-    /// # References
-    /// <https://man7.org/linux/man-pages/man3/sem_unlink.3.html>
-    fn remove(mut self) -> Result<()> {
-        self.owner = false;
-        Semaphore::unlink(&self.name)
-    }
-}
+super::named_posix_object!(
+    Semaphore,
+    "semaphore",
+    "sem_unlink",
+    "use ipckit::{Named, posix::sem::Semaphore};
+# let name = format!(\"/ipckit-doc-semremove-{}\", std::process::id());
+let h = Semaphore::builder(&name).create_new()?;
+h.remove()?;
+assert!(Semaphore::unlink(&name).is_err()); // already gone
+# Ok::<(), ipckit::Error>(())"
+);
 
 impl Drop for Semaphore {
     fn drop(&mut self) {

@@ -23,13 +23,11 @@
 //! # References
 //! <https://man7.org/linux/man-pages/man7/shm_overview.7.html>
 
-use std::borrow::Cow;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use super::{open_with, validate_name, Creation, NAME_MAX};
 use crate::error::Context;
 use crate::mmap::{map_shared, sealed, MappedBytes};
-use crate::named::{Named, Sealed};
 use crate::sys::posix as sys;
 use crate::sys::region::Region;
 use crate::{Errno, Error, ErrorKind, Result};
@@ -344,42 +342,17 @@ impl AsFd for SharedMemory {
     }
 }
 
-impl Sealed for SharedMemory {}
-
-/// The name is the object's POSIX name (`/name`); the owner is the handle that created it.
-impl Named for SharedMemory {
-    fn name(&self) -> Cow<'_, str> {
-        Cow::Borrowed(SharedMemory::name(self))
-    }
-
-    fn is_owner(&self) -> bool {
-        self.owner
-    }
-
-    /// Keeps the object after this handle is dropped (until [`SharedMemory::unlink`] or reboot).
-    fn persist(&mut self) {
-        self.owner = false;
-    }
-
-    /// `shm_unlink(3)` of the object's name, then closes this handle.
-    ///
-    /// # Examples
-    /// ```
-    /// use ipckit::{Named, posix::shm::SharedMemory};
-    /// # let name = format!("/ipckit-doc-shmremove-{}", std::process::id());
-    /// let h = SharedMemory::builder(&name).size(16).create_new()?;
-    /// h.remove()?;
-    /// assert!(SharedMemory::unlink(&name).is_err()); // already gone
-    /// # Ok::<(), ipckit::Error>(())
-    /// ```
-    ///
-    /// # References
-    /// <https://man7.org/linux/man-pages/man3/shm_unlink.3.html>
-    fn remove(mut self) -> Result<()> {
-        self.owner = false;
-        SharedMemory::unlink(&self.name)
-    }
-}
+super::named_posix_object!(
+    SharedMemory,
+    "object",
+    "shm_unlink",
+    "use ipckit::{Named, posix::shm::SharedMemory};
+# let name = format!(\"/ipckit-doc-shmremove-{}\", std::process::id());
+let h = SharedMemory::builder(&name).size(16).create_new()?;
+h.remove()?;
+assert!(SharedMemory::unlink(&name).is_err()); // already gone
+# Ok::<(), ipckit::Error>(())"
+);
 
 impl Drop for SharedMemory {
     fn drop(&mut self) {
