@@ -195,7 +195,7 @@ impl MessageQueueBuilder {
     }
 
     /// `mq_open(3)` with `O_CREAT | O_EXCL`: creates the queue, failing if it exists. The
-    /// returned handle unlinks the queue on drop unless [`Named::persist`] is called.
+    /// returned handle unlinks the queue on drop unless [`Named::persist`](crate::Named::persist) is called.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] for a bad name or a zero `maxmsg`/`msgsize`, or (`EINVAL`)
@@ -240,7 +240,7 @@ impl MessageQueueBuilder {
     }
 
     /// `mq_open(3)`: opens the queue, creating it first if it does not exist. Only a handle
-    /// that actually created it unlinks it on drop ([`MessageQueue::is_owner`]).
+    /// that actually created it unlinks it on drop ([`Named::is_owner`](crate::Named::is_owner)).
     ///
     /// # Errors
     /// As [`MessageQueueBuilder::create_new`] and [`MessageQueueBuilder::open`].
@@ -384,7 +384,7 @@ impl MessageQueue {
         }
     }
 
-    /// The queue's name, with its leading slash (what [`Named::name`] gives, as a `&str`).
+    /// The queue's name, with its leading slash (what [`Named::name`](crate::Named::name) gives, as a `&str`).
     pub fn name(&self) -> &str {
         &self.name
     }

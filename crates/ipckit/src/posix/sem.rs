@@ -146,7 +146,7 @@ impl SemaphoreBuilder {
     }
 
     /// `sem_open(3)` with `O_CREAT | O_EXCL`: creates the semaphore, failing if it exists.
-    /// The handle unlinks it on drop unless [`Named::persist`] is called.
+    /// The handle unlinks it on drop unless [`Named::persist`](crate::Named::persist) is called.
     ///
     /// # Errors
     /// [`ErrorKind::AlreadyExists`] if it exists; [`ErrorKind::InvalidInput`] for a bad name
@@ -224,7 +224,7 @@ impl SemaphoreBuilder {
 }
 
 /// A named POSIX semaphore (`sem_open`), closed on drop (`sem_close`) and unlinked on drop by
-/// the handle that created it (unless [`Named::persist`]).
+/// the handle that created it (unless [`Named::persist`](crate::Named::persist)).
 ///
 /// All operations take `&self`; a handle may be shared between threads.
 ///
@@ -260,7 +260,7 @@ impl Semaphore {
         }
     }
 
-    /// The semaphore's name, with its leading slash (what [`Named::name`] gives, as a `&str`).
+    /// The semaphore's name, with its leading slash (what [`Named::name`](crate::Named::name) gives, as a `&str`).
     pub fn name(&self) -> &str {
         &self.name
     }

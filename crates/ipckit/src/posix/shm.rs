@@ -64,7 +64,7 @@ impl SharedMemoryBuilder {
 
     /// `shm_open(3)` with `O_CREAT | O_EXCL`, `ftruncate(2)` to [`size`](SharedMemoryBuilder::size), then
     /// `mmap(2)`: a new, zero-filled object, unlinked when the handle drops unless
-    /// [`Named::persist`] is called.
+    /// [`Named::persist`](crate::Named::persist) is called.
     ///
     /// # Errors
     /// [`ErrorKind::AlreadyExists`] if the name exists; [`ErrorKind::InvalidInput`] for a bad
@@ -190,7 +190,7 @@ fn object_size(fd: &OwnedFd, name: &str) -> Result<usize> {
 }
 
 /// A POSIX shared-memory object and its `MAP_SHARED` mapping; unmapped and closed on drop,
-/// and unlinked on drop by the handle that created it (unless [`Named::persist`]).
+/// and unlinked on drop by the handle that created it (unless [`Named::persist`](crate::Named::persist)).
 ///
 /// The bytes are accessed through [`MappedBytes`] (`use ipckit::mmap::MappedBytes`).
 ///
@@ -227,7 +227,7 @@ impl SharedMemory {
         }
     }
 
-    /// The object's name, with its leading slash (what [`Named::name`] gives, as a `&str`).
+    /// The object's name, with its leading slash (what [`Named::name`](crate::Named::name) gives, as a `&str`).
     pub fn name(&self) -> &str {
         &self.name
     }
