@@ -36,4 +36,8 @@ pub enum Command {
     Send(crate::command::send::SendArgs),
     /// Receive messages at a FIFO, socket or queue and print one per line.
     Recv(crate::command::recv::RecvArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
+    Completions(crate::command::completions::CompletionsArgs),
+    /// Write roff man pages for ipckit and every subcommand into a directory.
+    Man(crate::command::man::ManArgs),
 }

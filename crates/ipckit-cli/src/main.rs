@@ -14,10 +14,10 @@ mod ready;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command};
-use crate::command::{dump, limits, ls, mk, recv, rm, send, signal};
+use crate::command::{completions, dump, limits, ls, man, mk, recv, rm, send, signal};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -44,6 +44,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dump(args) => dump::run(args),
         Command::Send(args) => send::run(args),
         Command::Recv(args) => recv::run(args),
+        Command::Completions(args) => {
+            completions::run(args, Cli::command()).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Man(args) => man::run(args, Cli::command()).map(|()| ExitCode::SUCCESS),
     }
 }
 

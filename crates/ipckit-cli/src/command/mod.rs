@@ -4,9 +4,11 @@
 //! values), neither of which imports a verb; `main` dispatches to the verbs, so no module here
 //! imports `cli` or `main` back.
 
+pub mod completions;
 pub mod dump;
 pub mod limits;
 pub mod ls;
+pub mod man;
 pub mod mk;
 pub mod recv;
 pub mod rm;
