@@ -115,7 +115,8 @@ impl ConnectBuilder {
     }
 
     /// How long a blocked call polls before it sleeps on a futex (default
-    /// [`DEFAULT_SPIN`](super::DEFAULT_SPIN), 50 µs). Zero sleeps at once.
+    /// [`DEFAULT_SPIN`](super::DEFAULT_SPIN), 50 µs), plus 0.5 ns per byte of the message at
+    /// hand, at most 1 ms more (see the [module docs](super)). Zero sleeps at once.
     pub fn spin(mut self, window: Duration) -> ConnectBuilder {
         self.spin = window;
         self

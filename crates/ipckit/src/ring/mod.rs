@@ -103,7 +103,11 @@
 //! # Waiting
 //! A blocked call first spins, polling the peer's index, for a window
 //! ([`DEFAULT_SPIN`], 50 µs, settable with [`ConnectBuilder::spin`] /
-//! [`ListenerBuilder::spin`]). Then it sets its waiter flag, fences, re-checks the index and
+//! [`ListenerBuilder::spin`]), lengthened by 0.5 ns per byte of the message at hand (the
+//! last record received, or the space a send waits for), at most 1 ms more: a peer still
+//! copying a large message is waited for by polling, not with two futex calls (at 1 MiB that
+//! took the round trip from 1.35–1.53× the busy-spinning raw twin's to 0.93–1.05×). A window
+//! of zero always sleeps. Then it sets its waiter flag, fences, re-checks the index and
 //! sleeps with `FUTEX_WAIT` on the value it saw; the other side publishes its index, fences
 //! and calls `FUTEX_WAKE` only if the flag is set, so a send to a spinning peer makes no
 //! syscall and a wake-up is never lost: of the two SeqCst fences, the later one orders its

@@ -28,6 +28,8 @@ pub struct Receiver {
     head: u64,
     /// The producer index as last read (validated).
     tail: u64,
+    /// The length of the last record released: sizes the spin window of the next wait.
+    last_len: u64,
     broken: bool,
     cfg: WaitConfig,
     link: SharedLink,
@@ -39,6 +41,7 @@ impl Receiver {
             ring,
             head: 0,
             tail: 0,
+            last_len: 0,
             broken: false,
             cfg,
             link,
@@ -143,7 +146,7 @@ impl Receiver {
             self.ring.tail(),
             &SIDE,
             &self.link,
-            &self.cfg,
+            &self.cfg.for_message(self.last_len),
             until,
             |t| {
                 // Touch the record's first two lines while loading the index, so that their
@@ -296,6 +299,7 @@ impl Drop for Record<'_> {
     fn drop(&mut self) {
         let r = &mut *self.receiver;
         r.head += record_size(self.len);
+        r.last_len = self.len;
         wait::publish(&r.ring, r.ring.head(), r.head, Flag::SpaceWaiter, &r.cfg);
     }
 }

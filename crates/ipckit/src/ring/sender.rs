@@ -159,7 +159,7 @@ impl Sender {
             self.ring.head(),
             &SIDE,
             &self.link,
-            &self.cfg,
+            &self.cfg.for_message(need),
             until,
             |h| {
                 if h < old || h > tail || h % 8 != 0 {

@@ -26,6 +26,24 @@ pub(super) struct WaitConfig {
     pub(super) asymmetric: bool,
 }
 
+/// The most a large message adds to the spin window (see [`WaitConfig::for_message`]).
+const SPIN_FOR_SIZE_MAX: Duration = Duration::from_millis(1);
+
+impl WaitConfig {
+    /// These settings for a wait whose message is about `bytes` long: the spin window grows
+    /// by 0.5 ns per byte (the time a peer takes to copy that much in or out at about
+    /// 2 GB/s, so a peer still busy with a large message is waited for by polling rather
+    /// than through two futex calls), at most [`SPIN_FOR_SIZE_MAX`] more. A window of zero
+    /// (always sleep) stays zero.
+    pub(super) fn for_message(&self, bytes: u64) -> WaitConfig {
+        let mut cfg = *self;
+        if !cfg.spin.is_zero() {
+            cfg.spin += Duration::from_nanos(bytes / 2).min(SPIN_FOR_SIZE_MAX);
+        }
+        cfg
+    }
+}
+
 impl Default for WaitConfig {
     fn default() -> WaitConfig {
         WaitConfig {
@@ -94,7 +112,8 @@ pub(super) fn peer_gone(link: &Link, op: &'static str) -> Error {
     Error::new(ErrorKind::PeerGone, op, &link.name).with_detail("the peer closed or died")
 }
 
-/// Waits until `ready(index value)` says yes: spins for the configured window, then sleeps on
+/// Waits until `ready(index value)` says yes: spins for `cfg.spin` (see
+/// [`WaitConfig::for_message`]), then sleeps on
 /// the futex of `index` with the waiter flag set, waking every `check_interval` to look at
 /// the peer's socket. `ready` validates what it reads and may fail with `InvalidData`.
 ///
