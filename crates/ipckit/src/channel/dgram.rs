@@ -227,9 +227,6 @@ impl Listen for DgramListener {
     }
 
     fn created_path(&self) -> Option<&Path> {
-        match &self.name {
-            SocketAddr::Path(p) => Some(p),
-            _ => None,
-        }
+        self.name.as_path()
     }
 }

@@ -67,9 +67,6 @@ impl Listen for SeqpacketListener {
     }
 
     fn created_path(&self) -> Option<&Path> {
-        match &self.name {
-            SocketAddr::Path(p) => Some(p),
-            _ => None,
-        }
+        self.name.as_path()
     }
 }

@@ -184,9 +184,6 @@ impl Listen for RingListener {
     }
 
     fn created_path(&self) -> Option<&Path> {
-        match &self.name {
-            SocketAddr::Path(p) => Some(p),
-            _ => None,
-        }
+        self.name.as_path()
     }
 }

@@ -78,9 +78,6 @@ impl Listen for StreamListener {
     }
 
     fn created_path(&self) -> Option<&Path> {
-        match &self.name {
-            SocketAddr::Path(p) => Some(p),
-            _ => None,
-        }
+        self.name.as_path()
     }
 }

@@ -59,6 +59,22 @@ impl SocketAddr {
         SocketAddr::Abstract(name.as_ref().to_vec())
     }
 
+    /// The socket file's path for a [`SocketAddr::Path`]; `None` for an abstract name (no
+    /// file) or [`SocketAddr::Unnamed`].
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::net::unix::SocketAddr;
+    /// assert_eq!(SocketAddr::path("/tmp/s").as_path(), Some(std::path::Path::new("/tmp/s")));
+    /// assert_eq!(SocketAddr::abstract_name("svc").as_path(), None);
+    /// ```
+    pub fn as_path(&self) -> Option<&Path> {
+        match self {
+            SocketAddr::Path(p) => Some(p),
+            _ => None,
+        }
+    }
+
     /// The kernel's `sockaddr_un`, checking lengths and NUL bytes.
     pub(super) fn to_sys(&self) -> Result<sysu::Addr> {
         let check = |len: usize, what: &str| {
