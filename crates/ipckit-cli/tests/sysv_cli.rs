@@ -286,6 +286,30 @@ fn send_and_recv_with_types_and_selectors() {
         .success());
 }
 
+/// `recv sysv-mq:KEY` without a type takes any type (msgtyp 0), as msgrcv(…, 0, …) and
+/// Python's sysv_ipc do; `-v` prints the type; `send` without a type sends type 1.
+#[test]
+fn recv_without_a_type_takes_any_type() {
+    let key = unique_key();
+    let q = MessageQueue::builder(key).create_new().unwrap(); // removed on drop
+    q.send(3, b"three").unwrap();
+    let addr = format!("sysv-mq:{key}");
+    assert_eq!(
+        ok(&["recv", &addr, "--count", "1", "-v", "--timeout", "10"]),
+        "3\tthree\n"
+    );
+    ok(&["send", &addr, "plain"]);
+    let m = q
+        .recv(ipckit::sysv::msg::Selector::Any)
+        .expect("sent with type 1");
+    assert_eq!((m.mtype, &m.data[..]), (1, &b"plain"[..]));
+    // A type in the address narrows it: type 3 is not taken by sysv-mq:KEY:2.
+    q.send(3, b"three").unwrap();
+    let out = ipckit(&["recv", &format!("{addr}:2"), "--timeout", "0.1"]);
+    assert!(!out.status.success());
+    assert_eq!(q.stat().unwrap().qnum, 1);
+}
+
 #[test]
 fn recv_creates_the_queue_and_removes_it_at_the_end() {
     let key = unique_key();
