@@ -58,7 +58,7 @@ pub struct RecvArgs {
     /// The largest message accepted, in bytes. A sender whose frame announces more is
     /// disconnected (a longer datagram or queue message is dropped) with a warning, before
     /// anything is allocated; the others go on, and the exit status is 1 at the end.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE)]
+    #[arg(long, value_name = "BYTES", value_parser = crate::parse::parse_size, default_value_t = DEFAULT_MAX_MESSAGE)]
     pub max_message: usize,
     /// sysv-mq only: which messages to take (msgrcv's msgtyp): T > 0 exactly type T; -T the
     /// lowest type <= T first; 0 any type. Default: the address's type if it has one

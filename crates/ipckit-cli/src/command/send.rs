@@ -33,7 +33,7 @@ pub struct SendArgs {
     pub raw: bool,
     /// The largest message to send, in bytes; a longer one is an error and nothing of it is
     /// sent.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE)]
+    #[arg(long, value_name = "BYTES", value_parser = crate::parse::parse_size, default_value_t = DEFAULT_MAX_MESSAGE)]
     pub max_message: usize,
     /// sysv-mq only: send every message with this type (mtype >= 1), in place of the
     /// address's (1 unless given as sysv-mq:KEY:MTYPE; a receiver without a type takes any).
