@@ -626,7 +626,7 @@ fn detail(args: &LsArgs, id: i32) -> anyhow::Result<ExitCode> {
     let elements = value.as_object_mut().and_then(|m| m.remove("elements"));
     if let Value::Object(m) = &value {
         let width = m.keys().map(String::len).max().unwrap_or(0) + 1;
-        for (k, v) in m {
+        for (k, v) in in_detail_order(m, kind_fields(args)) {
             let shown = match (k.as_str(), v) {
                 (_, Value::Null) => "-".to_string(),
                 (k, Value::Number(n)) if k.ends_with("time") => time_string(
@@ -655,6 +655,40 @@ fn detail(args: &LsArgs, id: i32) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The fields every System V object shows first in `ls -i`, in the order of `lsipc -i`
+/// (key, id, owner, permissions, creator, owner ids, last change), before its kind's own.
+const COMMON_ORDER: &[&str] = &[
+    "key", "key_hex", "id", "owner", "perms", "mode", "cuid", "cgid", "uid", "gid", "ctime",
+];
+
+/// The kind's own fields in `ls -i`, in the order `lsipc -i` / `ipcs -i` show them.
+fn kind_fields(args: &LsArgs) -> &'static [&'static str] {
+    if args.queues {
+        &[
+            "usedbytes", "qbytes", "msgs", "lspid", "lrpid", "stime", "rtime",
+        ]
+    } else if args.shmems {
+        &[
+            "size", "nattch", "status", "dest", "locked", "cpid", "lpid", "atime", "dtime",
+            "rss", "swap",
+        ]
+    } else {
+        &["nsems", "otime"]
+    }
+}
+
+/// The fields of `m` in `ls -i`'s order: [`COMMON_ORDER`], then `kind`, then any other
+/// (sorted), so a field added to a view is never dropped.
+fn in_detail_order<'a>(
+    m: &'a Map<String, Value>,
+    kind: &[&str],
+) -> Vec<(&'a String, &'a Value)> {
+    let order: Vec<&str> = COMMON_ORDER.iter().chain(kind).copied().collect();
+    let mut fields: Vec<(&String, &Value)> = m.iter().collect();
+    fields.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(order.len()));
+    fields
 }
 
 /// What `--stale` found: socket files and segments.
