@@ -43,8 +43,8 @@ fn mk_ls_rm_queue_by_key() {
     assert_eq!(o["msgs"], 1);
     assert_eq!(o["lspid"], std::process::id());
     assert!(o["rtime"].is_null() && o["stime"].is_u64());
-    // -q lists only queues; the alias `ipcs` is the same command.
-    let only = json(&["ipcs", "-q", "--json"]);
+    // -q lists only queues.
+    let only = json(&["ls", "-q", "--json"]);
     assert!(only["sysv"].get("segments").is_none());
     assert!(find(&only, "queues", id).is_some());
     let text = ok(&["ls", "-q"]);

@@ -1,4 +1,5 @@
-//! `ipckit ls` (alias `ipcs`): list kernel IPC objects, or show one in detail.
+//! `ipckit ls`: list kernel IPC objects, or show one in detail (util-linux's formats are
+//! `ipckit ipcs`, in `ipcs.rs`).
 //!
 //! The objects come typed from `ipckit::inspect`; this file only presents them. Output is
 //! built as [`Section`]s, one per kind of object, grouped by family (`sysv`, `posix`): the
