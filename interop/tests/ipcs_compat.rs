@@ -207,7 +207,7 @@ fn child() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let said = text(&out.stdout);
     assert!(
-        said.contains(&format!("removing message queue id `{qid}' (2 unread messages)")),
+        said.contains(&format!("removing message queue id `{qid}' (2 unread message(s))")),
         "{said}"
     );
     assert!(said.contains(&format!("removing semaphore id `{sid}'")), "{said}");

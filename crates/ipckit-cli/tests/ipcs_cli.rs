@@ -72,3 +72,41 @@ fn ipcmk_ipcs_ipcrm_round_trip() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("unknown argument: bogus"));
 }
+
+/// `rm --all` and `ipcrm -a` remove queues with unread messages too (an explicit act), and
+/// say so for each: run in a private IPC namespace (root), where only this test's objects
+/// exist.
+#[test]
+fn remove_all_says_what_it_removed() {
+    let ns = std::process::Command::new("unshare")
+        .args(["--ipc", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ns {
+        eprintln!("skipped: `unshare --ipc` fails (needs root)");
+        return;
+    }
+    let out = std::process::Command::new("unshare")
+        .args(["--ipc", "sh", "-ec"])
+        .arg(
+            "\"$IPCKIT\" mk -Q --key 0x42 >/dev/null; \"$IPCKIT\" send sysv-mq:0x42 a b; \
+             \"$IPCKIT\" mk -S 1 >/dev/null; \"$IPCKIT\" rm --all; echo @@@; \
+             q=$(\"$IPCKIT\" ipcmk -Q); \"$IPCKIT\" send sysv-mq:0x$(\"$IPCKIT\" ipcs -q | \
+             awk 'NR==4{print substr($1,3)}') c; \"$IPCKIT\" ipcrm -a; echo @@@; \
+             \"$IPCKIT\" ipcs -q -s",
+        )
+        .env("IPCKIT", ipckit_testkit::bin())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let parts: Vec<&str> = text.split("@@@\n").collect();
+    assert!(
+        parts[0].contains("removing message queue id")
+            && parts[0].contains("(key 0x00000042) with 2 unread message(s)"),
+        "{text}"
+    );
+    assert!(parts[0].contains("removing semaphore set id"), "{text}");
+    assert!(parts[1].contains("(1 unread message(s))"), "{text}");
+    assert!(!parts[2].lines().any(|l| l.starts_with("0x")), "{text}");
+}

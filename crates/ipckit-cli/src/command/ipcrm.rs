@@ -22,7 +22,9 @@ use ipckit::Errno;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "With -a (all), every System V object you may remove goes, other \
     programs' too, and queues with their unread messages; each removal is printed (with the \
-    number of messages a queue held). Sizes and keys: keys are decimal, 0x hex or 0 octal.")]
+    number of messages a queue held). Keys are decimal, 0x hex or (with a leading 0) octal. \
+    Unlike util-linux, `-a WORD` with a WORD other than shm, msg or sem is refused before \
+    anything is removed.")]
 pub struct IpcrmArgs {
     /// Remove shared memory segment by id.
     #[arg(short = 'm', long = "shmem-id", value_name = "id")]
@@ -274,7 +276,7 @@ fn remove_all(kinds: &[Kind]) -> Result<bool, Fatal> {
         for (id, messages) in objects {
             match messages {
                 Some(n) if n > 0 => {
-                    println!("removing {} `{id}' ({n} unread messages)", kind.what())
+                    println!("removing {} `{id}' ({n} unread message(s))", kind.what())
                 }
                 _ => println!("removing {} `{id}'", kind.what()),
             }
