@@ -47,7 +47,12 @@ fn compare_ipcs(args: &[&str]) {
     let ours = run("ipckit", &ours_args);
     let (t, o) = (text(&theirs.stdout), text(&ours.stdout));
     let show = || format!("ipcs {args:?}\n--- util-linux:\n{t}--- ipckit:\n{o}");
-    assert_eq!(t.lines().count(), o.lines().count(), "line count: {}", show());
+    assert_eq!(
+        t.lines().count(),
+        o.lines().count(),
+        "line count: {}",
+        show()
+    );
     for (n, (tl, ol)) in t.lines().zip(o.lines()).enumerate() {
         let tf: Vec<&str> = tl.split_whitespace().collect();
         let of: Vec<&str> = ol.split_whitespace().collect();
@@ -107,7 +112,9 @@ fn child() {
         .create_new()
         .unwrap();
     let _attached = seg.attach().unwrap();
-    let doomed = SharedMemory::builder(Key::PRIVATE, 100).create_new().unwrap();
+    let doomed = SharedMemory::builder(Key::PRIVATE, 100)
+        .create_new()
+        .unwrap();
     let _doomed_attached = doomed.attach().unwrap();
     SharedMemory::remove_id(doomed.id()).unwrap();
     // ... and a semaphore set that has been operated on (otime set).
@@ -139,7 +146,11 @@ fn child() {
     ] {
         compare_ipcs(args);
     }
-    let (qid, mid, sid) = (q.id().to_string(), seg.id().to_string(), set.id().to_string());
+    let (qid, mid, sid) = (
+        q.id().to_string(),
+        seg.id().to_string(),
+        set.id().to_string(),
+    );
     for (kind, id) in [("-q", &qid), ("-m", &mid), ("-s", &sid)] {
         compare_ipcs(&[kind, "-i", id]);
         compare_ipcs(&[kind, "-i", id, "-b"]);
@@ -162,7 +173,10 @@ fn child() {
     let out = run("ipcrm", &["-q", &a.to_string(), "-s", &c.to_string()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!listed("ipckit", "-q", a) && !listed("ipckit", "-s", c));
-    let out = run("ipckit", &["ipcrm", "-m", &b.to_string(), "-m", &d.to_string()]);
+    let out = run(
+        "ipckit",
+        &["ipcrm", "-m", &b.to_string(), "-m", &d.to_string()],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!listed("util-linux", "-m", b) && !listed("util-linux", "-m", d));
 
@@ -207,14 +221,26 @@ fn child() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let said = text(&out.stdout);
     assert!(
-        said.contains(&format!("removing message queue id `{qid}' (2 unread message(s))")),
+        said.contains(&format!(
+            "removing message queue id `{qid}' (2 unread message(s))"
+        )),
         "{said}"
     );
-    assert!(said.contains(&format!("removing semaphore id `{sid}'")), "{said}");
-    assert!(said.contains(&format!("removing shared memory segment id `{mid}'")), "{said}");
+    assert!(
+        said.contains(&format!("removing semaphore id `{sid}'")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("removing shared memory segment id `{mid}'")),
+        "{said}"
+    );
     // Attached segments stay (marked dest) until detached; queues and sets are gone.
     let left = text(&run("ipcs", &["-q", "-s"]).stdout);
-    assert_eq!(left.lines().filter(|l| l.starts_with("0x")).count(), 0, "{left}");
+    assert_eq!(
+        left.lines().filter(|l| l.starts_with("0x")).count(),
+        0,
+        "{left}"
+    );
     // The handles no longer own anything to remove.
     let (mut q, mut seg, mut set) = (q, seg, set);
     q.persist();
@@ -228,8 +254,7 @@ fn ipcs_ipcmk_ipcrm_match_util_linux() {
         child();
         return;
     }
-    if !have_tool("ipcs") || !have_tool("ipcmk") || !have_tool("ipcrm") || !have_tool("unshare")
-    {
+    if !have_tool("ipcs") || !have_tool("ipcmk") || !have_tool("ipcrm") || !have_tool("unshare") {
         return;
     }
     let ns_ok = Command::new("unshare")
@@ -262,5 +287,9 @@ fn ipcs_ipcmk_ipcrm_match_util_linux() {
         text(&out.stdout),
         text(&out.stderr)
     );
-    assert!(text(&out.stdout).contains("1 passed"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("1 passed"),
+        "{}",
+        text(&out.stdout)
+    );
 }

@@ -42,7 +42,10 @@ fn ipcmk_ipcs_ipcrm_round_trip() {
     };
     let r = row("-q", q);
     assert!(r[0].starts_with("0x") && r[0].len() == 10, "{r:?}");
-    assert_eq!((r[3].as_str(), r[4].as_str(), r[5].as_str()), ("644", "0", "0"));
+    assert_eq!(
+        (r[3].as_str(), r[4].as_str(), r[5].as_str()),
+        ("644", "0", "0")
+    );
     let r = row("-m", m);
     assert_eq!((r[3].as_str(), r[4].as_str()), ("600", "8192"));
     assert_eq!(row("-s", s)[4], "3");
@@ -55,7 +58,15 @@ fn ipcmk_ipcs_ipcrm_round_trip() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("a single resource must be specified"));
 
-    let out = ipckit(&["ipcrm", "-q", &q.to_string(), "-m", &m.to_string(), "-s", &s.to_string()]);
+    let out = ipckit(&[
+        "ipcrm",
+        "-q",
+        &q.to_string(),
+        "-m",
+        &m.to_string(),
+        "-s",
+        &s.to_string(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = ipckit(&["ipcrm", "-q", &q.to_string(), "-v"]);
     assert_eq!(out.status.code(), Some(1));
@@ -63,7 +74,11 @@ fn ipcmk_ipcs_ipcrm_round_trip() {
         String::from_utf8_lossy(&out.stdout),
         format!("removing message queue id `{q}'\n")
     );
-    assert!(stderr(&out).contains(&format!("invalid id ({q})")), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("invalid id ({q})")),
+        "{}",
+        stderr(&out)
+    );
     // Bad usage as util-linux: status 1 and its messages.
     let out = ipckit(&["ipcmk"]);
     assert_eq!(out.status.code(), Some(1));

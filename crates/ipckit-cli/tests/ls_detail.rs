@@ -23,20 +23,29 @@ const COMMON: [&str; 11] = [
 #[test]
 fn detail_fields_in_lsipc_order() {
     let q = MessageQueue::builder(Key::PRIVATE).create_new().unwrap();
-    let seg = SharedMemory::builder(Key::PRIVATE, 4096).create_new().unwrap();
+    let seg = SharedMemory::builder(Key::PRIVATE, 4096)
+        .create_new()
+        .unwrap();
     let set = SemaphoreSet::builder(Key::PRIVATE, 2).create_new().unwrap();
-    let with = |own: &[&str]| -> Vec<String> {
-        COMMON.iter().chain(own).map(|s| s.to_string()).collect()
-    };
+    let with =
+        |own: &[&str]| -> Vec<String> { COMMON.iter().chain(own).map(|s| s.to_string()).collect() };
     assert_eq!(
         field_names("-q", q.id()),
-        with(&["usedbytes", "qbytes", "msgs", "lspid", "lrpid", "stime", "rtime"])
+        with(&[
+            "usedbytes",
+            "qbytes",
+            "msgs",
+            "lspid",
+            "lrpid",
+            "stime",
+            "rtime"
+        ])
     );
     assert_eq!(
         field_names("-m", seg.id()),
         with(&[
-            "size", "nattch", "status", "dest", "locked", "cpid", "lpid", "atime", "dtime",
-            "rss", "swap"
+            "size", "nattch", "status", "dest", "locked", "cpid", "lpid", "atime", "dtime", "rss",
+            "swap"
         ])
     );
     assert_eq!(field_names("-s", set.id()), with(&["nsems", "otime"]));

@@ -70,7 +70,10 @@ fn queues_listed_through_a_private_mount_namespace() {
     assert_eq!(parts.len(), 6, "{out}");
     let (before, json, table, after, nobody_json, nobody_table) =
         (parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]);
-    assert!(!before.contains(" - mqueue "), "mqueue still mounted:\n{before}");
+    assert!(
+        !before.contains(" - mqueue "),
+        "mqueue still mounted:\n{before}"
+    );
 
     let v: Value = serde_json::from_str(json).unwrap();
     let queues = v["posix"]["queues"].as_array().expect("a list");
@@ -91,5 +94,8 @@ fn queues_listed_through_a_private_mount_namespace() {
     assert!(v["posix"]["queues"].is_null(), "{nobody_json}");
     assert_eq!(v["posix"]["mqueue"]["listed"], false);
     assert!(nobody_table.contains("(not listed: "), "{nobody_table}");
-    assert!(nobody_table.contains("private mount namespace"), "{nobody_table}");
+    assert!(
+        nobody_table.contains("private mount namespace"),
+        "{nobody_table}"
+    );
 }

@@ -36,7 +36,11 @@ fn mk_sizes_take_suffixes() {
 
     let out = ipckit(&["mk", "-M", "4X"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("is not a size in bytes"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not a size in bytes"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -104,7 +108,11 @@ fn max_message_takes_suffixes() {
         "10",
     ]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "small\n");
-    assert!(stderr(&out).contains("above 1024 bytes"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("above 1024 bytes"),
+        "{}",
+        stderr(&out)
+    );
     let out = ipckit(&["send", &addr, "--max-message", "4B", "toolong"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains('4'), "{}", stderr(&out));

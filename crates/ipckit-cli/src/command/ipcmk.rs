@@ -22,12 +22,17 @@ use crate::parse::parse_size;
 /// Flags of `ipckit ipcmk` (util-linux's).
 #[derive(Debug, clap::Args)]
 pub struct IpcmkArgs {
-    /// Create shared memory segment of size <size> (suffixes K, M, G, T, also KiB or KB:
+    /// Create shared memory segment of size `<size>` (suffixes K, M, G, T, also KiB or KB:
     /// all powers of 1024).
     #[arg(short = 'M', long = "shmem", value_name = "size")]
     pub shmem: Option<String>,
-    /// Create semaphore array with <number> elements.
-    #[arg(short = 'S', long = "semaphore", value_name = "number", allow_negative_numbers = true)]
+    /// Create semaphore array with `<number>` elements.
+    #[arg(
+        short = 'S',
+        long = "semaphore",
+        value_name = "number",
+        allow_negative_numbers = true
+    )]
     pub semaphore: Option<String>,
     /// Create message queue.
     #[arg(short = 'Q', long = "queue")]
@@ -132,11 +137,13 @@ pub fn run(args: IpcmkArgs) -> anyhow::Result<ExitCode> {
     if let Some(n) = nsems {
         let made = usize::try_from(n)
             .map_err(|_| {
-                ipckit::Error::from_errno(ipckit::Errno::EINVAL, "semget", format!("{n} semaphores"))
+                ipckit::Error::from_errno(
+                    ipckit::Errno::EINVAL,
+                    "semget",
+                    format!("{n} semaphores"),
+                )
             })
-            .and_then(|n| {
-                with_random_key(|k| SemaphoreSet::builder(k, n).mode(mode).create_new())
-            });
+            .and_then(|n| with_random_key(|k| SemaphoreSet::builder(k, n).mode(mode).create_new()));
         match made {
             Ok(mut s) => {
                 s.persist();

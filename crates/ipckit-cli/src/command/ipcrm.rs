@@ -20,11 +20,13 @@ use ipckit::Errno;
 
 /// Flags of `ipckit ipcrm` (util-linux's; each may repeat).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "With -a (all), every System V object you may remove goes, other \
+#[command(
+    after_help = "With -a (all), every System V object you may remove goes, other \
     programs' too, and queues with their unread messages; each removal is printed (with the \
     number of messages a queue held). Keys are decimal, 0x hex or (with a leading 0) octal. \
     Unlike util-linux, `-a WORD` with a WORD other than shm, msg or sem is refused before \
-    anything is removed.")]
+    anything is removed."
+)]
 pub struct IpcrmArgs {
     /// Remove shared memory segment by id.
     #[arg(short = 'm', long = "shmem-id", value_name = "id")]

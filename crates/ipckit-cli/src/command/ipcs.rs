@@ -21,7 +21,12 @@ use ipckit::sysv::msg::MessageQueue;
 #[derive(Debug, clap::Args)]
 pub struct IpcsArgs {
     /// Print details on the resource with this id (with exactly one of -q, -m, -s).
-    #[arg(short = 'i', long = "id", value_name = "ID", allow_negative_numbers = true)]
+    #[arg(
+        short = 'i',
+        long = "id",
+        value_name = "ID",
+        allow_negative_numbers = true
+    )]
     pub id: Option<i32>,
     /// Message queues.
     #[arg(short = 'q', long = "queues")]
@@ -216,7 +221,11 @@ pub fn human(bytes: u64) -> String {
     }
     let c = letters[(exp / 10) as usize] as char;
     let mut dec = if exp > 0 { bytes >> exp } else { bytes };
-    let mut frac = if exp > 0 { bytes & ((1u64 << exp) - 1) } else { 0 };
+    let mut frac = if exp > 0 {
+        bytes & ((1u64 << exp) - 1)
+    } else {
+        0
+    };
     if frac != 0 {
         frac = if frac >= u64::MAX / 1000 {
             ((frac / 1024) * 1000) / (1u64 << (exp - 10))
@@ -282,7 +291,11 @@ fn do_msg(out: &mut String, format: Format, unit: Unit) -> anyhow::Result<()> {
     match format {
         Format::Limits => {
             let l = sysv::limits()?;
-            let u = if unit == Unit::Default { Unit::Bytes } else { unit };
+            let u = if unit == Unit::Default {
+                Unit::Bytes
+            } else {
+                unit
+            };
             out.push_str("------ Messages Limits --------\n");
             let _ = writeln!(out, "max queues system wide = {}", l.msgmni);
             print_size(out, u, Some("max size of message"), l.msgmax, "\n", 0);
@@ -293,8 +306,16 @@ fn do_msg(out: &mut String, format: Format, unit: Unit) -> anyhow::Result<()> {
             let all = sysv::queues()?;
             out.push_str("------ Messages Status --------\n");
             let _ = writeln!(out, "allocated queues = {}", all.len());
-            let _ = writeln!(out, "used headers = {}", all.iter().map(|q| q.qnum).sum::<u64>());
-            let end = if unit == Unit::Default { " bytes\n" } else { "\n" };
+            let _ = writeln!(
+                out,
+                "used headers = {}",
+                all.iter().map(|q| q.qnum).sum::<u64>()
+            );
+            let end = if unit == Unit::Default {
+                " bytes\n"
+            } else {
+                "\n"
+            };
             let bytes = all.iter().map(|q| q.cbytes).sum();
             print_size(out, unit, Some("used space"), bytes, end, 0);
             return Ok(());
@@ -322,7 +343,11 @@ fn do_msg(out: &mut String, format: Format, unit: Unit) -> anyhow::Result<()> {
         }
         Format::Default => {
             out.push_str("------ Message Queues --------\n");
-            let size = if unit == Unit::Human { "size" } else { "used-bytes" };
+            let size = if unit == Unit::Human {
+                "size"
+            } else {
+                "used-bytes"
+            };
             let _ = writeln!(
                 out,
                 "{:<10} {:<10} {:<10} {:<10} {:<12} {:<12}",
@@ -365,11 +390,18 @@ fn do_shm(out: &mut String, format: Format, unit: Unit) -> anyhow::Result<()> {
             let pgsz = page_size();
             out.push_str("------ Shared Memory Limits --------\n");
             let _ = writeln!(out, "max number of segments = {}", l.shmmni);
-            let u = if unit == Unit::Default { Unit::Kb } else { unit };
+            let u = if unit == Unit::Default {
+                Unit::Kb
+            } else {
+                unit
+            };
             print_size(out, u, Some("max seg size"), l.shmmax, "\n", 0);
             if matches!(unit, Unit::Kb | Unit::Default) {
                 let per = pgsz / 1024;
-                let tmp = l.shmall.checked_mul(per).unwrap_or(u64::MAX - u64::MAX % per);
+                let tmp = l
+                    .shmall
+                    .checked_mul(per)
+                    .unwrap_or(u64::MAX - u64::MAX % per);
                 print_size(
                     out,
                     Unit::Default,
@@ -379,10 +411,17 @@ fn do_shm(out: &mut String, format: Format, unit: Unit) -> anyhow::Result<()> {
                     0,
                 );
             } else {
-                let tmp = l.shmall.checked_mul(pgsz).unwrap_or(u64::MAX - u64::MAX % pgsz);
+                let tmp = l
+                    .shmall
+                    .checked_mul(pgsz)
+                    .unwrap_or(u64::MAX - u64::MAX % pgsz);
                 print_size(out, unit, Some("max total shared memory"), tmp, "\n", 0);
             }
-            let u = if unit == Unit::Default { Unit::Bytes } else { unit };
+            let u = if unit == Unit::Default {
+                Unit::Bytes
+            } else {
+                unit
+            };
             print_size(out, u, Some("min seg size"), 1, "\n", 0);
             return Ok(());
         }
@@ -604,7 +643,11 @@ fn print_shm(out: &mut String, id: i32, unit: Unit) -> anyhow::Result<bool> {
         alt_octal(mode),
         alt_octal(mode & 0o777)
     );
-    let label = if unit == Unit::Human { "size=" } else { "bytes=" };
+    let label = if unit == Unit::Human {
+        "size="
+    } else {
+        "bytes="
+    };
     print_size(out, unit, Some(label), s.size, "\t", 0);
     let _ = write!(
         out,

@@ -501,7 +501,7 @@ pub fn sets() -> anyhow::Result<Section> {
 
 /// The POSIX message queues section. Listed through the mounted mqueue filesystem, else (as
 /// root) through a private mount namespace that never touches this system's mounts
-/// (`ipckit::inspect::posix::list_mq_anyhow`); otherwise the section says why not, and the
+/// (`ipckit::inspect::posix::list_mq_anywhere`); otherwise the section says why not, and the
 /// JSON has `"queues": null`. Beside the list, the JSON has `"mqueue": {"mounted": bool,
 /// "path": "/dev/mqueue"|null, "listed": bool, "via": "mount"|"private mount
 /// namespace"|null}`. With `mount`, mounts it at `/dev/mqueue` first if needed (root only).
@@ -522,7 +522,7 @@ pub fn posix_queues(mount: bool) -> anyhow::Result<Option<Section>> {
             "via": via,
         })
     };
-    let (all, via) = match posix::list_mq_anyhow() {
+    let (all, via) = match posix::list_mq_anywhere() {
         Ok((all, posix::MqSource::Mounted(_))) => (all, "mount"),
         Ok((all, _)) => (all, "private mount namespace"),
         Err(e) if e.kind() == ErrorKind::NotFound && mounted.is_none() => {
@@ -720,12 +720,18 @@ const COMMON_ORDER: &[&str] = &[
 fn kind_fields(args: &LsArgs) -> &'static [&'static str] {
     if args.queues {
         &[
-            "usedbytes", "qbytes", "msgs", "lspid", "lrpid", "stime", "rtime",
+            "usedbytes",
+            "qbytes",
+            "msgs",
+            "lspid",
+            "lrpid",
+            "stime",
+            "rtime",
         ]
     } else if args.shmems {
         &[
-            "size", "nattch", "status", "dest", "locked", "cpid", "lpid", "atime", "dtime",
-            "rss", "swap",
+            "size", "nattch", "status", "dest", "locked", "cpid", "lpid", "atime", "dtime", "rss",
+            "swap",
         ]
     } else {
         &["nsems", "otime"]
@@ -734,10 +740,7 @@ fn kind_fields(args: &LsArgs) -> &'static [&'static str] {
 
 /// The fields of `m` in `ls -i`'s order: [`COMMON_ORDER`], then `kind`, then any other
 /// (sorted), so a field added to a view is never dropped.
-fn in_detail_order<'a>(
-    m: &'a Map<String, Value>,
-    kind: &[&str],
-) -> Vec<(&'a String, &'a Value)> {
+fn in_detail_order<'a>(m: &'a Map<String, Value>, kind: &[&str]) -> Vec<(&'a String, &'a Value)> {
     let order: Vec<&str> = COMMON_ORDER.iter().chain(kind).copied().collect();
     let mut fields: Vec<(&String, &Value)> = m.iter().collect();
     fields.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(order.len()));

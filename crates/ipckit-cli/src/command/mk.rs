@@ -95,9 +95,24 @@ fn kind(args: &MkArgs) -> &'static str {
 fn check_flags(args: &MkArgs) -> anyhow::Result<()> {
     let sysv = args.queue || args.shmem.is_some() || args.semaphore.is_some();
     let checks: [(&str, bool, bool, &str); 6] = [
-        ("--maxmsg", args.maxmsg.is_some(), args.posix_mq.is_some(), "--posix-mq"),
-        ("--msgsize", args.msgsize.is_some(), args.posix_mq.is_some(), "--posix-mq"),
-        ("--size", args.size.is_some(), args.posix_shm.is_some(), "--posix-shm"),
+        (
+            "--maxmsg",
+            args.maxmsg.is_some(),
+            args.posix_mq.is_some(),
+            "--posix-mq",
+        ),
+        (
+            "--msgsize",
+            args.msgsize.is_some(),
+            args.posix_mq.is_some(),
+            "--posix-mq",
+        ),
+        (
+            "--size",
+            args.size.is_some(),
+            args.posix_shm.is_some(),
+            "--posix-shm",
+        ),
         ("--key", args.key.is_some(), sysv, "-Q, -M or -S"),
         ("--ftok", args.ftok.is_some(), sysv, "-Q, -M or -S"),
         (

@@ -154,7 +154,10 @@ fn targets(args: RmArgs) -> anyhow::Result<Vec<(Target, Option<String>)>> {
     t.extend(args.shmem_id.iter().map(|&id| named(Target::ShmemId(id))));
     if all(AllKind::M) {
         t.extend(inspect::segments()?.iter().map(|s| {
-            let said = format!("removing shared-memory segment id {} (key {})", s.id, s.perm.key);
+            let said = format!(
+                "removing shared-memory segment id {} (key {})",
+                s.id, s.perm.key
+            );
             (Target::ShmemId(s.id), Some(said))
         }));
     }
@@ -168,8 +171,16 @@ fn targets(args: RmArgs) -> anyhow::Result<Vec<(Target, Option<String>)>> {
     }
     t.extend(args.semaphore_key.iter().map(|&k| named(Target::SetKey(k))));
     t.extend(args.posix_mq.into_iter().map(|n| named(Target::PosixMq(n))));
-    t.extend(args.posix_shm.into_iter().map(|n| named(Target::PosixShm(n))));
-    t.extend(args.posix_sem.into_iter().map(|n| named(Target::PosixSem(n))));
+    t.extend(
+        args.posix_shm
+            .into_iter()
+            .map(|n| named(Target::PosixShm(n))),
+    );
+    t.extend(
+        args.posix_sem
+            .into_iter()
+            .map(|n| named(Target::PosixSem(n))),
+    );
     Ok(t)
 }
 

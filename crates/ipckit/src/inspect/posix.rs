@@ -15,7 +15,7 @@
 //! [`mount_mqueue`] / `ipckit ls --mount-mqueue` as root). As root, [`list_mq_private`]
 //! lists them without mounting anything the system sees: it mounts the filesystem in a
 //! private mount namespace of its own thread, reads it, and lets the namespace go.
-//! [`list_mq_anyhow`] tries the mounted filesystem, then that, and says where the list came
+//! [`list_mq_anywhere`] tries the mounted filesystem, then that, and says where the list came
 //! from ([`MqSource`]).
 //!
 //! # References
@@ -328,10 +328,12 @@ pub fn list_mq_private() -> Result<Vec<Mq>> {
     let _ = std::fs::remove_dir(&dir);
     match listed {
         Ok(r) => r,
-        Err(errno) => Err(Error::from_errno(errno, "unshare", "mount namespace").with_detail(
-            "listing POSIX message queues without the mqueue filesystem mounted needs root \
+        Err(errno) => Err(
+            Error::from_errno(errno, "unshare", "mount namespace").with_detail(
+                "listing POSIX message queues without the mqueue filesystem mounted needs root \
              (CAP_SYS_ADMIN) for a private mount namespace",
-        )),
+            ),
+        ),
     }
 }
 
@@ -356,7 +358,7 @@ pub enum MqSource {
 /// # Examples
 /// ```
 /// use ipckit::{inspect::posix, ErrorKind};
-/// match posix::list_mq_anyhow() {
+/// match posix::list_mq_anywhere() {
 ///     Ok((queues, from)) => println!("{} queues ({from:?})", queues.len()),
 ///     Err(e) if e.kind() == ErrorKind::NotFound => eprintln!("{e}"),
 ///     Err(e) => return Err(e),
@@ -366,17 +368,18 @@ pub enum MqSource {
 ///
 /// # References
 /// <https://man7.org/linux/man-pages/man7/mq_overview.7.html>
-pub fn list_mq_anyhow() -> Result<(Vec<Mq>, MqSource)> {
+pub fn list_mq_anywhere() -> Result<(Vec<Mq>, MqSource)> {
     if let Some(dir) = mqueue_mount() {
         return Ok((list_mq_in(&dir)?, MqSource::Mounted(dir)));
     }
     match list_mq_private() {
         Ok(queues) => Ok((queues, MqSource::PrivateMount)),
-        Err(e) if e.kind() == ErrorKind::PermissionDenied => Err(mqueue_not_mounted()
-            .with_detail(format!(
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+            Err(mqueue_not_mounted().with_detail(format!(
                 "{}; as root ipckit would list them through a private mount namespace",
                 mqueue_not_mounted().detail().unwrap_or_default()
-            ))),
+            )))
+        }
         Err(e) => Err(e),
     }
 }
