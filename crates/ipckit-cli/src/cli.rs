@@ -21,9 +21,14 @@ pub enum Command {
     BenchPeer(crate::bench::PeerArgs),
     /// Signals: list the table (`kill -l`), send one (with a value), wait for and print them.
     Signal(crate::command::signal::SignalArgs),
-    /// List kernel IPC objects like `lsipc`/`ipcs`: System V and POSIX queues, shared memory, semaphores.
-    #[command(visible_alias = "ipcs")]
+    /// List kernel IPC objects like `lsipc`: System V and POSIX queues, shared memory, semaphores.
     Ls(crate::command::ls::LsArgs),
+    /// util-linux `ipcs`: the same flags and output (System V objects, -l limits, -u summary).
+    Ipcs(crate::command::ipcs::IpcsArgs),
+    /// util-linux `ipcmk`: make a System V queue, segment or semaphore set with a random key.
+    Ipcmk(crate::command::ipcmk::IpcmkArgs),
+    /// util-linux `ipcrm`: remove System V objects by id or key, or all (-a).
+    Ipcrm(crate::command::ipcrm::IpcrmArgs),
     /// Show the kernel's IPC limits (`/proc/sys/kernel`) and current use.
     Limits(crate::command::limits::LimitsArgs),
     /// Make an IPC object that stays after ipckit exits, like `ipcmk`; prints its id.

@@ -14,13 +14,23 @@ mod ready;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command};
-use crate::command::{completions, dump, limits, ls, man, mk, recv, rm, send, signal};
+use crate::command::{
+    completions, dump, ipcmk, ipcrm, ipcs, limits, ls, man, mk, recv, rm, send, signal,
+};
+
+/// The command line, with the one size parser (`parse::parse_size`) also behind `bench
+/// --sizes`, whose flag the `ipckit-bench` crate defines.
+fn command() -> clap::Command {
+    Cli::command().mut_subcommand("bench", |b| {
+        b.mut_arg("sizes", |a| a.value_parser(parse::parse_message_size))
+    })
+}
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
     match run(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
@@ -38,6 +48,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::BenchPeer(args) => bench::run_peer(args),
         Command::Signal(args) => signal::run(args),
         Command::Ls(args) => ls::run(args),
+        Command::Ipcs(args) => ipcs::run(args),
+        Command::Ipcmk(args) => ipcmk::run(args),
+        Command::Ipcrm(args) => ipcrm::run(args),
         Command::Limits(args) => limits::run(args),
         Command::Mk(args) => mk::run(args),
         Command::Rm(args) => rm::run(args),

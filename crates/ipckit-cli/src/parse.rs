@@ -16,8 +16,12 @@ pub fn parse_key(s: &str) -> Result<ipckit::sysv::key::Key, String> {
     s.parse().map_err(|e: ipckit::Error| e.to_string())
 }
 
-/// Parses a size in bytes: a number, optionally with a binary suffix `K`, `M`, `G`, `T` or
-/// `P` (`KiB`, `k`, `kb` alike: powers of 1024), e.g. `4096`, `64K`, `1T`.
+/// Parses a size in bytes, the one parser of every size argument of the CLI (`mk -M`,
+/// `--size`, `--msgsize`, `--max-message`, `dump --offset/--len`, `ipcmk -M`, `bench
+/// --sizes`): a number, optionally with a binary suffix `K`, `M`, `G`, `T` or `P`, in any
+/// case, alone or followed by `iB` or `B`. Every suffix is a power of 1024: `4K` = `4KiB` =
+/// `4kB` = 4096. (util-linux's `ipcmk` reads `KB` as 1000; ipckit has no decimal units, so a
+/// size never means two things.) E.g. `4096`, `64K`, `16MiB`, `1T`.
 pub fn parse_size(s: &str) -> Result<usize, String> {
     let bad = || format!("{s:?} is not a size in bytes (e.g. 4096, 64K, 16M, 1T)");
     let t = s.trim();
@@ -41,6 +45,22 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
     n.checked_mul(1u64 << shift)
         .and_then(|b| usize::try_from(b).ok())
         .ok_or_else(|| format!("{s:?} is too large a size"))
+}
+
+/// [`parse_size`] for a benchmark message size (`bench --sizes`): at least 1 byte and at
+/// most the benchmark's largest frame.
+pub fn parse_message_size(s: &str) -> Result<usize, String> {
+    let n = parse_size(s)?;
+    if n == 0 {
+        return Err("a message size must be at least 1 byte".into());
+    }
+    let max = ipckit_bench::common::MAX_FRAME;
+    if n > max {
+        return Err(format!(
+            "{s:?} is above the benchmark's maximum message of {max} bytes"
+        ));
+    }
+    Ok(n)
 }
 
 /// Parses a number of seconds (fractions allowed) for clap.

@@ -181,17 +181,15 @@ fn queues_need_the_mqueue_filesystem_and_ls_can_mount_it() {
     let q = MessageQueue::builder(&name).write_only().open().unwrap();
     q.send(b"twelve bytes", 3).unwrap();
 
-    // Not mounted: the listing says so and how, and still succeeds.
+    // Not mounted: as root (this namespace needs it) the queue is listed all the same,
+    // through a private mount namespace (tests/posix_mq_unmounted.rs checks the rest).
     let Some(out) = in_private_namespace("\"$IPCKIT\" ls -Q") else {
         return;
     };
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
-    assert!(
-        err.contains("not mounted") && err.contains("--mount-mqueue"),
-        "{err}"
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).trim().is_empty());
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.lines().any(|l| l.starts_with(&name)), "{table}");
 
     // --mount-mqueue mounts it at /dev/mqueue, then the queue is listed with its counts.
     let out = in_private_namespace(

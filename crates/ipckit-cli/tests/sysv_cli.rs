@@ -43,8 +43,8 @@ fn mk_ls_rm_queue_by_key() {
     assert_eq!(o["msgs"], 1);
     assert_eq!(o["lspid"], std::process::id());
     assert!(o["rtime"].is_null() && o["stime"].is_u64());
-    // -q lists only queues; the alias `ipcs` is the same command.
-    let only = json(&["ipcs", "-q", "--json"]);
+    // -q lists only queues.
+    let only = json(&["ls", "-q", "--json"]);
     assert!(only["sysv"].get("segments").is_none());
     assert!(find(&only, "queues", id).is_some());
     let text = ok(&["ls", "-q"]);
@@ -284,6 +284,30 @@ fn send_and_recv_with_types_and_selectors() {
     assert!(!ipckit(&["recv", "unix:@nothing-here", "-v"])
         .status
         .success());
+}
+
+/// `recv sysv-mq:KEY` without a type takes any type (msgtyp 0), as msgrcv(…, 0, …) and
+/// Python's sysv_ipc do; `-v` prints the type; `send` without a type sends type 1.
+#[test]
+fn recv_without_a_type_takes_any_type() {
+    let key = unique_key();
+    let q = MessageQueue::builder(key).create_new().unwrap(); // removed on drop
+    q.send(3, b"three").unwrap();
+    let addr = format!("sysv-mq:{key}");
+    assert_eq!(
+        ok(&["recv", &addr, "--count", "1", "-v", "--timeout", "10"]),
+        "3\tthree\n"
+    );
+    ok(&["send", &addr, "plain"]);
+    let m = q
+        .recv(ipckit::sysv::msg::Selector::Any)
+        .expect("sent with type 1");
+    assert_eq!((m.mtype, &m.data[..]), (1, &b"plain"[..]));
+    // A type in the address narrows it: type 3 is not taken by sysv-mq:KEY:2.
+    q.send(3, b"three").unwrap();
+    let out = ipckit(&["recv", &format!("{addr}:2"), "--timeout", "0.1"]);
+    assert!(!out.status.success());
+    assert_eq!(q.stat().unwrap().qnum, 1);
 }
 
 #[test]

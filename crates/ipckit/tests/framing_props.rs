@@ -178,8 +178,9 @@ fn canonical_address() -> impl Strategy<Value = String> {
             .prop_map(|(ip, port)| format!("tcp:{}.{}.{}.{}:{port}", ip[0], ip[1], ip[2], ip[3])),
         (any::<[u16; 8]>(), any::<u16>())
             .prop_map(|(ip, port)| format!("tcp:[{}]:{port}", std::net::Ipv6Addr::from(ip))),
-        (1u32..=0x7fff_ffff, prop_oneof![Just(1i64), 2i64..=i64::MAX]).prop_map(|(k, m)| {
-            if m == 1 {
+        (1u32..=0x7fff_ffff, prop_oneof![Just(0i64), 1i64..=i64::MAX]).prop_map(|(k, m)| {
+            // 0 stands for "no type" (receive any).
+            if m == 0 {
                 format!("sysv-mq:{k:#010x}")
             } else {
                 format!("sysv-mq:{k:#010x}:{m}")

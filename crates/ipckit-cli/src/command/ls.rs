@@ -1,4 +1,5 @@
-//! `ipckit ls` (alias `ipcs`): list kernel IPC objects, or show one in detail.
+//! `ipckit ls`: list kernel IPC objects, or show one in detail (util-linux's formats are
+//! `ipckit ipcs`, in `ipcs.rs`).
 //!
 //! The objects come typed from `ipckit::inspect`; this file only presents them. Output is
 //! built as [`Section`]s, one per kind of object, grouped by family (`sysv`, `posix`): the
@@ -45,7 +46,9 @@ pub struct LsArgs {
     /// System V semaphore sets.
     #[arg(short = 's', long = "semaphores", group = "sysv")]
     pub semaphores: bool,
-    /// POSIX message queues (from the mqueue filesystem; see --mount-mqueue).
+    /// POSIX message queues (from the mqueue filesystem; if it is not mounted, as root
+    /// through a private mount namespace that leaves this system's mounts alone; see also
+    /// --mount-mqueue).
     #[arg(short = 'Q', long = "posix-mqueues", group = "posix")]
     pub posix_mqueues: bool,
     /// POSIX shared memory (/dev/shm, without the sem.* files).
@@ -63,7 +66,8 @@ pub struct LsArgs {
     #[arg(short = 'i', long = "id", value_name = "ID", conflicts_with = "posix")]
     pub id: Option<i32>,
     /// Print JSON: {"sysv": {"queues": [...], "segments": [...], "semaphores": [...]},
-    /// "posix": {"queues": [...], "segments": [...], "semaphores": [...]}}, with numbers as
+    /// "posix": {"queues": [...], "mqueue": {"mounted", "path", "listed", "via"}, "segments":
+    /// [...], "semaphores": [...]}} ("queues": null where they cannot be listed), with numbers as
     /// numbers, times as Unix seconds (null: never) and keys as numbers (key_hex as ipcs
     /// shows them). POSIX names keep their leading slash.
     #[arg(long)]
@@ -96,6 +100,11 @@ pub struct Section {
     pub rows: Vec<Vec<String>>,
     /// The objects as JSON.
     pub items: Vec<Value>,
+    /// Why the objects could not be listed (`None`: they were): the table says so under the
+    /// title and the JSON has `null` in place of the list.
+    pub unlisted: Option<String>,
+    /// More JSON for the family beside the list: `(key, value)` (POSIX queues: `mqueue`).
+    pub meta: Option<(&'static str, Value)>,
 }
 
 /// Runs `ipckit ls`.
@@ -146,7 +155,14 @@ pub fn print_sections(sections: &[Section], as_json: bool) -> std::io::Result<()
                 .entry(s.family)
                 .or_insert_with(|| Value::Object(Map::new()));
             if let Value::Object(m) = fam {
-                m.insert(s.name.to_string(), Value::Array(s.items.clone()));
+                let list = match s.unlisted {
+                    None => Value::Array(s.items.clone()),
+                    Some(_) => Value::Null,
+                };
+                m.insert(s.name.to_string(), list);
+                if let Some((key, meta)) = &s.meta {
+                    m.insert(key.to_string(), meta.clone());
+                }
             }
         }
         serde_json::to_writer_pretty(&mut out, &Value::Object(root))?;
@@ -157,7 +173,10 @@ pub fn print_sections(sections: &[Section], as_json: bool) -> std::io::Result<()
                 writeln!(out)?;
             }
             writeln!(out, "{}", s.title)?;
-            write_table(&mut out, s.header, &s.rows)?;
+            match &s.unlisted {
+                None => write_table(&mut out, s.header, &s.rows)?,
+                Some(why) => writeln!(out, "(not listed: {why})")?,
+            }
         }
     }
     out.flush()
@@ -423,6 +442,8 @@ pub fn queues() -> anyhow::Result<Section> {
             })
             .collect(),
         items: all.iter().map(|q| to_json(&QueueView::new(q))).collect(),
+        unlisted: None,
+        meta: None,
     })
 }
 
@@ -451,6 +472,8 @@ pub fn segments() -> anyhow::Result<Section> {
             })
             .collect(),
         items: all.iter().map(|s| to_json(&SegmentView::new(s))).collect(),
+        unlisted: None,
+        meta: None,
     })
 }
 
@@ -471,12 +494,17 @@ pub fn sets() -> anyhow::Result<Section> {
             })
             .collect(),
         items: all.iter().map(|s| to_json(&SetView::new(s))).collect(),
+        unlisted: None,
+        meta: None,
     })
 }
 
-/// The POSIX message queues section; `Ok(None)` (after a note on stderr saying how to mount
-/// it) when the mqueue filesystem is not mounted. With `mount`, mounts it at `/dev/mqueue`
-/// first if needed (root only).
+/// The POSIX message queues section. Listed through the mounted mqueue filesystem, else (as
+/// root) through a private mount namespace that never touches this system's mounts
+/// (`ipckit::inspect::posix::list_mq_anywhere`); otherwise the section says why not, and the
+/// JSON has `"queues": null`. Beside the list, the JSON has `"mqueue": {"mounted": bool,
+/// "path": "/dev/mqueue"|null, "listed": bool, "via": "mount"|"private mount
+/// namespace"|null}`. With `mount`, mounts it at `/dev/mqueue` first if needed (root only).
 pub fn posix_queues(mount: bool) -> anyhow::Result<Option<Section>> {
     if mount && posix::mqueue_mount().is_none() {
         posix::mount_mqueue(Path::new(posix::MQUEUE_DIR))?;
@@ -485,14 +513,33 @@ pub fn posix_queues(mount: bool) -> anyhow::Result<Option<Section>> {
             posix::MQUEUE_DIR
         );
     }
-    let all = match posix::list_mq() {
-        Ok(all) => all,
-        Err(e) if e.kind() == ErrorKind::NotFound && posix::mqueue_mount().is_none() => {
-            eprintln!("ipckit: POSIX message queues not listed: {e}");
-            return Ok(None);
+    let mounted = posix::mqueue_mount();
+    let meta = |listed: bool, via: Option<&str>| {
+        serde_json::json!({
+            "mounted": mounted.is_some(),
+            "path": mounted.as_ref().map(|p| p.display().to_string()),
+            "listed": listed,
+            "via": via,
+        })
+    };
+    let (all, via) = match posix::list_mq_anywhere() {
+        Ok((all, posix::MqSource::Mounted(_))) => (all, "mount"),
+        Ok((all, _)) => (all, "private mount namespace"),
+        Err(e) if e.kind() == ErrorKind::NotFound && mounted.is_none() => {
+            return Ok(Some(Section {
+                family: "posix",
+                name: "queues",
+                title: "POSIX message queues",
+                header: &[],
+                rows: Vec::new(),
+                items: Vec::new(),
+                unlisted: Some(e.to_string()),
+                meta: Some(("mqueue", meta(false, None))),
+            }));
         }
         Err(e) => return Err(e.into()),
     };
+    let meta = Some(("mqueue", meta(true, Some(via))));
     Ok(Some(Section {
         family: "posix",
         name: "queues",
@@ -523,6 +570,8 @@ pub fn posix_queues(mount: bool) -> anyhow::Result<Option<Section>> {
                 })
             })
             .collect(),
+        unlisted: None,
+        meta,
     }))
 }
 
@@ -551,6 +600,8 @@ pub fn posix_segments() -> anyhow::Result<Section> {
                 })
             })
             .collect(),
+        unlisted: None,
+        meta: None,
     })
 }
 
@@ -582,6 +633,8 @@ pub fn posix_semaphores() -> anyhow::Result<Section> {
                 })
             })
             .collect(),
+        unlisted: None,
+        meta: None,
     })
 }
 
@@ -626,7 +679,7 @@ fn detail(args: &LsArgs, id: i32) -> anyhow::Result<ExitCode> {
     let elements = value.as_object_mut().and_then(|m| m.remove("elements"));
     if let Value::Object(m) = &value {
         let width = m.keys().map(String::len).max().unwrap_or(0) + 1;
-        for (k, v) in m {
+        for (k, v) in in_detail_order(m, kind_fields(args)) {
             let shown = match (k.as_str(), v) {
                 (_, Value::Null) => "-".to_string(),
                 (k, Value::Number(n)) if k.ends_with("time") => time_string(
@@ -655,6 +708,43 @@ fn detail(args: &LsArgs, id: i32) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The fields every System V object shows first in `ls -i`, in the order of `lsipc -i`
+/// (key, id, owner, permissions, creator, owner ids, last change), before its kind's own.
+const COMMON_ORDER: &[&str] = &[
+    "key", "key_hex", "id", "owner", "perms", "mode", "cuid", "cgid", "uid", "gid", "ctime",
+];
+
+/// The kind's own fields in `ls -i`, in the order `lsipc -i` / `ipcs -i` show them.
+fn kind_fields(args: &LsArgs) -> &'static [&'static str] {
+    if args.queues {
+        &[
+            "usedbytes",
+            "qbytes",
+            "msgs",
+            "lspid",
+            "lrpid",
+            "stime",
+            "rtime",
+        ]
+    } else if args.shmems {
+        &[
+            "size", "nattch", "status", "dest", "locked", "cpid", "lpid", "atime", "dtime", "rss",
+            "swap",
+        ]
+    } else {
+        &["nsems", "otime"]
+    }
+}
+
+/// The fields of `m` in `ls -i`'s order: [`COMMON_ORDER`], then `kind`, then any other
+/// (sorted), so a field added to a view is never dropped.
+fn in_detail_order<'a>(m: &'a Map<String, Value>, kind: &[&str]) -> Vec<(&'a String, &'a Value)> {
+    let order: Vec<&str> = COMMON_ORDER.iter().chain(kind).copied().collect();
+    let mut fields: Vec<(&String, &Value)> = m.iter().collect();
+    fields.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(order.len()));
+    fields
 }
 
 /// What `--stale` found: socket files and segments.
@@ -703,6 +793,8 @@ pub fn stale_sections(found: &Stale) -> Vec<Section> {
                 .iter()
                 .map(|p| to_json(&SocketView { path: p.clone() }))
                 .collect(),
+            unlisted: None,
+            meta: None,
         },
         Section {
             family: "stale",
@@ -723,6 +815,8 @@ pub fn stale_sections(found: &Stale) -> Vec<Section> {
                 .iter()
                 .map(|s| to_json(&SegmentView::new(s)))
                 .collect(),
+            unlisted: None,
+            meta: None,
         },
     ]
 }

@@ -43,18 +43,21 @@ pub struct MkArgs {
     /// Make a POSIX named semaphore NAME (e.g. /jobs) with --value.
     #[arg(long = "posix-sem", value_name = "NAME", group = "what")]
     pub posix_sem: Option<String>,
-    /// The most messages a new POSIX queue holds (default: /proc/sys/fs/mqueue/msg_default).
-    #[arg(long, value_name = "N", requires = "posix_mq")]
+    /// The most messages a new POSIX queue holds (--posix-mq only; default:
+    /// /proc/sys/fs/mqueue/msg_default).
+    #[arg(long, value_name = "N")]
     pub maxmsg: Option<usize>,
-    /// The largest message in bytes of a new POSIX queue (default:
-    /// /proc/sys/fs/mqueue/msgsize_default).
-    #[arg(long, value_name = "BYTES", requires = "posix_mq")]
+    /// The largest message in bytes of a new POSIX queue (--posix-mq only; suffixes as
+    /// --size; default: /proc/sys/fs/mqueue/msgsize_default).
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub msgsize: Option<usize>,
-    /// The size in bytes of a new POSIX shared-memory object (--posix-shm; suffixes K, M, G, T:
-    /// powers of 1024, e.g. 1T, sparse on tmpfs).
-    #[arg(long, value_name = "BYTES", value_parser = parse_size, requires = "posix_shm")]
+    /// The size in bytes of a new POSIX shared-memory object (--posix-shm only; suffixes K,
+    /// M, G, T, optionally with iB or B, all powers of 1024: 4K = 4KiB = 4096; e.g. 1T,
+    /// sparse on tmpfs).
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub size: Option<usize>,
-    /// The System V key: decimal, 0x hex, or ftok:PATH:ID (default: IPC_PRIVATE, key 0).
+    /// The System V key (-Q, -M, -S only): decimal, 0x hex, or ftok:PATH:ID (default:
+    /// IPC_PRIVATE, key 0).
     #[arg(short = 'k', long, value_name = "KEY", value_parser = parse_key)]
     pub key: Option<Key>,
     /// Derive the System V key with ftok(3) from an existing PATH and a project ID (only
@@ -70,11 +73,69 @@ pub struct MkArgs {
     pub value: Option<u32>,
 }
 
+/// The kind of object the arguments ask for, as `mk` names it in its errors.
+fn kind(args: &MkArgs) -> &'static str {
+    if args.queue {
+        "a System V message queue (-Q)"
+    } else if args.shmem.is_some() {
+        "a System V shared-memory segment (-M)"
+    } else if args.semaphore.is_some() {
+        "a System V semaphore set (-S)"
+    } else if args.posix_mq.is_some() {
+        "a POSIX message queue (--posix-mq)"
+    } else if args.posix_shm.is_some() {
+        "a POSIX shared-memory object (--posix-shm)"
+    } else {
+        "a POSIX semaphore (--posix-sem)"
+    }
+}
+
+/// Refuses a flag that does not apply to the kind of object asked for, naming both (a flag
+/// is never silently ignored).
+fn check_flags(args: &MkArgs) -> anyhow::Result<()> {
+    let sysv = args.queue || args.shmem.is_some() || args.semaphore.is_some();
+    let checks: [(&str, bool, bool, &str); 6] = [
+        (
+            "--maxmsg",
+            args.maxmsg.is_some(),
+            args.posix_mq.is_some(),
+            "--posix-mq",
+        ),
+        (
+            "--msgsize",
+            args.msgsize.is_some(),
+            args.posix_mq.is_some(),
+            "--posix-mq",
+        ),
+        (
+            "--size",
+            args.size.is_some(),
+            args.posix_shm.is_some(),
+            "--posix-shm",
+        ),
+        ("--key", args.key.is_some(), sysv, "-Q, -M or -S"),
+        ("--ftok", args.ftok.is_some(), sysv, "-Q, -M or -S"),
+        (
+            "--value",
+            args.value.is_some(),
+            args.semaphore.is_some() || args.posix_sem.is_some(),
+            "-S or --posix-sem",
+        ),
+    ];
+    for (flag, given, applies, for_what) in checks {
+        if given && !applies {
+            anyhow::bail!(
+                "mk: {flag} does not apply to {} (it is for {for_what})",
+                kind(args)
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Runs `ipckit mk`.
 pub fn run(args: MkArgs) -> anyhow::Result<ExitCode> {
-    if args.value.is_some() && args.semaphore.is_none() && args.posix_sem.is_none() {
-        anyhow::bail!("mk: --value is for a semaphore (-S or --posix-sem)");
-    }
+    check_flags(&args)?;
     let posix = if let Some(name) = &args.posix_mq {
         Some(mk_posix_queue(name, args.mode, args.maxmsg, args.msgsize)?)
     } else if let Some(name) = &args.posix_shm {

@@ -6,6 +6,9 @@
 
 pub mod completions;
 pub mod dump;
+pub mod ipcmk;
+pub mod ipcrm;
+pub mod ipcs;
 pub mod limits;
 pub mod ls;
 pub mod man;

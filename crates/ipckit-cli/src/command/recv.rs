@@ -58,11 +58,11 @@ pub struct RecvArgs {
     /// The largest message accepted, in bytes. A sender whose frame announces more is
     /// disconnected (a longer datagram or queue message is dropped) with a warning, before
     /// anything is allocated; the others go on, and the exit status is 1 at the end.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE)]
+    #[arg(long, value_name = "BYTES", value_parser = crate::parse::parse_size, default_value_t = DEFAULT_MAX_MESSAGE)]
     pub max_message: usize,
     /// sysv-mq only: which messages to take (msgrcv's msgtyp): T > 0 exactly type T; -T the
-    /// lowest type <= T first; 0 any type. Default: the address's type (1 unless given as
-    /// sysv-mq:KEY:MTYPE).
+    /// lowest type <= T first; 0 any type. Default: the address's type if it has one
+    /// (sysv-mq:KEY:MTYPE), otherwise any type (msgtyp 0, oldest first).
     #[arg(
         long = "type",
         value_name = "T",
@@ -610,12 +610,12 @@ fn queue_end(s: &Session, created: bool, left: Option<u64>, remove_hint: &str) -
 
 /// `recv sysv-mq:KEY` with msgrcv's selectors: the queue is opened (created with mode 0600
 /// if missing). A queue has no end: without --count it receives until killed or --timeout.
-fn recv_sysv(args: &RecvArgs, key: &KeySpec, mtype: i64) -> anyhow::Result<ExitCode> {
+fn recv_sysv(args: &RecvArgs, key: &KeySpec, mtype: Option<i64>) -> anyhow::Result<ExitCode> {
     let sel = match (args.except, args.mtype) {
         (Some(t), _) if t >= 1 => Selector::Except(t),
         (Some(t), _) => bail!("recv --except {t}: a message type is >= 1"),
         (None, Some(t)) => Selector::from_msgtyp(t),
-        (None, None) => Selector::Exactly(mtype),
+        (None, None) => mtype.map_or(Selector::Any, Selector::Exactly),
     };
     let mut queue = MessageQueue::builder(key.resolve()?).open_or_create()?;
     // Removal is decided at the end (empty or not), never by a drop.

@@ -61,8 +61,9 @@ pub struct RmArgs {
     /// Remove (unlink) the POSIX named semaphore NAME.
     #[arg(long = "posix-sem", value_name = "NAME", group = "what")]
     pub posix_sem: Vec<String>,
-    /// Remove every System V object you may remove (all kinds, or only =q, =m or =s).
-    /// Careful: this includes other programs' objects.
+    /// Remove every System V object you may remove (all kinds, or only =q, =m or =s),
+    /// printing each one (and how many unread messages a queue held) as it goes. Careful:
+    /// this includes other programs' objects, and queues that still hold messages.
     #[arg(
         short = 'a',
         long = "all",
@@ -127,31 +128,59 @@ impl Target {
 
 /// Every object the arguments name, in the order `rm` has always tried them: System V
 /// queues (ids, `--all`, keys), segments, sets, then POSIX queues, shared memory and
-/// semaphores.
-fn targets(args: RmArgs) -> anyhow::Result<Vec<Target>> {
+/// semaphores; each object `--all` found comes with the line that announces its removal
+/// (with the unread messages of a queue), so `--all` never removes anything silently.
+fn targets(args: RmArgs) -> anyhow::Result<Vec<(Target, Option<String>)>> {
     let all = |kind: AllKind| args.all.is_some_and(|a| a == AllKind::All || a == kind);
-    let mut t: Vec<Target> = args
+    let named = |t: Target| (t, None);
+    let mut t: Vec<(Target, Option<String>)> = args
         .queue_id
         .iter()
-        .map(|&id| Target::QueueId(id))
+        .map(|&id| named(Target::QueueId(id)))
         .collect();
     if all(AllKind::Q) {
-        t.extend(inspect::queues()?.iter().map(|q| Target::QueueId(q.id)));
+        t.extend(inspect::queues()?.iter().map(|q| {
+            let said = match q.qnum {
+                0 => format!("removing message queue id {} (key {})", q.id, q.perm.key),
+                n => format!(
+                    "removing message queue id {} (key {}) with {n} unread message(s)",
+                    q.id, q.perm.key
+                ),
+            };
+            (Target::QueueId(q.id), Some(said))
+        }));
     }
-    t.extend(args.queue_key.iter().map(|&k| Target::QueueKey(k)));
-    t.extend(args.shmem_id.iter().map(|&id| Target::ShmemId(id)));
+    t.extend(args.queue_key.iter().map(|&k| named(Target::QueueKey(k))));
+    t.extend(args.shmem_id.iter().map(|&id| named(Target::ShmemId(id))));
     if all(AllKind::M) {
-        t.extend(inspect::segments()?.iter().map(|s| Target::ShmemId(s.id)));
+        t.extend(inspect::segments()?.iter().map(|s| {
+            let said = format!(
+                "removing shared-memory segment id {} (key {})",
+                s.id, s.perm.key
+            );
+            (Target::ShmemId(s.id), Some(said))
+        }));
     }
-    t.extend(args.shmem_key.iter().map(|&k| Target::ShmemKey(k)));
-    t.extend(args.semaphore_id.iter().map(|&id| Target::SetId(id)));
+    t.extend(args.shmem_key.iter().map(|&k| named(Target::ShmemKey(k))));
+    t.extend(args.semaphore_id.iter().map(|&id| named(Target::SetId(id))));
     if all(AllKind::S) {
-        t.extend(inspect::sets()?.iter().map(|s| Target::SetId(s.id)));
+        t.extend(inspect::sets()?.iter().map(|s| {
+            let said = format!("removing semaphore set id {} (key {})", s.id, s.perm.key);
+            (Target::SetId(s.id), Some(said))
+        }));
     }
-    t.extend(args.semaphore_key.iter().map(|&k| Target::SetKey(k)));
-    t.extend(args.posix_mq.into_iter().map(Target::PosixMq));
-    t.extend(args.posix_shm.into_iter().map(Target::PosixShm));
-    t.extend(args.posix_sem.into_iter().map(Target::PosixSem));
+    t.extend(args.semaphore_key.iter().map(|&k| named(Target::SetKey(k))));
+    t.extend(args.posix_mq.into_iter().map(|n| named(Target::PosixMq(n))));
+    t.extend(
+        args.posix_shm
+            .into_iter()
+            .map(|n| named(Target::PosixShm(n))),
+    );
+    t.extend(
+        args.posix_sem
+            .into_iter()
+            .map(|n| named(Target::PosixSem(n))),
+    );
     Ok(t)
 }
 
@@ -164,7 +193,10 @@ pub fn run(args: RmArgs) -> anyhow::Result<ExitCode> {
             return Ok(exit(failed));
         }
     }
-    for target in targets(args)? {
+    for (target, announce) in targets(args)? {
+        if let Some(line) = announce {
+            println!("{line}");
+        }
         if let Err(e) = target.remove() {
             eprintln!("ipckit: {e}");
             failed = true;

@@ -33,10 +33,10 @@ pub struct SendArgs {
     pub raw: bool,
     /// The largest message to send, in bytes; a longer one is an error and nothing of it is
     /// sent.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE)]
+    #[arg(long, value_name = "BYTES", value_parser = crate::parse::parse_size, default_value_t = DEFAULT_MAX_MESSAGE)]
     pub max_message: usize,
     /// sysv-mq only: send every message with this type (mtype >= 1), in place of the
-    /// address's (1 unless given as sysv-mq:KEY:MTYPE).
+    /// address's (1 unless given as sysv-mq:KEY:MTYPE; a receiver without a type takes any).
     #[arg(long = "type", value_name = "T")]
     pub mtype: Option<i64>,
     /// posix-mq only: the priority of every message sent (0 up to MQ_PRIO_MAX - 1, 32767 on
@@ -123,7 +123,7 @@ fn retry_connect<T>(
 pub fn run(mut args: SendArgs) -> anyhow::Result<ExitCode> {
     if let Some(t) = args.mtype {
         match &mut args.address {
-            Address::SysvMq { mtype, .. } if t >= 1 => *mtype = t,
+            Address::SysvMq { mtype, .. } if t >= 1 => *mtype = Some(t),
             Address::SysvMq { .. } => anyhow::bail!("send --type {t}: a message type is >= 1"),
             other => anyhow::bail!(
                 "send --type: only for sysv-mq addresses, not {}",

@@ -15,8 +15,8 @@ pub const ACCEPTED_FORMS: &str =
   unix-dgram:PATH|@NAME        a Unix datagram socket, one datagram per message
   unix-seqpacket:PATH|@NAME    a Unix seqpacket socket, one record per message
   tcp:HOST:PORT                TCP, framed (IPv6: tcp:[::1]:9000)
-  sysv-mq:KEY[:MTYPE]          a System V message queue (KEY 1234, 0x4d2, ftok:PATH:ID),
-                               message type MTYPE (default 1)
+  sysv-mq:KEY[:MTYPE]          a System V message queue (KEY 1234, 0x4d2, ftok:PATH:ID);
+                               sends type MTYPE (default 1), receives only MTYPE (default any)
   posix-mq:/NAME               a POSIX message queue, one queue message per message
   shm-ring:PATH|@NAME          a shared-memory ring (handshake on a Unix seqpacket socket)";
 
@@ -29,7 +29,7 @@ pub const ACCEPTED_FORMS: &str =
 /// | `unix-dgram:PATH`, `unix-dgram:@NAME` | Unix datagram socket | one datagram each |
 /// | `unix-seqpacket:PATH`, `unix-seqpacket:@NAME` | Unix seqpacket socket | one record each |
 /// | `tcp:HOST:PORT`, `tcp:[V6]:PORT` | TCP | framed |
-/// | `sysv-mq:KEY`, `sysv-mq:KEY:MTYPE` | System V message queue (KEY decimal, `0x` hex or `ftok:PATH:ID`) | one message of type MTYPE (default 1) each |
+/// | `sysv-mq:KEY`, `sysv-mq:KEY:MTYPE` | System V message queue (KEY decimal, `0x` hex or `ftok:PATH:ID`) | one message each: sent with type MTYPE (default 1); received: only type MTYPE if given, else any type |
 /// | `posix-mq:/NAME` | POSIX message queue | one queue message each (priority 0) |
 /// | `shm-ring:PATH`, `shm-ring:@NAME` | shared-memory ring ([`crate::ring`]), set up over a Unix seqpacket socket at the path or abstract name | one record each |
 ///
@@ -78,13 +78,25 @@ pub enum Address {
         port: u16,
     },
     /// `sysv-mq:KEY[:MTYPE]`: a System V message queue by key (decimal, `0x` hex, or
-    /// `ftok:PATH:ID`), carrying messages of type `mtype` (≥ 1, default 1): a receiver takes
-    /// only that type, so several channels can share one queue.
+    /// `ftok:PATH:ID`). A sender sends messages of type `mtype` (type 1 when `None`); a
+    /// receiver takes only messages of type `mtype` when it is `Some` (so several channels
+    /// can share one queue), and messages of any type, oldest first, when it is `None`
+    /// (`msgrcv(…, msgtyp = 0, …)`, as Python's `sysv_ipc` receives by default).
+    ///
+    /// ```
+    /// use ipckit::channel::Address;
+    /// let any: Address = "sysv-mq:0x4d2".parse()?;
+    /// assert!(matches!(any, Address::SysvMq { mtype: None, .. }));
+    /// let three: Address = "sysv-mq:0x4d2:3".parse()?;
+    /// assert!(matches!(three, Address::SysvMq { mtype: Some(3), .. }));
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
     SysvMq {
         /// The queue's key, resolved when connecting or listening.
         key: KeySpec,
-        /// The message type sent and received (`mtype`, ≥ 1).
-        mtype: i64,
+        /// The message type (`mtype`, ≥ 1): sent (`None`: 1) and received (`None`: any).
+        #[doc(alias = "msgtyp")]
+        mtype: Option<i64>,
     },
     /// `posix-mq:/NAME`: a POSIX message queue by name, with its leading slash; one queue
     /// message per message, priority 0.
@@ -210,22 +222,27 @@ fn parse_sysv_mq(text: &str, rest: &str) -> Result<Address> {
         let parts: Vec<&str> = rest.rsplitn(3, ':').collect();
         match parts[..] {
             [m, id, path] if path != "ftok" && number(m).is_some() && number(id).is_some() => {
-                (format!("{path}:{id}"), m)
+                (format!("{path}:{id}"), Some(m))
             }
-            _ => (rest.to_string(), "1"),
+            _ => (rest.to_string(), None),
         }
     } else {
         match rest.split_once(':') {
-            Some((k, m)) => (k.to_string(), m),
-            None => (rest.to_string(), "1"),
+            Some((k, m)) => (k.to_string(), Some(m)),
+            None => (rest.to_string(), None),
         }
     };
     let key: KeySpec = key
         .parse()
         .map_err(|e: Error| bad(text, e.detail().unwrap_or("bad key").to_string()))?;
-    let mtype = number(mtype)
-        .filter(|&m| m >= 1)
-        .ok_or_else(|| bad(text, format_args!("the message type {mtype:?} is not >= 1")))?;
+    let mtype = match mtype {
+        None => None,
+        Some(m) => Some(
+            number(m)
+                .filter(|&t| t >= 1)
+                .ok_or_else(|| bad(text, format_args!("the message type {m:?} is not >= 1")))?,
+        ),
+    };
     Ok(Address::SysvMq { key, mtype })
 }
 
@@ -267,8 +284,11 @@ impl fmt::Display for Address {
                 write!(f, "{scheme}:[{host}]:{port}")
             }
             Address::Tcp { host, port } => write!(f, "{scheme}:{host}:{port}"),
-            Address::SysvMq { key, mtype: 1 } => write!(f, "{scheme}:{key}"),
-            Address::SysvMq { key, mtype } => write!(f, "{scheme}:{key}:{mtype}"),
+            Address::SysvMq { key, mtype: None } => write!(f, "{scheme}:{key}"),
+            Address::SysvMq {
+                key,
+                mtype: Some(mtype),
+            } => write!(f, "{scheme}:{key}:{mtype}"),
             Address::PosixMq(name) => write!(f, "{scheme}:{name}"),
         }
     }
@@ -295,6 +315,7 @@ mod tests {
             "tcp:[fe80::1%lo]:1",
             "sysv-mq:0x000004d2",
             "sysv-mq:0x000004d2:7",
+            "sysv-mq:0x000004d2:1",
             "sysv-mq:ftok:/tmp/x:1",
             "sysv-mq:ftok:/tmp/x:1:9",
             "posix-mq:/orders",

@@ -1,12 +1,14 @@
-//! The `sysv-mq:` transport: one System V message of type `mtype` per channel message
-//! ([`crate::sysv::msg`]).
+//! The `sysv-mq:` transport: one System V message per channel message
+//! ([`crate::sysv::msg`]), sent with the address's type (1 if it has none).
 //!
 //! `listen` opens the queue, creating it (mode 0o600) if no queue has the key; the queue it
 //! created is removed when the listener and every receiver it gave out are dropped, but
 //! only if it is empty: a queue that still holds messages is kept (see
 //! [`Listener::close`](super::Listener::close), which says how many). `accept`
-//! returns a receiver at once (a queue has no connections): it takes only messages of the
-//! address's type, so channels with different types can share one queue. `connect` opens an
+//! returns a receiver at once (a queue has no connections): with a type in the address
+//! (`sysv-mq:KEY:T`) it takes only messages of that type, so channels with different types
+//! can share one queue; without one it takes messages of any type, oldest first (`msgtyp`
+//! 0). `connect` opens an
 //! existing queue ([`ErrorKind::NotFound`] if nobody listens).
 //!
 //! Like datagrams, a queue has no connection: a receiver is never told that its senders
@@ -30,7 +32,7 @@ use crate::sysv::key::KeySpec;
 use crate::sysv::msg::{MessageQueue, RecvFlags, Selector, Wait};
 use crate::{Error, ErrorKind, Result};
 
-fn address(key: &KeySpec, mtype: i64) -> Address {
+fn address(key: &KeySpec, mtype: Option<i64>) -> Address {
     Address::SysvMq {
         key: key.clone(),
         mtype,
@@ -78,18 +80,18 @@ impl MqSender {
     }
 }
 
-/// The listener's queue, receiving messages of one type.
+/// The listener's queue, receiving messages of one type (or any: `None`).
 #[derive(Debug)]
 pub(crate) struct MqReceiver {
     queue: Arc<KeptIfFull>,
-    mtype: i64,
+    mtype: Option<i64>,
     max: usize,
     object: String,
 }
 
 impl MqReceiver {
     fn receive(&mut self, buf: &mut Vec<u8>, wait: Wait) -> Result<usize> {
-        let sel = Selector::Exactly(self.mtype);
+        let sel = self.mtype.map_or(Selector::Any, Selector::Exactly);
         match self
             .queue
             .0
@@ -147,12 +149,16 @@ fn max_message(opts: &ChannelOptions) -> usize {
 }
 
 /// A sender on the existing queue.
-pub(super) fn connect(key: &KeySpec, mtype: i64, opts: &ChannelOptions) -> Result<Outgoing> {
+pub(super) fn connect(
+    key: &KeySpec,
+    mtype: Option<i64>,
+    opts: &ChannelOptions,
+) -> Result<Outgoing> {
     let object = address(key, mtype).to_string();
     let queue = MessageQueue::builder(key.resolve()?).open()?;
     Ok(Outgoing::Messages(SenderFlavor::SysvMq(MqSender {
         queue,
-        mtype,
+        mtype: mtype.unwrap_or(1),
         // Above msgmax the queue itself says TooLarge, with the limit.
         max: opts.max_message(),
         object,
@@ -163,7 +169,7 @@ pub(super) fn connect(key: &KeySpec, mtype: i64, opts: &ChannelOptions) -> Resul
 /// are gone).
 pub(super) fn listen(
     key: &KeySpec,
-    mtype: i64,
+    mtype: Option<i64>,
     opts: &ChannelOptions,
 ) -> Result<(ListenerFlavor, Address)> {
     let addr = address(key, mtype);
@@ -183,7 +189,7 @@ pub(super) fn listen(
 #[derive(Debug)]
 pub(crate) struct MqListener {
     queue: Arc<KeptIfFull>,
-    mtype: i64,
+    mtype: Option<i64>,
     max: usize,
     object: String,
 }

@@ -12,7 +12,11 @@
 //! Message queues exist whether or not the `mqueue` filesystem is mounted, but they can only
 //! be listed through it. [`list_mq`] finds it in `/proc/self/mounts`; if it is not mounted the
 //! error says so and how to mount it (`mount -t mqueue none /dev/mqueue`, or
-//! [`mount_mqueue`] / `ipckit ls --mount-mqueue` as root).
+//! [`mount_mqueue`] / `ipckit ls --mount-mqueue` as root). As root, [`list_mq_private`]
+//! lists them without mounting anything the system sees: it mounts the filesystem in a
+//! private mount namespace of its own thread, reads it, and lets the namespace go.
+//! [`list_mq_anywhere`] tries the mounted filesystem, then that, and says where the list came
+//! from ([`MqSource`]).
 //!
 //! # References
 //! <https://man7.org/linux/man-pages/man7/shm_overview.7.html>,
@@ -282,6 +286,102 @@ pub fn list_mq_in(dir: &Path) -> Result<Vec<Mq>> {
             }
         })
         .collect())
+}
+
+/// Lists POSIX message queues without the mqueue filesystem mounted: a new thread leaves
+/// this process's mount namespace (`unshare(CLONE_NEWNS)`), makes its mounts private, mounts
+/// an mqueue filesystem at a fresh empty directory in the temporary directory, lists it as
+/// [`list_mq_in`] does, unmounts it and ends, taking its namespace with it. Nothing is
+/// mounted or unmounted in the caller's namespace, nor propagated anywhere; the directory is
+/// removed afterwards. Needs root (`CAP_SYS_ADMIN`).
+///
+/// # Errors
+/// [`ErrorKind::PermissionDenied`] without the capability; errors creating the directory or
+/// mounting.
+///
+/// # Examples
+/// ```
+/// use ipckit::{inspect::posix, ErrorKind};
+/// match posix::list_mq_private() {
+///     Ok(queues) => println!("{} queues", queues.len()),
+///     Err(e) if e.kind() == ErrorKind::PermissionDenied => eprintln!("{e}"),
+///     Err(e) => return Err(e),
+/// }
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man7/mount_namespaces.7.html>,
+/// <https://man7.org/linux/man-pages/man7/mq_overview.7.html>
+pub fn list_mq_private() -> Result<Vec<Mq>> {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("ipckit-mqueue-{}-{n}", std::process::id()));
+    let shown = dir.display().to_string();
+    std::fs::create_dir(&dir).ctx("mkdir", &shown)?;
+    let listed = crate::sys::inspect::in_private_mount_ns(|| {
+        crate::sys::inspect::mount_mqueue(&dir).ctx("mount", &shown)?;
+        let queues = list_mq_in(&dir);
+        let _ = crate::sys::inspect::unmount(&dir);
+        queues
+    });
+    let _ = std::fs::remove_dir(&dir);
+    match listed {
+        Ok(r) => r,
+        Err(errno) => Err(
+            Error::from_errno(errno, "unshare", "mount namespace").with_detail(
+                "listing POSIX message queues without the mqueue filesystem mounted needs root \
+             (CAP_SYS_ADMIN) for a private mount namespace",
+            ),
+        ),
+    }
+}
+
+/// Where a list of POSIX message queues came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MqSource {
+    /// The mqueue filesystem mounted at this directory (in this thread's mount namespace).
+    Mounted(PathBuf),
+    /// A private mount namespace of its own ([`list_mq_private`]): it is not mounted here.
+    PrivateMount,
+}
+
+/// Lists POSIX message queues wherever they can be: through the mounted mqueue filesystem
+/// ([`list_mq`]), else through a private mount namespace ([`list_mq_private`], root only);
+/// with where the list came from.
+///
+/// # Errors
+/// [`ErrorKind::NotFound`] with [`mqueue_not_mounted`]'s explanation when it is not mounted
+/// and a private mount namespace cannot be had (not root); errors reading the directory.
+///
+/// # Examples
+/// ```
+/// use ipckit::{inspect::posix, ErrorKind};
+/// match posix::list_mq_anywhere() {
+///     Ok((queues, from)) => println!("{} queues ({from:?})", queues.len()),
+///     Err(e) if e.kind() == ErrorKind::NotFound => eprintln!("{e}"),
+///     Err(e) => return Err(e),
+/// }
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man7/mq_overview.7.html>
+pub fn list_mq_anywhere() -> Result<(Vec<Mq>, MqSource)> {
+    if let Some(dir) = mqueue_mount() {
+        return Ok((list_mq_in(&dir)?, MqSource::Mounted(dir)));
+    }
+    match list_mq_private() {
+        Ok(queues) => Ok((queues, MqSource::PrivateMount)),
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+            Err(mqueue_not_mounted().with_detail(format!(
+                "{}; as root ipckit would list them through a private mount namespace",
+                mqueue_not_mounted().detail().unwrap_or_default()
+            )))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// `mount(2)`s the mqueue filesystem at `dir` (usually [`MQUEUE_DIR`]), creating the directory

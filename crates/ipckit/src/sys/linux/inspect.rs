@@ -101,3 +101,44 @@ pub(crate) fn pid_alive(pid: i32) -> bool {
         Err(nix::errno::Errno::ESRCH)
     )
 }
+
+/// Runs `f` on a new thread that first leaves the caller's mount namespace
+/// (`unshare(CLONE_NEWNS)`) and makes every mount in its copy private (`mount(NULL, "/",
+/// NULL, MS_REC | MS_PRIVATE)`), so nothing it mounts or unmounts is seen by, or propagates
+/// to, the rest of the system. The thread ends after `f`, and its namespace, with whatever
+/// `f` mounted there, goes with it: the caller's mounts are never touched. Needs
+/// `CAP_SYS_ADMIN` (`EPERM` otherwise).
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/unshare.2.html>,
+/// <https://man7.org/linux/man-pages/man7/mount_namespaces.7.html>
+pub(crate) fn in_private_mount_ns<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, Errno> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                // CLONE_NEWNS implies CLONE_FS: this thread alone gets the new namespace
+                // (allowed in a multi-threaded process, unlike CLONE_NEWUSER).
+                nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
+                    .map_err(crate::sys::errno)?;
+                mount(
+                    None::<&str>,
+                    "/",
+                    None::<&str>,
+                    MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+                    None::<&str>,
+                )
+                .map_err(crate::sys::errno)?;
+                Ok(f())
+            })
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// `umount2(dir, MNT_DETACH)`.
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/umount.2.html>
+pub(crate) fn unmount(dir: &Path) -> Result<(), Errno> {
+    nix::mount::umount2(dir, nix::mount::MntFlags::MNT_DETACH).map_err(crate::sys::errno)
+}
