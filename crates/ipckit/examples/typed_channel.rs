@@ -6,8 +6,9 @@
 //! ```text
 //! cargo run -p ipckit --example typed_channel
 //! ```
-//! Both addresses are abstract names (no file left behind); the ring's shared memory is
-//! unlinked by the ring itself once both ends have mapped it.
+//! Both addresses are abstract socket names (no file left behind), and the ring's shared
+//! memory is a pair of memfds passed over that socket: nothing to clean up in the file
+//! system; the child is waited for (and killed if the parent fails first).
 
 use std::process::{Command, ExitCode};
 use std::time::Duration;
