@@ -96,7 +96,10 @@ fn typed_messages_both_ways_with_python_msgpack() {
         let seen: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
         let want = as_python_sees_it(r);
         for (field, value) in want.as_object().unwrap() {
-            assert_eq!(&seen[field], value, "field {field} of {r:?}: python saw {line}");
+            assert_eq!(
+                &seen[field], value,
+                "field {field} of {r:?}: python saw {line}"
+            );
         }
         assert_eq!(seen.as_object().unwrap().len(), 5, "{line}");
     }

@@ -39,7 +39,9 @@ fn sample(i: u32) -> Reading {
         kind: match i % 3 {
             0 => Kind::Idle,
             1 => Kind::Hot(i as u16),
-            _ => Kind::Cold { below: -(i as i8 & 0x3f) },
+            _ => Kind::Cold {
+                below: -(i as i8 & 0x3f),
+            },
         },
         values: (0..i % 7).map(|v| f64::from(v) * 0.5).collect(),
         note: (i % 2 == 0).then(|| "even".to_string()),
@@ -347,7 +349,11 @@ fn buffers_are_reused(addr: &str) {
     assert!(warm > 0);
     for i in 1..N {
         tx.send(&same_size(i, &first)).unwrap();
-        assert_eq!(tx.buffer_capacity(), warm, "send buffer grew at message {i}");
+        assert_eq!(
+            tx.buffer_capacity(),
+            warm,
+            "send buffer grew at message {i}"
+        );
     }
     assert_eq!(peer.line(), format!("got {N}"));
     peer.finish();
@@ -410,7 +416,10 @@ fn reading() -> impl Strategy<Value = Reading> {
         any::<u32>(),
         ".{0,20}",
         kind(),
-        proptest::collection::vec(any::<f64>().prop_filter("NaN != NaN", |v| !v.is_nan()), 0..10),
+        proptest::collection::vec(
+            any::<f64>().prop_filter("NaN != NaN", |v| !v.is_nan()),
+            0..10,
+        ),
         proptest::option::of(".{0,8}"),
     )
         .prop_map(|(id, sensor, kind, values, note)| Reading {

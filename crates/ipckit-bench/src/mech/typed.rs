@@ -125,7 +125,11 @@ pub struct Bytes {
     pub transport: Transport,
 }
 
-fn make_typed(tx: channel::Sender, rx: channel::Receiver, l: channel::Listener) -> Box<dyn Endpoint> {
+fn make_typed(
+    tx: channel::Sender,
+    rx: channel::Receiver,
+    l: channel::Listener,
+) -> Box<dyn Endpoint> {
     Box::new(TypedEnds {
         tx: typed::Sender::new(tx),
         rx: typed::Receiver::new(rx),
@@ -133,7 +137,11 @@ fn make_typed(tx: channel::Sender, rx: channel::Receiver, l: channel::Listener) 
     })
 }
 
-fn make_bytes(tx: channel::Sender, rx: channel::Receiver, l: channel::Listener) -> Box<dyn Endpoint> {
+fn make_bytes(
+    tx: channel::Sender,
+    rx: channel::Receiver,
+    l: channel::Listener,
+) -> Box<dyn Endpoint> {
     Box::new(ByteEnds {
         tx,
         rx,

@@ -129,8 +129,12 @@ impl Codec for MsgPack {
     fn encode_into<T: Serialize + ?Sized>(value: &T, buf: &mut Vec<u8>) -> Result<()> {
         buf.clear();
         rmp_serde::encode::write_named(buf, value).map_err(|e| {
-            Error::new(ErrorKind::InvalidInput, "encode", std::any::type_name::<T>())
-                .with_detail(format_args!("MessagePack: {e}"))
+            Error::new(
+                ErrorKind::InvalidInput,
+                "encode",
+                std::any::type_name::<T>(),
+            )
+            .with_detail(format_args!("MessagePack: {e}"))
         })
     }
 
@@ -202,8 +206,12 @@ impl Codec for Postcard {
         let mut out = std::mem::take(buf);
         out.clear();
         *buf = postcard::to_extend(value, out).map_err(|e| {
-            Error::new(ErrorKind::InvalidInput, "encode", std::any::type_name::<T>())
-                .with_detail(format_args!("postcard: {e}"))
+            Error::new(
+                ErrorKind::InvalidInput,
+                "encode",
+                std::any::type_name::<T>(),
+            )
+            .with_detail(format_args!("postcard: {e}"))
         })?;
         Ok(())
     }
