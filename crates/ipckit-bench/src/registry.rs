@@ -10,11 +10,12 @@ use crate::mech;
 use crate::scenario::Mechanism;
 
 macro_rules! registry {
-    ($($variant:ident => $mechanism:path,)*) => {
+    ($($(#[$cfg:meta])* $variant:ident => $mechanism:path,)*) => {
         /// A mechanism by name, as `--only` takes it and the peer plan carries it.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Mech {
             $(
+                $(#[$cfg])*
                 #[doc = concat!("See [`", stringify!($mechanism), "`].")]
                 $variant,
             )*
@@ -22,12 +23,12 @@ macro_rules! registry {
 
         impl Mech {
             /// Every mechanism, in report order.
-            pub const ALL: &'static [Mech] = &[$(Mech::$variant),*];
+            pub const ALL: &'static [Mech] = &[$($(#[$cfg])* Mech::$variant),*];
 
             /// What this mechanism is and its two implementations.
             pub fn mechanism(self) -> &'static Mechanism {
                 match self {
-                    $(Mech::$variant => &$mechanism,)*
+                    $($(#[$cfg])* Mech::$variant => &$mechanism,)*
                 }
             }
         }
@@ -50,6 +51,8 @@ registry! {
     ShmRingZc => mech::shm_ring::MECHANISM_ZC,
     ShmRingFutex => mech::shm_ring::MECHANISM_FUTEX,
     Signal => mech::signal::MECHANISM,
+    #[cfg(feature = "typed")] TypedShmRing => mech::typed::MECHANISM_SHM_RING,
+    #[cfg(feature = "typed")] TypedUnixStream => mech::typed::MECHANISM_UNIX_STREAM,
 }
 
 impl Mech {

@@ -23,6 +23,9 @@
 //! [`channel`] puts one message API ([`channel::Sender`], [`channel::Receiver`]) over the
 //! transports that carry messages, addressed by strings such as `unix:/run/app.sock` or
 //! `tcp:127.0.0.1:9000`.
+//! `channel::typed` (feature `serde`, on by default) sends and receives any `Serialize` /
+//! `Deserialize` type over those same transports, MessagePack by default (so a Python
+//! `msgpack` peer reads and writes the same messages) or postcard between Rust programs.
 #![deny(unsafe_code)]
 
 pub mod channel;

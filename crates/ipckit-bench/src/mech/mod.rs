@@ -17,6 +17,8 @@ pub mod signal;
 pub mod sysv_mq;
 pub mod sysv_shm;
 pub mod tcp;
+#[cfg(feature = "typed")]
+pub mod typed;
 pub mod unix_dgram;
 pub mod unix_seqpacket;
 pub mod unix_stream;

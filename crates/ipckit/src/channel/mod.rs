@@ -98,6 +98,8 @@ mod shm_ring;
 mod stream;
 mod sysv_mq;
 mod tcp;
+#[cfg(feature = "serde")]
+pub mod typed;
 mod unix;
 
 pub use address::{Address, SocketAddr, ACCEPTED_FORMS};
