@@ -23,6 +23,10 @@
 //! [`channel`] puts one message API ([`channel::Sender`], [`channel::Receiver`]) over the
 //! transports that carry messages, addressed by strings such as `unix:/run/app.sock` or
 //! `tcp:127.0.0.1:9000`.
+//!
+//! With the `tokio` feature (off by default), `ipckit::tokio` gives the same channels as
+//! async ends (`Stream`/`Sink`, cancellation-safe `recv`), `SCM_RIGHTS` fd passing on
+//! async Unix sockets and signals as a `Stream` (`SignalStream`).
 #![deny(unsafe_code)]
 
 pub mod channel;
@@ -42,6 +46,8 @@ pub mod posix;
 pub mod ring;
 pub mod signal;
 pub mod sysv;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 mod sys;
 

@@ -140,6 +140,15 @@ impl MqReceiver {
     }
 }
 
+#[cfg(feature = "tokio")]
+impl MqReceiver {
+    /// Puts a message a dropped async receiver took back at the end of the queue
+    /// (`msgsnd(2)`, `IPC_NOWAIT`, same type), so that it is not lost.
+    pub(super) fn put_back(&self, msg: &[u8]) -> Result<()> {
+        self.queue.0.try_send(self.mtype, msg)
+    }
+}
+
 /// The largest message: the channel's maximum, capped at `msgmax`.
 fn max_message(opts: &ChannelOptions) -> usize {
     let msgmax = kernel_limit("msgmax").map_or(8192, |v| v as usize);
