@@ -32,11 +32,14 @@ fn gone(op: &'static str, object: &str) -> Error {
         .with_detail("an earlier blocking-pool task failed; this end is unusable")
 }
 
+/// A pool send hands back the sender, its buffer (for reuse) and the result.
+type SendDone = (channel::Sender, Vec<u8>, Result<()>);
+
 /// The sync sender and the send running on the pool, if any.
 #[derive(Debug)]
 pub(super) struct BlockingSender {
     tx: Option<channel::Sender>,
-    inflight: Option<JoinHandle<(channel::Sender, Vec<u8>, Result<()>)>>,
+    inflight: Option<JoinHandle<SendDone>>,
     spare: Vec<u8>,
     object: String,
 }

@@ -28,7 +28,7 @@
 //!
 //! # Cancel safety
 //! - [`Receiver::recv`] is cancellation safe: a `recv` that loses a `tokio::select!` race
-//!   or a [`tokio::time::timeout`](::tokio::time::timeout) received nothing; a partly arrived
+//!   or a [`tokio::time::timeout`] received nothing; a partly arrived
 //!   frame stays in the `Receiver` and the next `recv` continues it.
 //! - [`Sender::send`] never leaves half a frame followed by another message: a cancelled
 //!   send either sent nothing or left the rest of its frame inside the `Sender`, which the
@@ -37,7 +37,7 @@
 //!
 //! # Timeouts
 //! There are no `*_timeout` methods: wrap any call in
-//! [`tokio::time::timeout`](::tokio::time::timeout); with the guarantees above a timeout
+//! [`tokio::time::timeout`]; with the guarantees above a timeout
 //! loses nothing. A channel receive that timed out that way is the async form of
 //! [`ErrorKind::TimedOut`].
 //!

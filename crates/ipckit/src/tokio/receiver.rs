@@ -90,7 +90,7 @@ impl Receiver {
     /// Waits for a whole message, replaces the contents of `buf` with it and returns its
     /// length in bytes. Cancellation safe (see [`Receiver`]).
     ///
-    /// Wrap it in [`tokio::time::timeout`](::tokio::time::timeout) for a time limit
+    /// Wrap it in [`tokio::time::timeout`] for a time limit
     /// (the async form of [`channel::Receiver::recv_timeout`]'s `TimedOut`).
     ///
     /// # Errors

@@ -97,7 +97,7 @@ impl Sender {
     /// frame header on a byte stream), waiting for room without blocking the thread.
     /// Finishes first what a cancelled earlier send left (see [`Sender`]).
     ///
-    /// Wrap it in [`tokio::time::timeout`](::tokio::time::timeout) for a time limit; a
+    /// Wrap it in [`tokio::time::timeout`] for a time limit; a
     /// timeout cancels it, with the guarantee above.
     ///
     /// # Errors
