@@ -27,7 +27,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             kill(me, Signal::TERM)
         });
-        loop {
+        // Pending standard signals are read before real-time ones (lowest number first), so
+        // SIGTERM may come before the queued values: stop once both are in.
+        let (mut values, mut term) = (Vec::new(), false);
+        while !(term && values.len() == 3) {
             let info = signals.recv().await?;
             println!(
                 "{} from pid {} value {}",
@@ -35,11 +38,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 info.sender_pid(),
                 info.value()
             );
-            if info.signal() == Signal::TERM {
-                println!("SIGTERM: shutting down");
-                return Ok::<(), ipckit::Error>(());
+            match info.signal() {
+                Signal::TERM => term = true,
+                s if s == rt1 => values.push(info.value()),
+                _ => {}
             }
         }
+        println!("SIGTERM and values {values:?}: shutting down");
+        Ok::<(), ipckit::Error>(())
     })?;
     Ok(())
 }
