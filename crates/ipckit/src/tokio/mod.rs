@@ -24,7 +24,10 @@
 //! message waiting takes it without one. A receive is cancellation safe like the others (its
 //! in-flight pool call belongs to the `Receiver` and the next `recv` takes its result); if
 //! the `Receiver` is dropped while one is in flight, a message that call takes is put back
-//! at the end of the queue: the one case where a message can change places.
+//! at the end of the queue: the one case where a message can change places. A send to a
+//! full queue holds its pool thread until there is room (System V has no timed send here);
+//! a runtime that shuts down waits for it, as it waits for a `fifo:` connect still waiting
+//! for a reader.
 //!
 //! # Cancel safety
 //! - [`Receiver::recv`] is cancellation safe: a `recv` that loses a `tokio::select!` race
