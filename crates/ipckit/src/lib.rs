@@ -26,6 +26,10 @@
 //! `channel::typed` (feature `serde`, on by default) sends and receives any `Serialize` /
 //! `Deserialize` type over those same transports, MessagePack by default (so a Python
 //! `msgpack` peer reads and writes the same messages) or postcard between Rust programs.
+//!
+//! With the `tokio` feature (off by default), `ipckit::tokio` gives the same channels as
+//! async ends (`Stream`/`Sink`, cancellation-safe `recv`), `SCM_RIGHTS` fd passing on
+//! async Unix sockets and signals as a `Stream` (`SignalStream`).
 #![deny(unsafe_code)]
 
 pub mod channel;
@@ -45,6 +49,8 @@ pub mod posix;
 pub mod ring;
 pub mod signal;
 pub mod sysv;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 mod sys;
 

@@ -5,6 +5,8 @@ use std::os::fd::{BorrowedFd, OwnedFd};
 use std::time::Duration;
 
 use super::dgram::{MessageReceiver, MessageSender};
+#[cfg(feature = "tokio")]
+use super::stream::HEADER_LEN;
 use super::stream::{FramedReceiver, FramedSender};
 use super::{flavors, posix_mq, shm_ring, sysv_mq};
 use crate::net::unix::{UnixDatagram, UnixSeqpacket};
@@ -222,6 +224,115 @@ impl Receiver {
     /// The transport's file descriptor, `None` for `sysv-mq:` (see [`Sender`]).
     pub fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
         each_receiver!(&self.flavor, f => f.as_fd_opt())
+    }
+}
+
+/// What [`Sender::try_send_start`] did (for the async ends, [`crate::tokio`]).
+#[cfg(feature = "tokio")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Started {
+    /// The transport took the whole message.
+    Whole,
+    /// A byte stream took the first `written` bytes of the frame (header included); the
+    /// caller finishes the rest with [`Sender::try_send_tail`], then, if `locked`, calls
+    /// [`Sender::unlock_frame`].
+    Partly { written: usize, locked: bool },
+    /// A FIFO frame above `PIPE_BUF` waits for another writer's frame lock: nothing was
+    /// written; try again a little later (the lock has no fd to wait on).
+    LockBusy,
+}
+
+/// Non-blocking pieces for the async ends ([`crate::tokio`]): the same framing, checks and
+/// error mapping as [`Sender::send`], in steps that never wait.
+#[cfg(feature = "tokio")]
+impl Sender {
+    /// Puts the transport's own fd in non-blocking mode (`O_NONBLOCK`). `InvalidInput` for a
+    /// transport the async ends reach another way (`sysv-mq:`, `shm-ring:`).
+    pub(crate) fn set_nonblocking(&self) -> Result<()> {
+        match &self.flavor {
+            SenderFlavor::SysvMq(_) | SenderFlavor::ShmRing(_) => Err(crate::Error::new(
+                crate::ErrorKind::InvalidInput,
+                "set_nonblocking",
+                "channel sender",
+            )
+            .with_detail("this transport has no fd for a non-blocking sender")),
+            _ => {
+                let fd = self.as_fd_opt().expect("an fd flavor");
+                crate::sys::fd::set_nonblocking(fd, true)
+                    .map_err(|e| crate::Error::from_errno(e, "fcntl(F_SETFL)", "channel sender"))
+            }
+        }
+    }
+
+    /// Starts sending `msg` without waiting (the fd is non-blocking, see
+    /// [`set_nonblocking`](Self::set_nonblocking)).
+    ///
+    /// # Errors
+    /// [`ErrorKind::WouldBlock`](crate::ErrorKind::WouldBlock) if the transport took
+    /// nothing (nothing was sent); otherwise as [`Sender::send`].
+    pub(crate) fn try_send_start(&mut self, msg: &[u8]) -> Result<Started> {
+        match &mut self.flavor {
+            SenderFlavor::Framed(f) => {
+                f.check_len(msg.len())?;
+                let locked = f.needs_frame_lock(msg.len());
+                if locked && !f.try_lock_frame()? {
+                    return Ok(Started::LockBusy);
+                }
+                let r = f.write_frame_nonblocking(msg, 0);
+                let done = !matches!(&r, Ok(n) if *n < HEADER_LEN + msg.len());
+                if locked && done {
+                    f.unlock_frame();
+                }
+                let written = r?;
+                Ok(if done {
+                    Started::Whole
+                } else {
+                    Started::Partly { written, locked }
+                })
+            }
+            SenderFlavor::UnixDgram(f) => f.send(msg).map(|()| Started::Whole),
+            SenderFlavor::UnixSeqpacket(f) => f.send(msg).map(|()| Started::Whole),
+            SenderFlavor::PosixMq(f) => f.try_send(msg).map(|()| Started::Whole),
+            SenderFlavor::SysvMq(f) => f.send(msg).map(|()| Started::Whole),
+            SenderFlavor::ShmRing(f) => f.send(msg).map(|()| Started::Whole),
+        }
+    }
+
+    /// Writes more of a frame's unsent tail (byte streams only), never waiting: how many
+    /// bytes went.
+    ///
+    /// # Errors
+    /// [`ErrorKind::WouldBlock`](crate::ErrorKind::WouldBlock) if none could; as
+    /// [`Sender::send`] otherwise.
+    pub(crate) fn try_send_tail(&mut self, tail: &[u8]) -> Result<usize> {
+        match &mut self.flavor {
+            SenderFlavor::Framed(f) => f.write_bytes_nonblocking(&[std::io::IoSlice::new(tail)]),
+            _ => Ok(tail.len()),
+        }
+    }
+
+    /// Releases a FIFO's frame lock once a locked frame's tail is written.
+    pub(crate) fn unlock_frame(&self) {
+        if let SenderFlavor::Framed(f) = &self.flavor {
+            f.unlock_frame();
+        }
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl Receiver {
+    /// For the async `sysv-mq:` bridge: puts a message that a receive took after its async
+    /// receiver was dropped back into the queue (at its end). Other transports: no-op.
+    pub(crate) fn put_back(&mut self, msg: &[u8]) -> Result<()> {
+        match &self.flavor {
+            ReceiverFlavor::SysvMq(f) => f.put_back(msg),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether this receives from a byte stream (an error there ends the stream).
+    pub(crate) fn is_framed(&self) -> bool {
+        matches!(self.flavor, ReceiverFlavor::Framed(_))
     }
 }
 

@@ -31,6 +31,15 @@ pub(crate) struct FifoListener {
     fifo: Fifo,
 }
 
+#[cfg(feature = "tokio")]
+impl FifoListener {
+    /// The next read end, opened without blocking (which lets waiting writers' opens
+    /// complete): the async accept waits for it to become readable itself.
+    pub(super) fn open_reader(&self) -> Result<std::os::fd::OwnedFd> {
+        self.fifo.open_reader_nonblocking().map(Into::into)
+    }
+}
+
 impl Listen for FifoListener {
     /// Opens the read end without blocking (which lets waiting writers' opens complete),
     /// then waits until a writer has written something or has come and gone.

@@ -220,6 +220,30 @@ impl Listener {
         })
     }
 
+    /// For the async ends ([`crate::tokio`]): a FIFO listener's next read end, opened
+    /// without blocking; `None` for other transports.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn open_fifo_reader(&self) -> Option<Result<std::os::fd::OwnedFd>> {
+        match &self.flavor {
+            ListenerFlavor::Fifo(f) => Some(f.open_reader()),
+            _ => None,
+        }
+    }
+
+    /// For the async ends: the next receiver if one is ready now, `Ok(None)` if not.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn try_accept(&mut self) -> Result<Option<Receiver>> {
+        let deadline = Some(Deadline::after(Duration::ZERO));
+        Ok(each_listener!(&mut self.flavor, f => f.accept(deadline))?.map(|i| self.framed(i)))
+    }
+
+    /// For the async ends: the receiver of a FIFO read end from
+    /// [`open_fifo_reader`](Self::open_fifo_reader) that became readable.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn receiver_from_stream(&self, fd: std::os::fd::OwnedFd) -> Receiver {
+        self.framed(Incoming::Stream(fd))
+    }
+
     /// Waits for the next sender (`accept(2)`, or `open(2)` of a FIFO's read end) and
     /// returns a receiver for its messages.
     ///

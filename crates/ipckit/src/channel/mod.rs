@@ -109,8 +109,12 @@ pub use raw::{RawReceiver, RawSender};
 pub use select::{Event, Member, Readiness, Refused, Select, Token};
 pub use stream::{FramedReceiver, FramedSender, HEADER_LEN};
 
+#[cfg(feature = "tokio")]
+pub(crate) use ends::Started;
 use ends::{ReceiverFlavor, SenderFlavor};
 use listener::ListenerFlavor;
+#[cfg(feature = "tokio")]
+pub(crate) use stream::frame_tail;
 
 /// Settings for [`connect_with`] and [`listen_with`]: the maximum message size.
 ///
@@ -401,4 +405,5 @@ macro_rules! flavors {
         }
     };
 }
-use flavors;
+#[allow(clippy::single_component_path_imports)]
+pub(crate) use flavors;

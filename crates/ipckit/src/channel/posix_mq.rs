@@ -159,6 +159,20 @@ impl MqSender {
         }
         self.q.send(msg, 0)
     }
+
+    /// As [`send`](Self::send), but [`ErrorKind::WouldBlock`] at once if the queue is full
+    /// (`mq_timedsend(3)` with a deadline already passed), for the async ends.
+    #[cfg(feature = "tokio")]
+    pub(super) fn try_send(&mut self, msg: &[u8]) -> Result<()> {
+        if msg.len() > self.max {
+            return Err(too_large("mq_send", &self.object, msg.len(), self.max));
+        }
+        if io::is_unlinked(self.q.as_fd()).ctx("fstat", &self.object)? {
+            return Err(Error::new(ErrorKind::PeerGone, "mq_send", &self.object)
+                .with_detail("the queue was unlinked: no receiver can open it any more"));
+        }
+        self.q.try_send(msg, 0)
+    }
 }
 
 /// A receiver on the listener's read-only descriptor.

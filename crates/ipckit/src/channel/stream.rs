@@ -201,6 +201,87 @@ impl<W: AsFd> FramedSender<W> {
     }
 }
 
+/// Non-blocking pieces for the async ends ([`crate::tokio`]): the frame is written in steps
+/// that never wait, and the caller keeps what is left of it.
+#[cfg(feature = "tokio")]
+impl<W: AsFd> FramedSender<W> {
+    /// `TooLarge` (nothing written) if `len` is above the maximum.
+    pub(crate) fn check_len(&self, len: usize) -> Result<()> {
+        if len > self.max {
+            return Err(too_large("send", &self.object, len, self.max));
+        }
+        Ok(())
+    }
+
+    /// Whether a frame of `len` payload bytes is written under the FIFO's `flock` (see
+    /// [`send`](Self::send)).
+    pub(crate) fn needs_frame_lock(&self, len: usize) -> bool {
+        self.is_fifo && HEADER_LEN + len > io::PIPE_BUF
+    }
+
+    /// `flock(LOCK_EX | LOCK_NB)`: `Ok(true)` when taken (or the file system has no
+    /// `flock`, as [`send`](Self::send) then writes unlocked), `Ok(false)` when another
+    /// writer holds it.
+    pub(crate) fn try_lock_frame(&self) -> Result<bool> {
+        loop {
+            match io::try_flock_exclusive(self.inner.as_fd()) {
+                Ok(taken) => return Ok(taken),
+                Err(Errno::EINTR) => {}
+                Err(Errno::ENOLCK | Errno::EINVAL | Errno::EOPNOTSUPP) => return Ok(true),
+                Err(e) => return Err(Error::from_errno(e, "flock", &self.object)),
+            }
+        }
+    }
+
+    /// Releases the frame lock [`try_lock_frame`](Self::try_lock_frame) took.
+    pub(crate) fn unlock_frame(&self) {
+        let _ = io::flock_exclusive(self.inner.as_fd(), false);
+    }
+
+    /// One write (never waiting, on a non-blocking fd) of the frame of `msg` from byte
+    /// `from` of the frame (the header counts): returns how many bytes went now.
+    /// [`ErrorKind::WouldBlock`] if none could.
+    pub(crate) fn write_frame_nonblocking(&self, msg: &[u8], from: usize) -> Result<usize> {
+        let header = (msg.len() as u32).to_le_bytes();
+        let mut bufs = [IoSlice::new(&header), IoSlice::new(msg)];
+        let mut rest: &mut [IoSlice<'_>] = &mut bufs;
+        IoSlice::advance_slices(&mut rest, from);
+        self.write_bytes_nonblocking(rest)
+    }
+
+    /// One write of `bufs` (the unsent tail of a frame), never waiting: bytes written, or
+    /// [`ErrorKind::WouldBlock`]; `EPIPE`/`ECONNRESET` are [`ErrorKind::PeerGone`].
+    pub(crate) fn write_bytes_nonblocking(&self, bufs: &[IoSlice<'_>]) -> Result<usize> {
+        loop {
+            match self.write_once(bufs) {
+                Ok(0) if bufs.iter().any(|b| !b.is_empty()) => {
+                    return Err(Error::new(ErrorKind::Other, "write", &self.object)
+                        .with_detail("the stream accepted no bytes"))
+                }
+                Ok(n) => return Ok(n),
+                Err(Errno::EINTR) => {}
+                Err(e) => {
+                    let op = if self.is_socket { "sendmsg" } else { "writev" };
+                    return Err(Error::from_errno(e, op, &self.object));
+                }
+            }
+        }
+    }
+}
+
+/// Appends the bytes of the frame of `msg` from byte `from` on (header included) to `out`:
+/// what an async sender keeps when the stream took only part of a frame.
+#[cfg(feature = "tokio")]
+pub(crate) fn frame_tail(msg: &[u8], from: usize, out: &mut Vec<u8>) {
+    let header = (msg.len() as u32).to_le_bytes();
+    if from < HEADER_LEN {
+        out.extend_from_slice(&header[from..]);
+        out.extend_from_slice(msg);
+    } else {
+        out.extend_from_slice(&msg[from - HEADER_LEN..]);
+    }
+}
+
 impl<W: AsFd> AsFd for FramedSender<W> {
     /// The stream's fd (writing to it directly breaks the framing).
     fn as_fd(&self) -> BorrowedFd<'_> {

@@ -85,6 +85,8 @@ impl MqSender {
 pub(crate) struct MqReceiver {
     queue: Arc<KeptIfFull>,
     mtype: Option<i64>,
+    /// The `mtype` of the last message received (what `put_back` sends it again with).
+    last_mtype: i64,
     max: usize,
     object: String,
 }
@@ -97,7 +99,10 @@ impl MqReceiver {
             .0
             .recv_with(sel, buf, self.max, RecvFlags::EMPTY, wait)
         {
-            Ok(_) => Ok(buf.len()),
+            Ok(mtype) => {
+                self.last_mtype = mtype;
+                Ok(buf.len())
+            }
             Err(e) if e.kind() == ErrorKind::TooLarge => {
                 // Take it off the queue (MSG_NOERROR into 0 bytes) so the next one arrives.
                 let mut none = Vec::new();
@@ -139,6 +144,15 @@ impl MqReceiver {
 
     pub(super) fn recv_timeout(&mut self, buf: &mut Vec<u8>, timeout: Duration) -> Result<usize> {
         self.receive(buf, Wait::Timeout(timeout))
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl MqReceiver {
+    /// Puts the message a dropped async receiver took last back at the end of the queue
+    /// (`msgsnd(2)`, `IPC_NOWAIT`, with the `mtype` it had), so that it is not lost.
+    pub(super) fn put_back(&self, msg: &[u8]) -> Result<()> {
+        self.queue.0.try_send(self.last_mtype, msg)
     }
 }
 
@@ -245,6 +259,7 @@ impl Listen for MqListener {
             MqReceiver {
                 queue: Arc::clone(&self.queue),
                 mtype: self.mtype,
+                last_mtype: 1,
                 max: self.max,
                 object: self.object.clone(),
             },

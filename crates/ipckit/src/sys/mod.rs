@@ -18,6 +18,8 @@ compile_error!(
 
 #[cfg(target_os = "linux")]
 mod linux;
+#[cfg(all(target_os = "linux", feature = "tokio"))]
+pub(crate) use linux::reactor;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::{fd, inspect, io, pipe, poll, posix, region, signal, sysv, unix};
 

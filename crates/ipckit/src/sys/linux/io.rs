@@ -161,3 +161,15 @@ pub(crate) fn flock_exclusive(fd: BorrowedFd<'_>, lock: bool) -> Result<(), Errn
     #[allow(deprecated)] // `Flock<T>` wants to own the fd; this lock is per frame
     nix::fcntl::flock(fd.as_raw_fd(), arg).map_err(errno)
 }
+
+/// `flock(LOCK_EX | LOCK_NB)`: `Ok(true)` if the exclusive lock was taken, `Ok(false)` if
+/// another open file description holds it. Does not retry `EINTR`.
+#[cfg(feature = "tokio")]
+pub(crate) fn try_flock_exclusive(fd: BorrowedFd<'_>) -> Result<bool, Errno> {
+    #[allow(deprecated)] // as flock_exclusive: the lock is per frame
+    match nix::fcntl::flock(fd.as_raw_fd(), nix::fcntl::FlockArg::LockExclusiveNonblock) {
+        Ok(()) => Ok(true),
+        Err(nix::errno::Errno::EWOULDBLOCK) => Ok(false),
+        Err(e) => Err(errno(e)),
+    }
+}

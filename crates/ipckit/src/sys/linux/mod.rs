@@ -6,6 +6,8 @@ pub(crate) mod io;
 pub(crate) mod pipe;
 pub(crate) mod poll;
 pub(crate) mod posix;
+#[cfg(feature = "tokio")]
+pub(crate) mod reactor;
 pub(crate) mod region;
 pub(crate) mod signal;
 pub(crate) mod sysv;
