@@ -32,18 +32,20 @@ fn default_timeout(largest: u64) -> Duration {
     Duration::from_secs(10) + Duration::from_nanos(largest.saturating_mul(20))
 }
 
-/// Refuses `--via signal` when some partial sum does not fit in a sigqueue `int`.
+/// Refuses `--via signal` when the largest partial sum does not fit in a sigqueue `int`.
 fn check_fits_signal(plan: &[Share]) -> Result<(), Fail> {
-    for (i, s) in plan.iter().enumerate() {
-        let sum = s.expected_sum();
-        if sum > i32::MAX as u128 {
-            return Err(Fail::usage(format!(
-                "--via signal sends each partial sum as the int value of a sigqueue(3) \
-                 (at most {}), but worker {i}'s share {s} sums to {sum}: use more workers, \
-                 a smaller --to, or another mechanism (nothing was started)",
-                i32::MAX
-            )));
-        }
+    let Some((i, s)) = plan.iter().enumerate().max_by_key(|(_, s)| s.expected_sum()) else {
+        return Ok(());
+    };
+    let sum = s.expected_sum();
+    if sum > i32::MAX as u128 {
+        return Err(Fail::usage(format!(
+            "--via signal sends each partial sum as the int value of a sigqueue(3), at most \
+             {}, but the largest partial sum does not fit: worker {i}'s share {s} sums to \
+             {sum}. Use more workers, a smaller --to, or another mechanism (nothing was \
+             started)",
+            i32::MAX
+        )));
     }
     Ok(())
 }

@@ -168,11 +168,14 @@ impl Workers {
             std::thread::sleep(Duration::from_millis(10));
         }
         let who = match index {
-            Some(i) => self.name(i),
+            Some(i) => match self.list[i].exited {
+                Some((status, _)) => format!("{} {} and", self.name(i), describe(status)),
+                None => self.name(i),
+            },
             None => "a worker".to_string(),
         };
         Fail::run(format!(
-            "{who} closed its connection via {} without sending its partial sum",
+            "{who} closed its end of the {} without sending its partial sum",
             self.mech
         ))
     }

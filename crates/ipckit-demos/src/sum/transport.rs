@@ -381,7 +381,18 @@ impl Collector {
             }
         };
         match self.kind {
-            Kind::Pipes(_) | Kind::Signal { .. } => {}
+            Kind::Pipes(_) => {}
+            Kind::Signal { fd, _mask } => {
+                // The workers are gone: take every report still queued, so none is
+                // delivered (and kills us, SIGRTMIN's default action) once the mask is
+                // restored.
+                let mut rest = Vec::new();
+                while fd.try_recv_many(&mut rest).is_ok_and(|k| k > 0) {
+                    rest.clear();
+                }
+                drop(fd);
+                drop(_mask);
+            }
             Kind::Connections { listener, current } => {
                 drop(current);
                 drop(listener); // removes the socket file
