@@ -174,8 +174,14 @@ fn signal_refuses_partials_that_do_not_fit_in_an_int() {
     let o = run(&["--workers", "10", "--to", "10^6", "--via", "signal"]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("does not fit") || err.contains("at most 2147483647"), "{err}");
-    assert!(err.contains("worker 9"), "the largest share is named: {err}");
+    assert!(
+        err.contains("does not fit") || err.contains("at most 2147483647"),
+        "{err}"
+    );
+    assert!(
+        err.contains("worker 9"),
+        "the largest share is named: {err}"
+    );
     assert!(created(&err).is_empty(), "nothing is created: {err}");
     assert!(o.stdout.is_empty());
 }
@@ -195,11 +201,23 @@ fn a_worker_that_exits_without_reporting_is_named() {
 #[test]
 fn a_hanging_worker_times_out_never_hangs_the_master() {
     for mech in ["fifo", "posix-mq", "shm-ring"] {
-        let o = run(&["--via", mech, "--fault", "hang", "--fault-worker", "1", "--timeout", "1"]);
+        let o = run(&[
+            "--via",
+            mech,
+            "--fault",
+            "hang",
+            "--fault-worker",
+            "1",
+            "--timeout",
+            "1",
+        ]);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(3), "{err}");
         assert!(err.contains("timed out"), "{err}");
-        assert!(err.contains(&format!("via {mech} for worker 1 (pid ")), "{err}");
+        assert!(
+            err.contains(&format!("via {mech} for worker 1 (pid ")),
+            "{err}"
+        );
         assert_gone(&created(&err));
     }
 }
@@ -209,7 +227,10 @@ fn a_wrong_partial_sum_exits_1() {
     let o = run(&["--via", "sysv-shm", "--fault", "wrong-partial"]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("wrong total via sysv-shm: 50005001, expected 50005000"), "{err}");
+    assert!(
+        err.contains("wrong total via sysv-shm: 50005001, expected 50005000"),
+        "{err}"
+    );
     assert!(String::from_utf8_lossy(&o.stdout).contains("WRONG"));
     assert_gone(&created(&err));
 }
@@ -218,7 +239,15 @@ fn a_wrong_partial_sum_exits_1() {
 fn ctrl_c_stops_the_workers_and_removes_everything() {
     for mech in ["posix-shm", "sysv-shm", "fifo", "unix"] {
         let mut child = bin()
-            .args(["--via", mech, "--fault", "hang", "--timeout", "60", "--verbose"])
+            .args([
+                "--via",
+                mech,
+                "--fault",
+                "hang",
+                "--timeout",
+                "60",
+                "--verbose",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -250,7 +279,15 @@ fn help_names_every_mechanism() {
     assert!(o.status.success());
     let help = String::from_utf8_lossy(&o.stdout);
     for mech in [
-        "pipe", "fifo", "unix", "tcp", "sysv-mq", "posix-mq", "sysv-shm", "posix-shm", "shm-ring",
+        "pipe",
+        "fifo",
+        "unix",
+        "tcp",
+        "sysv-mq",
+        "posix-mq",
+        "sysv-shm",
+        "posix-shm",
+        "shm-ring",
         "signal",
     ] {
         assert!(help.contains(mech), "{mech} missing from --help");

@@ -132,8 +132,12 @@ pub(crate) fn main() -> ExitCode {
 fn parse_count(s: &str) -> Result<u64, String> {
     let t = s.trim().replace('_', "");
     let pow = |base: &str, exp: &str| -> Result<u64, String> {
-        let b: u64 = base.parse().map_err(|_| format!("`{s}`: bad base `{base}`"))?;
-        let e: u32 = exp.parse().map_err(|_| format!("`{s}`: bad exponent `{exp}`"))?;
+        let b: u64 = base
+            .parse()
+            .map_err(|_| format!("`{s}`: bad base `{base}`"))?;
+        let e: u32 = exp
+            .parse()
+            .map_err(|_| format!("`{s}`: bad exponent `{exp}`"))?;
         b.checked_pow(e)
             .ok_or_else(|| format!("`{s}` is above {}", u64::MAX))
     };

@@ -34,7 +34,11 @@ fn default_timeout(largest: u64) -> Duration {
 
 /// Refuses `--via signal` when the largest partial sum does not fit in a sigqueue `int`.
 fn check_fits_signal(plan: &[Share]) -> Result<(), Fail> {
-    let Some((i, s)) = plan.iter().enumerate().max_by_key(|(_, s)| s.expected_sum()) else {
+    let Some((i, s)) = plan
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, s)| s.expected_sum())
+    else {
         return Ok(());
     };
     let sum = s.expected_sum();
@@ -118,8 +122,11 @@ fn collect(
     collector: &mut Collector,
     workers: &mut Workers,
 ) -> Result<Duration, Fail> {
-    let exe = std::env::current_exe()
-        .map_err(|e| Fail::run(format!("cannot find my own executable to start workers: {e}")))?;
+    let exe = std::env::current_exe().map_err(|e| {
+        Fail::run(format!(
+            "cannot find my own executable to start workers: {e}"
+        ))
+    })?;
     let master = std::process::id().to_string();
     let start = Instant::now();
     for (i, share) in plan.iter().enumerate() {
@@ -128,7 +135,12 @@ fn collect(
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .args(["--index", &i.to_string()])
-            .args(["--from", &share.from.to_string(), "--to", &share.to.to_string()])
+            .args([
+                "--from",
+                &share.from.to_string(),
+                "--to",
+                &share.to.to_string(),
+            ])
             .args(["--via", args.via.name(), "--endpoint", endpoint])
             .args(["--master", &master]);
         if let Some(fault) = args.fault.filter(|_| i == args.fault_worker as usize) {

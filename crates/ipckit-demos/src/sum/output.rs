@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-
 use super::{Mech, Report, Share};
 
 /// What a successful run found.
@@ -32,22 +30,7 @@ pub(crate) fn human(d: Duration) -> String {
 pub(crate) fn print(o: &Outcome<'_>, as_json: bool) {
     let ok = o.total == o.expected;
     if as_json {
-        let workers: Vec<_> = o
-            .reports
-            .iter()
-            .map(|(s, r)| {
-                json!({
-                    "index": r.index, "pid": r.pid, "from": s.from, "to": s.to,
-                    "partial": r.partial,
-                })
-            })
-            .collect();
-        let v = json!({
-            "via": o.mech.name(), "to": o.to, "workers": workers, "total": o.total,
-            "expected": o.expected, "ok": ok, "wall_seconds": o.wall.as_secs_f64(),
-            "objects": o.objects,
-        });
-        println!("{v}");
+        println!("{}", to_json(o));
         return;
     }
     println!(
@@ -56,8 +39,17 @@ pub(crate) fn print(o: &Outcome<'_>, as_json: bool) {
         o.reports.len(),
         o.mech
     );
-    let w = o.reports.iter().map(|(s, _)| s.to_string().len()).max().unwrap_or(0).max(7);
-    println!("{:>6}  {:>8}  {:<w$}  partial sum", "worker", "pid", "numbers");
+    let w = o
+        .reports
+        .iter()
+        .map(|(s, _)| s.to_string().len())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    println!(
+        "{:>6}  {:>8}  {:<w$}  partial sum",
+        "worker", "pid", "numbers"
+    );
     for (s, r) in o.reports {
         println!(
             "{:>6}  {:>8}  {:<w$}  {}",
@@ -74,4 +66,72 @@ pub(crate) fn print(o: &Outcome<'_>, as_json: bool) {
         if ok { "ok" } else { "WRONG" }
     );
     println!("wall time {}", human(o.wall));
+}
+
+/// The result as one JSON object. Written by hand because sums above `u64::MAX` (M ≥ about
+/// 6·10^9) are JSON numbers that `serde_json` cannot hold without its
+/// `arbitrary_precision` feature; every number is printed in full, exact.
+fn to_json(o: &Outcome<'_>) -> String {
+    let text = |s: &str| serde_json::Value::from(s).to_string();
+    let workers: Vec<String> = o
+        .reports
+        .iter()
+        .map(|(s, r)| {
+            format!(
+                r#"{{"index":{},"pid":{},"from":{},"to":{},"partial":{}}}"#,
+                r.index, r.pid, s.from, s.to, r.partial
+            )
+        })
+        .collect();
+    let objects: Vec<String> = o.objects.iter().map(|x| text(x)).collect();
+    format!(
+        r#"{{"via":{},"to":{},"workers":[{}],"total":{},"expected":{},"ok":{},"wall_seconds":{},"objects":[{}]}}"#,
+        text(o.mech.name()),
+        o.to,
+        workers.join(","),
+        o.total,
+        o.expected,
+        o.total == o.expected,
+        o.wall.as_secs_f64(),
+        objects.join(",")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_holds_sums_above_u64() {
+        let share = Share {
+            from: 1,
+            to: u64::MAX,
+        };
+        let r = Report {
+            index: 0,
+            pid: 1,
+            partial: u128::MAX,
+        };
+        let o = Outcome {
+            mech: Mech::Unix,
+            to: u64::MAX,
+            reports: &[(share, r)],
+            total: u128::MAX,
+            expected: u128::MAX,
+            wall: Duration::from_millis(1500),
+            objects: &["path /tmp/a \"b\"".to_string()],
+        };
+        let text = to_json(&o);
+        let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(v["objects"][0], "path /tmp/a \"b\"");
+        assert_eq!(v["wall_seconds"], 1.5);
+        assert!(text.contains(&format!(r#""total":{}"#, u128::MAX)));
+    }
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(human(Duration::from_micros(812)), "812 µs");
+        assert_eq!(human(Duration::from_micros(3410)), "3.41 ms");
+        assert_eq!(human(Duration::from_millis(12302)), "12.302 s");
+    }
 }

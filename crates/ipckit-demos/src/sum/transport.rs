@@ -32,21 +32,31 @@ const POSIX_SLOTS: usize = 64;
 /// The magic word as the slot's first 8 bytes read as a little-endian u64.
 fn magic_word() -> u64 {
     let mut b = [0u8; 8];
-    b.copy_from_slice(&Report {
-        index: 0,
-        pid: 0,
-        partial: 0,
-    }
-    .encode()[..8]);
+    b.copy_from_slice(
+        &Report {
+            index: 0,
+            pid: 0,
+            partial: 0,
+        }
+        .encode()[..8],
+    );
     u64::from_le_bytes(b)
 }
 
 /// A name no other run uses: the pid and the clock.
 fn unique(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now()
+    format!(
+        "ipckit-psum-{}-{:08x}{tag}",
+        std::process::id(),
+        clock_nanos()
+    )
+}
+
+/// The nanoseconds of the wall clock's current second.
+fn clock_nanos() -> u32 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!("ipckit-psum-{}-{nanos:08x}{tag}", std::process::id())
+        .map_or(0, |d| d.subsec_nanos())
 }
 
 /// What a poll of the collector gave.
@@ -137,8 +147,8 @@ impl Collector {
             }
             Mech::Fifo | Mech::SysvMq | Mech::PosixMq => Collector::shared(mech, &mut objects)?,
             Mech::SysvShm => {
-                let seg = sysv::shm::SharedMemory::builder(Key::PRIVATE, n * Report::LEN)
-                    .create_new()?;
+                let seg =
+                    sysv::shm::SharedMemory::builder(Key::PRIVATE, n * Report::LEN).create_new()?;
                 objects.push(format!("sysv-shm {}", seg.id()));
                 // On an error here `seg` is dropped, which removes it.
                 let sems = SemaphoreSet::builder(Key::PRIVATE, 1).create_new()?;
@@ -198,12 +208,9 @@ impl Collector {
                 // else's), then opened by the channel listener.
                 let mut tries = 0;
                 let queue = loop {
-                    let seed = std::process::id() as u64 * 0x9e37_79b9
-                        ^ u64::from(
-                            std::time::SystemTime::now()
-                                .duration_since(std::time::UNIX_EPOCH)
-                                .map_or(0, |d| d.subsec_nanos()),
-                        );
+                    let seed = (u64::from(std::process::id()) * 0x9e37_79b9)
+                        ^ u64::from(clock_nanos())
+                        ^ (tries << 20);
                     let key = Key::new(((seed & 0x3fff_ffff) as i32).max(1));
                     match sysv::msg::MessageQueue::builder(key).create_new() {
                         Err(e) if e.kind() == ErrorKind::AlreadyExists && tries < 16 => {
@@ -281,9 +288,13 @@ impl Collector {
                             readers[i] = None;
                             return Ok(Polled::Reports(vec![decode(buf, mech)?]));
                         }
-                        Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {}
                         Err(e)
-                            if matches!(e.kind(), ErrorKind::PeerGone | ErrorKind::UnexpectedEof) =>
+                            if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {}
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                ErrorKind::PeerGone | ErrorKind::UnexpectedEof
+                            ) =>
                         {
                             readers[i] = None;
                             return Ok(Polled::Closed(Some(i)));
@@ -308,7 +319,9 @@ impl Collector {
                         Ok(Polled::Reports(vec![decode(buf, mech)?]))
                     }
                     Err(e) if e.kind() == ErrorKind::TimedOut => nothing(),
-                    Err(e) if matches!(e.kind(), ErrorKind::PeerGone | ErrorKind::UnexpectedEof) => {
+                    Err(e)
+                        if matches!(e.kind(), ErrorKind::PeerGone | ErrorKind::UnexpectedEof) =>
+                    {
                         *current = None;
                         Ok(Polled::Closed(None))
                     }
@@ -331,7 +344,9 @@ impl Collector {
                     Err(e) => Err(e.into()),
                 }
             }
-            Kind::SysvShm { att, sems, seen, .. } => {
+            Kind::SysvShm {
+                att, sems, seen, ..
+            } => {
                 let sems = sems.as_ref().expect("open until close");
                 match sems.op_timeout(&[SemOp::wait(0)], slice) {
                     Ok(()) => scan(att.as_ref().expect("open until close"), 0, seen, mech),
