@@ -274,6 +274,41 @@ fn ctrl_c_stops_the_workers_and_removes_everything() {
 }
 
 #[test]
+fn a_worker_killed_from_outside_is_reported() {
+    for mech in ["sysv-mq", "posix-shm", "tcp"] {
+        let mut child = bin()
+            .args(["--via", mech, "--fault", "hang", "--fault-worker", "1"])
+            .args(["--timeout", "60", "--verbose"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut seen = String::new();
+        let pid: u32 = loop {
+            let line = lines.next().expect("a started line").unwrap();
+            seen.push_str(&line);
+            seen.push('\n');
+            if let Some(rest) = line.strip_prefix("parallel-sum: started worker 1 pid ") {
+                break rest.split(' ').next().unwrap().parse().unwrap();
+            }
+        };
+        ipckit::signal::kill(pid, ipckit::signal::Signal::KILL).unwrap();
+        for l in lines {
+            seen.push_str(&l.unwrap());
+            seen.push('\n');
+        }
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(3), "{mech}: {seen}");
+        assert!(
+            seen.contains(&format!("worker 1 (pid {pid}, numbers 1001..=2000) was killed by SIGKILL before its partial sum arrived via {mech}")),
+            "{seen}"
+        );
+        assert_gone(&created(&seen));
+    }
+}
+
+#[test]
 fn help_names_every_mechanism() {
     let o = bin().arg("--help").output().unwrap();
     assert!(o.status.success());

@@ -16,22 +16,6 @@ Each worker adds the numbers of its share one by one (a loop, not the closed for
 sends its pid and partial sum through MECH. The master prints every worker's pid and
 partial sum, the total and the wall time, and checks the total against M(M+1)/2.
 
-Mechanisms:
-  pipe       one anonymous pipe per worker (its write end inherited as fd 3)
-  fifo       one FIFO shared by all workers (messages <= PIPE_BUF: atomic writes)
-  unix       a Unix stream socket, one connection per worker
-  tcp        TCP on 127.0.0.1, one connection per worker
-  sysv-mq    a System V message queue
-  posix-mq   a POSIX message queue
-  sysv-shm   System V shared memory, one slot per worker, a System V semaphore counts
-             the finished workers
-  posix-shm  POSIX shared memory, one slot per worker, a POSIX semaphore in the segment
-             counts the finished workers
-  shm-ring   the shared-memory ring, one connection per worker
-  signal     one sigqueue(3) per worker, its partial sum as the int value: refused when a
-             partial sum does not fit in an i32 (--to 10000 --workers 10 fits, --to 10^6
-             does not)
-
 Nothing is left behind (no FIFO, socket file, queue, segment or semaphore) after success,
 failure or Ctrl-C.
 

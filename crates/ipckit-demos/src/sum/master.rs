@@ -152,6 +152,12 @@ fn collect(
             .spawn()
             .map_err(|e| Fail::run(format!("starting worker {i}: {e}")))?;
         drop(cmd); // closes our copy of a pipe end handed to the worker
+        if args.verbose {
+            eprintln!(
+                "parallel-sum: started worker {i} pid {} (numbers {share})",
+                child.id()
+            );
+        }
         workers.push(*share, child);
     }
     let mut idle = false;

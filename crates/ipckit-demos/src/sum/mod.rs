@@ -55,8 +55,9 @@ pub enum Mech {
     PosixShm,
     /// The shared-memory ring (`shm-ring:@NAME`), one connection per worker.
     ShmRing,
-    /// One `sigqueue(3)` per worker carrying its partial sum as the `int` value (so every
-    /// partial must fit in an `i32`).
+    /// One `sigqueue(3)` per worker carrying its partial sum as the `int` value: refused
+    /// before anything starts when a partial sum does not fit in an `i32` (`--to 10000
+    /// --workers 10` fits, `--to 10^6` does not).
     Signal,
 }
 
