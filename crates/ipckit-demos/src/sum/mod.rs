@@ -29,7 +29,8 @@ mod worker;
 /// How the workers send their partial sums back (`--via`).
 ///
 /// The channel-based ones (`fifo`, `unix`, `tcp`, `sysv-mq`, `posix-mq`, `shm-ring`) go
-/// through [`ipckit::channel`] addresses; the others use their module directly.
+/// through [`ipckit::channel`] addresses; the others use their module directly. (`file`,
+/// the `file:PATH` spool transport, joins the channel-based ones once it exists.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
 #[non_exhaustive]
 pub enum Mech {
