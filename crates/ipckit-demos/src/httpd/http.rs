@@ -384,7 +384,7 @@ mod tests {
     fn parsing() {
         match parse(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\nrest") {
             Parsed::Complete { len, request, .. } => {
-                assert_eq!(len, 29);
+                assert_eq!(len, 28);
                 let r = request.unwrap();
                 assert!(r.keep_alive && r.method == Method::Get && r.target == "/x");
             }
