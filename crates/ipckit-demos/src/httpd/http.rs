@@ -189,15 +189,26 @@ pub(crate) fn percent_decode(s: &str) -> Option<Vec<u8>> {
     (!out.contains(&0)).then_some(out)
 }
 
+/// A file [`resolve`] found: its path, and, when it was found by `lstat` without a
+/// canonicalization, the `(st_dev, st_ino)` the opened file must still have (so that a
+/// component swapped for a symlink between the check and the `open` is refused).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Resolved {
+    pub(crate) path: PathBuf,
+    pub(crate) identity: Option<(u64, u64)>,
+}
+
 /// The file under `root` (canonical) that the path part of a target names: percent-decoded,
-/// `.` and empty segments dropped, `..` applied (403 if it would climb above the root), then
-/// canonicalized (symlinks resolved) and required to stay under `root` (403 otherwise). A
-/// directory gives its `index.html` (403 without one: no listings).
+/// `.` and empty segments dropped, `..` applied (403 if it would climb above the root). A
+/// path without symlinks below the root is checked with one `lstat` per component (the
+/// root itself was canonicalized at start); any symlink on the way sends the path through
+/// `realpath` (canonicalize, symlinks resolved), which must stay under `root` (403
+/// otherwise). A directory gives its `index.html` (403 without one: no listings).
 ///
 /// # Errors
 /// 400 (not an origin-form path, bad escape, NUL), 403 (escape, permission, directory
 /// without index), 404 (missing).
-pub(crate) fn resolve(root: &Path, path: &str) -> Result<PathBuf, Status> {
+pub(crate) fn resolve(root: &Path, path: &str) -> Result<Resolved, Status> {
     use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
     if !path.starts_with('/') {
@@ -220,21 +231,75 @@ pub(crate) fn resolve(root: &Path, path: &str) -> Result<PathBuf, Status> {
     for s in &segments {
         full.push(OsStr::from_bytes(s));
     }
+    if let Some(found) = without_symlinks(root, &segments) {
+        return found;
+    }
     let canon = canonical_under(root, &full)?;
     if canon.is_dir() {
-        return canonical_under(root, &canon.join("index.html")).map_err(|e| match e {
-            Status::NotFound => Status::Forbidden,
-            e => e,
-        });
+        return canonical_under(root, &canon.join("index.html"))
+            .map(|path| Resolved {
+                path,
+                identity: None,
+            })
+            .map_err(|e| match e {
+                Status::NotFound => Status::Forbidden,
+                e => e,
+            });
     }
-    Ok(canon)
+    Ok(Resolved {
+        path: canon,
+        identity: None,
+    })
+}
+
+fn io_status(e: &std::io::Error) -> Status {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => Status::Forbidden,
+        _ => Status::NotFound,
+    }
+}
+
+/// The fast path of [`resolve`]: `lstat` of each component below `root`; `None` as soon as
+/// one is a symlink (the caller canonicalizes instead).
+fn without_symlinks(root: &Path, segments: &[&[u8]]) -> Option<Result<Resolved, Status>> {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    let mut p = root.to_path_buf();
+    let mut last = None;
+    for s in segments {
+        p.push(OsStr::from_bytes(s));
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => return None,
+            Ok(m) => last = Some(m),
+            Err(e) => return Some(Err(io_status(&e))),
+        }
+    }
+    let is_dir = last.as_ref().is_none_or(|m| m.is_dir());
+    let m = if is_dir {
+        p.push("index.html");
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => return None,
+            Ok(m) if m.is_dir() => return Some(Err(Status::Forbidden)),
+            Ok(m) => m,
+            Err(e) => {
+                return Some(Err(match io_status(&e) {
+                    Status::NotFound => Status::Forbidden,
+                    s => s,
+                }))
+            }
+        }
+    } else {
+        last.expect("not a directory, so a component")
+    };
+    Some(Ok(Resolved {
+        path: p,
+        identity: Some((m.dev(), m.ino())),
+    }))
 }
 
 fn canonical_under(root: &Path, p: &Path) -> Result<PathBuf, Status> {
-    let canon = std::fs::canonicalize(p).map_err(|e| match e.kind() {
-        std::io::ErrorKind::PermissionDenied => Status::Forbidden,
-        _ => Status::NotFound,
-    })?;
+    let canon = std::fs::canonicalize(p).map_err(|e| io_status(&e))?;
     if canon.starts_with(root) {
         Ok(canon)
     } else {
@@ -417,6 +482,7 @@ mod tests {
         assert_eq!(split_target("/a#f"), ("/a", None));
         let root = std::fs::canonicalize(std::env::temp_dir()).unwrap();
         assert_eq!(resolve(&root, "/../etc/passwd"), Err(Status::Forbidden));
+        assert_eq!(resolve(&root, "/").map(|r| r.path), Err(Status::Forbidden)); // no index.html
         assert_eq!(resolve(&root, "/%2e%2e/etc"), Err(Status::Forbidden));
         assert_eq!(resolve(&root, "x"), Err(Status::BadRequest));
         assert_eq!(

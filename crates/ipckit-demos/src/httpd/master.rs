@@ -64,7 +64,8 @@ pub(crate) fn run(cfg: &Config) -> std::io::Result<i32> {
         Signal::CHLD,
         Signal::USR1,
     ]);
-    // Blocked before any worker exists; std's spawn gives each child an empty mask again.
+    // Blocked before any worker exists; the workers inherit the mask across exec and
+    // unblock everything first thing.
     let _mask = ipckit::signal::block(&set)?;
     let sigfd = SignalFd::new(&set)?;
 

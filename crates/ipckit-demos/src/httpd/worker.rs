@@ -62,6 +62,9 @@ struct Conn {
     close_after: bool,
     phase: Phase,
     since: Instant,
+    /// The last read came back short: the socket had nothing more then, so the next read
+    /// waits for the next readiness event (edge-triggered epoll reports new data again).
+    drained: bool,
 }
 
 struct Worker<'a> {
@@ -95,6 +98,9 @@ fn serve(args: &WorkerArgs) -> std::io::Result<()> {
     // tells the workers. SIGHUP likewise.
     let _int = ipckit::signal::ignore(Signal::INT)?;
     let _hup = ipckit::signal::ignore(Signal::HUP)?;
+    // The master's blocked set came across exec: unblock everything (before the control
+    // thread starts, which would inherit it), so SIGTERM from an operator still works.
+    let _mask = ipckit::signal::set_mask(&ipckit::signal::SignalSet::empty())?;
     let ctl = UnixSeqpacket::from(std::io::stdin().as_fd().try_clone_to_owned()?);
     ctl.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut buf = [0u8; 16];
@@ -165,7 +171,12 @@ fn serve(args: &WorkerArgs) -> std::io::Result<()> {
             match ev.token() {
                 LISTENER => accept = true,
                 WAKER => {}
-                Token(i) => w.drive(i),
+                Token(i) => {
+                    if let Some(c) = w.conns.get_mut(i).and_then(Option::as_mut) {
+                        c.drained = false;
+                    }
+                    w.drive(i)
+                }
             }
         }
         for _ in 0..w.again.len() {
@@ -265,6 +276,7 @@ impl Worker<'_> {
                         close_after: false,
                         phase: Phase::Idle,
                         since: Instant::now(),
+                        drained: false,
                     });
                     self.open += 1;
                     self.slot
@@ -372,9 +384,12 @@ impl Worker<'_> {
                         // parse() reports this as 413; not reached.
                         return self.close(i);
                     }
+                    if c.drained {
+                        return;
+                    }
                     let old = c.inbuf.len();
-                    let room = http::MAX_HEAD + 1 - old;
-                    c.inbuf.resize(old + room.min(4096), 0);
+                    let room = (http::MAX_HEAD + 1 - old).min(4096);
+                    c.inbuf.resize(old + room, 0);
                     match c.sock.read(&mut c.inbuf[old..]) {
                         Ok(0) => {
                             c.inbuf.truncate(old);
@@ -382,6 +397,7 @@ impl Worker<'_> {
                         }
                         Ok(n) => {
                             c.inbuf.truncate(old + n);
+                            c.drained = n < room;
                             if c.phase == Phase::Idle {
                                 c.phase = Phase::Reading;
                                 c.since = Instant::now();
@@ -502,13 +518,21 @@ fn serve_target(
         }
         return Status::Ok;
     }
-    let opened = http::resolve(root, path).and_then(|p| {
-        let f = File::open(&p).map_err(|e| match e.kind() {
+    let opened = http::resolve(root, path).and_then(|r| {
+        use std::os::unix::fs::MetadataExt;
+        let f = File::open(&r.path).map_err(|e| match e.kind() {
             IoKind::PermissionDenied => Status::Forbidden,
             _ => Status::NotFound,
         })?;
-        let len = f.metadata().map_err(|_| Status::NotFound)?.len();
-        Ok((p, f, len))
+        let m = f.metadata().map_err(|_| Status::NotFound)?;
+        if r.identity.is_some_and(|id| id != (m.dev(), m.ino())) {
+            // Replaced (by a symlink?) between the check and the open.
+            return Err(Status::NotFound);
+        }
+        if m.is_dir() {
+            return Err(Status::Forbidden);
+        }
+        Ok((r.path, f, m.len()))
     });
     match opened {
         Err(status) => {
@@ -529,8 +553,9 @@ fn serve_target(
             }
             if len <= INLINE_FILE {
                 let start = c.out.len();
-                if f.read_to_end(&mut c.out).is_err() || (c.out.len() - start) as u64 != len {
-                    // Changed under us: the head is already promised; drop the connection.
+                c.out.resize(start + len as usize, 0);
+                if f.read_exact(&mut c.out[start..]).is_err() {
+                    // Shrank under us: the head is already promised; drop the connection.
                     c.out.truncate(start);
                     c.file = Some((f, 0));
                 }
