@@ -580,3 +580,29 @@ fn master_kill_9_workers_exit_and_dev_shm_is_clean() {
     }
     assert!(!seg.exists(), "{} left behind", seg.display());
 }
+
+#[test]
+fn max_connections_leaves_the_rest_in_the_backlog() {
+    let s = Server::start("maxconn", &["--workers", "1", "--max-connections", "1"]);
+    let held = connect(&s.addr);
+    std::thread::sleep(Duration::from_millis(200));
+    // The worker holds `held`; a second client waits in the backlog, unanswered...
+    let mut waiting = connect(&s.addr);
+    std::thread::sleep(Duration::from_millis(100));
+    waiting
+        .write_all(b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    waiting
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut b = [0u8; 1];
+    assert!(
+        waiting.read(&mut b).is_err(),
+        "answered beyond --max-connections"
+    );
+    // ...until the held connection closes.
+    drop(held);
+    waiting.set_read_timeout(Some(WAIT)).unwrap();
+    let (code, _, body) = read_response(&mut waiting, false);
+    assert_eq!((code, body.as_slice()), (200, &b"hello\n"[..]));
+}

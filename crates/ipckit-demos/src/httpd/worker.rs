@@ -78,6 +78,9 @@ struct Worker<'a> {
     again: VecDeque<usize>,
     date: DateCache,
     draining: bool,
+    /// Accepting stopped at `--max-connections` with clients possibly left in the backlog
+    /// (edge-triggered: no new event comes for them); retried once a connection closes.
+    accept_pending: bool,
     served: u64,
     file_buf: Vec<u8>,
 }
@@ -142,6 +145,7 @@ fn serve(args: &WorkerArgs) -> std::io::Result<()> {
         again: VecDeque::new(),
         date: DateCache::default(),
         draining: false,
+        accept_pending: false,
         served: 0,
         file_buf: Vec::new(),
     };
@@ -207,7 +211,7 @@ fn serve(args: &WorkerArgs) -> std::io::Result<()> {
             }
             accept = false;
         }
-        if accept {
+        if accept || (w.accept_pending && w.open < args.max_connections) {
             if let Some(l) = listener.as_ref() {
                 w.accept(l, &poll);
             }
@@ -250,6 +254,7 @@ impl Worker<'_> {
         loop {
             if self.open >= self.args.max_connections {
                 // Leave the rest in the shared backlog for the other workers.
+                self.accept_pending = true;
                 return;
             }
             match l.accept() {
@@ -286,10 +291,17 @@ impl Worker<'_> {
                     // on registration, but do not rely on it.
                     self.again.push_back(i);
                 }
-                Err(e) if e.kind() == IoKind::WouldBlock => return,
+                Err(e) if e.kind() == IoKind::WouldBlock => {
+                    self.accept_pending = false;
+                    return;
+                }
                 Err(e) if e.kind() == IoKind::Interrupted => continue,
-                // ECONNABORTED and the like concern one client; EMFILE: try again later.
-                Err(_) => return,
+                Err(e) if e.kind() == IoKind::ConnectionAborted => continue,
+                // EMFILE and the like: try again on the next turn of the loop.
+                Err(_) => {
+                    self.accept_pending = true;
+                    return;
+                }
             }
         }
     }
