@@ -497,11 +497,13 @@ fn sigterm_kills_workers_after_the_grace_period() {
 fn sighup_starts_a_new_generation() {
     let s = Server::start("sighup", &["--workers", "2", "--grace", "5"]);
     let before = pids(&s.status());
-    // A keep-alive connection on an old worker is answered once more, then closed.
+    // A keep-alive connection on an old worker, with a request in flight across the reload:
+    // it is answered, then closed.
     let mut kept = connect(&s.addr);
     kept.write_all(b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n")
         .unwrap();
     read_response(&mut kept, false);
+    kept.write_all(b"GET /a.txt HTTP/1.1\r\n").unwrap();
     s.signal(Signal::HUP);
     let v = s.wait_for(|v| {
         v["generation"] == 2
@@ -514,11 +516,13 @@ fn sighup_starts_a_new_generation() {
         pids(&v).iter().filter(|p| !before.contains(p)).count() >= 2,
         "{before:?} -> {v}"
     );
-    kept.write_all(b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n")
-        .unwrap();
+    kept.write_all(b"Host: t\r\n\r\n").unwrap();
     let (code, h, _) = read_response(&mut kept, false);
     assert_eq!(code, 200);
     assert_eq!(header(&h, "connection").unwrap(), "close");
+    let mut rest = Vec::new();
+    kept.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
     // The old generation is gone.
     let v = s.wait_for(|v| workers(v).len() == 2);
     assert!(workers(&v).iter().all(|w| w["generation"] == 2), "{v}");

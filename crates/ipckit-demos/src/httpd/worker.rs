@@ -32,7 +32,7 @@ const CHUNK: usize = 64 * 1024;
 const FAIR_TURNS: u32 = 16;
 /// While draining, a connection idle this long is closed (one with a request in flight
 /// never is, until `--grace` runs out and the master kills the worker).
-const DRAIN_IDLE: Duration = Duration::from_millis(500);
+const DRAIN_IDLE: Duration = Duration::from_secs(1);
 /// How long a closing connection may linger, discarding input, after its last response.
 const LINGER: Duration = Duration::from_secs(1);
 
