@@ -25,7 +25,8 @@
 //!
 //! # Control
 //! - `SIGTERM`/`SIGINT`: the master tells every worker to stop; each answers the requests
-//!   it has (with `Connection: close`), closes idle connections and exits. Workers still
+//!   it has (with `Connection: close`), closes connections idle for 1 s (not at once: a
+//!   request may be on its way; HTTP's close race) and exits. Workers still
 //!   running after `--grace SECS` (default 10) are killed. The master then removes the
 //!   scoreboard and exits 0.
 //! - `SIGHUP`: a new generation of workers starts (new slots), then the old ones drain as
