@@ -3,4 +3,5 @@
 //! `prefork-httpd` (a preforking static-file web server whose workers report to the master
 //! through a shared-memory scoreboard). This library holds what the binaries share.
 
+pub mod httpd;
 pub mod sum;
