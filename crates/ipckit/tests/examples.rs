@@ -91,6 +91,8 @@ example_test!(mmap_file, prints: [r#"parent: the file says "hello, parent!!""#])
 example_test!(signal_handler, prints: ["SIGTERM: cleaning up and leaving"]);
 example_test!(signal_ignore, prints: ["while ignoring it: still alive"]);
 example_test!(signal_block, prints: ["unblocked: handler got SIGUSR1"]);
+#[cfg(feature = "pod")]
+example_test!(ring_pod, prints: ["received 1000 ticks of 32 bytes in place"]);
 
 #[test]
 fn signal_lost_vs_queued() {

@@ -134,16 +134,22 @@
 #![allow(unsafe_code)]
 
 mod conn;
+#[cfg(feature = "pod")]
+mod pod;
 mod receiver;
 mod sender;
 mod shm;
 mod sys;
 mod wait;
 
+#[cfg(feature = "pod")]
+pub use bytemuck::{Pod, Zeroable};
 pub use conn::{
     connect, listen, ConnectBuilder, Connection, Listener, ListenerBuilder, DEFAULT_CAPACITY,
     HANDSHAKE_TIMEOUT,
 };
+#[cfg(feature = "pod")]
+pub use pod::PodRecord;
 pub use receiver::{Receiver, Record};
 pub use sender::{Grant, Sender};
 pub use shm::{MAX_CAPACITY, MIN_CAPACITY};

@@ -171,7 +171,7 @@ impl Receiver {
     }
 
     #[inline]
-    fn recv_until(&mut self, until: Until) -> Result<Record<'_>> {
+    pub(super) fn recv_until(&mut self, until: Until) -> Result<Record<'_>> {
         // The fast path: a whole record below the cached producer index (the length word is
         // read once and validated as in `recv_slow`).
         if !self.broken && self.head != self.tail {
@@ -267,6 +267,12 @@ pub struct Record<'a> {
 }
 
 impl Record<'_> {
+    /// The connection's name, for errors about this record.
+    #[cfg(feature = "pod")]
+    pub(super) fn peer_name(&self) -> &str {
+        &self.receiver.link.name
+    }
+
     /// Releases the record: advances the consumer index (Release) and wakes the sender if
     /// it sleeps waiting for space. The same as dropping it.
     #[inline]

@@ -180,7 +180,7 @@ impl Sender {
     }
 
     #[inline]
-    fn reserve_until(&mut self, len: usize, until: Until) -> Result<Grant<'_>> {
+    pub(super) fn reserve_until(&mut self, len: usize, until: Until) -> Result<Grant<'_>> {
         // The fast path: the record fits before the wrap in the space the cached consumer
         // index shows free.
         let cap = self.ring.capacity();
