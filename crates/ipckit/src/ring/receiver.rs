@@ -23,16 +23,16 @@ const SIDE: Side = Side {
 /// thread consumes at a time.
 #[derive(Debug)]
 pub struct Receiver {
-    ring: Ring,
+    pub(super) ring: Ring,
     /// Our index: bytes consumed so far, records and skip markers (never read back).
-    head: u64,
+    pub(super) head: u64,
     /// The producer index as last read (validated).
-    tail: u64,
+    pub(super) tail: u64,
     /// The length of the last record released: sizes the spin window of the next wait.
     last_len: u64,
     broken: bool,
-    cfg: WaitConfig,
-    link: SharedLink,
+    pub(super) cfg: WaitConfig,
+    pub(super) link: SharedLink,
 }
 
 impl Receiver {
