@@ -42,6 +42,8 @@ pub mod posix;
 pub mod ring;
 pub mod signal;
 pub mod sysv;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 mod sys;
 

@@ -363,6 +363,17 @@ impl Listener {
     pub fn local_addr(&self) -> Result<SocketAddr> {
         self.sock.local_addr()
     }
+
+    /// Makes [`Listener::accept`] return [`ErrorKind::WouldBlock`] instead of waiting for a
+    /// connector (the handshake with one that is there still waits, at most
+    /// [`HANDSHAKE_TIMEOUT`]).
+    ///
+    /// # Errors
+    /// Only from `fcntl` on a bad fd.
+    #[doc(alias = "O_NONBLOCK")]
+    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
+        self.sock.set_nonblocking(nonblocking)
+    }
 }
 
 impl AsFd for Listener {

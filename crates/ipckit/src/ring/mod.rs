@@ -164,6 +164,8 @@ pub use conn::{
     connect, listen, ConnectBuilder, Connection, Listener, ListenerBuilder, DEFAULT_CAPACITY,
     HANDSHAKE_TIMEOUT,
 };
+#[cfg(feature = "tokio")]
+pub(crate) use park::register_readable;
 #[cfg(feature = "pod")]
 pub use pod::PodRecord;
 pub use receiver::{Receiver, Record};

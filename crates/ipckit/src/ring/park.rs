@@ -142,3 +142,21 @@ impl Sender {
         self.cfg.check_interval
     }
 }
+
+/// Registers `fd` with the current tokio reactor for readiness to read
+/// (`AsyncFd::register_with_interest`, which tokio 1.54 made `unsafe` for its I/O-safety
+/// contract). Here rather than in `crate::tokio` because `unsafe` lives only in `src/sys/`
+/// and `src/ring/`.
+///
+/// # Panics
+/// Outside a tokio runtime with IO enabled.
+#[cfg(feature = "tokio")]
+pub(crate) fn register_readable(
+    fd: std::os::fd::OwnedFd,
+) -> std::io::Result<tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>> {
+    // SAFETY: the `AsyncFd` takes ownership of the `OwnedFd`, so the descriptor stays open
+    // and refers to the same file description until the `AsyncFd` is dropped (or
+    // `into_inner` hands it back), and `OwnedFd::as_raw_fd` always returns that descriptor.
+    unsafe { tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }
+        .map_err(|e| e.into_parts().1)
+}
