@@ -121,6 +121,7 @@ fn peer() {
                 say(format!("checksum {sum:x}"));
                 c.sender().send(b"done").await.unwrap();
             }),
+            #[cfg(feature = "pod")]
             "async-pod" => rt().block_on(async {
                 let mut c = aring::connect_with(builder()).await.expect("connect");
                 for seq in 0..1000u64 {
@@ -270,6 +271,7 @@ fn async_to_async_100k_with_checksum() {
     });
 }
 
+#[cfg(feature = "pod")]
 #[test]
 fn async_pod_with_a_wrong_size_record() {
     let addr = addr("tring-pod");
