@@ -9,7 +9,7 @@
 //!    (or the peer closed) it clears the word and says "retry now".
 //! 2. Otherwise the loop waits until the doorbell eventfd (or the connection's socket, which
 //!    hangs up when the peer dies, or a timer of the check interval) is readable.
-//! 3. [`unpark`]: clear the word, reset the doorbell's counter, and retry the operation.
+//! 3. [`unpark`]: clear the word and retry the operation.
 //!
 //! The publisher (sync or async alike, [`wait::publish`](super::wait)) stores its index,
 //! fences, loads the waiter word, and writes the eventfd only if it holds [`PARKED`]: with
@@ -17,12 +17,17 @@
 //! zero). No lost wake-up, by the same Dekker argument as the futex path: of the two
 //! fences, the later orders its side's load after the other side's store, so either the
 //! re-load in step 1 sees the new index (no wait), or the publisher sees [`PARKED`] and
-//! rings. A ring before step 3's reset belongs to a publish whose index store happened
-//! before the eventfd write, which happened (through the kernel's lock on the counter)
-//! before our read, which precedes the retry's load: the retry sees it. A ring after the
-//! reset leaves the counter non-zero, so the next wait returns at once. Everything here is
-//! read from shared memory only as a hint: the operation itself validates what it reads, and
-//! a hostile peer that rings, sets bits or sends on the socket causes spurious wake-ups.
+//! rings. The wait in step 2 is for an *edge*: the fd is registered edge-triggered
+//! (`EPOLLET`, as tokio does), and every eventfd write makes a new event whether or not the
+//! counter was already non-zero, so a ring after the previous wait's readiness was cleared
+//! makes the next wait return (tokio's readiness tick keeps such an event from being cleared
+//! by a stale guard). The counter is therefore never read: it only counts (2^64 - 2 rings
+//! before it saturates, when [`sys::eventfd_ring`] stops writing and the waiter falls back
+//! to its check interval). Not reading it matters: the peer shares the file description and
+//! could clear `O_NONBLOCK`, which would make a read of an empty counter block us forever.
+//! Everything here is read from shared memory only as a hint: the operation itself
+//! validates what it reads, and a hostile peer that rings, sets bits, fills the counter or
+//! sends on the socket causes spurious wake-ups or a fallback to the check interval.
 
 use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::atomic::{fence, AtomicU64, Ordering};
@@ -60,11 +65,11 @@ fn park(
     true
 }
 
-/// Step 3: clears the waiter word, resets the doorbell, and drops whatever a peer sent on
-/// the socket (nothing, under the protocol) so that it does not stay readable.
+/// Step 3: clears the waiter word and drops whatever a peer sent on the socket (nothing,
+/// under the protocol; `recv(MSG_DONTWAIT)` never blocks) so that it does not keep the
+/// socket readable.
 fn unpark(ring: &Ring, waiter: Flag, sock: BorrowedFd<'_>) {
     ring.flag(waiter).store(0, Ordering::Relaxed);
-    sys::eventfd_drain(ring.bell(waiter));
     if !sys::hung_up(sock) {
         sys::discard_pending(sock);
     }

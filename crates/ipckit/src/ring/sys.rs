@@ -277,15 +277,18 @@ pub(super) fn is_nonblocking_eventfd(fd: BorrowedFd<'_>) -> bool {
         && fl & libc::O_NONBLOCK != 0
 }
 
-/// Rings a doorbell: adds 1 to the eventfd's counter, unless the fd is not writable now
-/// (`poll(POLLOUT, 0)`: the counter is at its maximum, so the fd is already readable and
-/// the waiter already woken). Errors are ignored: a doorbell is only a hint, the waiter
+/// Rings a doorbell: adds 1 to the eventfd's counter (each write is an edge for the
+/// waiter's edge-triggered `epoll`; nobody reads the counter), unless the fd is not
+/// writable now (`poll(POLLOUT, 0)`: the counter is saturated, and the waiter falls back to
+/// its check interval). Errors are ignored: a doorbell is only a hint, the waiter
 /// re-checks the ring (and wakes on its own at the check interval).
 ///
 /// The peer shares this file description: it could clear `O_NONBLOCK` and fill the counter
 /// between the `poll` and the `write`, which would block the write until the peer reads.
 /// That needs a hostile peer hitting a window of a few instructions; the `poll` closes the
-/// wide one (a counter it filled earlier).
+/// wide one (a counter it filled earlier). A `send(MSG_DONTWAIT)` on a socket would close
+/// it entirely (eventfds accept no per-call "don't wait": `pwritev2(RWF_NOWAIT)` is
+/// `EOPNOTSUPP` on them, Linux 6.18).
 pub(super) fn eventfd_ring(fd: BorrowedFd<'_>) {
     let mut p = libc::pollfd {
         fd: fd.as_raw_fd(),
@@ -301,17 +304,6 @@ pub(super) fn eventfd_ring(fd: BorrowedFd<'_>) {
     // SAFETY: writes 8 bytes from a live local buffer; the fd is borrowed for the call.
     unsafe {
         libc::write(fd.as_raw_fd(), one.as_ptr().cast(), one.len());
-    }
-}
-
-/// Resets a doorbell (one non-blocking `read` of its counter); an empty one is left as is.
-pub(super) fn eventfd_drain(fd: BorrowedFd<'_>) {
-    let mut v = [0u8; 8];
-    // SAFETY: reads at most 8 bytes into a live local buffer; the fd is O_NONBLOCK (checked
-    // at the handshake, or created so), and a peer that cleared it can only make this read
-    // block while the counter is zero, which readiness said it was not.
-    unsafe {
-        libc::read(fd.as_raw_fd(), v.as_mut_ptr().cast(), v.len());
     }
 }
 

@@ -92,7 +92,8 @@ impl Waiter {
     }
 
     /// Waits until the doorbell or the socket is readable, or the check interval passed;
-    /// clears the readiness it saw (the caller resets the doorbell before its retry).
+    /// clears the readiness it saw, so that the next wait is for a new edge (a ring after
+    /// this point).
     async fn wait(&self) {
         let mut bell = std::pin::pin!(self.bell.readable());
         let mut sock = std::pin::pin!(self.sock.readable());
