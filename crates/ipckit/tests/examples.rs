@@ -93,6 +93,8 @@ example_test!(signal_ignore, prints: ["while ignoring it: still alive"]);
 example_test!(signal_block, prints: ["unblocked: handler got SIGUSR1"]);
 #[cfg(feature = "serde")]
 example_test!(typed_channel, prints: ["unix:@", "shm-ring:@", "5 readings received"]);
+#[cfg(feature = "pod")]
+example_test!(ring_pod, prints: ["received 1000 ticks of 32 bytes in place"]);
 
 #[test]
 fn signal_lost_vs_queued() {

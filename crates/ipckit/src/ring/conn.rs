@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::receiver::Receiver;
 use super::sender::Sender;
-use super::shm::{self, Ring, MAX_CAPACITY};
+use super::shm::{self, Bells, Flag, Ring, MAX_CAPACITY, VERSION};
 use super::sys;
 use super::wait::{Link, WaitConfig, DEFAULT_CHECK_INTERVAL, DEFAULT_SPIN};
 use crate::net::unix::{PeerCred, SocketAddr, UnixSeqpacket, UnixSeqpacketListener};
@@ -18,10 +18,16 @@ pub const DEFAULT_CAPACITY: usize = 1 << 20;
 /// How long a handshake may take on either side before it fails with `TimedOut`.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The connector's hello: magic and layout version, then [`OPT_MEMBARRIER`] or 0, then
-/// padding to 16 bytes; sent with the two memfds.
-const HELLO: &[u8; 9] = b"IPCKRING\x01";
+/// The connector's hello: magic and layout version ([`VERSION`]), then [`OPT_MEMBARRIER`] or
+/// 0, then padding to 16 bytes; sent with six fds: the connector's sending memfd, its
+/// receiving memfd, then the doorbells (data, space) of the first ring and of the second.
+const MAGIC: &[u8; 8] = b"IPCKRING";
 const HELLO_LEN: usize = 16;
+/// The hello's version byte (after the magic) and option byte.
+const HELLO_VERSION: usize = 8;
+const HELLO_OPTS: usize = 9;
+/// The fds a hello carries.
+const HELLO_FDS: usize = 6;
 /// In the hello and the reply: this process registered for `membarrier(GLOBAL_EXPEDITED)`.
 const OPT_MEMBARRIER: u8 = 1;
 const ACCEPTED: u8 = 0;
@@ -150,9 +156,20 @@ impl ConnectBuilder {
         // its answer is still queued for us, so read it before reporting a failed send.
         let ours_opt = if self.membarrier { our_options() } else { 0 };
         let mut hello = [0u8; HELLO_LEN];
-        hello[..HELLO.len()].copy_from_slice(HELLO);
-        hello[HELLO.len()] = ours_opt;
-        let sent = sock.send_fds(&hello, &[our_fd.as_fd(), their_fd.as_fd()]);
+        hello[..MAGIC.len()].copy_from_slice(MAGIC);
+        hello[HELLO_VERSION] = VERSION as u8;
+        hello[HELLO_OPTS] = ours_opt;
+        let sent = sock.send_fds(
+            &hello,
+            &[
+                our_fd.as_fd(),
+                their_fd.as_fd(),
+                ours.bell(Flag::DataWaiter),
+                ours.bell(Flag::SpaceWaiter),
+                theirs.bell(Flag::DataWaiter),
+                theirs.bell(Flag::SpaceWaiter),
+            ],
+        );
         drop((our_fd, their_fd));
         sock.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
         let mut reply = [0u8; 8];
@@ -288,21 +305,38 @@ impl Listener {
         }
         sock.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
         let mut hello = [0u8; 32];
-        let (n, fds) = sock.recv_fds(&mut hello, 2).map_err(|e| match e.kind() {
-            ErrorKind::WouldBlock => Error::new(ErrorKind::TimedOut, "ring accept", &name),
-            ErrorKind::TooLarge => Error::new(ErrorKind::InvalidData, "ring accept", &name)
-                .with_detail("hello too long or too many fds"),
-            _ => e,
-        })?;
-        let rings = if n != HELLO_LEN || hello[..HELLO.len()] != HELLO[..] || fds.len() != 2 {
+        let (n, fds) = sock
+            .recv_fds(&mut hello, HELLO_FDS)
+            .map_err(|e| match e.kind() {
+                ErrorKind::WouldBlock => Error::new(ErrorKind::TimedOut, "ring accept", &name),
+                ErrorKind::TooLarge => Error::new(ErrorKind::InvalidData, "ring accept", &name)
+                    .with_detail("hello too long or too many fds"),
+                _ => e,
+            })?;
+        let rings = if n != HELLO_LEN || hello[..MAGIC.len()] != MAGIC[..] {
             Err(Error::new(ErrorKind::InvalidData, "ring accept", &name)
                 .with_detail(format!("bad hello: {n} bytes, {} fds", fds.len())))
+        } else if hello[HELLO_VERSION] != VERSION as u8 || fds.len() != HELLO_FDS {
+            Err(
+                Error::new(ErrorKind::InvalidData, "ring accept", &name).with_detail(format!(
+                    "ring version {} with {} fds, need version {VERSION} with {HELLO_FDS}",
+                    hello[HELLO_VERSION],
+                    fds.len()
+                )),
+            )
         } else {
-            Ring::verify(fds[0].as_fd(), self.max_capacity, &name).and_then(|rx| {
-                Ring::verify(fds[1].as_fd(), self.max_capacity, &name).map(|tx| (rx, tx))
-            })
+            let mut fds = fds.into_iter();
+            let mut next = || fds.next().expect("six fds");
+            let (rx_mem, tx_mem) = (next(), next());
+            let (rx_data, rx_space, tx_data, tx_space) = (next(), next(), next(), next());
+            Bells::verify(rx_data, rx_space, &name)
+                .and_then(|b| Ring::verify(rx_mem.as_fd(), b, self.max_capacity, &name))
+                .and_then(|rx| {
+                    Bells::verify(tx_data, tx_space, &name)
+                        .and_then(|b| Ring::verify(tx_mem.as_fd(), b, self.max_capacity, &name))
+                        .map(|tx| (rx, tx))
+                })
         };
-        drop(fds);
         let (rx, tx) = match rings {
             Ok(r) => r,
             Err(e) => {
@@ -315,7 +349,7 @@ impl Listener {
         sock.set_read_timeout(None)?;
         let link = Arc::new(Link { sock, cred, name });
         let mut cfg = self.cfg;
-        cfg.asymmetric = ours_opt & hello[HELLO.len()] & OPT_MEMBARRIER != 0;
+        cfg.asymmetric = ours_opt & hello[HELLO_OPTS] & OPT_MEMBARRIER != 0;
         Ok(Connection {
             sender: Sender::new(tx, cfg, link.clone()),
             receiver: Receiver::new(rx, cfg, link),
@@ -328,6 +362,17 @@ impl Listener {
     /// Only from `getsockname` on a bad fd.
     pub fn local_addr(&self) -> Result<SocketAddr> {
         self.sock.local_addr()
+    }
+
+    /// Makes [`Listener::accept`] return [`ErrorKind::WouldBlock`] instead of waiting for a
+    /// connector (the handshake with one that is there still waits, at most
+    /// [`HANDSHAKE_TIMEOUT`]).
+    ///
+    /// # Errors
+    /// Only from `fcntl` on a bad fd.
+    #[doc(alias = "O_NONBLOCK")]
+    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
+        self.sock.set_nonblocking(nonblocking)
     }
 }
 

@@ -38,10 +38,10 @@
 //!
 //! | offset | written by | content |
 //! |---|---|---|
-//! | 0 | the creator, before sealing | header: magic `IPCKRING`, version 1, line size 128, capacity, data offset 512 |
+//! | 0 | the creator, before sealing | header: magic `IPCKRING`, version 2, line size 128, capacity, data offset 512 |
 //! | 128 | producer | producer index (tail): bytes ever published, a multiple of 8 |
 //! | 256 | consumer | consumer index (head): bytes ever released, a multiple of 8 |
-//! | 384 | both, rarely | flags: consumer sleeps, producer sleeps, producer closed, consumer closed |
+//! | 384 | both, rarely | flags: consumer waits, producer waits (each: bit 0 sleeping on the futex, bit 1 parked on the doorbell), producer closed, consumer closed |
 //! | 512 | producer, then consumer | data area: `capacity` bytes, a power of two (4 KiB..1 GiB, default 1 MiB) |
 //!
 //! The control words sit 128 bytes apart, not 64, so that the adjacent-line prefetcher of
@@ -126,24 +126,48 @@
 //! [`ErrorKind::PeerGone`](crate::ErrorKind::PeerGone), after every record it committed has
 //! been received.
 //!
+//! # Doorbells: waiting from an event loop
+//! Each ring also has two doorbells, eventfds (`EFD_CLOEXEC | EFD_NONBLOCK`) that the
+//! connector creates and passes with the memfds (six fds in the hello; the listener checks
+//! that they are non-blocking eventfds and refuses a hello of another version): "data
+//! available", rung by the producer for a consumer that waits, and "space available", rung
+//! by the consumer for a producer that waits. A side waits on its doorbell instead of the
+//! futex only when it is *parked asynchronously* (`ipckit::tokio::ring`, feature `tokio`),
+//! which it says with its own bit in its waiter word; a publisher writes the eventfd only
+//! when it sees that bit, so the synchronous fast path (no waiter: one load of a zero word)
+//! is unchanged, and sync and async ends mix freely. The no-lost-wake-up argument is the
+//! futex path's, and is spelled out in `park.rs`. A peer can only ring, set bits or close:
+//! at worst spurious wake-ups.
+//!
 //! # References
 //! <https://man7.org/linux/man-pages/man2/memfd_create.2.html>,
 //! <https://man7.org/linux/man-pages/man2/fcntl.2.html> (file seals),
 //! <https://man7.org/linux/man-pages/man2/futex.2.html>,
+//! <https://man7.org/linux/man-pages/man2/eventfd.2.html>,
 //! <https://man7.org/linux/man-pages/man7/unix.7.html> (`SCM_RIGHTS`, `SO_PEERCRED`)
 #![allow(unsafe_code)]
 
 mod conn;
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+mod park;
+#[cfg(feature = "pod")]
+mod pod;
 mod receiver;
 mod sender;
 mod shm;
 mod sys;
 mod wait;
 
+#[cfg(feature = "pod")]
+pub use bytemuck::{Pod, Zeroable};
 pub use conn::{
     connect, listen, ConnectBuilder, Connection, Listener, ListenerBuilder, DEFAULT_CAPACITY,
     HANDSHAKE_TIMEOUT,
 };
+#[cfg(feature = "tokio")]
+pub(crate) use park::register_readable;
+#[cfg(feature = "pod")]
+pub use pod::PodRecord;
 pub use receiver::{Receiver, Record};
 pub use sender::{Grant, Sender};
 pub use shm::{MAX_CAPACITY, MIN_CAPACITY};

@@ -23,16 +23,16 @@ const SIDE: Side = Side {
 /// thread consumes at a time.
 #[derive(Debug)]
 pub struct Receiver {
-    ring: Ring,
+    pub(super) ring: Ring,
     /// Our index: bytes consumed so far, records and skip markers (never read back).
-    head: u64,
+    pub(super) head: u64,
     /// The producer index as last read (validated).
-    tail: u64,
+    pub(super) tail: u64,
     /// The length of the last record released: sizes the spin window of the next wait.
     last_len: u64,
     broken: bool,
-    cfg: WaitConfig,
-    link: SharedLink,
+    pub(super) cfg: WaitConfig,
+    pub(super) link: SharedLink,
 }
 
 impl Receiver {
@@ -171,7 +171,7 @@ impl Receiver {
     }
 
     #[inline]
-    fn recv_until(&mut self, until: Until) -> Result<Record<'_>> {
+    pub(super) fn recv_until(&mut self, until: Until) -> Result<Record<'_>> {
         // The fast path: a whole record below the cached producer index (the length word is
         // read once and validated as in `recv_slow`).
         if !self.broken && self.head != self.tail {
@@ -267,6 +267,12 @@ pub struct Record<'a> {
 }
 
 impl Record<'_> {
+    /// The connection's name, for errors about this record.
+    #[cfg(feature = "pod")]
+    pub(super) fn peer_name(&self) -> &str {
+        &self.receiver.link.name
+    }
+
     /// Releases the record: advances the consumer index (Release) and wakes the sender if
     /// it sleeps waiting for space. The same as dropping it.
     #[inline]

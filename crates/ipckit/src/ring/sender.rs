@@ -29,14 +29,14 @@ pub(super) fn record_size(len: u64) -> u64 {
 /// produces at a time, which is what makes the ring single-producer.
 #[derive(Debug)]
 pub struct Sender {
-    ring: Ring,
+    pub(super) ring: Ring,
     /// Our index: bytes published so far (never read back from shared memory).
-    tail: u64,
+    pub(super) tail: u64,
     /// The consumer index as last read (validated).
-    head: u64,
+    pub(super) head: u64,
     broken: bool,
-    cfg: WaitConfig,
-    link: SharedLink,
+    pub(super) cfg: WaitConfig,
+    pub(super) link: SharedLink,
 }
 
 impl Sender {
@@ -180,7 +180,7 @@ impl Sender {
     }
 
     #[inline]
-    fn reserve_until(&mut self, len: usize, until: Until) -> Result<Grant<'_>> {
+    pub(super) fn reserve_until(&mut self, len: usize, until: Until) -> Result<Grant<'_>> {
         // The fast path: the record fits before the wrap in the space the cached consumer
         // index shows free.
         let cap = self.ring.capacity();

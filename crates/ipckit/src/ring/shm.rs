@@ -19,16 +19,24 @@ const OFF_TAIL: usize = LINE;
 /// Offset of the consumer index (bytes ever released, a multiple of 8), written only by the
 /// consumer.
 const OFF_HEAD: usize = 2 * LINE;
-/// Offset of the flags line, written rarely: +0 consumer sleeping (waits for data), +8
-/// producer sleeping (waits for space), +16 producer closed, +24 consumer closed.
+/// Offset of the flags line, written rarely: +0 consumer waiting (for data), +8 producer
+/// waiting (for space), each a set of [`SLEEPING`] and [`PARKED`] bits; +16 producer closed,
+/// +24 consumer closed.
 const OFF_FLAGS: usize = 3 * LINE;
 /// Offset of the data area (`capacity` bytes).
 pub(super) const DATA: usize = 4 * LINE;
 
 /// `b"IPCKRING"` as a little-endian word.
 const MAGIC: u64 = u64::from_le_bytes(*b"IPCKRING");
-/// The layout version; a peer with another version is refused.
-const VERSION: u64 = 1;
+/// The layout version; a peer with another version is refused. Version 2 added the
+/// doorbells (two eventfds per ring passed at the handshake) and the [`PARKED`] bit.
+pub(super) const VERSION: u64 = 2;
+
+/// Waiter bit: the waiter sleeps (or is about to) in `FUTEX_WAIT` on the index.
+pub(super) const SLEEPING: u64 = 1;
+/// Waiter bit: the waiter is parked asynchronously (or is about to be), waiting for its
+/// doorbell eventfd to become readable.
+pub(super) const PARKED: u64 = 2;
 
 /// The smallest capacity, in bytes.
 pub const MIN_CAPACITY: usize = 4096;
@@ -38,12 +46,12 @@ pub const MAX_CAPACITY: usize = 1 << 30;
 /// The length word of a skip marker: the rest of the data area up to the wrap is padding.
 pub(super) const SKIP: u64 = u64::MAX;
 
-/// A flag in the flags line.
+/// A flag word in the flags line.
 #[derive(Clone, Copy)]
 pub(super) enum Flag {
-    /// The consumer sleeps (or is about to) on the producer index.
+    /// The consumer waits for the producer index: [`SLEEPING`] and/or [`PARKED`].
     DataWaiter = 0,
-    /// The producer sleeps (or is about to) on the consumer index.
+    /// The producer waits for the consumer index: [`SLEEPING`] and/or [`PARKED`].
     SpaceWaiter = 8,
     /// The producer has been dropped: no more records will come.
     ProducerClosed = 16,
@@ -51,12 +59,43 @@ pub(super) enum Flag {
     ConsumerClosed = 24,
 }
 
-/// One direction of a connection: a mapping of a sealed memfd with the ring layout, and the
-/// capacity this side checked (never re-read from shared memory).
+/// One direction of a connection: a mapping of a sealed memfd with the ring layout, the
+/// capacity this side checked (never re-read from shared memory), and its two doorbells.
 #[derive(Debug)]
 pub(super) struct Ring {
     map: Map,
     capacity: u64,
+    bells: Bells,
+}
+
+/// A ring's doorbells: eventfds (`EFD_NONBLOCK`) that the connector creates and passes with
+/// the memfd. The producer rings `data` when the consumer is [`PARKED`] waiting for data;
+/// the consumer rings `space` when the producer is parked waiting for space.
+#[derive(Debug)]
+pub(super) struct Bells {
+    pub(super) data: OwnedFd,
+    pub(super) space: OwnedFd,
+}
+
+impl Bells {
+    /// Two new doorbells.
+    pub(super) fn create() -> Result<Bells> {
+        Ok(Bells {
+            data: sys::eventfd().ctx("eventfd", "ipckit-ring doorbell")?,
+            space: sys::eventfd().ctx("eventfd", "ipckit-ring doorbell")?,
+        })
+    }
+
+    /// Doorbells a peer passed: both must be non-blocking eventfds.
+    pub(super) fn verify(data: OwnedFd, space: OwnedFd, peer: &str) -> Result<Bells> {
+        for fd in [&data, &space] {
+            if !sys::is_nonblocking_eventfd(fd.as_fd()) {
+                return Err(Error::new(ErrorKind::InvalidData, "ring handshake", peer)
+                    .with_detail("a doorbell that is not an O_NONBLOCK eventfd"));
+            }
+        }
+        Ok(Bells { data, space })
+    }
 }
 
 /// Checks a requested capacity.
@@ -74,7 +113,8 @@ pub(super) fn check_capacity(capacity: usize) -> Result<()> {
 
 impl Ring {
     /// Creates a ring of `capacity` data bytes in a new memfd, writes its header and seals it
-    /// (`F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL`). Returns the ring and the fd to pass.
+    /// (`F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL`), and two doorbells. Returns the ring
+    /// and the memfd to pass (the doorbells to pass are [`Ring::bell`]).
     pub(super) fn create(capacity: usize) -> Result<(Ring, OwnedFd)> {
         check_capacity(capacity)?;
         let fd = sys::memfd_create(c"ipckit-ring").ctx("memfd_create", "ipckit-ring")?;
@@ -92,6 +132,7 @@ impl Ring {
             Ring {
                 map,
                 capacity: capacity as u64,
+                bells: Bells::create()?,
             },
             fd,
         ))
@@ -99,7 +140,12 @@ impl Ring {
 
     /// Maps a ring a peer passed: checks that it is a sealed regular memfd of
     /// `DATA + capacity` bytes, and that the header (read once) matches.
-    pub(super) fn verify(fd: BorrowedFd<'_>, max_capacity: usize, peer: &str) -> Result<Ring> {
+    pub(super) fn verify(
+        fd: BorrowedFd<'_>,
+        bells: Bells,
+        max_capacity: usize,
+        peer: &str,
+    ) -> Result<Ring> {
         let bad = |what: String| {
             Error::new(ErrorKind::InvalidData, "ring handshake", peer).with_detail(what)
         };
@@ -129,7 +175,11 @@ impl Ring {
                  capacity {capacity}, data offset {DATA}"
             )));
         }
-        Ok(Ring { map, capacity })
+        Ok(Ring {
+            map,
+            capacity,
+            bells,
+        })
     }
 
     /// The data area's size in bytes (a power of two).
@@ -167,6 +217,16 @@ impl Ring {
     pub(super) fn word(&self, pos: u64) -> &AtomicU64 {
         self.map
             .atomic_u64(DATA + (pos & (self.capacity - 1)) as usize)
+    }
+
+    /// The doorbell rung for the waiter of flag `f` (`data` for [`Flag::DataWaiter`],
+    /// `space` for [`Flag::SpaceWaiter`]; the "closed" flags ring their peer's waiter).
+    #[inline]
+    pub(super) fn bell(&self, f: Flag) -> BorrowedFd<'_> {
+        match f {
+            Flag::DataWaiter | Flag::ProducerClosed => self.bells.data.as_fd(),
+            Flag::SpaceWaiter | Flag::ConsumerClosed => self.bells.space.as_fd(),
+        }
     }
 
     /// The data bytes `pos..pos + len` (positions within the data area), or `None` if they are

@@ -256,3 +256,74 @@ pub(super) fn membarrier_register() -> bool {
 pub(super) fn membarrier_global() -> bool {
     membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0
 }
+
+/// `eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)`: a doorbell whose fd is readable while its
+/// counter is non-zero.
+pub(super) fn eventfd() -> Result<OwnedFd, Errno> {
+    // SAFETY: plain integer arguments.
+    let fd = check(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
+    // SAFETY: the kernel just returned `fd`, a new descriptor nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Whether `fd` is an eventfd (its `/proc/self/fd` link is `anon_inode:[eventfd]`) opened
+/// `O_NONBLOCK`.
+pub(super) fn is_nonblocking_eventfd(fd: BorrowedFd<'_>) -> bool {
+    let link = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+    // SAFETY: plain integer arguments; the fd is borrowed for the call.
+    let fl = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+    matches!(link, Ok(p) if p.as_os_str() == "anon_inode:[eventfd]")
+        && fl >= 0
+        && fl & libc::O_NONBLOCK != 0
+}
+
+/// Rings a doorbell: adds 1 to the eventfd's counter (each write is an edge for the
+/// waiter's edge-triggered `epoll`; nobody reads the counter), unless the fd is not
+/// writable now (`poll(POLLOUT, 0)`: the counter is saturated, and the waiter falls back to
+/// its check interval). Errors are ignored: a doorbell is only a hint, the waiter
+/// re-checks the ring (and wakes on its own at the check interval).
+///
+/// The peer shares this file description: it could clear `O_NONBLOCK` and fill the counter
+/// between the `poll` and the `write`, which would block the write until the peer reads.
+/// That needs a hostile peer hitting a window of a few instructions; the `poll` closes the
+/// wide one (a counter it filled earlier). A `send(MSG_DONTWAIT)` on a socket would close
+/// it entirely (eventfds accept no per-call "don't wait": `pwritev2(RWF_NOWAIT)` is
+/// `EOPNOTSUPP` on them, Linux 6.18).
+pub(super) fn eventfd_ring(fd: BorrowedFd<'_>) {
+    let mut p = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, count 1, timeout 0.
+    let r = unsafe { libc::poll(&mut p, 1, 0) };
+    if r != 1 || p.revents & libc::POLLOUT == 0 {
+        return;
+    }
+    let one = 1u64.to_ne_bytes();
+    // SAFETY: writes 8 bytes from a live local buffer; the fd is borrowed for the call.
+    unsafe {
+        libc::write(fd.as_raw_fd(), one.as_ptr().cast(), one.len());
+    }
+}
+
+/// Discards whatever a peer sent on the connection's socket after the handshake (nothing,
+/// if it follows the protocol), without blocking: `recv(MSG_DONTWAIT)` at most 64 times.
+pub(super) fn discard_pending(fd: BorrowedFd<'_>) {
+    let mut buf = [0u8; 64];
+    for _ in 0..64 {
+        // SAFETY: receives at most 64 bytes into a live local buffer, never blocking. With no
+        // control buffer, fds a peer attached (`SCM_RIGHTS`) are discarded by the kernel.
+        let r = unsafe {
+            libc::recv(
+                fd.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if r <= 0 {
+            return;
+        }
+    }
+}

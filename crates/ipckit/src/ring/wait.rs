@@ -5,7 +5,7 @@ use std::sync::atomic::{compiler_fence, fence, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::shm::{Flag, Ring};
+use super::shm::{Flag, Ring, PARKED, SLEEPING};
 use super::sys;
 use crate::net::unix::{PeerCred, UnixSeqpacket};
 use crate::{Error, ErrorKind, Result};
@@ -185,7 +185,7 @@ pub(super) fn wait(
         if left.is_zero() {
             break Err(Error::new(ErrorKind::TimedOut, side.op, &link.name));
         }
-        flag.store(1, Ordering::Relaxed);
+        flag.store(SLEEPING, Ordering::Relaxed);
         fence(Ordering::SeqCst);
         if cfg.asymmetric {
             // It cannot fail after both registrations; if it did, the check interval would
@@ -226,16 +226,33 @@ pub(super) fn publish(
     } else {
         fence(Ordering::SeqCst);
     }
-    if ring.flag(peer_waiter).load(Ordering::Relaxed) != 0 {
-        sys::futex_wake(index);
+    let waiter = ring.flag(peer_waiter).load(Ordering::Relaxed);
+    if waiter != 0 {
+        wake(ring, index, waiter, peer_waiter);
     }
 }
 
-/// Marks our end closed and wakes a peer that sleeps on `index`.
+/// Wakes a waiter whose flag word read `waiter`: `FUTEX_WAKE` if it has [`SLEEPING`], its
+/// doorbell if it has [`PARKED`]. The word comes from shared memory: any other bits are
+/// ignored, and a peer that sets bits it is not waiting with only costs us syscalls.
+#[cold]
+#[inline(never)]
+fn wake(ring: &Ring, index: &AtomicU64, waiter: u64, peer_waiter: Flag) {
+    if waiter & SLEEPING != 0 {
+        sys::futex_wake(index);
+    }
+    if waiter & PARKED != 0 {
+        sys::eventfd_ring(ring.bell(peer_waiter));
+    }
+}
+
+/// Marks our end closed and wakes a peer that sleeps on `index` or is parked on its
+/// doorbell (rung unconditionally: at worst one spurious wake-up).
 pub(super) fn close(ring: &Ring, index: &AtomicU64, ours: Flag) {
     ring.flag(ours).store(1, Ordering::Release);
     fence(Ordering::SeqCst);
     sys::futex_wake(index);
+    sys::eventfd_ring(ring.bell(ours));
 }
 
 /// The link shared by the two halves of one side.

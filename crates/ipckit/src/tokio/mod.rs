@@ -11,7 +11,7 @@
 //! | `fifo:`, `unix:`, `unix-dgram:`, `unix-seqpacket:`, `tcp:` | the fd, non-blocking, under tokio's reactor ([`AsyncFd`](::tokio::io::unix::AsyncFd), `epoll`) |
 //! | `posix-mq:` | the same: on Linux an `mqd_t` is an fd that `epoll` reports |
 //! | `sysv-mq:` | no fd exists: each wait runs the sync call on tokio's blocking pool ([`spawn_blocking`](::tokio::task::spawn_blocking)), a receive in slices of 100 ms |
-//! | `shm-ring:` | not yet (its async ends come with the ring's eventfd doorbell): [`ErrorKind::InvalidInput`] |
+//! | `shm-ring:` | not through [`connect`]/[`listen`] yet ([`ErrorKind::InvalidInput`]); use [`ring`] (the ring's own async ends, waiting on an eventfd doorbell agreed at the handshake) |
 //!
 //! [`connect`] runs the sync connect on the blocking pool (a FIFO's open waits for a reader,
 //! a TCP connect for the handshake). [`listen`] binds at once and must be called inside a
@@ -51,6 +51,8 @@
 //! sender; `poll_flush` returns when the kernel has taken it).
 //!
 //! # Also here
+//! - [`ring`]: the shared-memory ring's async ends ([`ring::RingSender`],
+//!   [`ring::RingReceiver`], [`ring::RingListener`]), waiting on the ring's eventfd doorbell.
 //! - [`UnixStream`], [`UnixSeqpacket`], [`UnixDatagram`]: async [`crate::net::unix`] sockets
 //!   with `send_fds`/`recv_fds` (`SCM_RIGHTS`), which tokio does not offer.
 //! - [`SignalStream`]: a [`crate::signal::SignalFd`] as a `Stream` of
@@ -93,6 +95,7 @@ mod io;
 mod receiver;
 mod sender;
 mod signal;
+pub mod ring;
 mod unix;
 
 pub use receiver::{Listener, Receiver};

@@ -1,0 +1,403 @@
+//! The async ring ends (`ipckit::tokio::ring`) across real processes: round trips, 10^5
+//! messages in order with a checksum, sync producer -> async consumer and async producer ->
+//! sync consumer (the doorbell mixed with the futex), a peer killed with `kill -9` while we
+//! are parked (PeerGone, not a hang), and `tokio::select!` racing a timer against `recv`
+//! without losing a message.
+#![cfg(feature = "tokio")]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{say, Peer};
+use ipckit::net::unix::SocketAddr;
+use ipckit::ring;
+use ipckit::tokio::ring as aring;
+use ipckit::ErrorKind;
+
+const COUNT: u64 = 100_000;
+/// A small ring, so that producers wait for space and consumers for data, often.
+const CAPACITY: usize = 4096;
+/// Long enough for a slow CI machine, short enough that a hang fails the test.
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// The periodic re-check of every waiting end: 10 s, so that a lost doorbell or futex
+/// wake-up is not rescued within the tests' time but fails them; a dead peer is noticed
+/// through the socket's hang-up.
+const CHECK: Duration = Duration::from_secs(10);
+
+/// An async listener whose connections re-check only every [`CHECK`].
+fn listener(addr: &SocketAddr) -> aring::RingListener {
+    aring::RingListener::from_sync(
+        ring::Listener::builder(addr)
+            .check_interval(CHECK)
+            .create_new()
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Message `seq`: its number then 0..40 bytes derived from it.
+fn message(seq: u64) -> Vec<u8> {
+    let mut m = seq.to_le_bytes().to_vec();
+    m.extend((0..seq % 41).map(|i| (seq.wrapping_mul(31) ^ i) as u8));
+    m
+}
+
+/// An order-sensitive checksum of a stream of messages.
+fn fold(sum: u64, msg: &[u8]) -> u64 {
+    msg.iter()
+        .fold(sum.rotate_left(5) ^ msg.len() as u64, |s, &b| {
+            s.wrapping_mul(0x100_0000_01b3) ^ b as u64
+        })
+}
+
+fn checksum(count: u64) -> u64 {
+    (0..count).fold(0, |s, seq| fold(s, &message(seq)))
+}
+
+/// A pause now and then, so that the other side parks (async) or sleeps (sync).
+fn pause(seq: u64) {
+    if seq % 5000 == 0 {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
+fn peer() {
+    common::run_peer(|role, args| {
+        let addr: SocketAddr = args[0].parse().expect("address");
+        let builder = || {
+            ring::Connection::builder(&addr)
+                .capacity(CAPACITY)
+                .spin(Duration::from_micros(5))
+                .check_interval(CHECK)
+        };
+        match role {
+            "sync-echo" => {
+                let mut c = builder().connect().expect("connect");
+                let mut buf = Vec::new();
+                loop {
+                    match c.receiver().recv(&mut buf) {
+                        Ok(_) => c.sender().send(&buf).unwrap(),
+                        Err(e) if e.kind() == ErrorKind::PeerGone => break,
+                        Err(e) => panic!("echo: {e}"),
+                    }
+                }
+            }
+            "sync-produce" => {
+                let mut c = builder().connect().expect("connect");
+                for seq in 0..COUNT {
+                    c.sender().send(&message(seq)).unwrap();
+                    pause(seq);
+                }
+                let mut buf = Vec::new();
+                c.receiver().recv(&mut buf).unwrap();
+            }
+            "async-produce" => rt().block_on(async {
+                let mut c = aring::connect_with(builder()).await.expect("connect");
+                for seq in 0..COUNT {
+                    c.sender().send(&message(seq)).await.unwrap();
+                }
+                let mut buf = Vec::new();
+                c.receiver().recv(&mut buf).await.unwrap();
+            }),
+            "async-consume" => rt().block_on(async {
+                let mut c = aring::connect_with(builder()).await.expect("connect");
+                let (mut sum, mut buf) = (0, Vec::new());
+                for seq in 0..COUNT {
+                    c.receiver().recv(&mut buf).await.unwrap();
+                    sum = fold(sum, &buf);
+                    pause(seq);
+                }
+                say(format!("checksum {sum:x}"));
+                c.sender().send(b"done").await.unwrap();
+            }),
+            #[cfg(feature = "pod")]
+            "async-pod" => rt().block_on(async {
+                let mut c = aring::connect_with(builder()).await.expect("connect");
+                for seq in 0..1000u64 {
+                    c.sender().send_pod(&[seq, !seq]).await.unwrap();
+                }
+                c.sender().send(b"odd").await.unwrap();
+                c.sender().send_pod(&[7u64, 7]).await.unwrap();
+                let v: u64 = c.receiver().recv_pod().await.unwrap();
+                assert_eq!(v, 1000);
+            }),
+            "trickle" => {
+                let mut c = builder().connect().expect("connect");
+                for seq in 0..2000u64 {
+                    c.sender().send(&message(seq)).unwrap();
+                    if seq % 7 == 0 {
+                        std::thread::sleep(Duration::from_micros(300));
+                    }
+                }
+                let mut buf = Vec::new();
+                c.receiver().recv(&mut buf).unwrap();
+            }
+            "send-then-hang" => {
+                let mut c = builder().connect().expect("connect");
+                for seq in 0..100 {
+                    c.sender().send(&message(seq)).unwrap();
+                }
+                say("sent");
+                std::thread::sleep(Duration::from_secs(60));
+            }
+            "hang" => {
+                let _c = builder().connect().expect("connect");
+                say("ready");
+                std::thread::sleep(Duration::from_secs(60));
+            }
+            other => panic!("unknown peer role {other}"),
+        }
+    });
+}
+
+fn addr(tag: &str) -> SocketAddr {
+    format!("@{}", common::unique_name(tag)).parse().unwrap()
+}
+
+/// Reads the peer's stdout until it says `line`.
+fn await_say(peer: &mut Peer, line: &str) {
+    use std::io::BufRead;
+    let out = peer.child_mut().stdout.as_mut().unwrap();
+    let mut out = std::io::BufReader::new(out);
+    let mut s = String::new();
+    loop {
+        s.clear();
+        assert!(
+            out.read_line(&mut s).unwrap() > 0,
+            "peer ended before saying {line}"
+        );
+        if s.trim_end().ends_with(&format!("@@peer {line}")) {
+            return;
+        }
+    }
+}
+
+/// Runs `f` on a fresh runtime, failing the test instead of hanging past [`LIMIT`].
+fn run<F: std::future::Future<Output = ()>>(f: F) {
+    rt().block_on(async {
+        tokio::time::timeout(LIMIT, f).await.expect("the test hung");
+    });
+}
+
+#[test]
+fn async_round_trip_with_a_sync_echo_peer() {
+    let addr = addr("tring-rt");
+    run(async {
+        let l = listener(&addr);
+        let peer = Peer::spawn("sync-echo", &[&addr.to_string()]);
+        let mut c = l.accept().await.unwrap();
+        assert_eq!(c.sender().peer_cred().pid, peer.pid());
+        let mut buf = Vec::new();
+        for (n, len) in [0usize, 1, 8, 100, 2047, 2048, 5, 0]
+            .into_iter()
+            .enumerate()
+        {
+            let msg: Vec<u8> = (0..len).map(|i| (i * 7 + n) as u8).collect();
+            c.sender().send(&msg).await.unwrap();
+            assert_eq!(c.receiver().recv(&mut buf).await.unwrap(), len);
+            assert_eq!(buf, msg);
+        }
+        drop(c);
+        assert!(peer.wait().success());
+    });
+}
+
+#[test]
+fn sync_producer_to_async_consumer_100k_in_order() {
+    let addr = addr("tring-s2a");
+    run(async {
+        let l = listener(&addr);
+        let peer = Peer::spawn("sync-produce", &[&addr.to_string()]);
+        let mut c = l.accept().await.unwrap();
+        let (mut sum, mut buf) = (0, Vec::new());
+        for seq in 0..COUNT {
+            c.receiver().recv(&mut buf).await.unwrap();
+            assert_eq!(buf[..8], seq.to_le_bytes(), "message {seq} out of order");
+            sum = fold(sum, &buf);
+        }
+        assert_eq!(sum, checksum(COUNT));
+        c.sender().send(b"done").await.unwrap();
+        assert!(peer.wait().success());
+    });
+}
+
+#[test]
+fn async_producer_to_sync_consumer_100k_in_order() {
+    let addr = addr("tring-a2s");
+    let l = ring::Listener::builder(&addr)
+        .check_interval(CHECK)
+        .create_new()
+        .unwrap();
+    let peer = Peer::spawn("async-produce", &[&addr.to_string()]);
+    let mut c = l.accept().unwrap();
+    let (mut sum, mut buf) = (0, Vec::new());
+    for seq in 0..COUNT {
+        c.receiver().recv_timeout(&mut buf, LIMIT).unwrap();
+        assert_eq!(buf[..8], seq.to_le_bytes(), "message {seq} out of order");
+        sum = fold(sum, &buf);
+        pause(seq);
+    }
+    assert_eq!(sum, checksum(COUNT));
+    c.sender().send(b"done").unwrap();
+    assert!(peer.wait().success());
+}
+
+#[test]
+fn async_to_async_100k_with_checksum() {
+    let addr = addr("tring-a2a");
+    run(async {
+        let l = listener(&addr);
+        let peer = Peer::spawn("async-consume", &[&addr.to_string()]);
+        let (mut tx, mut rx) = l.accept().await.unwrap().split();
+        for seq in 0..COUNT {
+            tx.send(&message(seq)).await.unwrap();
+        }
+        let mut buf = Vec::new();
+        rx.recv(&mut buf).await.unwrap();
+        assert_eq!(buf, b"done");
+        let lines = peer.wait_lines();
+        assert_eq!(lines, vec![format!("checksum {:x}", checksum(COUNT))]);
+    });
+}
+
+#[cfg(feature = "pod")]
+#[test]
+fn async_pod_with_a_wrong_size_record() {
+    let addr = addr("tring-pod");
+    run(async {
+        let l = listener(&addr);
+        let peer = Peer::spawn("async-pod", &[&addr.to_string()]);
+        let mut c = l.accept().await.unwrap();
+        for seq in 0..1000u64 {
+            assert_eq!(
+                c.receiver().recv_pod::<[u64; 2]>().await.unwrap(),
+                [seq, !seq]
+            );
+        }
+        let e = c.receiver().recv_pod::<[u64; 2]>().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidData);
+        assert!(e.to_string().contains("3 bytes"), "{e}");
+        assert_eq!(c.receiver().recv_pod::<[u64; 2]>().await.unwrap(), [7, 7]);
+        c.sender().send_pod(&1000u64).await.unwrap();
+        assert!(peer.wait().success());
+    });
+}
+
+#[test]
+fn select_with_a_timer_racing_recv_loses_nothing() {
+    let addr = addr("tring-select");
+    run(async {
+        let l = listener(&addr);
+        let peer = Peer::spawn("trickle", &[&addr.to_string()]);
+        let mut c = l.accept().await.unwrap();
+        let mut buf = Vec::new();
+        let (mut seq, mut timeouts) = (0u64, 0u64);
+        while seq < 2000 {
+            tokio::select! {
+                r = c.receiver().recv(&mut buf) => {
+                    r.unwrap();
+                    assert_eq!(buf, message(seq), "message {seq} lost or out of order");
+                    seq += 1;
+                }
+                _ = tokio::time::sleep(Duration::from_micros(100)) => timeouts += 1,
+            }
+        }
+        assert!(
+            timeouts > 0,
+            "the timer never won: the race was not exercised"
+        );
+        c.sender().send(b"done").await.unwrap();
+        assert!(peer.wait().success());
+    });
+}
+
+#[test]
+fn kill_9_while_parked_delivers_what_was_sent_then_peer_gone() {
+    let addr = addr("tring-kill");
+    run(async {
+        let l = listener(&addr);
+        let mut peer = Peer::spawn("send-then-hang", &[&addr.to_string()]);
+        let mut c = l.accept().await.unwrap();
+        await_say(&mut peer, "sent");
+        let mut buf = Vec::new();
+        for seq in 0..100 {
+            c.receiver().recv(&mut buf).await.unwrap();
+            assert_eq!(buf, message(seq));
+        }
+        // Parked on the doorbell now; the kill must wake it through the socket.
+        let killer = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            peer.child_mut().kill().unwrap();
+            peer.wait()
+        });
+        let e = c.receiver().recv(&mut buf).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PeerGone, "{e}");
+        killer.await.unwrap();
+    });
+}
+
+#[test]
+fn kill_9_while_parked_for_space_gives_peer_gone() {
+    let addr = addr("tring-kill-space");
+    run(async {
+        let l = listener(&addr);
+        let mut peer = Peer::spawn("hang", &[&addr.to_string()]);
+        let mut c = l.accept().await.unwrap();
+        await_say(&mut peer, "ready");
+        // Fill the peer's ring (it never reads), then park for space.
+        while c.sender().get_mut().try_send(&[1; 100]).is_ok() {}
+        let killer = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            peer.child_mut().kill().unwrap();
+            peer.wait()
+        });
+        let e = c.sender().send(&[2; 100]).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PeerGone, "{e}");
+        killer.await.unwrap();
+    });
+}
+
+#[test]
+fn a_sync_connector_reaches_an_async_listener_and_back() {
+    let addr = addr("tring-mixed");
+    run(async {
+        let l = listener(&addr);
+        let a = addr.clone();
+        // A synchronous client in a thread of this process: mixed within one connection.
+        let t = std::thread::spawn(move || {
+            let mut c = ring::Connection::builder(&a)
+                .capacity(CAPACITY)
+                .check_interval(CHECK)
+                .connect()
+                .unwrap();
+            let mut buf = Vec::new();
+            for seq in 0..10_000u64 {
+                c.sender().send(&message(seq)).unwrap();
+                c.receiver().recv(&mut buf).unwrap();
+                assert_eq!(buf, message(seq));
+            }
+        });
+        let mut c = l.accept().await.unwrap();
+        let mut buf = Vec::new();
+        for _ in 0..10_000u64 {
+            c.receiver().recv(&mut buf).await.unwrap();
+            c.sender().send(&buf).await.unwrap();
+        }
+        t.join().unwrap();
+        assert_eq!(
+            c.receiver().recv(&mut buf).await.unwrap_err().kind(),
+            ErrorKind::PeerGone
+        );
+    });
+}
