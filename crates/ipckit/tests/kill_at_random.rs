@@ -80,8 +80,8 @@ mod kill_victim;
 
 use kill::{run_transport, Transport};
 
+/// The peer-process entry point (see `common::run_peer`).
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
     common::run_peer(kill_peer::peer_main);
 }
