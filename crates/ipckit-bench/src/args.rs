@@ -53,7 +53,7 @@ pub struct Args {
     pub csv: Option<PathBuf>,
 
     /// Draw the results as one SVG image in FILE, two charts one above the other: the p50
-    /// round trip per mechanism and size (log scales; ipckit solid beside its raw twin
+    /// round trip per mechanism and size (log scales; ipckit solid beside its raw libc twin
     /// dashed, a whisker from p50 up to p99), then one-way throughput in MB/s.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
