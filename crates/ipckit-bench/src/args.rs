@@ -52,6 +52,12 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
 
+    /// Draw the results as one SVG image in FILE, two charts one above the other: the p50
+    /// round trip per mechanism and size (log scales; ipckit solid beside its raw libc twin
+    /// dashed, a whisker from p50 up to p99), then one-way throughput in MB/s.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+
     /// List the mechanisms and exit.
     #[arg(long)]
     pub list: bool,
@@ -59,6 +65,57 @@ pub struct Args {
     /// Make every peer misbehave this way (for the tests that prove a failure is reported).
     #[arg(long, value_enum, hide = true)]
     pub fault: Option<Fault>,
+}
+
+impl Args {
+    /// Checks every output file (`--json`, `--csv`, `--svg`) before the run, so that a path
+    /// that cannot be written fails at once rather than after minutes of measuring: it is
+    /// not a directory, its directory exists and this user may write into it (and into the
+    /// file, if it exists).
+    ///
+    /// # Errors
+    /// The first unusable path, named with the flag and the reason.
+    pub fn check_output_paths(&self) -> anyhow::Result<()> {
+        for (flag, path) in [
+            ("--json", &self.json),
+            ("--csv", &self.csv),
+            ("--svg", &self.svg),
+        ] {
+            if let Some(p) = path {
+                check_writable(p)
+                    .map_err(|why| anyhow::anyhow!("{flag} {}: {why}", p.display()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why `path` cannot be written as a new or replaced file, if it cannot.
+fn check_writable(path: &std::path::Path) -> Result<(), String> {
+    use nix::unistd::{access, AccessFlags};
+    let errno = |e: nix::Error| format!("{}: {}", e, e.desc());
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => return Err("is a directory".into()),
+        Ok(_) => {
+            return access(path, AccessFlags::W_OK)
+                .map_err(|e| format!("cannot write the file ({})", errno(e)))
+        }
+        // Missing, or a path through a file: the directory check below says which.
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                || e.raw_os_error() == Some(libc::ENOTDIR) => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => access(dir, AccessFlags::W_OK | AccessFlags::X_OK)
+            .map_err(|e| format!("cannot create a file in {} ({})", dir.display(), errno(e))),
+        Ok(_) => Err(format!("{} is not a directory", dir.display())),
+        Err(_) => Err(format!("the directory {} does not exist", dir.display())),
+    }
 }
 
 /// Flags of the hidden peer subcommand (`ipckit __bench-peer`). It has none: the peer reads
@@ -139,5 +196,30 @@ mod tests {
         }
         let cli = Cli::try_parse_from(["b", "--fault", "corrupt-echo"]).unwrap();
         assert_eq!(cli.args.fault, Some(Fault::CorruptEcho));
+    }
+
+    #[test]
+    fn output_paths_are_checked_up_front() {
+        use clap::Parser as _;
+        let check = |flag: &str, path: &str| {
+            Cli::try_parse_from(["b", flag, path])
+                .unwrap()
+                .args
+                .check_output_paths()
+                .map_err(|e| e.to_string())
+        };
+        let tmp = std::env::temp_dir();
+        let tmp = tmp.to_str().unwrap();
+        let e = check("--svg", tmp).unwrap_err();
+        assert!(e.contains("--svg") && e.contains("is a directory"), "{e}");
+        let e = check("--json", "/nonexistent-dir-ipckit/x.json").unwrap_err();
+        assert!(
+            e.contains("/nonexistent-dir-ipckit") && e.contains("does not exist"),
+            "{e}"
+        );
+        let e = check("--csv", "/etc/hostname/x.csv").unwrap_err();
+        assert!(e.contains("not a directory"), "{e}");
+        assert!(check("--csv", &format!("{tmp}/ipckit-bench-args-test.csv")).is_ok());
+        assert!(check("--csv", "x.csv").is_ok());
     }
 }

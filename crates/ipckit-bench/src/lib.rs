@@ -19,7 +19,7 @@
 //! - runs several rounds per scenario, ipckit and raw alternating (ABBA), merged in
 //!   [`stats`];
 //! - tabulates p50/p99/p99.9/max round trip, MB/s (10^6 bytes/s) and msg/s, and the ratio
-//!   ipckit/raw; writes JSON and CSV on request ([`report`]).
+//!   ipckit/raw; writes JSON, CSV and an SVG chart on request ([`report`], [`svg`]).
 //!
 //! A lost, reordered or corrupted message makes the row FAILED and the exit status non-zero.
 //! A scenario that hangs is stopped by the [`watchdog`]. How a mechanism plugs in is
@@ -29,7 +29,7 @@
 //!
 //! [`args`] (flags) and [`plan`] (budgets, CPUs, the run directory); [`protocol`] (the typed
 //! parent–peer messages); [`parent`] (one scenario, parent side) and [`peer`] (the peer's
-//! main); [`watchdog`]; [`measure`] (the loops); [`stats`]; [`report`]; [`verify`]; and the
+//! main); [`watchdog`]; [`measure`] (the loops); [`stats`]; [`report`] and [`svg`]; [`verify`]; and the
 //! mechanisms: [`scenario`] (the trait), [`registry`] (the list), [`mech`] (ipckit), [`raw`]
 //! (libc twins, the only `unsafe`), [`common`] (what both twins share).
 
@@ -46,6 +46,7 @@ pub mod registry;
 pub mod report;
 pub mod scenario;
 pub mod stats;
+pub mod svg;
 pub mod verify;
 pub mod watchdog;
 
@@ -78,6 +79,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    args.check_output_paths()?;
     let mechs = registry::select(&args.only);
     let budget = Budget::from_args(&args);
     let machine = report::Machine::detect();
@@ -173,6 +175,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if let Some(path) = &args.csv {
         report::write_csv(path, &rows)?;
+    }
+    if let Some(path) = &args.svg {
+        svg::write_svg(path, &rows, &report::title(&machine))?;
     }
     let failed = outcomes
         .iter()

@@ -61,6 +61,21 @@ impl Machine {
     }
 }
 
+/// A one-line heading of the chart: what was measured on what.
+pub fn title(m: &Machine) -> String {
+    format!(
+        "ipckit bench: {}, {} CPUs{}, {}",
+        m.cpu,
+        m.cores,
+        if m.virtual_machine {
+            " (virtual machine)"
+        } else {
+            ""
+        },
+        m.kernel
+    )
+}
+
 /// The progress line on stderr: rewritten in place on a terminal, one line per mechanism
 /// otherwise.
 pub struct Progress {
@@ -145,6 +160,50 @@ pub struct Ratio {
     /// wall-clock ratios it hardly moves when other programs load the machine: it tells
     /// ipckit's own cost.
     pub cpu: Option<f64>,
+    /// Rounds both twins ran (each round pairs one ipckit run with the raw run next to it).
+    pub rounds: usize,
+    /// `[min, max]` of the per-round p50 ratios (round i of ipckit over round i of raw).
+    pub p50_range: Option<[f64; 2]>,
+    /// `[min, max]` of the per-round throughput ratios.
+    pub msgs_per_s_range: Option<[f64; 2]>,
+    /// `[min, max]` of the per-round CPU ratios.
+    pub cpu_range: Option<[f64; 2]>,
+}
+
+/// `[min, max]` of `values` (the ones present), `None` if there are none.
+fn spread(values: impl Iterator<Item = Option<f64>>) -> Option<[f64; 2]> {
+    values
+        .flatten()
+        .filter(|v| v.is_finite())
+        .fold(None, |acc, v| match acc {
+            None => Some([v, v]),
+            Some([lo, hi]) => Some([lo.min(v), hi.max(v)]),
+        })
+}
+
+/// The ratios of `o` (ipckit) over `raw`, with their spread over the rounds.
+fn ratio(o: &Outcome, raw: &Outcome) -> Ratio {
+    let div =
+        |a: Option<f64>, b: Option<f64>| a.zip(b).filter(|(_, b)| *b > 0.0).map(|(a, b)| a / b);
+    let (mine, theirs) = (o.rounds(), raw.rounds());
+    let pairs = || mine.iter().zip(&theirs);
+    Ratio {
+        p50: match (&o.latency, &raw.latency) {
+            (Some(a), Some(b)) if b.p50 > 0 => Some(a.p50 as f64 / b.p50 as f64),
+            _ => None,
+        },
+        msgs_per_s: div(
+            raw.throughput.as_ref().map(|t| t.msgs_per_s),
+            o.throughput.as_ref().map(|t| t.msgs_per_s),
+        ),
+        cpu: div(cpu_cost(o), cpu_cost(raw)),
+        rounds: mine.len().min(theirs.len()),
+        p50_range: spread(
+            pairs().map(|(a, b)| div(a.p50.map(|v| v as f64), b.p50.map(|v| v as f64))),
+        ),
+        msgs_per_s_range: spread(pairs().map(|(a, b)| div(b.msgs_per_s, a.msgs_per_s))),
+        cpu_range: spread(pairs().map(|(a, b)| div(a.cpu_per_msg, b.cpu_per_msg))),
+    }
 }
 
 /// One row of the report (JSON and CSV; the table shows the same).
@@ -201,22 +260,7 @@ pub fn rows(outcomes: &[Outcome]) -> Vec<Row> {
         .iter()
         .map(|o| {
             let ratio = match (o.imp, twin(o)) {
-                (Impl::Ipckit, Some(raw)) if o.verified && raw.verified => Some(Ratio {
-                    p50: match (&o.latency, &raw.latency) {
-                        (Some(a), Some(b)) if b.p50 > 0 => Some(a.p50 as f64 / b.p50 as f64),
-                        _ => None,
-                    },
-                    msgs_per_s: match (&o.throughput, &raw.throughput) {
-                        (Some(a), Some(b)) if a.msgs_per_s > 0.0 => {
-                            Some(b.msgs_per_s / a.msgs_per_s)
-                        }
-                        _ => None,
-                    },
-                    cpu: cpu_cost(o)
-                        .zip(cpu_cost(raw))
-                        .filter(|(_, r)| *r > 0.0)
-                        .map(|(a, r)| a / r),
-                }),
+                (Impl::Ipckit, Some(raw)) if o.verified && raw.verified => Some(ratio(o, raw)),
                 _ => None,
             };
             Row {
@@ -259,7 +303,8 @@ pub fn size_text(n: usize) -> String {
     }
 }
 
-fn ns_text(ns: u64) -> String {
+/// `850 ns`, `12.3 µs`, `2.50 ms`, `1.20 s`.
+pub fn ns_text(ns: u64) -> String {
     if ns < 1_000 {
         format!("{ns} ns")
     } else if ns < 1_000_000 {
@@ -281,8 +326,13 @@ fn rate_text(r: f64) -> String {
     }
 }
 
-fn ratio_text(r: Option<f64>) -> String {
-    r.map_or_else(|| "-".into(), |r| format!("{r:.2}"))
+/// `1.04`, or `1.04 [0.97–1.12]` with the spread over two or more rounds.
+fn ratio_text(r: Option<f64>, range: Option<[f64; 2]>, rounds: usize) -> String {
+    match (r, range) {
+        (None, _) => "-".into(),
+        (Some(r), Some([lo, hi])) if rounds >= 2 => format!("{r:.2} [{lo:.2}–{hi:.2}]"),
+        (Some(r), _) => format!("{r:.2}"),
+    }
 }
 
 /// Prints the machine, the method and the table to `out`.
@@ -355,9 +405,9 @@ pub fn table(
         };
         let (rp, rt, rc) = match &r.ratio_vs_raw {
             Some(x) => (
-                ratio_text(x.p50),
-                ratio_text(x.msgs_per_s),
-                ratio_text(x.cpu),
+                ratio_text(x.p50, x.p50_range, x.rounds),
+                ratio_text(x.msgs_per_s, x.msgs_per_s_range, x.rounds),
+                ratio_text(x.cpu, x.cpu_range, x.rounds),
             ),
             None => (dash(), dash(), dash()),
         };
@@ -462,6 +512,105 @@ pub fn table(
     for (m, n) in mech_notes {
         writeln!(out, "{m}: {n}")?;
     }
+    let rounds = rows
+        .iter()
+        .filter_map(|r| r.ratio_vs_raw.as_ref().map(|x| x.rounds))
+        .max()
+        .unwrap_or(0);
+    writeln!(out)?;
+    if rounds >= 2 {
+        writeln!(
+            out,
+            "ratio [a–b]: the lowest and highest of the per-round ratios (round i of ipckit over \
+             round i of its raw twin, run back to back), over {rounds} rounds; the figure before it \
+             is of all rounds together (latency histograms merged, throughput the best round), \
+             so it can fall outside [a–b] when the rounds disagree"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "ratios from a single round: no spread to show (--rounds 3 or more shows [min–max] per ratio)"
+        )?;
+    }
+    summary(out, rows)
+}
+
+/// The closing lines of the table: per size, which mechanism (ipckit rows that verified) had
+/// the lowest p50 round trip, the highest throughput and the least CPU per message, with the
+/// runner-up, so that a reader learns which to pick.
+fn summary(out: &mut impl Write, rows: &[Row]) -> std::io::Result<()> {
+    let mine: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.implementation == Impl::Ipckit.as_str() && r.verified)
+        .collect();
+    let mut sizes: Vec<usize> = mine.iter().map(|r| r.size_bytes).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    if sizes.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "which to pick (ipckit rows that verified, this run):")?;
+    // The best two of `rows` by `key` (lower is better when `low`), as `name figure`.
+    fn best(
+        rows: &[&Row],
+        low: bool,
+        key: impl Fn(&Row) -> Option<f64>,
+        text: impl Fn(f64) -> String,
+    ) -> Option<String> {
+        let mut v: Vec<(f64, &str)> = rows
+            .iter()
+            .filter_map(|r| {
+                key(r)
+                    .filter(|k| k.is_finite())
+                    .map(|k| (k, r.mechanism.as_str()))
+            })
+            .collect();
+        v.sort_by(|a, b| {
+            if low {
+                a.0.total_cmp(&b.0)
+            } else {
+                b.0.total_cmp(&a.0)
+            }
+        });
+        let mut s = format!("{} {}", v.first()?.1, text(v[0].0));
+        if let Some((k, m)) = v.get(1) {
+            s.push_str(&format!(" (then {m} {})", text(*k)));
+        }
+        Some(s)
+    }
+    for size in sizes {
+        let at: Vec<&Row> = mine
+            .iter()
+            .copied()
+            .filter(|r| r.size_bytes == size)
+            .collect();
+        let mut parts = Vec::new();
+        if let Some(s) = best(
+            &at,
+            true,
+            |r| r.latency_ns.as_ref().map(|l| l.p50 as f64),
+            |v| ns_text(v as u64),
+        ) {
+            parts.push(format!("lowest p50 round trip {s}"));
+        }
+        if let Some(s) = best(
+            &at,
+            false,
+            |r| r.throughput.as_ref().map(|t| t.mb_per_s),
+            |v| format!("{v:.1} MB/s"),
+        ) {
+            parts.push(format!("highest throughput {s}"));
+        }
+        if let Some(s) = best(
+            &at,
+            true,
+            |r| r.cpu_ns_per_msg,
+            |v| format!("{} CPU", ns_text(v.round() as u64)),
+        ) {
+            parts.push(format!("least CPU per message streamed {s}"));
+        }
+        writeln!(out, "  {}: {}", size_text(size), parts.join("; "))?;
+    }
     Ok(())
 }
 
@@ -534,6 +683,13 @@ pub fn write_csv(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
         "ratio_p50",
         "ratio_msgs_per_s",
         "ratio_cpu",
+        "ratio_rounds",
+        "ratio_p50_min",
+        "ratio_p50_max",
+        "ratio_msgs_per_s_min",
+        "ratio_msgs_per_s_max",
+        "ratio_cpu_min",
+        "ratio_cpu_max",
         "cpu_ns_per_round_trip",
         "cpu_ns_per_msg",
         "note",
@@ -558,6 +714,25 @@ pub fn write_csv(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
             opt(ratio.and_then(|x| x.p50).map(|v| format!("{v:.4}"))),
             opt(ratio.and_then(|x| x.msgs_per_s).map(|v| format!("{v:.4}"))),
             opt(ratio.and_then(|x| x.cpu).map(|v| format!("{v:.4}"))),
+            opt(ratio.map(|x| x.rounds.to_string())),
+            opt(ratio
+                .and_then(|x| x.p50_range)
+                .map(|v| format!("{:.4}", v[0]))),
+            opt(ratio
+                .and_then(|x| x.p50_range)
+                .map(|v| format!("{:.4}", v[1]))),
+            opt(ratio
+                .and_then(|x| x.msgs_per_s_range)
+                .map(|v| format!("{:.4}", v[0]))),
+            opt(ratio
+                .and_then(|x| x.msgs_per_s_range)
+                .map(|v| format!("{:.4}", v[1]))),
+            opt(ratio
+                .and_then(|x| x.cpu_range)
+                .map(|v| format!("{:.4}", v[0]))),
+            opt(ratio
+                .and_then(|x| x.cpu_range)
+                .map(|v| format!("{:.4}", v[1]))),
             opt(r.cpu_ns_per_round_trip.map(|v| format!("{v:.1}"))),
             opt(r.cpu_ns_per_msg.map(|v| format!("{v:.1}"))),
             opt(r.note.clone()),
@@ -582,5 +757,20 @@ mod tests {
         assert_eq!(ns_text(850), "850 ns");
         assert_eq!(ns_text(12_345), "12.3 µs");
         assert_eq!(ns_text(2_500_000), "2.50 ms");
+    }
+
+    #[test]
+    fn ratios_show_their_spread_over_rounds() {
+        assert_eq!(
+            ratio_text(Some(1.04), Some([0.97, 1.12]), 3),
+            "1.04 [0.97–1.12]"
+        );
+        assert_eq!(ratio_text(Some(1.04), Some([1.04, 1.04]), 1), "1.04");
+        assert_eq!(ratio_text(None, None, 3), "-");
+        assert_eq!(
+            spread([Some(2.0), None, Some(1.0), Some(3.0)].into_iter()),
+            Some([1.0, 3.0])
+        );
+        assert_eq!(spread([None].into_iter()), None);
     }
 }

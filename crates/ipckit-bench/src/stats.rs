@@ -93,6 +93,19 @@ pub fn thread_cpu_ns() -> u64 {
     })
 }
 
+/// The headline figures of one round of a scenario, kept so that the report can show how
+/// much the ipckit/raw ratios move from round to round.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RoundFigures {
+    /// Median round trip, nanoseconds.
+    pub p50: Option<u64>,
+    /// Messages per second, one way.
+    pub msgs_per_s: Option<f64>,
+    /// CPU time of both processes per message, nanoseconds (throughput phase, else latency
+    /// phase).
+    pub cpu_per_msg: Option<f64>,
+}
+
 /// The outcome of one (mechanism, size, implementation).
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -114,6 +127,9 @@ pub struct Outcome {
     pub error: Option<String>,
     /// A note for the table.
     pub note: Option<String>,
+    /// Each round's figures, in the order run, once two or more rounds are merged (empty for
+    /// a single round: see [`Outcome::rounds`]).
+    pub merged_rounds: Vec<RoundFigures>,
 }
 
 impl Outcome {
@@ -129,7 +145,28 @@ impl Outcome {
             skipped: None,
             error: None,
             note: None,
+            merged_rounds: Vec::new(),
         }
+    }
+
+    /// The figures of each round (one entry for an outcome of a single round; none when it
+    /// failed).
+    pub fn rounds(&self) -> Vec<RoundFigures> {
+        if !self.merged_rounds.is_empty() {
+            return self.merged_rounds.clone();
+        }
+        if !self.verified {
+            return Vec::new();
+        }
+        vec![RoundFigures {
+            p50: self.latency.as_ref().map(|l| l.p50),
+            msgs_per_s: self.throughput.as_ref().map(|t| t.msgs_per_s),
+            cpu_per_msg: self
+                .throughput
+                .as_ref()
+                .and_then(Throughput::cpu_per_msg)
+                .or_else(|| self.latency.as_ref().and_then(Latency::cpu_per_round_trip)),
+        }]
     }
 
     /// Skipped with the reason `why`.
@@ -148,6 +185,8 @@ impl Outcome {
         if !next.verified {
             return next;
         }
+        let mut merged_rounds = self.rounds();
+        merged_rounds.extend(next.rounds());
         let latency = match (self.latency, &next.latency) {
             (Some(a), Some(b)) => Some(a.merge(b)),
             (a, b) => a.or_else(|| b.clone()),
@@ -164,7 +203,47 @@ impl Outcome {
         Outcome {
             latency,
             throughput,
+            merged_rounds,
             ..self
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_round(p50: u64, msgs_per_s: f64) -> Outcome {
+        let mut hist = Histogram::new_with_bounds(1, 1_000_000, 3).unwrap();
+        hist.record(p50).unwrap();
+        let mut o = Outcome::new("pipe", Impl::Ipckit, 64);
+        o.verified = true;
+        o.latency = Some(Latency::from_hist(hist));
+        o.throughput = Some(Throughput {
+            mb_per_s: 1.0,
+            msgs_per_s,
+            messages: 10,
+            cpu_ns: 100,
+            cpu_messages: 10,
+        });
+        o
+    }
+
+    #[test]
+    fn merging_keeps_every_rounds_figures() {
+        let a = one_round(1000, 5.0);
+        assert_eq!(a.rounds().len(), 1);
+        let m = a.merge(one_round(2000, 7.0)).merge(one_round(3000, 6.0));
+        let r = m.rounds();
+        assert_eq!(r.len(), 3);
+        assert_eq!(
+            r.iter().map(|f| f.msgs_per_s.unwrap()).collect::<Vec<_>>(),
+            [5.0, 7.0, 6.0]
+        );
+        assert!(r.iter().all(|f| f.cpu_per_msg == Some(10.0)));
+        assert!(r[0].p50.unwrap() < r[2].p50.unwrap());
+        assert_eq!(m.throughput.unwrap().msgs_per_s, 7.0);
+        let failed = Outcome::new("pipe", Impl::Raw, 64);
+        assert!(failed.rounds().is_empty());
     }
 }

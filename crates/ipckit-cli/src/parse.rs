@@ -71,9 +71,45 @@ pub fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
     std::time::Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?} is not a duration"))
 }
 
-/// Parses an address for clap; the error lists the accepted forms.
+/// Parses an address for clap. The error says what is wrong in one line and points at
+/// `--help`, which lists the forms ([`crate::present::address_help`]), instead of printing
+/// the whole list on every typo.
 pub fn parse_address(s: &str) -> Result<ipckit::channel::Address, String> {
-    s.parse().map_err(|e: ipckit::Error| e.to_string())
+    s.parse().map_err(|e: ipckit::Error| {
+        let text = e.to_string();
+        let why = text.split("; accepted forms:").next().unwrap_or(&text);
+        format!("{why}\n  (the address forms are listed under --help)")
+    })
+}
+
+/// The error for an address whose socket or FIFO path is an existing directory (`recv
+/// unix:/tmp`): "/tmp is a directory", before the kernel's less telling EADDRINUSE or
+/// ECONNREFUSED.
+pub fn reject_directory(addr: &ipckit::channel::Address) -> anyhow::Result<()> {
+    use ipckit::channel::Address;
+    let path = match addr {
+        Address::Fifo(p) => Some(p.as_path()),
+        Address::Unix(a)
+        | Address::UnixDgram(a)
+        | Address::UnixSeqpacket(a)
+        | Address::ShmRing(a) => a.as_path(),
+        _ => None,
+    };
+    match path {
+        Some(p) if p.is_dir() => anyhow::bail!("{addr}: {} is a directory", p.display()),
+        _ => Ok(()),
+    }
+}
+
+/// The one wording of a bad pid, for every argument that takes one.
+pub const PID_RANGE: &str = "a pid is a number from 1 to 2147483647";
+
+/// Parses a process (or process group) id: 1 to `i32::MAX`, as `kill(2)` takes it.
+pub fn parse_pid(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(p) if p >= 1 && i32::try_from(p).is_ok() => Ok(p),
+        _ => Err(PID_RANGE.to_string()),
+    }
 }
 
 /// Where `ls --stale` and `rm --stale` look: directories for socket files, and which System
@@ -173,6 +209,7 @@ mod tests {
             let _ = super::parse_mode(&text);
             let _ = super::parse_key(&text);
             let _ = super::parse_secs(&text);
+            let _ = super::parse_pid(&text);
         }
 
         #[test]

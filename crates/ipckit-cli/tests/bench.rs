@@ -330,3 +330,122 @@ fn list_names_every_mechanism() {
     }
     assert_eq!(names, want);
 }
+
+/// The width and height of a PNG, from its IHDR chunk.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    let be = |i: usize| u32::from_be_bytes(png[i..i + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+#[test]
+fn svg_chart_renders_to_a_non_trivial_png() {
+    let svg = TempFile::new("chart.svg");
+    let out = ipckit()
+        .args(["bench", "--quick", "--only", "pipe,unix-stream,shm-ring"])
+        .args(["--sizes", "64,4K", "--rounds", "2", "--svg"])
+        .arg(&svg.0)
+        .output()
+        .expect("run ipckit bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The table shows the spread of each ratio and ends with what to pick.
+    assert!(
+        stdout.contains("ratio [a–b]: the lowest and highest"),
+        "{stdout}"
+    );
+    let spread = stdout
+        .lines()
+        .filter(|l| l.contains("  ipckit  ") && l.contains('[') && l.contains('–'))
+        .count();
+    assert_eq!(spread, 6, "every ipckit row has a spread: {stdout}");
+    assert!(stdout.contains("which to pick"), "{stdout}");
+    for size in [
+        "  64 B: lowest p50 round trip ",
+        "  4 KiB: lowest p50 round trip ",
+    ] {
+        assert!(stdout.contains(size), "{size:?} not in {stdout}");
+    }
+    let text = std::fs::read_to_string(&svg.0).expect("read the SVG");
+    assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
+    for s in [
+        "pipe",
+        "unix-stream",
+        "shm-ring",
+        "p50 round trip",
+        "throughput",
+    ] {
+        assert!(text.contains(s), "{s} not in the SVG");
+    }
+    let Ok(rsvg) = which("rsvg-convert") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "rsvg-convert (librsvg2-bin) is missing: scripts/install-test-peers installs it"
+        );
+        eprintln!("skipped the PNG check: rsvg-convert is not installed");
+        return;
+    };
+    let png = TempFile::new("chart.png");
+    let st = Command::new(rsvg)
+        .arg("-o")
+        .arg(&png.0)
+        .arg(&svg.0)
+        .status()
+        .expect("run rsvg-convert");
+    assert!(st.success(), "rsvg-convert failed: {st}");
+    let bytes = std::fs::read(&png.0).unwrap();
+    let (w, h) = png_size(&bytes);
+    assert!(w >= 1000 && h >= 1000, "{w}x{h}");
+    // A blank image of that size compresses to a few KiB; lines, dots and text do not.
+    assert!(bytes.len() > 30_000, "PNG of {} bytes", bytes.len());
+}
+
+fn which(name: &str) -> Result<PathBuf, ()> {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
+
+#[test]
+fn bad_output_paths_fail_before_the_run() {
+    let dir = std::env::temp_dir();
+    let missing = dir.join(format!("ipckit-no-such-dir-{}", std::process::id()));
+    let cases = [
+        ("--svg", dir.clone(), "is a directory"),
+        ("--json", missing.join("x.json"), "does not exist"),
+        (
+            "--csv",
+            PathBuf::from("/proc/version/x.csv"),
+            "is not a directory",
+        ),
+    ];
+    for (flag, path, why) in cases {
+        let started = std::time::Instant::now();
+        // Not --quick: a full run would take minutes, so failing within a second shows
+        // that the path was checked first.
+        let out = ipckit()
+            .args(["bench", flag])
+            .arg(&path)
+            .output()
+            .expect("run ipckit bench");
+        let took = started.elapsed();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{flag}: {err}");
+        assert!(
+            took < std::time::Duration::from_secs(1),
+            "{flag} took {took:?}"
+        );
+        assert!(
+            err.contains(&path.display().to_string()) && err.contains(why),
+            "{flag}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{flag}: the run started");
+    }
+}

@@ -224,5 +224,9 @@ fn bad_input_is_a_clear_error() {
     );
     let o = ipckit(&["signal", "send", "0", "TERM"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("invalid input"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("a pid is a number from 1 to 2147483647"),
+        "{}",
+        stderr(&o)
+    );
 }

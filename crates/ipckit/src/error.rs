@@ -330,9 +330,49 @@ impl<T> Context<T> for std::io::Result<T> {
     }
 }
 
+/// A duration as error details show it to a person: `1 s`, `250 ms`, `3.2 µs`, `0 s` (at
+/// most three significant digits; `999.99367ms` reads `1 s`), not `Debug`'s `999.99367ms`.
+pub(crate) fn duration_text(d: std::time::Duration) -> String {
+    const UNITS: [(f64, &str); 4] = [(1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1.0, "ns")];
+    let ns = d.as_nanos() as f64;
+    if ns == 0.0 {
+        return "0 s".into();
+    }
+    let i = UNITS
+        .iter()
+        .position(|&(scale, _)| ns / scale >= 1.0)
+        .unwrap_or(UNITS.len() - 1);
+    let v = ns / UNITS[i].0;
+    let digits = if v >= 100.0 {
+        0
+    } else if v >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let mut n = format!("{v:.digits$}");
+    if n.contains('.') {
+        n = n.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    match i.checked_sub(1) {
+        Some(up) if n == "1000" => format!("1 {}", UNITS[up].1),
+        _ => format!("{n} {}", UNITS[i].1),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_in_details_read_well() {
+        use std::time::Duration;
+        assert_eq!(duration_text(Duration::ZERO), "0 s");
+        assert_eq!(duration_text(Duration::from_nanos(999_997_518)), "1 s");
+        assert_eq!(duration_text(Duration::from_millis(250)), "250 ms");
+        assert_eq!(duration_text(Duration::from_nanos(3_200)), "3.2 µs");
+        assert_eq!(duration_text(Duration::from_secs(7200)), "7200 s");
+    }
 
     #[test]
     fn display_names_op_object_and_errno() {

@@ -191,8 +191,8 @@ fn wait_for_stdin_eof() {
     let _ = std::io::stdin().read_to_end(&mut sink);
 }
 
+/// The peer-process entry point (see `common::run_peer`).
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
     run_peer(|role, args| {
         let addr = arg_address(args);

@@ -12,8 +12,8 @@ use ipckit::channel::{self, Address, ChannelOptions, Closed};
 use ipckit::named::Named;
 use ipckit::ErrorKind;
 
+/// The peer-process entry point (see `common::run_peer`).
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
     run_peer(|role, args| {
         let addr: Address = args[0].parse().expect("address");

@@ -12,8 +12,8 @@ use common::{run_peer, say, unique_path, Peer};
 use ipckit::fifo::{Fifo, FifoReader, FifoWriter};
 use ipckit::{Errno, ErrorKind, Named};
 
+/// The peer-process entry point (see `common::run_peer`).
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
     run_peer(|role, args| {
         let path = PathBuf::from(&args[0]);

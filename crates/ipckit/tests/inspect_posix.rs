@@ -24,8 +24,8 @@ impl Drop for MountDir {
     }
 }
 
+/// The peer-process entry point (see `common::run_peer`).
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
     common::run_peer(|role, args| match role {
         "post" => Semaphore::builder(&args[0]).open().unwrap().post().unwrap(),

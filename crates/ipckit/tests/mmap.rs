@@ -20,8 +20,8 @@ impl Drop for Remove {
     }
 }
 
+/// The peer-process entry point (see `common::run_peer`).
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
     common::run_peer(|role, args| match role {
         // answer PATH: wait for the question at 64.., write the answer after it, post.

@@ -14,8 +14,8 @@ fn fd_arg(args: &[String], i: usize) -> i32 {
     args[i].parse().expect("fd argument")
 }
 
+/// The peer-process entry point (see `common::run_peer`).
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
     common::run_peer(|role, args| match role {
         "read-to-end" => {

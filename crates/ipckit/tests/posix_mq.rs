@@ -25,8 +25,8 @@ impl Drop for Unlink {
     }
 }
 
+/// The peer-process entry point (see `common::run_peer`).
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
     common::run_peer(|role, args| match role {
         // send NAME PRIO:TEXT...: open write-only, send each message.

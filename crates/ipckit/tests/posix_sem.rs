@@ -23,8 +23,8 @@ impl Drop for Unlink {
     }
 }
 
+/// The peer-process entry point (see `common::run_peer`).
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
     common::run_peer(|role, args| match role {
         // post NAME: open and post once.

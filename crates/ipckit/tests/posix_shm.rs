@@ -42,8 +42,8 @@ fn get(shm: &SharedMemory) -> Vec<u8> {
     v
 }
 
+/// The peer-process entry point (see `common::run_peer`).
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
     common::run_peer(|role, args| match role {
         // echo NAME: send a message to the parent, wait for its reply, print it.

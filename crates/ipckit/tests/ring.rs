@@ -15,8 +15,8 @@ use ipckit::ErrorKind;
 
 const PEER_SAY: &str = "@@peer ";
 
+/// The peer-process entry point (see `common::run_peer`).
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
     common::run_peer(|role, args| {
         let addr: SocketAddr = args[0].parse().expect("address");

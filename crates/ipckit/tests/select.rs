@@ -10,8 +10,8 @@ use common::{run_peer, say, unique_key, unique_name, unique_path, Peer};
 use ipckit::channel::{self, Address, Member, Select, Token};
 use ipckit::ErrorKind;
 
+/// The peer-process entry point (see `common::run_peer`).
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
     run_peer(|role, args| {
         let addr: Address = args[0].parse().expect("address");

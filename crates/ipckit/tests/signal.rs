@@ -93,8 +93,8 @@ fn read_go() -> String {
     s.trim().to_string()
 }
 
+/// The peer-process entry point (see `common::run_peer`).
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
     common::run_peer(|role, args| match role {
         // Reads the pending USR1 and RTMIN+1 instances after the test sent them.

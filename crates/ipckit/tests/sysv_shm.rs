@@ -16,8 +16,8 @@ use sysv_support::wait_until;
 
 const ROUNDS: u32 = 20_000;
 
+/// The peer-process entry point (see `common::run_peer`).
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
     common::run_peer(|role, args| {
         // libtest printed "test peer ... " without a newline: start the said lines afresh.

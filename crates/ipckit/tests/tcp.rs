@@ -9,8 +9,8 @@ use common::{say, Peer};
 use ipckit::net::tcp;
 use ipckit::ErrorKind;
 
+/// The peer-process entry point (see `common::run_peer`).
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
     common::run_peer(|role, args| match role {
         "client" => {

@@ -20,8 +20,8 @@ use ipckit::signal::{self, Catcher, Signal, SignalFd, SignalSet};
 
 const MAX: Duration = Duration::MAX;
 
+/// The peer-process entry point (see `common::run_peer`).
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
     run_peer(|role, _args| match role {
         // Started with SIGUSR1 blocked in every thread: each signal raised stays pending

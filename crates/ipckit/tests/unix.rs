@@ -69,8 +69,8 @@ fn is_fifo(fd: OwnedFd) -> bool {
         .is_ok_and(|m| m.file_type().is_fifo())
 }
 
+/// The peer-process entry point (see `common::run_peer`).
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 fn peer() {
     common::run_peer(|role, args| {
         let addr = || -> SocketAddr { args[0].parse().expect("address argument") };

@@ -174,8 +174,9 @@ impl<'a> Session<'a> {
         if let Some(t) = self.args.timeout {
             if self.idle_since.elapsed() >= t {
                 bail!(
-                    "recv {}: timed out: no {what} within {t:?}",
-                    self.args.address
+                    "recv {}: timed out: no {what} within {}",
+                    self.args.address,
+                    crate::present::duration_text(t)
                 );
             }
         }
@@ -238,6 +239,7 @@ pub fn run(args: RecvArgs) -> anyhow::Result<ExitCode> {
     if args.count == Some(0) {
         return Ok(ExitCode::SUCCESS);
     }
+    crate::parse::reject_directory(&args.address)?;
     if !matches!(args.address, Address::SysvMq { .. })
         && (args.mtype.is_some() || args.except.is_some())
     {

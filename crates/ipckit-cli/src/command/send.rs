@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use std::os::unix::ffi::OsStrExt as _;
+
 use anyhow::Context as _;
 use ipckit::channel::{self, Address, ChannelOptions, DEFAULT_MAX_MESSAGE};
 
@@ -22,9 +24,10 @@ pub struct SendArgs {
     #[arg(value_name = "ADDR", value_parser = parse_address)]
     pub address: Address,
     /// Messages to send, one message each, in order. Without any, stdin is read: one
-    /// message per line (without its newline).
+    /// message per line (without its newline). An argument that is not UTF-8 is sent as its
+    /// bytes, unchanged.
     #[arg(value_name = "MESSAGE")]
-    pub messages: Vec<String>,
+    pub messages: Vec<std::ffi::OsString>,
     /// No framing: stdin is passed on as a plain byte stream (each MESSAGE is written
     /// followed by a newline), so `cat`, socat or nc can read it on the other side. On
     /// datagram and seqpacket sockets every chunk read from stdin (at most 64 KiB) is one
@@ -80,7 +83,8 @@ impl Watchdog {
             };
             if let Some(what) = late {
                 eprintln!(
-                    "ipckit: send {address}: timed out: {what} did not finish within {timeout:?}"
+                    "ipckit: send {address}: timed out: {what} did not finish within {}",
+                    crate::present::duration_text(timeout)
                 );
                 std::process::exit(1);
             }
@@ -132,6 +136,7 @@ pub fn run(mut args: SendArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let addr = &args.address;
+    crate::parse::reject_directory(addr)?;
     if args.priority != 0 && (args.raw || !matches!(addr, Address::PosixMq(_))) {
         anyhow::bail!(
             "--priority applies to posix-mq addresses without --raw only, not {}{}",

@@ -34,7 +34,8 @@ pub enum SignalCommand {
     /// sends the null signal, which only checks that PID exists and may be signalled (exit
     /// status 1 if it does not).
     Send {
-        /// The target process id (or process group id with --group).
+        /// The target process id (or process group id with --group), 1 to 2147483647.
+        #[arg(value_parser = crate::parse::parse_pid)]
         pid: u32,
         /// The signal: name or number; 0 for the null signal.
         #[arg(value_name = "SIG")]
@@ -208,7 +209,13 @@ fn wait(
     while count == 0 || seen < count {
         let info = match deadline {
             None => fd.recv()?,
-            Some(d) => fd.recv_timeout(d.saturating_duration_since(Instant::now()))?,
+            Some(d) => match fd.recv_timeout(d.saturating_duration_since(Instant::now())) {
+                Err(e) if e.kind() == ipckit::ErrorKind::TimedOut => anyhow::bail!(
+                    "signal wait: timed out: no {set} within {}",
+                    crate::present::duration_text(timeout.unwrap_or_default())
+                ),
+                r => r?,
+            },
         };
         writeln!(
             out,

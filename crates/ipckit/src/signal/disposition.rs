@@ -287,8 +287,9 @@ impl Source for Catcher {
     }
 
     fn timed_out(&self, timeout: Duration) -> Error {
-        Error::new(ErrorKind::TimedOut, "recv", format!("signals {}", self.set))
-            .with_detail(format!("no signal within {timeout:?}"))
+        Error::new(ErrorKind::TimedOut, "recv", format!("signals {}", self.set)).with_detail(
+            format!("no signal within {}", crate::error::duration_text(timeout)),
+        )
     }
 
     fn read(&self, out: &mut [RawInfo]) -> Result<usize> {

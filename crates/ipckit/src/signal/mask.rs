@@ -209,7 +209,10 @@ pub fn wait(set: &SignalSet, timeout: Option<Duration>) -> Result<SigInfo> {
         Ok(raw) => Ok(SigInfo::from_raw(raw)),
         Err(Errno::EAGAIN) => Err(Error::from_errno(Errno::EAGAIN, OP, set)
             .with_kind(ErrorKind::TimedOut)
-            .with_detail(format!("no signal within {timeout:?}"))),
+            .with_detail(format!(
+                "no signal within {}",
+                crate::error::duration_text(timeout.unwrap_or_default())
+            ))),
         Err(e) => Err(e).ctx(OP, set),
     }
 }
@@ -370,8 +373,10 @@ impl Source for SignalFd {
     }
 
     fn timed_out(&self, timeout: Duration) -> Error {
-        Error::new(ErrorKind::TimedOut, "read", self.object())
-            .with_detail(format!("no signal within {timeout:?}"))
+        Error::new(ErrorKind::TimedOut, "read", self.object()).with_detail(format!(
+            "no signal within {}",
+            crate::error::duration_text(timeout)
+        ))
     }
 
     fn read(&self, out: &mut [RawInfo]) -> Result<usize> {

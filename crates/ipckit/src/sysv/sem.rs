@@ -432,9 +432,10 @@ impl SemaphoreSet {
             if left.is_zero() {
                 return Err(
                     Error::new(ErrorKind::TimedOut, "semget", self.object()).with_detail(format!(
-                        "the set was not initialised within {timeout:?} (sem_otime is still 0): \
+                        "the set was not initialised within {} (sem_otime is still 0): \
                          its creator may have died, or made it without semop; \
-                         open it with no_init_wait()"
+                         open it with no_init_wait()",
+                        crate::error::duration_text(timeout)
                     )),
                 );
             }

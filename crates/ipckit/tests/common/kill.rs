@@ -666,6 +666,12 @@ impl Drop for RemoveOnDrop {
 /// One lock for all transports: the fd count of the process must not move under a trial.
 static SERIAL: Mutex<()> = Mutex::new(());
 
+/// Holds the lock of the trials: for any other test of the binary that opens fds (the `peer`
+/// self-check), so that it does not run under a trial's fd count.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[derive(Default)]
 struct Tally {
     trials: u64,

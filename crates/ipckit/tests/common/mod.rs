@@ -5,8 +5,8 @@
 //! ```ignore
 //! mod common;
 //!
+//! /// The peer-process entry point (see `common::run_peer`).
 //! #[test]
-//! #[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
 //! fn peer() {
 //!     common::run_peer(|role, args| match role {
 //!         "reader" => { /* ... */ }
@@ -17,7 +17,9 @@
 //!
 //! and starts it with [`Peer::spawn`]`("reader", &[...])`: the test binary re-executes itself
 //! running only `peer`, in a new process. What the peer wants the test to read it prints with
-//! [`say`]; [`Peer::wait_lines`] returns those lines.
+//! [`say`]; [`Peer::wait_lines`] returns those lines. Run as an ordinary test (no
+//! `IPCKIT_PEER`), `peer` checks the entry point itself: a re-executed copy of the binary
+//! answers a ping (so it is a real test, not an ignored one).
 #![allow(dead_code)]
 
 use std::process::{Child, Command, Stdio};
@@ -27,6 +29,8 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 const PEER_ENV: &str = "IPCKIT_PEER";
 const SAY_PREFIX: &str = "@@peer ";
+/// The role [`run_peer`] answers itself, to check the entry point.
+const PING_ROLE: &str = "__ping";
 
 /// A name unique to this process and call: `ipckit-test-<pid>-<start>-<n>-<tag>`.
 ///
@@ -57,11 +61,19 @@ pub fn unique_path(tag: &str) -> std::path::PathBuf {
 }
 
 /// Runs the peer role this process was started for, then exits with status 0 (a panic in the
-/// role exits non-zero). Without `IPCKIT_PEER` set it returns at once.
+/// role exits non-zero). Without `IPCKIT_PEER` set (run as a test) it checks the entry point:
+/// this binary re-executed as a peer answers [`PING_ROLE`] with `pong`.
 pub fn run_peer(f: impl FnOnce(&str, &[String])) {
     let Ok(role) = std::env::var(PEER_ENV) else {
+        assert_eq!(Peer::spawn(PING_ROLE, &[]).wait_lines(), ["pong"]);
         return;
     };
+    if role == PING_ROLE {
+        say("pong");
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        std::process::exit(0);
+    }
     let args: Vec<String> = std::env::var("IPCKIT_PEER_ARGS")
         .map(|s| {
             s.split('\u{1f}')
@@ -91,17 +103,11 @@ impl Peer {
     pub fn command(role: &str, args: &[&str]) -> Command {
         let exe = std::env::current_exe().expect("current_exe");
         let mut cmd = Command::new(exe);
-        cmd.args([
-            "--ignored",
-            "--exact",
-            "peer",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(PEER_ENV, role)
-        .env("IPCKIT_PEER_ARGS", args.join("\u{1f}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        cmd.args(["--exact", "peer", "--nocapture", "--test-threads=1"])
+            .env(PEER_ENV, role)
+            .env("IPCKIT_PEER_ARGS", args.join("\u{1f}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
         cmd
     }
 
