@@ -34,6 +34,7 @@ mod fd;
 pub mod fifo;
 pub mod inspect;
 pub mod limits;
+pub mod lock;
 pub mod mmap;
 pub mod named;
 pub mod net;

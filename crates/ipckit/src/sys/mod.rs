@@ -19,6 +19,8 @@ compile_error!(
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]
+pub(crate) use linux::lock;
+#[cfg(target_os = "linux")]
 pub(crate) use linux::{fd, inspect, io, pipe, poll, posix, region, signal, sysv, unix};
 
 use std::time::{Duration, Instant};

@@ -3,6 +3,7 @@
 pub(crate) mod fd;
 pub(crate) mod inspect;
 pub(crate) mod io;
+pub(crate) mod lock;
 pub(crate) mod pipe;
 pub(crate) mod poll;
 pub(crate) mod posix;
