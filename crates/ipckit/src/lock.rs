@@ -326,8 +326,8 @@ impl Lock {
     /// use std::time::Duration;
     /// use ipckit::lock::Lock;
     /// let path = std::env::temp_dir().join(format!("ipckit-doc-lockt-{}", std::process::id()));
-    /// let a = std::fs::File::create(&path)?;
-    /// let b = std::fs::File::open(&path)?;
+    /// let a = std::fs::File::options().read(true).write(true).create(true).open(&path)?;
+    /// let b = std::fs::File::options().write(true).open(&path)?;
     /// let _held = Lock::shared().lock(&a)?;
     /// let e = Lock::exclusive().lock_timeout(&b, Duration::from_millis(20)).unwrap_err();
     /// assert_eq!(e.kind(), ipckit::ErrorKind::TimedOut);

@@ -268,9 +268,8 @@ fn flock_excludes_flock_and_is_independent_of_ofd_locks() {
         try_in_peer(&t.0, &["shared", "0", "0", "flock"]),
         "wouldblock"
     );
-    let f = g.unlock().unwrap();
+    let _f: &File = g.unlock().unwrap();
     assert_eq!(try_in_peer(&t.0, &["shared", "0", "0", "flock"]), "ok");
-    drop(f);
 }
 
 #[test]
