@@ -32,6 +32,7 @@ pub mod error;
 #[macro_use]
 mod fd;
 pub mod fifo;
+pub mod file;
 pub mod inspect;
 pub mod limits;
 pub mod lock;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::dgram::{MessageReceiver, MessageSender};
 use super::stream::{FramedReceiver, FramedSender};
-use super::{flavors, posix_mq, shm_ring, sysv_mq};
+use super::{file, flavors, posix_mq, shm_ring, sysv_mq};
 use crate::net::unix::{UnixDatagram, UnixSeqpacket};
 use crate::Result;
 
@@ -27,6 +27,8 @@ flavors! { $
         PosixMq(posix_mq::MqSender),
         /// `shm-ring:`: one ring record per message.
         ShmRing(shm_ring::RingSender),
+        /// `file:`: one spool frame per message.
+        File(file::FileSender),
     }
 }
 
@@ -47,6 +49,8 @@ flavors! { $
         PosixMq(posix_mq::MqReceiver),
         /// `shm-ring:`: the ring's records.
         ShmRing(shm_ring::RingReceiver),
+        /// `file:`: the spool's frames, at least once.
+        File(file::FileReceiver),
     }
 }
 

@@ -19,9 +19,9 @@ compile_error!(
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]
-pub(crate) use linux::lock;
-#[cfg(target_os = "linux")]
 pub(crate) use linux::{fd, inspect, io, pipe, poll, posix, region, signal, sysv, unix};
+#[cfg(target_os = "linux")]
+pub(crate) use linux::{inotify, lock};
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,7 @@
 //! The Linux implementation of the platform seam, one file per facility.
 
 pub(crate) mod fd;
+pub(crate) mod inotify;
 pub(crate) mod inspect;
 pub(crate) mod io;
 pub(crate) mod lock;
