@@ -4,7 +4,7 @@
 //! Plain file exchange has two problems: several writers collide, and a reader has no
 //! efficient way to notice new data. A spool solves both:
 //! - **Senders** ([`SpoolWriter`]) append each message as one *frame* under an exclusive
-//!   [`Lock`](crate::lock::Lock) on the file (an open file description lock), so frames of
+//!   [`crate::lock::Lock`] on the file (an open file description lock), so frames of
 //!   several senders, in any number of processes, never interleave.
 //! - **The receiver** ([`SpoolReader`]) follows the file with `inotify(7)` (no polling: it
 //!   sleeps in `poll(2)` on the inotify fd until a sender writes) and keeps its position in
