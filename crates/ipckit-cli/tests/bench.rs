@@ -321,6 +321,7 @@ fn list_names_every_mechanism() {
             "sysv-shm",
             "posix-shm",
             "mmap-file",
+            "file",
             "shm-ring",
             "shm-ring-zc",
             "shm-ring-futex",
