@@ -47,6 +47,7 @@ registry! {
     SysvShm => mech::sysv_shm::MECHANISM,
     PosixShm => mech::posix_shm::MECHANISM,
     MmapFile => mech::mmap_file::MECHANISM,
+    File => mech::file::MECHANISM,
     ShmRing => mech::shm_ring::MECHANISM,
     ShmRingZc => mech::shm_ring::MECHANISM_ZC,
     ShmRingFutex => mech::shm_ring::MECHANISM_FUTEX,

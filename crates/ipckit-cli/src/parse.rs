@@ -88,7 +88,7 @@ pub fn parse_address(s: &str) -> Result<ipckit::channel::Address, String> {
 pub fn reject_directory(addr: &ipckit::channel::Address) -> anyhow::Result<()> {
     use ipckit::channel::Address;
     let path = match addr {
-        Address::Fifo(p) => Some(p.as_path()),
+        Address::Fifo(p) | Address::File(p) => Some(p.as_path()),
         Address::Unix(a)
         | Address::UnixDgram(a)
         | Address::UnixSeqpacket(a)

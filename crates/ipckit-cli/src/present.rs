@@ -101,7 +101,8 @@ pub fn time_string(t: Option<std::time::SystemTime>) -> String {
 pub fn address_help() -> String {
     format!(
         "Addresses:\n{}\n\nByte streams (fifo, unix, tcp) carry each message as a 4-byte little-endian \
-         length and the payload, unless --raw.",
+         length and the payload, unless --raw. A file: spool keeps messages while no receiver \
+         runs; recv continues where the last receiver stopped (position in PATH.pos).",
         ipckit::channel::ACCEPTED_FORMS
     )
 }

@@ -319,6 +319,7 @@ fn list_names_every_mechanism() {
         "sysv-shm",
         "posix-shm",
         "mmap-file",
+        "file",
         "shm-ring",
         "shm-ring-zc",
         "shm-ring-futex",
@@ -428,8 +429,9 @@ fn bad_output_paths_fail_before_the_run() {
     ];
     for (flag, path, why) in cases {
         let started = std::time::Instant::now();
-        // Not --quick: a full run would take minutes, so failing within a second shows
-        // that the path was checked first.
+        // Not --quick: a full run takes minutes, so failing well within that (and with
+        // nothing on stdout) shows that the path was checked first. The bound is loose on
+        // purpose: this is not a speed test, and the machine may be loaded.
         let out = ipckit()
             .args(["bench", flag])
             .arg(&path)
@@ -439,7 +441,7 @@ fn bad_output_paths_fail_before_the_run() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{flag}: {err}");
         assert!(
-            took < std::time::Duration::from_secs(1),
+            took < std::time::Duration::from_secs(20),
             "{flag} took {took:?}"
         );
         assert!(

@@ -372,9 +372,9 @@ fn ready_fd_says_the_address_once_listening() {
     cmd.args(["recv", "tcp:127.0.0.1:0", "--count", "1", "--ready-fd", "3"]);
     cmd.stdout(std::process::Stdio::piped());
     cmd.stderr(std::process::Stdio::null());
-    w.inherit_as(&mut cmd, 3).unwrap();
-    let child = cmd.spawn().unwrap();
-    drop(cmd);
+    let mut spawner = ipckit::pipe::Spawner::new(cmd);
+    w.inherit_as(&mut spawner, 3).unwrap();
+    let child = spawner.spawn().unwrap(); // closes our copy of the write end
     let mut line = String::new();
     std::io::Read::read_to_string(&mut r, &mut line).unwrap(); // closed after the line
     let at = line.trim_end();

@@ -145,6 +145,7 @@ every_mech! {
     sysv_shm => "sysv-shm",
     posix_shm => "posix-shm",
     shm_ring => "shm-ring",
+    file => "file",
     signal => "signal",
 }
 

@@ -10,7 +10,7 @@
 use std::io::{Read, Write};
 use std::process::Command;
 
-use ipckit::pipe::{pipe, PipeReader};
+use ipckit::pipe::{pipe, PipeReader, Spawner};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -21,12 +21,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let (reader, mut writer) = pipe()?;
-    let mut cmd = Command::new(std::env::current_exe()?);
-    let fd = reader.inherit(&mut cmd);
-    cmd.args(["--child", &fd.to_string()]);
-    let mut child = cmd.spawn()?;
-    // `cmd` held the parent's copy of the read end: drop it now that the child has its own.
-    drop(cmd);
+    let mut spawner = Spawner::new(Command::new(std::env::current_exe()?));
+    let fd = reader.inherit(&mut spawner);
+    spawner.command_mut().args(["--child", &fd.to_string()]);
+    // Starts the child, then closes the parent's copy of the read end.
+    let mut child = spawner.spawn()?;
 
     writer.write_all(b"Hello Child Process!")?;
     drop(writer); // end of file for the child

@@ -39,8 +39,10 @@ pub mod error;
 #[macro_use]
 mod fd;
 pub mod fifo;
+pub mod file;
 pub mod inspect;
 pub mod limits;
+pub mod lock;
 pub mod mmap;
 pub mod named;
 pub mod net;

@@ -1,8 +1,13 @@
 //! Anonymous pipes (`pipe2`): a one-way byte stream between related processes.
 //!
 //! [`pipe()`] returns a [`PipeReader`] and a [`PipeWriter`], both close-on-exec. A process
-//! hands one end to a child it starts ([`PipeReader::inherit_as`], or
-//! [`Stdio::from`](std::process::Stdio) for the child's stdin/stdout) and keeps the other.
+//! hands one end to a child it starts through a [`Spawner`] ([`PipeReader::inherit_as`], or
+//! [`Stdio::from`](std::process::Stdio) for the child's stdin/stdout) and keeps the other;
+//! [`Spawner::spawn`] closes the parent's copy of every end it handed over once the child
+//! has started, so the parent never holds a copy that keeps the pipe open (the classic
+//! hang: a parent that reads to end of file while a forgotten copy of the write end stays
+//! open in its own `Command`). [`popen`] runs a shell command with a pipe to its stdin or
+//! from its stdout, as `popen(3)`.
 //! Bytes arrive in order; writes of at most `PIPE_BUF` (4096) bytes are atomic. The reader
 //! sees end of file (`read` returns 0) once every copy of the write end is closed.
 //!
@@ -32,7 +37,13 @@
 //! - <https://man7.org/linux/man-pages/man7/pipe.7.html>
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+
+mod popen;
+mod spawn;
+
+pub use popen::{popen, Mode, Popen};
+pub use spawn::Spawner;
 
 use crate::error::Context;
 use crate::fd::{EndName, StreamEnd};
@@ -149,18 +160,20 @@ macro_rules! pipe_end_methods {
                 Ok($ty::from(claim(fd, $access)?))
             }
 
-            /// Hands this end to the child process `cmd` will spawn, as fd `target` there,
-            /// without close-on-exec so it survives `exec`. Every other fd keeps
+            /// Hands this end to the child process `spawner` will start, as fd `target`
+            /// there, without close-on-exec so it survives `exec`. Every other fd keeps
             /// `FD_CLOEXEC`; only this one is duplicated (`dup2`) in the child, between
             /// `fork` and `exec`.
             ///
-            /// `cmd` owns this end from now on: the parent's copy closes when `cmd` is
-            /// dropped, so **drop `cmd` after spawning** (or the parent keeps the pipe open,
-            /// and e.g. never sees end of file on the other end). Tell the child its fd
-            /// number (an argument or environment variable). For the child's stdin or
-            /// stdout, prefer `cmd.stdin(Stdio::from(end))`.
+            /// `spawner` owns this end from now on, and [`Spawner::spawn`] closes the
+            /// parent's copy as soon as the child has started: the parent keeps no copy,
+            /// so e.g. the other end sees end of file once the child closes (or exits)
+            /// without the parent dropping anything by hand. Tell the child its fd number
+            /// (an argument or environment variable). For the child's stdin or stdout,
+            /// `spawner.command_mut().stdin(Stdio::from(end))` closes the parent's copy
+            /// the same way.
             ///
-            /// Several ends can go to one `cmd`, each with its own `target` (below 256).
+            /// Several ends can go to one child, each with its own `target` (below 256).
             /// Whatever fd numbers the ends have in the parent, no `dup2` replaces another
             /// end: an end that changes number is first moved to fd 256 or above
             /// (`F_DUPFD_CLOEXEC`). Two ends with the same target, or a target equal to the
@@ -170,7 +183,8 @@ macro_rules! pipe_end_methods {
             /// # Errors
             /// [`ErrorKind::InvalidInput`] if `target` is negative or 256 or above;
             /// [`ErrorKind::LimitReached`] if no fd number of 256 or above is free
-            /// (`RLIMIT_NOFILE`). A failing `dup2` in the child makes `cmd.spawn()` fail.
+            /// (`RLIMIT_NOFILE`). A failing `dup2` in the child makes
+            /// [`Spawner::spawn`] fail.
             ///
             /// # Examples
             /// ```
@@ -180,11 +194,11 @@ macro_rules! pipe_end_methods {
             /// let (mut reader, writer) = ipckit::pipe::pipe()?;
             /// let mut cmd = Command::new("sh");
             /// cmd.args(["-c", "echo hi >&5"]);
-            /// writer.inherit_as(&mut cmd, 5)?;
-            /// let mut child = cmd.spawn()?;
-            /// drop(cmd); // closes the parent's copy of the write end
+            /// let mut spawner = ipckit::pipe::Spawner::new(cmd);
+            /// writer.inherit_as(&mut spawner, 5)?;
+            /// let mut child = spawner.spawn()?; // closes the parent's copy of the write end
             /// let mut got = String::new();
-            /// reader.read_to_string(&mut got)?;
+            /// reader.read_to_string(&mut got)?; // end of file when `sh` exits
             /// assert_eq!(got, "hi\n");
             /// child.wait()?;
             /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -195,40 +209,40 @@ macro_rules! pipe_end_methods {
             /// <https://man7.org/linux/man-pages/man2/execve.2.html> (file descriptors
             /// across exec)
             #[doc(alias = "dup2")]
-            pub fn inherit_as(self, cmd: &mut Command, target: RawFd) -> Result<()> {
+            pub fn inherit_as(self, spawner: &mut Spawner, target: RawFd) -> Result<()> {
                 let object = self.0.name();
                 let floor = crate::sys::pipe::INHERIT_FLOOR;
                 if !(0..floor).contains(&target) {
                     return Err(Error::new(ErrorKind::InvalidInput, "inherit_as", object)
                         .with_detail(format!("target fd {target} is not in 0..{floor}")));
                 }
-                crate::sys::pipe::inherit_fd(cmd, self.0.into_fd(), target)
-                    .map_err(|e| {
-                        let e = Error::from_errno(e, "fcntl(F_DUPFD_CLOEXEC)", object);
-                        if e.kind() == ErrorKind::InvalidInput {
-                            e.with_kind(ErrorKind::LimitReached)
-                        } else {
-                            e
-                        }
-                    })
+                spawner.hand_over(self.0.into_fd(), target).map_err(|e| {
+                    let e = Error::from_errno(e, "fcntl(F_DUPFD_CLOEXEC)", object);
+                    if e.kind() == ErrorKind::InvalidInput {
+                        e.with_kind(ErrorKind::LimitReached)
+                    } else {
+                        e
+                    }
+                })
             }
 
-            /// Hands this end to the child process `cmd` will spawn under its current fd
-            /// number, which it returns: only in the child is `FD_CLOEXEC` cleared (by
+            /// Hands this end to the child process `spawner` will start under its current
+            /// fd number, which it returns: only in the child is `FD_CLOEXEC` cleared (by
             /// `fcntl(F_SETFD)` between `fork` and `exec`). As with
-            /// [`inherit_as`](Self::inherit_as), `cmd` owns the end from now on: drop `cmd`
-            /// after spawning.
+            /// [`inherit_as`](Self::inherit_as), [`Spawner::spawn`] closes the parent's
+            /// copy once the child has started.
             ///
             /// # Examples
             /// ```
             /// use std::process::Command;
             ///
             /// let (reader, mut writer) = ipckit::pipe::pipe()?;
-            /// let mut cmd = Command::new("sh");
-            /// let fd = reader.inherit(&mut cmd);
-            /// cmd.args(["-c", &format!("read line <&{fd}; test \"$line\" = ping")]);
-            /// let mut child = cmd.spawn()?;
-            /// drop(cmd);
+            /// let mut spawner = ipckit::pipe::Spawner::new(Command::new("sh"));
+            /// let fd = reader.inherit(&mut spawner);
+            /// spawner
+            ///     .command_mut()
+            ///     .args(["-c", &format!("read line <&{fd}; test \"$line\" = ping")]);
+            /// let mut child = spawner.spawn()?;
             /// std::io::Write::write_all(&mut writer, b"ping\n")?;
             /// assert!(child.wait()?.success());
             /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -237,10 +251,10 @@ macro_rules! pipe_end_methods {
             /// # References
             /// <https://man7.org/linux/man-pages/man2/fcntl.2.html> (`FD_CLOEXEC`)
             #[doc(alias = "FD_CLOEXEC")]
-            pub fn inherit(self, cmd: &mut Command) -> RawFd {
+            pub fn inherit(self, spawner: &mut Spawner) -> RawFd {
                 let fd = self.as_raw_fd();
                 // Same number: no F_DUPFD, so this cannot fail.
-                let _ = crate::sys::pipe::inherit_fd(cmd, self.0.into_fd(), fd);
+                let _ = spawner.hand_over(self.0.into_fd(), fd);
                 fd
             }
 

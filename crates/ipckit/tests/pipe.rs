@@ -7,7 +7,7 @@ use std::io::{ErrorKind as IoKind, Read, Write};
 use std::os::fd::AsRawFd;
 
 use common::{say, Peer};
-use ipckit::pipe::{pipe, PipeReader, PipeWriter};
+use ipckit::pipe::{pipe, PipeReader, PipeWriter, Spawner};
 use ipckit::ErrorKind;
 
 fn fd_arg(args: &[String], i: usize) -> i32 {
@@ -69,9 +69,9 @@ fn peer() {
 #[test]
 fn data_crosses_to_a_child_and_it_sees_eof_when_the_writer_closes() {
     let (r, mut w) = pipe().unwrap();
-    let mut cmd = Peer::command("read-to-end", &["7"]);
+    let mut cmd = Spawner::new(Peer::command("read-to-end", &["7"]));
     r.inherit_as(&mut cmd, 7).unwrap();
-    let peer = Peer::from_command(cmd);
+    let peer = Peer::from_spawner(cmd);
     w.write_all(b"Hello Child Process!").unwrap();
     drop(w); // the child's read_to_string only returns at end of file
     assert_eq!(peer.wait_lines(), ["got Hello Child Process!"]);
@@ -80,14 +80,14 @@ fn data_crosses_to_a_child_and_it_sees_eof_when_the_writer_closes() {
 #[test]
 fn a_child_writes_and_the_parent_reads_to_eof_after_it_exits() {
     let (mut r, w) = pipe().unwrap();
-    let mut cmd = Peer::command("write", &[]);
+    let mut cmd = Spawner::new(Peer::command("write", &[]));
     let fd = w.inherit(&mut cmd);
     let fd_s = fd.to_string();
-    cmd.env(
+    cmd.command_mut().env(
         "IPCKIT_PEER_ARGS",
         [fd_s.as_str(), "from the child"].join("\u{1f}"),
     );
-    let peer = Peer::from_command(cmd);
+    let peer = Peer::from_spawner(cmd);
     let mut got = String::new();
     r.read_to_string(&mut got).unwrap();
     assert_eq!(got, "from the child");
@@ -97,10 +97,10 @@ fn a_child_writes_and_the_parent_reads_to_eof_after_it_exits() {
 #[test]
 fn writing_after_the_reader_is_gone_is_peer_gone() {
     let (r, mut w) = pipe().unwrap();
-    let mut cmd = Peer::command("close-at-once", &["5"]);
+    let mut cmd = Spawner::new(Peer::command("close-at-once", &["5"]));
     r.inherit_as(&mut cmd, 5).unwrap();
-    Peer::from_command(cmd).wait_lines();
-    // Every read end is closed now (ours went with `cmd`, the child's at its exit).
+    Peer::from_spawner(cmd).wait_lines();
+    // Every read end is closed now (ours at the spawn, the child's at its exit).
     let err = w.write(b"anyone?").unwrap_err();
     assert_eq!(err.kind(), IoKind::BrokenPipe);
     assert_eq!(io_errno(&err), Some(libc::EPIPE));
@@ -120,10 +120,10 @@ fn capacity_set_in_one_process_is_seen_in_the_other() {
     let got = w.set_capacity(100_000).unwrap();
     // The kernel rounds up to a power of two pages.
     assert!(got >= 100_000 && got.is_power_of_two(), "{got}");
-    let mut cmd = Peer::command("capacity", &["6"]);
+    let mut cmd = Spawner::new(Peer::command("capacity", &["6"]));
     r.inherit_as(&mut cmd, 6).unwrap();
     assert_eq!(
-        Peer::from_command(cmd).wait_lines(),
+        Peer::from_spawner(cmd).wait_lines(),
         [format!("capacity {got}")]
     );
 }
@@ -164,10 +164,10 @@ fn nonblocking_read_with_a_live_writer_would_block() {
     // fd number, so a naive dup2 of the first would replace the second.
     let (w_target, go_target) = (go_r.as_raw_fd(), w.as_raw_fd());
     let (w_arg, go_arg) = (w_target.to_string(), go_target.to_string());
-    let mut cmd = Peer::command("write-after-go", &[&w_arg, &go_arg]);
+    let mut cmd = Spawner::new(Peer::command("write-after-go", &[&w_arg, &go_arg]));
     w.inherit_as(&mut cmd, w_target).unwrap();
     go_r.inherit_as(&mut cmd, go_target).unwrap();
-    let peer = Peer::from_command(cmd);
+    let peer = Peer::from_spawner(cmd);
 
     r.set_nonblocking(true).unwrap();
     // The child holds the write end open and has written nothing: no EOF, no data.
@@ -210,9 +210,9 @@ fn inheritance_hands_over_one_fd_and_every_other_stays_close_on_exec() {
     let mut args = vec![target.to_string()];
     args.extend(others.iter().map(|fd| fd.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut cmd = Peer::command("check-fds", &args);
+    let mut cmd = Spawner::new(Peer::command("check-fds", &args));
     r.inherit_as(&mut cmd, target).unwrap();
-    let lines = Peer::from_command(cmd).wait_lines();
+    let lines = Peer::from_spawner(cmd).wait_lines();
     let mut want = vec!["inherited ok".to_string()];
     want.extend(others.iter().map(|fd| format!("fd {fd} closed")));
     assert_eq!(lines, want);

@@ -8,6 +8,7 @@
 pub mod framed;
 
 pub mod fifo;
+pub mod file;
 pub mod mmap_file;
 pub mod pipe;
 pub mod posix_mq;

@@ -1,13 +1,14 @@
 //! `pipe`: two anonymous pipes (`pipe2`), one per direction, the peer's ends inherited
 //! across `exec`; messages framed as a 4-byte LE length then the payload.
 //!
-//! ipckit: [`ipckit::pipe::pipe`], the peer's ends handed over with `inherit(&mut cmd)` and
-//! claimed with `from_inherited`, framing by [`IpckitFramed`]. Raw
+//! ipckit: [`ipckit::pipe::pipe`], the peer's ends handed over as inherited fds (the
+//! harness owns the `Command`, so not through `ipckit::pipe::Spawner`) and claimed with
+//! `from_inherited`, framing by [`IpckitFramed`]. Raw
 //! ([`crate::raw::pipe::Raw`]): `pipe2`, the fds' close-on-exec flag cleared for the spawn,
 //! `writev`/`read`.
 
 use super::framed::IpckitFramed;
-use crate::common::{arg, fd_number};
+use crate::common::{arg, fd_arg, fd_number};
 use crate::scenario::{any_size, Case, Endpoint, Mechanism, Scenario, Setup};
 
 /// The `pipe` row.
@@ -28,14 +29,13 @@ impl Scenario for Ipckit {
     fn setup(&self, _case: &Case) -> anyhow::Result<Setup> {
         let (to_peer_r, to_peer_w) = ipckit::pipe::pipe()?;
         let (from_peer_r, from_peer_w) = ipckit::pipe::pipe()?;
+        let r = std::os::fd::OwnedFd::from(to_peer_r);
+        let w = std::os::fd::OwnedFd::from(from_peer_w);
+        let args = vec![fd_arg(&r), fd_arg(&w)];
         Ok(Setup {
-            args: Vec::new(),
-            inherit: Vec::new(),
-            command: Some(Box::new(move |cmd| {
-                let r = to_peer_r.inherit(cmd);
-                let w = from_peer_w.inherit(cmd);
-                Ok(vec![format!("fd:{r}"), format!("fd:{w}")])
-            })),
+            args,
+            inherit: vec![r, w],
+            command: None,
             connect: Box::new(move || {
                 Ok(Box::new(IpckitFramed::new(from_peer_r, to_peer_w, Box::new(()))) as _)
             }),

@@ -15,6 +15,7 @@
 pub mod sys;
 
 pub mod fifo;
+pub mod file;
 pub mod mmap_file;
 pub mod pipe;
 pub mod posix_mq;

@@ -306,6 +306,8 @@ fn recv_channel(args: &RecvArgs) -> anyhow::Result<ExitCode> {
     let r = match &args.address {
         Address::Fifo(path) => recv_fifo(&mut s, path),
         Address::UnixDgram(_) => recv_datagrams(&mut s, listener),
+        // A spool has one receiver and no connections: as a datagram socket's queue.
+        Address::File(_) if !args.raw => recv_datagrams(&mut s, listener),
         Address::ShmRing(_) if !args.raw => serve_rings(&mut s, listener),
         _ if args.raw => recv_raw_stream(&mut s, listener),
         _ => serve(&mut s, listener),
@@ -445,6 +447,10 @@ fn recv_datagrams(s: &mut Session, mut listener: channel::Listener) -> anyhow::R
             Ok(_) => s.print(None, &buf)?,
             Err(e) if e.kind() == ErrorKind::TimedOut => {}
             Err(e) if e.kind() == ErrorKind::TooLarge => s.warn(format_args!("dropped: {e}")),
+            // A spool frame that fails its CRC was skipped; the next one follows.
+            Err(e) if e.kind() == ErrorKind::InvalidData && e.to_string().contains("(skipped)") => {
+                s.warn(format_args!("dropped: {e}"))
+            }
             Err(e) => return Err(e.into()),
         }
     }

@@ -147,11 +147,12 @@ fn collect(
             let name = fault.to_possible_value().expect("no skipped variants");
             cmd.args(["--fault", name.get_name()]);
         }
-        collector.prepare(&mut cmd)?;
-        let child = cmd
+        // The Spawner closes our copy of a pipe end handed to the worker once it is started.
+        let mut spawner = ipckit::pipe::Spawner::new(cmd);
+        collector.prepare(&mut spawner)?;
+        let child = spawner
             .spawn()
             .map_err(|e| Fail::run(format!("starting worker {i}: {e}")))?;
-        drop(cmd); // closes our copy of a pipe end handed to the worker
         if args.verbose {
             eprintln!(
                 "parallel-sum: started worker {i} pid {} (numbers {share})",

@@ -29,8 +29,8 @@ mod worker;
 /// How the workers send their partial sums back (`--via`).
 ///
 /// The channel-based ones (`fifo`, `unix`, `tcp`, `sysv-mq`, `posix-mq`, `shm-ring`) go
-/// through [`ipckit::channel`] addresses; the others use their module directly. (`file`,
-/// the `file:PATH` spool transport, joins the channel-based ones once it exists.)
+/// and `file` go through [`ipckit::channel`] addresses; the others use their module
+/// directly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
 #[non_exhaustive]
 pub enum Mech {
@@ -56,6 +56,10 @@ pub enum Mech {
     PosixShm,
     /// The shared-memory ring (`shm-ring:@NAME`), one connection per worker.
     ShmRing,
+    /// An append-only spool file (`file:PATH`, [`ipckit::file`]): each worker appends its
+    /// report as one frame under an exclusive lock, the master follows the file with
+    /// inotify.
+    File,
     /// One `sigqueue(3)` per worker carrying its partial sum as the `int` value: refused
     /// before anything starts when a partial sum does not fit in an `i32` (`--to 10000
     /// --workers 10` fits, `--to 10^6` does not).
@@ -81,6 +85,7 @@ impl Mech {
             Mech::SysvShm => "sysv-shm",
             Mech::PosixShm => "posix-shm",
             Mech::ShmRing => "shm-ring",
+            Mech::File => "file",
             Mech::Signal => "signal",
         }
     }

@@ -7,7 +7,6 @@
 //! semaphore, then loads each slot's magic with an acquire load before reading the rest.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -103,6 +102,8 @@ enum Kind {
         fifo_keeper: Option<(FifoReader, FifoWriter)>,
         sysv_queue: Option<sysv::msg::MessageQueue>,
         posix_queue: Option<String>,
+        /// `file`: the spool, which outlives its listener (it is durable): removed here.
+        spool: Option<PathBuf>,
     },
     SysvShm {
         seg: Option<sysv::shm::SharedMemory>,
@@ -145,7 +146,9 @@ impl Collector {
                 let current = None;
                 (Kind::Connections { listener, current }, endpoint)
             }
-            Mech::Fifo | Mech::SysvMq | Mech::PosixMq => Collector::shared(mech, &mut objects)?,
+            Mech::Fifo | Mech::SysvMq | Mech::PosixMq | Mech::File => {
+                Collector::shared(mech, &mut objects)?
+            }
             Mech::SysvShm => {
                 let seg =
                     sysv::shm::SharedMemory::builder(Key::PRIVATE, n * Report::LEN).create_new()?;
@@ -197,6 +200,7 @@ impl Collector {
         let mut fifo_keeper = None;
         let mut sysv_queue = None;
         let mut posix_queue = None;
+        let mut spool = None;
         let addr: Address = match mech {
             Mech::Fifo => {
                 let path: PathBuf = std::env::temp_dir().join(unique(".fifo"));
@@ -224,6 +228,16 @@ impl Collector {
                 sysv_queue = Some(queue);
                 addr
             }
+            Mech::File => {
+                let path: PathBuf = std::env::temp_dir().join(unique(".spool"));
+                objects.push(format!("path {}", path.display()));
+                objects.push(format!(
+                    "path {}",
+                    ipckit::file::position_path(&path).display()
+                ));
+                spool = Some(path.clone());
+                Address::File(path)
+            }
             _ => {
                 let name = format!("/{}", unique(""));
                 objects.push(format!("posix-mq {name}"));
@@ -245,6 +259,7 @@ impl Collector {
             fifo_keeper,
             sysv_queue,
             posix_queue,
+            spool,
         };
         Ok((kind, addr.to_string()))
     }
@@ -256,7 +271,7 @@ impl Collector {
 
     /// Prepares the command that starts the next worker (the pipe mechanism hands it its
     /// own pipe's write end as fd 3; every other fd is close-on-exec).
-    pub(crate) fn prepare(&mut self, cmd: &mut Command) -> Result<(), Fail> {
+    pub(crate) fn prepare(&mut self, cmd: &mut ipckit::pipe::Spawner) -> Result<(), Fail> {
         if let Kind::Pipes(readers) = &mut self.kind {
             let (r, w) = ipckit::pipe::pipe()?;
             w.inherit_as(cmd, PIPE_FD)?;
@@ -418,6 +433,7 @@ impl Collector {
                 fifo_keeper,
                 sysv_queue,
                 posix_queue,
+                spool,
             } => {
                 drop(rx);
                 drop(fifo_keeper);
@@ -429,6 +445,14 @@ impl Collector {
                 }
                 if let Some(name) = posix_queue {
                     match posix::mq::MessageQueue::unlink(&name) {
+                        Err(e) if e.kind() == ErrorKind::NotFound => {}
+                        r => note(r),
+                    }
+                }
+                if let Some(path) = spool {
+                    // The spool and its position file (every report in it was read, or
+                    // the run failed and is reported anyway).
+                    match ipckit::file::remove(&path) {
                         Err(e) if e.kind() == ErrorKind::NotFound => {}
                         r => note(r),
                     }
@@ -514,7 +538,13 @@ pub(crate) fn send(mech: Mech, endpoint: &str, master: u32, r: &Report) -> Resul
                 .map_err(|_| Fail::usage(format!("bad pipe fd `{endpoint}`")))?;
             FramedSender::new(PipeWriter::from_inherited(fd)?).send(&msg)?;
         }
-        Mech::Fifo | Mech::Unix | Mech::Tcp | Mech::SysvMq | Mech::PosixMq | Mech::ShmRing => {
+        Mech::Fifo
+        | Mech::Unix
+        | Mech::Tcp
+        | Mech::SysvMq
+        | Mech::PosixMq
+        | Mech::ShmRing
+        | Mech::File => {
             let addr: Address = endpoint.parse()?;
             channel::connect(&addr)?.send(&msg)?;
         }

@@ -18,7 +18,8 @@ pub const ACCEPTED_FORMS: &str =
   sysv-mq:KEY[:MTYPE]          a System V message queue (KEY 1234, 0x4d2, ftok:PATH:ID);
                                sends type MTYPE (default 1), receives only MTYPE (default any)
   posix-mq:/NAME               a POSIX message queue, one queue message per message
-  shm-ring:PATH|@NAME          a shared-memory ring (handshake on a Unix seqpacket socket)";
+  shm-ring:PATH|@NAME          a shared-memory ring (handshake on a Unix seqpacket socket)
+  file:PATH                    an append-only spool file (durable; at-least-once delivery)";
 
 /// A channel endpoint, as typed on a command line: `SCHEME:REST`.
 ///
@@ -32,6 +33,7 @@ pub const ACCEPTED_FORMS: &str =
 /// | `sysv-mq:KEY`, `sysv-mq:KEY:MTYPE` | System V message queue (KEY decimal, `0x` hex or `ftok:PATH:ID`) | one message each: sent with type MTYPE (default 1); received: only type MTYPE if given, else any type |
 /// | `posix-mq:/NAME` | POSIX message queue | one queue message each (priority 0) |
 /// | `shm-ring:PATH`, `shm-ring:@NAME` | shared-memory ring ([`crate::ring`]), set up over a Unix seqpacket socket at the path or abstract name | one record each |
+/// | `file:PATH` | append-only spool file ([`crate::file`]), position in `PATH.pos` | one checksummed frame each |
 ///
 /// Parsing then printing gives the same string back (for a string in canonical form).
 /// The enum is `#[non_exhaustive]`: later transports (message queues, a shared-memory ring)
@@ -105,6 +107,9 @@ pub enum Address {
     /// handshake runs over a Unix seqpacket socket at that path or abstract name; one ring
     /// record per message.
     ShmRing(SocketAddr),
+    /// `file:PATH`: an append-only spool file ([`crate::file`]); one frame per message,
+    /// kept on disk until delivered (at least once).
+    File(PathBuf),
 }
 
 impl Address {
@@ -126,6 +131,7 @@ impl Address {
             Address::SysvMq { .. } => "sysv-mq",
             Address::PosixMq(_) => "posix-mq",
             Address::ShmRing(_) => "shm-ring",
+            Address::File(_) => "file",
         }
     }
 
@@ -259,6 +265,7 @@ impl FromStr for Address {
             "unix-dgram" => parse_unix_name(text, rest).map(Address::UnixDgram),
             "unix-seqpacket" => parse_unix_name(text, rest).map(Address::UnixSeqpacket),
             "shm-ring" => parse_unix_name(text, rest).map(Address::ShmRing),
+            "file" => parse_path(text, rest).map(Address::File),
             "tcp" => parse_tcp(text, rest),
             "sysv-mq" => parse_sysv_mq(text, rest),
             "posix-mq" => crate::posix::validate_name(rest, "mq_open", crate::posix::NAME_MAX)
@@ -274,6 +281,7 @@ impl fmt::Display for Address {
         let scheme = self.scheme();
         match self {
             Address::Fifo(p) => write!(f, "{scheme}:{}", p.display()),
+            Address::File(p) => write!(f, "{scheme}:{}", p.display()),
             Address::Unix(n)
             | Address::UnixDgram(n)
             | Address::UnixSeqpacket(n)
@@ -319,6 +327,7 @@ mod tests {
             "sysv-mq:ftok:/tmp/x:1",
             "sysv-mq:ftok:/tmp/x:1:9",
             "posix-mq:/orders",
+            "file:/var/spool/x",
         ] {
             let a: Address = s.parse().unwrap();
             assert_eq!(a.to_string(), s);

@@ -8,7 +8,7 @@ use super::dgram::{MessageReceiver, MessageSender};
 #[cfg(feature = "tokio")]
 use super::stream::HEADER_LEN;
 use super::stream::{FramedReceiver, FramedSender};
-use super::{flavors, posix_mq, shm_ring, sysv_mq};
+use super::{file, flavors, posix_mq, shm_ring, sysv_mq};
 use crate::net::unix::{UnixDatagram, UnixSeqpacket};
 use crate::Result;
 
@@ -29,6 +29,8 @@ flavors! { $
         PosixMq(posix_mq::MqSender),
         /// `shm-ring:`: one ring record per message.
         ShmRing(shm_ring::RingSender),
+        /// `file:`: one spool frame per message.
+        File(file::FileSender),
     }
 }
 
@@ -49,6 +51,8 @@ flavors! { $
         PosixMq(posix_mq::MqReceiver),
         /// `shm-ring:`: the ring's records.
         ShmRing(shm_ring::RingReceiver),
+        /// `file:`: the spool's frames, at least once.
+        File(file::FileReceiver),
     }
 }
 
@@ -250,12 +254,14 @@ impl Sender {
     /// transport the async ends reach another way (`sysv-mq:`, `shm-ring:`).
     pub(crate) fn set_nonblocking(&self) -> Result<()> {
         match &self.flavor {
-            SenderFlavor::SysvMq(_) | SenderFlavor::ShmRing(_) => Err(crate::Error::new(
-                crate::ErrorKind::InvalidInput,
-                "set_nonblocking",
-                "channel sender",
-            )
-            .with_detail("this transport has no fd for a non-blocking sender")),
+            SenderFlavor::SysvMq(_) | SenderFlavor::ShmRing(_) | SenderFlavor::File(_) => {
+                Err(crate::Error::new(
+                    crate::ErrorKind::InvalidInput,
+                    "set_nonblocking",
+                    "channel sender",
+                )
+                .with_detail("this transport has no fd for a non-blocking sender"))
+            }
             _ => {
                 let fd = self.as_fd_opt().expect("an fd flavor");
                 crate::sys::fd::set_nonblocking(fd, true)
@@ -295,7 +301,15 @@ impl Sender {
             SenderFlavor::PosixMq(f) => f.try_send(msg).map(|()| Started::Whole),
             SenderFlavor::SysvMq(f) => f.send(msg).map(|()| Started::Whole),
             SenderFlavor::ShmRing(f) => f.send(msg).map(|()| Started::Whole),
+            SenderFlavor::File(f) => f.send(msg).map(|()| Started::Whole),
         }
+    }
+
+    /// Whether an async sender must run this one on the blocking pool: `sysv-mq:` has no fd,
+    /// and `file:`'s fd is a regular file, which `epoll(7)` refuses (`EPERM`) and which is
+    /// always "ready" anyway (its append waits for the lock and `fdatasync`).
+    pub(crate) fn needs_blocking_pool(&self) -> bool {
+        matches!(self.flavor, SenderFlavor::SysvMq(_) | SenderFlavor::File(_))
     }
 
     /// Writes more of a frame's unsent tail (byte streams only), never waiting: how many

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::ends::{Receiver, ReceiverFlavor};
 use super::raw::RawReceiver;
 use super::stream::FramedReceiver;
-use super::{dgram, fifo, flavors, posix_mq, seqpacket, shm_ring, sysv_mq, tcp, unix};
+use super::{dgram, fifo, file, flavors, posix_mq, seqpacket, shm_ring, sysv_mq, tcp, unix};
 use super::{Address, Incoming};
 use crate::sys::Deadline;
 use crate::{Error, ErrorKind, Result};
@@ -86,6 +86,8 @@ flavors! { $
         PosixMq(posix_mq::MqListener),
         /// `shm-ring:`.
         ShmRing(shm_ring::RingListener),
+        /// `file:`.
+        File(file::FileListener),
     }
 }
 

@@ -17,6 +17,7 @@
 //! | `unix-dgram:PATH`, `unix-dgram:@NAME` | binds; removes the socket file on drop | returns a receiver on the bound socket at once (every call: the same queue) | a socket connected to the address |
 //! | `posix-mq:/NAME` | creates the queue (0o600, `msgsize` = `msgsize_max`) unless it exists; unlinks what it created once it and every receiver are dropped, if empty (a queue holding messages is kept, see [`Listener::close`]) | returns a receiver on the queue at once (every call: the same queue) | opens the queue write-only (`NotFound` if nobody listens); a send fails with `PeerGone` once the queue was unlinked |
 //! | `tcp:HOST:PORT` | binds and listens (`SO_REUSEADDR`; port 0 picks one, see [`Listener::address`]) | accepts one connection | connects, `TCP_NODELAY` |
+//! | `file:PATH` | opens the spool for reading, creating it (0o600) if missing; takes the lock on `PATH.pos` (a second listener: `AlreadyExists`); never removes the spool (its messages are durable) | returns the one receiver at once (`AlreadyExists` while it is out) | opens the spool for appending, creating it (0o600) if missing: sends succeed with no receiver running |
 //! | `sysv-mq:KEY[:MTYPE]` | opens the queue, creating it (0o600) if missing; removes what it created once it and its receivers are dropped, if empty (as `posix-mq:`) | returns a receiver of type MTYPE at once | opens the existing queue |
 //!
 //! # How a stream ends
@@ -89,6 +90,7 @@ mod address;
 mod dgram;
 mod ends;
 mod fifo;
+mod file;
 mod listener;
 mod posix_mq;
 mod raw;
@@ -243,6 +245,7 @@ fn open_connection(addr: &Address, opts: &ChannelOptions) -> Result<Outgoing> {
         Address::SysvMq { key, mtype } => sysv_mq::connect(key, *mtype, opts),
         Address::PosixMq(name) => posix_mq::connect(name, opts),
         Address::ShmRing(name) => shm_ring::connect(name, opts),
+        Address::File(path) => file::connect(path, opts),
     }
 }
 
@@ -258,6 +261,7 @@ fn open_listener(addr: &Address, opts: &ChannelOptions) -> Result<(ListenerFlavo
         Address::SysvMq { key, mtype } => sysv_mq::listen(key, *mtype, opts),
         Address::PosixMq(name) => posix_mq::listen(name, opts),
         Address::ShmRing(name) => shm_ring::listen(name, opts),
+        Address::File(path) => file::listen(path, opts),
     }
 }
 

@@ -213,7 +213,7 @@ impl Select {
                 "a fifo: listener has no fd to poll: accept once and insert the receiver \
                  (insert_receiver)",
             ),
-            "unix-dgram" | "posix-mq" => Some(
+            "unix-dgram" | "posix-mq" | "file" => Some(
                 "this transport has no connections: accept once and insert the one receiver \
                  (insert_receiver)",
             ),

@@ -22,6 +22,8 @@ mod linux;
 pub(crate) use linux::reactor;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::{fd, inspect, io, pipe, poll, posix, region, signal, sysv, unix};
+#[cfg(target_os = "linux")]
+pub(crate) use linux::{inotify, lock};
 
 use std::time::{Duration, Instant};
 

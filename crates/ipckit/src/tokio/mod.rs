@@ -93,9 +93,9 @@
 mod bridge;
 mod io;
 mod receiver;
+pub mod ring;
 mod sender;
 mod signal;
-pub mod ring;
 mod unix;
 
 pub use receiver::{Listener, Receiver};

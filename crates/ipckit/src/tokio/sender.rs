@@ -71,10 +71,13 @@ pub struct Sender {
 
 impl Sender {
     /// Wraps a sync sender: an fd transport goes non-blocking under tokio's reactor, a
-    /// `sysv-mq:` one onto the blocking pool. Must run inside a tokio runtime.
+    /// `sysv-mq:` or `file:` one onto the blocking pool. Must run inside a tokio runtime.
     pub(super) fn from_sync(tx: channel::Sender, object: String) -> Result<Sender> {
         let flavor = match tx.as_fd_opt() {
             None => SenderFlavor::Blocking(BlockingSender::new(tx, object)),
+            Some(_) if tx.needs_blocking_pool() => {
+                SenderFlavor::Blocking(BlockingSender::new(tx, object))
+            }
             Some(fd) => {
                 let afd = register(fd, &object)?;
                 tx.set_nonblocking()?;

@@ -123,6 +123,15 @@ impl Peer {
         }
     }
 
+    /// Starts a command made by [`Peer::command`] and wrapped in an ipckit
+    /// [`Spawner`](ipckit::pipe::Spawner) (which closes the parent's copies of the pipe ends
+    /// it handed over once the child runs).
+    pub fn from_spawner(spawner: ipckit::pipe::Spawner) -> Peer {
+        Peer {
+            child: spawner.spawn().expect("spawn peer"),
+        }
+    }
+
     /// The peer's pid.
     pub fn pid(&self) -> u32 {
         self.child.id()

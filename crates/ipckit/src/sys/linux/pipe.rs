@@ -15,11 +15,14 @@ use crate::Errno;
 pub(crate) const INHERIT_FLOOR: RawFd = 256;
 
 /// Makes `fd` appear in the child that `cmd` spawns as fd `target` without `FD_CLOEXEC`, so
-/// it survives `exec`. The parent keeps `fd` open inside `cmd` until `cmd` is dropped; no
-/// other fd changes its close-on-exec flag. `target` must be below [`INHERIT_FLOOR`] unless
-/// it is `fd`'s own number; `fd` is first moved to [`INHERIT_FLOOR`] or above
-/// (`F_DUPFD_CLOEXEC`) when it is to change number.
-pub(crate) fn inherit_fd(cmd: &mut Command, fd: OwnedFd, target: RawFd) -> Result<(), Errno> {
+/// it survives `exec`. Returns the fd the hook hands over (`fd` itself, or its copy at
+/// [`INHERIT_FLOOR`] or above): the caller keeps it open until the spawn and closes it
+/// right after, so the parent keeps no copy; the hook only knows its number, so the caller
+/// must make sure `cmd` is never spawned again after closing it (`pipe::Spawner` consumes
+/// the `Command`). No other fd changes its close-on-exec flag. `target` must be below
+/// [`INHERIT_FLOOR`] unless it is `fd`'s own number; `fd` is first moved to
+/// [`INHERIT_FLOOR`] or above (`F_DUPFD_CLOEXEC`) when it is to change number.
+pub(crate) fn inherit_fd(cmd: &mut Command, fd: OwnedFd, target: RawFd) -> Result<OwnedFd, Errno> {
     let fd = if fd.as_raw_fd() == target {
         fd
     } else {
@@ -31,12 +34,10 @@ pub(crate) fn inherit_fd(cmd: &mut Command, fd: OwnedFd, target: RawFd) -> Resul
     };
     let src = fd.as_raw_fd();
     let hook = move || -> std::io::Result<()> {
-        // Keep `fd` (owned by this closure, hence by `cmd`) open until the child execs.
-        let _keep = &fd;
         loop {
             // SAFETY: dup2 and fcntl are async-signal-safe; nothing here allocates or takes
             // a lock, so they are sound between fork and exec in a multi-threaded parent.
-            // Both only act on fd numbers.
+            // Both only act on fd numbers (`src` is open: the caller keeps it until spawned).
             let r = unsafe {
                 if src == target {
                     // dup2 to itself would keep FD_CLOEXEC: clear the flag instead.
@@ -61,7 +62,7 @@ pub(crate) fn inherit_fd(cmd: &mut Command, fd: OwnedFd, target: RawFd) -> Resul
     unsafe {
         cmd.pre_exec(hook);
     }
-    Ok(())
+    Ok(fd)
 }
 
 /// Forks a child that writes `prefix`, then copies everything it reads from `reader` to its
