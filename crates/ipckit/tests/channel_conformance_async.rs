@@ -164,7 +164,8 @@ fn wait_for_stdin_eof() {
 
 /// The peers are the sync ends, so every case also checks that the two interoperate.
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
+/// The peer-process entry point (see `common::run_peer`): run as a test, it checks that
+/// this binary re-executed as a peer answers.
 fn peer() {
     run_peer(|role, args| {
         let addr: Address = args[0].parse().expect("peer address");

@@ -35,7 +35,8 @@ fn open_rw(path: &Path) -> File {
 }
 
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
+/// The peer-process entry point (see `common::run_peer`): run as a test, it checks that
+/// this binary re-executed as a peer answers.
 fn peer() {
     common::run_peer(|role, args| {
         let path = PathBuf::from(&args[0]);

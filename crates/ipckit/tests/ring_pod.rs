@@ -49,7 +49,8 @@ fn sample(seq: u64) -> Sample {
 const COUNT: u64 = 10_000;
 
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
+/// The peer-process entry point (see `common::run_peer`): run as a test, it checks that
+/// this binary re-executed as a peer answers.
 fn peer() {
     common::run_peer(|role, args| {
         let addr: SocketAddr = args[0].parse().expect("address");

@@ -12,7 +12,8 @@ use ipckit::signal::{queue, Signal, SignalSet};
 static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
+/// The peer-process entry point (see `common::run_peer`): run as a test, it checks that
+/// this binary re-executed as a peer answers.
 fn peer() {
     run_peer(|role, args| match role {
         "async_loop" => {

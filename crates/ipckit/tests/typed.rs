@@ -146,7 +146,8 @@ fn send_all<C: Codec>(addr: &Address, n: u32) {
 }
 
 #[test]
-#[ignore = "peer-process entry point: the tests start it with IPCKIT_PEER set"]
+/// The peer-process entry point (see `common::run_peer`): run as a test, it checks that
+/// this binary re-executed as a peer answers.
 fn peer() {
     run_peer(|role, args| {
         let addr: Address = args[0].parse().expect("peer address");
