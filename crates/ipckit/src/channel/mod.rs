@@ -11,7 +11,7 @@
 //!
 //! | address | `listen` | `accept` | `connect` |
 //! |---|---|---|---|
-//! | `fifo:PATH` | creates the FIFO (0o600) unless it exists; removes what it created on drop | opens the read end and waits until a writer has written or closed | opens the write end, waiting for a reader |
+//! | `fifo:PATH` | creates the FIFO (0o600) unless it exists; removes what it created on drop | opens the read end and waits until a writer has written or closed | opens the write end, waiting for a reader at most [`ChannelOptions::connect_timeout`] (10 s by default, then `TimedOut`) |
 //! | `unix:PATH`, `unix:@NAME` | binds and listens; removes the socket file on drop | accepts one connection | connects |
 //! | `unix-seqpacket:…` | as `unix:` | as `unix:` | as `unix:` |
 //! | `unix-dgram:PATH`, `unix-dgram:@NAME` | binds; removes the socket file on drop | returns a receiver on the bound socket at once (every call: the same queue) | a socket connected to the address |
@@ -116,7 +116,8 @@ use listener::ListenerFlavor;
 #[cfg(feature = "tokio")]
 pub(crate) use stream::frame_tail;
 
-/// Settings for [`connect_with`] and [`listen_with`]: the maximum message size.
+/// Settings for [`connect_with`] and [`listen_with`]: the maximum message size, the
+/// `shm-ring:` capacity, the `fifo:` connect timeout.
 ///
 /// Built like [`FramedSender`]: `with_max_message(bytes)` sets, `max_message()` reads.
 ///
@@ -138,6 +139,7 @@ pub(crate) use stream::frame_tail;
 pub struct ChannelOptions {
     max_message: usize,
     ring_capacity: usize,
+    connect_timeout: std::time::Duration,
 }
 
 impl Default for ChannelOptions {
@@ -145,6 +147,7 @@ impl Default for ChannelOptions {
         ChannelOptions {
             max_message: DEFAULT_MAX_MESSAGE,
             ring_capacity: DEFAULT_RING_CAPACITY,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         }
     }
 }
@@ -208,7 +211,48 @@ impl ChannelOptions {
     pub fn ring_capacity(&self) -> usize {
         self.ring_capacity
     }
+
+    /// How long a `fifo:` connect waits for a reader to open the FIFO (default
+    /// [`DEFAULT_CONNECT_TIMEOUT`]; [`Duration::MAX`](std::time::Duration::MAX): as long as
+    /// it takes, a blocking `open(2)`). A FIFO's write end opens only while a process has
+    /// its read end open, which a `fifo:` listener does only inside
+    /// [`accept`](Listener::accept); past the timeout the connect fails with
+    /// [`ErrorKind`](crate::ErrorKind)`::TimedOut`, so a sender whose reader never comes is
+    /// not stuck forever. Other transports do not wait for a peer to connect (a `shm-ring:`
+    /// handshake waits at most [`ring::HANDSHAKE_TIMEOUT`](crate::ring::HANDSHAKE_TIMEOUT))
+    /// and ignore it.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use ipckit::channel::{self, Address, ChannelOptions};
+    /// let path = std::env::temp_dir().join(format!("ipckit-doc-fifo-ct-{}", std::process::id()));
+    /// let addr: Address = format!("fifo:{}", path.display()).parse()?;
+    /// let _listener = channel::listen(&addr)?; // creates the FIFO; nobody accepts
+    /// let opts = ChannelOptions::new().with_connect_timeout(Duration::from_millis(20));
+    /// let e = channel::connect_with(&addr, &opts).unwrap_err();
+    /// assert_eq!(e.kind(), ipckit::ErrorKind::TimedOut); // no reader came
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man7/fifo.7.html>
+    #[must_use]
+    pub fn with_connect_timeout(mut self, timeout: std::time::Duration) -> ChannelOptions {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The configured connect timeout (see
+    /// [`with_connect_timeout`](Self::with_connect_timeout)).
+    pub fn connect_timeout(&self) -> std::time::Duration {
+        self.connect_timeout
+    }
 }
+
+/// How long a `fifo:` connect waits for a reader unless configured otherwise
+/// ([`ChannelOptions::with_connect_timeout`]): 10 s.
+pub const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The capacity of each direction's ring of a `shm-ring:` channel unless configured
 /// otherwise: 8 MiB, so the largest message is 4 MiB.
@@ -235,7 +279,7 @@ pub(crate) enum Incoming {
 /// The one place that maps an [`Address`] to its transport's `connect`.
 fn open_connection(addr: &Address, opts: &ChannelOptions) -> Result<Outgoing> {
     match addr {
-        Address::Fifo(path) => fifo::connect(path),
+        Address::Fifo(path) => fifo::connect(path, opts.connect_timeout),
         Address::Unix(name) => unix::connect(name),
         Address::UnixDgram(name) => dgram::connect(name, opts),
         Address::UnixSeqpacket(name) => seqpacket::connect(name, opts),
@@ -282,8 +326,9 @@ pub fn connect(addr: &Address) -> Result<Sender> {
 /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if the FIFO or socket file does not
 /// exist; [`ErrorKind::PeerGone`](crate::ErrorKind::PeerGone) if nothing listens there
 /// (`ECONNREFUSED`); [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) if the path
-/// is not a FIFO or a host name does not resolve; others from the syscall, naming it and the
-/// address.
+/// is not a FIFO or a host name does not resolve;
+/// [`ErrorKind::TimedOut`](crate::ErrorKind::TimedOut) if no reader opened a FIFO within
+/// [`ChannelOptions::connect_timeout`]; others from the syscall, naming it and the address.
 ///
 /// # Examples
 /// ```

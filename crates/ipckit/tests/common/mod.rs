@@ -25,6 +25,10 @@
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+mod live;
+#[allow(unused_imports)]
+pub use live::Live;
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 const PEER_ENV: &str = "IPCKIT_PEER";
