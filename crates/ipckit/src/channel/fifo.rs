@@ -40,8 +40,9 @@ pub(super) fn connect(path: &Path, timeout: Duration) -> Result<Outgoing> {
         if left.is_zero() {
             return Err(
                 Error::new(ErrorKind::TimedOut, "open", path.display()).with_detail(format!(
-                    "no process opened the FIFO for reading within {timeout:?} (the \
-                     connect timeout, see ChannelOptions::with_connect_timeout)"
+                    "no process opened the FIFO for reading within {} (the connect \
+                     timeout, see ChannelOptions::with_connect_timeout)",
+                    crate::error::duration_text(timeout)
                 )),
             );
         }
