@@ -264,6 +264,13 @@ pub const DEFAULT_RING_CAPACITY: usize = 8 << 20;
 /// [`ErrorKind`](crate::ErrorKind)`::TooLarge` before anything is allocated.
 pub const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
 
+/// The error of every transport for a message of `len` bytes above the maximum `max`.
+pub(crate) fn too_large(op: &'static str, object: &str, len: usize, max: usize) -> crate::Error {
+    crate::Error::new(crate::ErrorKind::TooLarge, op, object).with_detail(format!(
+        "message of {len} bytes exceeds the maximum of {max} bytes"
+    ))
+}
+
 /// What a transport's `connect` gives: a byte stream to frame, or a message sender.
 pub(crate) enum Outgoing {
     Stream(OwnedFd),
