@@ -388,7 +388,30 @@ pub fn connect_with(addr: &Address, opts: &ChannelOptions) -> Result<Sender> {
 /// # References
 /// <https://man7.org/linux/man-pages/man2/send.2.html>
 pub fn connect_raw(addr: &Address) -> Result<RawSender> {
-    open_connection(addr, &ChannelOptions::default()).map(|o| RawSender::new(o, addr))
+    connect_raw_with(addr, &ChannelOptions::default())
+}
+
+/// [`connect_raw`] with [`ChannelOptions`]: of them only the connect timeout and the
+/// `shm-ring:` capacity apply (a raw sender has no message maximum).
+///
+/// # Errors
+/// As [`connect_with`].
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use ipckit::channel::{self, Address, ChannelOptions};
+/// let addr: Address = format!("unix:@ipckit-doc-raw-with-{}", std::process::id()).parse()?;
+/// let _listener = channel::listen(&addr)?;
+/// let opts = ChannelOptions::new().with_connect_timeout(Duration::from_secs(1));
+/// let _tx = channel::connect_raw_with(&addr, &opts)?;
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/connect.2.html>
+pub fn connect_raw_with(addr: &Address, opts: &ChannelOptions) -> Result<RawSender> {
+    open_connection(addr, opts).map(|o| RawSender::new(o, addr))
 }
 
 /// Listens on `addr` with default [`ChannelOptions`]; see [`listen_with`].
