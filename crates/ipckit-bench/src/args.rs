@@ -13,12 +13,12 @@ pub struct Args {
     #[arg(long, value_name = "MECH,...", value_delimiter = ',', value_enum)]
     pub only: Vec<Mech>,
 
-    /// Message sizes in bytes, comma-separated; K and M suffixes are KiB and MiB.
+    /// Message sizes in bytes, comma-separated; K, M suffixes (and G, T, P) are KiB, MiB…
     #[arg(
         long,
         value_name = "SIZE,...",
         value_delimiter = ',',
-        value_parser = parse_size,
+        value_parser = parse_message_size,
         default_value = "64,4K,64K,1M"
     )]
     pub sizes: Vec<usize>,
@@ -123,40 +123,73 @@ fn check_writable(path: &std::path::Path) -> Result<(), String> {
 #[derive(Debug, clap::Args)]
 pub struct PeerArgs {}
 
-/// Parses `64`, `4K`, `64k`, `1M`, `4KiB`: bytes, K = 1024, M = 1024².
+/// Parses a size in bytes, the one parser of every size argument of ipckit's command line
+/// (the CLI's `mk -M`, `--size`, `--msgsize`, `--max-message`, `dump --offset/--len`, `ipcmk
+/// -M` use it; `bench --sizes` through [`parse_message_size`]): a number, optionally with a
+/// binary suffix `K`, `M`, `G`, `T` or `P`, in any case, alone or followed by `iB` or `B`.
+/// Every suffix is a power of 1024: `4K` = `4KiB` = `4kB` = 4096. (util-linux's `ipcmk`
+/// reads `KB` as 1000; ipckit has no decimal units, so a size never means two things.) E.g.
+/// `4096`, `64K`, `16MiB`, `1T`.
 ///
 /// # Errors
-/// Not a size, 0, or above the benchmark's maximum message ([`MAX_FRAME`]).
+/// Not a number with one of those suffixes, or more than `usize` holds.
+///
+/// # Examples
+/// ```
+/// use ipckit_bench::args::parse_size;
+/// assert_eq!(parse_size("64K"), Ok(64 << 10));
+/// assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+/// assert!(parse_size("1.5M").is_err());
+/// ```
 pub fn parse_size(s: &str) -> Result<usize, String> {
+    let bad = || format!("{s:?} is not a size in bytes (e.g. 4096, 64K, 16M, 1T)");
     let t = s.trim();
-    let lower = t.to_ascii_lowercase();
-    let lower = lower
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, suffix) = t.split_at(digits);
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let suffix = suffix.trim().to_ascii_lowercase();
+    let unit = suffix
         .strip_suffix("ib")
-        .or_else(|| lower.strip_suffix('b'))
-        .unwrap_or(&lower);
-    let (num, mult) = if let Some(n) = lower.strip_suffix('k') {
-        (n, 1usize << 10)
-    } else if let Some(n) = lower.strip_suffix('m') {
-        (n, 1usize << 20)
-    } else {
-        (lower, 1)
+        .or_else(|| suffix.strip_suffix('b'))
+        .unwrap_or(&suffix);
+    let shift = match unit {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        "p" => 50,
+        _ => return Err(bad()),
     };
-    let n: usize = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size (e.g. 64, 4K, 1M)"))?;
-    let bytes = n
-        .checked_mul(mult)
-        .ok_or_else(|| format!("{s:?} is too large"))?;
-    if bytes == 0 {
+    n.checked_mul(1u64 << shift)
+        .and_then(|b| usize::try_from(b).ok())
+        .ok_or_else(|| format!("{s:?} is too large a size"))
+}
+
+/// [`parse_size`] for a benchmark message size (`bench --sizes`): at least 1 byte and at
+/// most the benchmark's largest message ([`MAX_FRAME`]).
+///
+/// # Errors
+/// As [`parse_size`]; also 0 and sizes above [`MAX_FRAME`].
+///
+/// # Examples
+/// ```
+/// use ipckit_bench::args::parse_message_size;
+/// assert_eq!(parse_message_size("4KiB"), Ok(4096));
+/// assert!(parse_message_size("0").is_err());
+/// assert!(parse_message_size("1G").is_err()); // a size, but above the largest message
+/// ```
+pub fn parse_message_size(s: &str) -> Result<usize, String> {
+    let n = parse_size(s)?;
+    if n == 0 {
         return Err("a message size must be at least 1 byte".into());
     }
-    if bytes > MAX_FRAME {
+    if n > MAX_FRAME {
         return Err(format!(
             "{s:?} is above the benchmark's maximum message of {MAX_FRAME} bytes"
         ));
     }
-    Ok(bytes)
+    Ok(n)
 }
 
 #[cfg(test)]
@@ -165,15 +198,17 @@ mod tests {
 
     #[test]
     fn sizes_parse_with_suffixes() {
-        assert_eq!(parse_size("64"), Ok(64));
-        assert_eq!(parse_size("4K"), Ok(4096));
-        assert_eq!(parse_size("64k"), Ok(65536));
-        assert_eq!(parse_size("1M"), Ok(1 << 20));
-        assert_eq!(parse_size("4KiB"), Ok(4096));
-        assert!(parse_size("0").is_err());
-        assert!(parse_size("x").is_err());
-        assert!(parse_size("1G").is_err());
-        assert!(parse_size("17M").is_err());
+        assert_eq!(parse_message_size("64"), Ok(64));
+        assert_eq!(parse_message_size("4K"), Ok(4096));
+        assert_eq!(parse_message_size("64k"), Ok(65536));
+        assert_eq!(parse_message_size("1M"), Ok(1 << 20));
+        assert_eq!(parse_message_size("4KiB"), Ok(4096));
+        assert!(parse_message_size("0").is_err());
+        assert!(parse_message_size("x").is_err());
+        assert!(parse_message_size("1G").is_err());
+        assert!(parse_message_size("17M").is_err());
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("0"), Ok(0));
     }
 
     #[derive(Debug, clap::Parser)]

@@ -21,16 +21,8 @@ use crate::command::{
     completions, dump, ipcmk, ipcrm, ipcs, limits, ls, man, mk, recv, rm, send, signal,
 };
 
-/// The command line, with the one size parser (`parse::parse_size`) also behind `bench
-/// --sizes`, whose flag the `ipckit-bench` crate defines.
-fn command() -> clap::Command {
-    Cli::command().mut_subcommand("bench", |b| {
-        b.mut_arg("sizes", |a| a.value_parser(parse::parse_message_size))
-    })
-}
-
 fn main() -> ExitCode {
-    let cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
+    let cli = Cli::from_arg_matches(&Cli::command().get_matches()).unwrap_or_else(|e| e.exit());
     match run(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,

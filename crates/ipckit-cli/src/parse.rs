@@ -16,52 +16,9 @@ pub fn parse_key(s: &str) -> Result<ipckit::sysv::key::Key, String> {
     s.parse().map_err(|e: ipckit::Error| e.to_string())
 }
 
-/// Parses a size in bytes, the one parser of every size argument of the CLI (`mk -M`,
-/// `--size`, `--msgsize`, `--max-message`, `dump --offset/--len`, `ipcmk -M`, `bench
-/// --sizes`): a number, optionally with a binary suffix `K`, `M`, `G`, `T` or `P`, in any
-/// case, alone or followed by `iB` or `B`. Every suffix is a power of 1024: `4K` = `4KiB` =
-/// `4kB` = 4096. (util-linux's `ipcmk` reads `KB` as 1000; ipckit has no decimal units, so a
-/// size never means two things.) E.g. `4096`, `64K`, `16MiB`, `1T`.
-pub fn parse_size(s: &str) -> Result<usize, String> {
-    let bad = || format!("{s:?} is not a size in bytes (e.g. 4096, 64K, 16M, 1T)");
-    let t = s.trim();
-    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, suffix) = t.split_at(digits);
-    let n: u64 = num.parse().map_err(|_| bad())?;
-    let suffix = suffix.trim().to_ascii_lowercase();
-    let unit = suffix
-        .strip_suffix("ib")
-        .or_else(|| suffix.strip_suffix('b'))
-        .unwrap_or(&suffix);
-    let shift = match unit {
-        "" => 0,
-        "k" => 10,
-        "m" => 20,
-        "g" => 30,
-        "t" => 40,
-        "p" => 50,
-        _ => return Err(bad()),
-    };
-    n.checked_mul(1u64 << shift)
-        .and_then(|b| usize::try_from(b).ok())
-        .ok_or_else(|| format!("{s:?} is too large a size"))
-}
-
-/// [`parse_size`] for a benchmark message size (`bench --sizes`): at least 1 byte and at
-/// most the benchmark's largest frame.
-pub fn parse_message_size(s: &str) -> Result<usize, String> {
-    let n = parse_size(s)?;
-    if n == 0 {
-        return Err("a message size must be at least 1 byte".into());
-    }
-    let max = ipckit_bench::common::MAX_FRAME;
-    if n > max {
-        return Err(format!(
-            "{s:?} is above the benchmark's maximum message of {max} bytes"
-        ));
-    }
-    Ok(n)
-}
+/// The one size parser of the command line (and, as `parse_message_size`, of `bench --sizes`),
+/// defined by the `ipckit-bench` crate, which defines `bench`'s flags.
+pub use ipckit_bench::args::parse_size;
 
 /// Parses a number of seconds (fractions allowed) for clap.
 pub fn parse_secs(s: &str) -> Result<std::time::Duration, String> {

@@ -107,58 +107,6 @@ pub fn address_help() -> String {
     )
 }
 
-/// A duration as a person reads it: `1 s`, `250 ms`, `3.2 µs`, `80 ns`, `0 s` (three
-/// significant digits at most, trailing zeros dropped; `999.99367ms` is `1 s`).
-pub fn duration_text(d: std::time::Duration) -> String {
-    const UNITS: [(f64, &str); 4] = [(1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1.0, "ns")];
-    let ns = d.as_nanos() as f64;
-    if ns == 0.0 {
-        return "0 s".into();
-    }
-    let mut text = String::new();
-    for (i, &(scale, unit)) in UNITS.iter().enumerate() {
-        let v = ns / scale;
-        if v < 1.0 && i + 1 < UNITS.len() {
-            continue;
-        }
-        let digits = if v >= 100.0 {
-            0
-        } else if v >= 10.0 {
-            1
-        } else {
-            2
-        };
-        let mut n = format!("{v:.digits$}");
-        if n.contains('.') {
-            n = n.trim_end_matches('0').trim_end_matches('.').to_string();
-        }
-        // 999.99 ms rounds to 1000 ms: that is 1 of the next unit up.
-        if n == "1000" && i > 0 {
-            return format!("1 {}", UNITS[i - 1].1);
-        }
-        text = format!("{n} {unit}");
-        break;
-    }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::duration_text;
-    use std::time::Duration;
-
-    #[test]
-    fn durations_read_as_people_write_them() {
-        let ms = Duration::from_millis;
-        assert_eq!(duration_text(Duration::ZERO), "0 s");
-        assert_eq!(duration_text(ms(1000)), "1 s");
-        assert_eq!(duration_text(ms(250)), "250 ms");
-        assert_eq!(duration_text(ms(1500)), "1.5 s");
-        assert_eq!(duration_text(ms(90_000)), "90 s");
-        assert_eq!(duration_text(Duration::from_nanos(3_200)), "3.2 µs");
-        assert_eq!(duration_text(Duration::from_nanos(80)), "80 ns");
-        assert_eq!(duration_text(Duration::from_nanos(999_993_670)), "1 s");
-        assert_eq!(duration_text(Duration::from_micros(12_345)), "12.3 ms");
-        assert_eq!(duration_text(Duration::from_secs(7200)), "7200 s");
-    }
-}
+/// A duration as a person reads it (`1 s`, `250 ms`, `3.2 µs`): the library's formatter, so
+/// the CLI's messages and the library's error details write durations alike.
+pub use ipckit::error::duration_text;

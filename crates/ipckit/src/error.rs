@@ -330,9 +330,20 @@ impl<T> Context<T> for std::io::Result<T> {
     }
 }
 
-/// A duration as error details show it to a person: `1 s`, `250 ms`, `3.2 µs`, `0 s` (at
-/// most three significant digits; `999.99367ms` reads `1 s`), not `Debug`'s `999.99367ms`.
-pub(crate) fn duration_text(d: std::time::Duration) -> String {
+/// A duration as ipckit's error details show it to a person: `1 s`, `250 ms`, `3.2 µs`,
+/// `80 ns`, `0 s` (at most three significant digits, trailing zeros dropped; `999.99367ms`
+/// reads `1 s`), not `Debug`'s `999.99367ms`. Public so that a program printing its own
+/// messages beside ipckit's errors (the `ipckit` CLI does) writes durations the same way.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use ipckit::error::duration_text;
+/// assert_eq!(duration_text(Duration::from_millis(1500)), "1.5 s");
+/// assert_eq!(duration_text(Duration::from_micros(12_345)), "12.3 ms");
+/// assert_eq!(duration_text(Duration::from_nanos(999_993_670)), "1 s");
+/// ```
+pub fn duration_text(d: std::time::Duration) -> String {
     const UNITS: [(f64, &str); 4] = [(1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1.0, "ns")];
     let ns = d.as_nanos() as f64;
     if ns == 0.0 {
@@ -372,6 +383,11 @@ mod tests {
         assert_eq!(duration_text(Duration::from_millis(250)), "250 ms");
         assert_eq!(duration_text(Duration::from_nanos(3_200)), "3.2 µs");
         assert_eq!(duration_text(Duration::from_secs(7200)), "7200 s");
+        assert_eq!(duration_text(Duration::from_millis(1500)), "1.5 s");
+        assert_eq!(duration_text(Duration::from_secs(90)), "90 s");
+        assert_eq!(duration_text(Duration::from_nanos(80)), "80 ns");
+        assert_eq!(duration_text(Duration::from_nanos(999_993_670)), "1 s");
+        assert_eq!(duration_text(Duration::from_micros(12_345)), "12.3 ms");
     }
 
     #[test]

@@ -15,11 +15,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{ChildStdout, Stdio};
+use std::io::Read;
 use std::time::Duration;
 
-use common::{run_peer, say, unique_key, unique_name, unique_path, Peer};
+use common::{run_peer, say, unique_key, unique_name, unique_path, Live};
 use ipckit::channel::{self, Address, ChannelOptions, Listener};
 use ipckit::ErrorKind;
 
@@ -122,74 +121,18 @@ fn pattern(len: usize) -> Vec<u8> {
 
 const ORDERED: usize = 100;
 
-/// What the peer [`say`]s on this line of its output, if anything (libtest may print
-/// `test peer ... ` before it on the same line).
-fn said(line: &str) -> Option<&str> {
-    line.find("@@peer ")
-        .map(|i| line[i + "@@peer ".len()..].trim_end())
+/// A live peer running `role` for `addr` (see [`common::Live`]: every read of its output
+/// has a deadline).
+fn spawn_live(role: &str, addr: &Address) -> Live {
+    spawn_live_with(role, addr, &[])
 }
 
-/// A peer whose output is read line by line while it runs; killed if the test fails first.
-struct Live {
-    peer: Option<Peer>,
-    out: BufReader<ChildStdout>,
-}
-
-impl Live {
-    fn spawn(role: &str, addr: &Address) -> Live {
-        Live::spawn_with(role, addr, &[])
-    }
-
-    /// Like [`Live::spawn`], with more arguments after the address.
-    fn spawn_with(role: &str, addr: &Address, more: &[&str]) -> Live {
-        let text = addr.to_string();
-        let mut args = vec![text.as_str()];
-        args.extend_from_slice(more);
-        let mut cmd = Peer::command(role, &args);
-        cmd.stdin(Stdio::piped());
-        let mut peer = Peer::from_command(cmd);
-        let out = BufReader::new(peer.child_mut().stdout.take().expect("peer stdout"));
-        Live {
-            peer: Some(peer),
-            out,
-        }
-    }
-
-    /// The next line the peer [`say`]s.
-    fn line(&mut self) -> String {
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = self.out.read_line(&mut line).expect("read peer output");
-            assert!(n > 0, "peer ended without saying the expected line");
-            if let Some(said) = said(&line) {
-                return said.to_string();
-            }
-        }
-    }
-
-    /// Closes the peer's stdin (its signal to finish), waits, asserts success, returns the
-    /// remaining lines it said.
-    fn finish(mut self) -> Vec<String> {
-        let mut peer = self.peer.take().expect("peer");
-        drop(peer.child_mut().stdin.take());
-        let mut rest = String::new();
-        self.out
-            .read_to_string(&mut rest)
-            .expect("read peer output");
-        let status = peer.wait();
-        assert!(status.success(), "peer failed: {status:?}\n{rest}");
-        rest.lines().filter_map(said).map(String::from).collect()
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        if let Some(peer) = &mut self.peer {
-            let _ = peer.child_mut().kill();
-            let _ = peer.child_mut().wait();
-        }
-    }
+/// Like [`spawn_live`], with more arguments after the address.
+fn spawn_live_with(role: &str, addr: &Address, more: &[&str]) -> Live {
+    let text = addr.to_string();
+    let mut args = vec![text.as_str()];
+    args.extend_from_slice(more);
+    Live::spawn(role, &args)
 }
 
 fn arg_address(args: &[String]) -> Address {
@@ -286,7 +229,7 @@ mod cases {
     fn one_message_of(addr: &Address, size: usize) {
         let mut listener = listen(addr);
         let size_arg = size.to_string();
-        let live = Live::spawn_with("send_size", listener.address(), &[&size_arg]);
+        let live = spawn_live_with("send_size", listener.address(), &[&size_arg]);
         let mut rx = listener.accept().unwrap();
         let mut buf = vec![0xAA; 3];
         let n = rx.recv(&mut buf).unwrap();
@@ -334,7 +277,7 @@ mod cases {
     /// A hundred messages arrive in the order sent.
     pub fn order(addr: &Address) {
         let mut listener = listen(addr);
-        let live = Live::spawn("send_ordered", listener.address());
+        let live = spawn_live("send_ordered", listener.address());
         let mut rx = listener.accept().unwrap();
         let mut buf = Vec::new();
         for i in 0..ORDERED {
@@ -348,7 +291,7 @@ mod cases {
     /// no connection: `TimedOut`, announced).
     pub fn peer_gone_receiver(addr: &Address) {
         let mut listener = listen(addr);
-        let live = Live::spawn("send_then_exit", listener.address());
+        let live = spawn_live("send_then_exit", listener.address());
         let mut rx = listener.accept().unwrap();
         let mut buf = Vec::new();
         rx.recv(&mut buf).unwrap();
@@ -373,7 +316,7 @@ mod cases {
     /// After the receiver's process exited, a send fails with `PeerGone`.
     pub fn peer_gone_sender(addr: &Address) {
         // The peer listens and says the address it bound (a TCP port 0 made real).
-        let mut live = Live::spawn("recv_one_then_exit", addr);
+        let mut live = spawn_live("recv_one_then_exit", addr);
         let ready = live.line();
         let bound: Address = ready
             .strip_prefix("ready ")
@@ -418,7 +361,7 @@ mod cases {
     pub fn too_large_on_receive(addr: &Address) {
         let opts = ChannelOptions::new().with_max_message(1024);
         let mut listener = channel::listen_with(addr, &opts).unwrap();
-        let mut live = Live::spawn("send_big_then_small", listener.address());
+        let mut live = spawn_live("send_big_then_small", listener.address());
         let mut rx = listener.accept().unwrap();
         let mut buf = Vec::new();
         let e = rx.recv(&mut buf).unwrap_err();
@@ -444,7 +387,7 @@ mod cases {
     /// A sender refuses a message above its maximum and writes nothing of it.
     pub fn too_large_on_send(addr: &Address) {
         let mut listener = listen(addr);
-        let mut live = Live::spawn("sender_max", listener.address());
+        let mut live = spawn_live("sender_max", listener.address());
         let mut rx = listener.accept().unwrap();
         assert_eq!(live.line(), "rejected");
         let mut buf = Vec::new();
@@ -457,7 +400,7 @@ mod cases {
     /// once the sender is gone, `PeerGone` (not on a transport without connections).
     pub fn timeout(addr: &Address) {
         let mut listener = listen(addr);
-        let mut live = Live::spawn("send_hello_wait", listener.address());
+        let mut live = spawn_live("send_hello_wait", listener.address());
         let mut rx = listener.accept().unwrap();
         let mut buf = Vec::new();
         rx.recv(&mut buf).unwrap();
@@ -480,16 +423,22 @@ mod cases {
     /// accept, announced).
     pub fn timeout_silent_sender(addr: &Address) {
         let mut listener = listen(addr);
-        let mut live = Live::spawn("connect_wait", listener.address());
+        let mut live = spawn_live("connect_wait", listener.address());
         let mut buf = Vec::new();
-        if matches!(addr, Address::Fifo(_)) {
+        if let Address::Fifo(path) = addr {
+            // A FIFO's write end opens only while a read end is open, and the listener has
+            // one only inside accept: hold one until the peer connected, so a peer slower
+            // than the 30 ms accept below still finds a reader (without it, it waited for
+            // one until its connect timeout).
+            let reader = ipckit::fifo::FifoReader::open_nonblocking(path).unwrap();
+            assert_eq!(live.line(), "connected");
             // A FIFO has no connections: its receiver is ready once bytes (or the writer's
             // close) arrive, so with nothing sent the wait times out in accept.
             let e = listener
                 .accept_timeout(Duration::from_millis(30))
                 .expect_err("nothing was sent");
             assert_eq!(e.kind(), ErrorKind::TimedOut, "{addr}: {e}");
-            assert_eq!(live.line(), "connected");
+            drop(reader);
             eprintln!("   {addr}: receive timeout is the accept's (TimedOut asserted)");
         } else {
             // Accept first: a shm-ring connect completes only once the listener accepts
@@ -613,7 +562,7 @@ mod cases {
     /// the read end per accept), as documented.
     pub fn fd_where_there_is_one(addr: &Address) {
         let mut listener = listen(addr);
-        let mut live = Live::spawn("send_hello_wait", listener.address());
+        let mut live = spawn_live("send_hello_wait", listener.address());
         let rx = listener.accept().unwrap();
         assert_eq!(live.line(), "sent");
         let tx = if matches!(addr, Address::ShmRing(_)) {

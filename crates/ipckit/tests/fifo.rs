@@ -6,9 +6,10 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdout, Stdio};
+use std::time::Duration;
 
-use common::{run_peer, say, unique_path, Peer};
+use common::{run_peer, say, unique_path, Live};
+use ipckit::channel::{self, Address, ChannelOptions};
 use ipckit::fifo::{Fifo, FifoReader, FifoWriter};
 use ipckit::{Errno, ErrorKind, Named};
 
@@ -32,6 +33,13 @@ fn peer() {
                 say("opened");
                 w.write_all(b"from the writer").unwrap();
             }
+            "channel_connect_send" => {
+                // Started before anyone accepts: the connect waits for a reader.
+                let addr: Address = format!("fifo:{}", path.display()).parse().unwrap();
+                say("connecting");
+                let mut tx = channel::connect(&addr).unwrap();
+                tx.send(b"late reader").unwrap();
+            }
             "read_one_line_then_exit" => {
                 let r = FifoReader::open(&path).unwrap();
                 let mut line = String::new();
@@ -43,56 +51,10 @@ fn peer() {
     });
 }
 
-/// A peer whose lines are read as it runs; killed if the test fails first.
-struct Live {
-    peer: Option<Peer>,
-    out: BufReader<ChildStdout>,
-}
-
-impl Live {
-    fn spawn(role: &str, path: &Path) -> Live {
-        let p = path.to_str().unwrap();
-        let mut cmd = Peer::command(role, &[p]);
-        cmd.stdin(Stdio::null());
-        let mut peer = Peer::from_command(cmd);
-        let out = BufReader::new(peer.child_mut().stdout.take().unwrap());
-        Live {
-            peer: Some(peer),
-            out,
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.peer.as_ref().unwrap().pid()
-    }
-
-    fn line(&mut self) -> String {
-        let mut line = String::new();
-        loop {
-            line.clear();
-            assert!(
-                self.out.read_line(&mut line).unwrap() > 0,
-                "peer ended early"
-            );
-            if let Some(i) = line.find("@@peer ") {
-                return line[i + 7..].trim_end().to_string();
-            }
-        }
-    }
-
-    fn finish(mut self) {
-        let status = self.peer.take().unwrap().wait();
-        assert!(status.success(), "peer failed: {status:?}");
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        if let Some(p) = &mut self.peer {
-            let _ = p.child_mut().kill();
-            let _ = p.child_mut().wait();
-        }
-    }
+/// A live peer running `role` on the FIFO at `path` (every read of its output has a
+/// deadline: [`common::Live`]).
+fn spawn_live(role: &str, path: &Path) -> Live {
+    Live::spawn(role, &[path.to_str().unwrap()])
 }
 
 /// Waits until some thread of process `pid` is blocked in `openat(2)` (its
@@ -117,7 +79,7 @@ fn wait_until_blocked_in_open(pid: u32) {
 #[test]
 fn blocking_reader_open_waits_for_a_writer() {
     let fifo = Fifo::create_new(unique_path("fifo")).unwrap();
-    let mut live = Live::spawn("blocking_reader", fifo.path());
+    let mut live = spawn_live("blocking_reader", fifo.path());
     assert_eq!(live.line(), "opening");
     wait_until_blocked_in_open(live.pid());
     // The waiting reader counts as a reader, so a non-blocking writer gets in: the reader's
@@ -138,7 +100,7 @@ fn blocking_reader_open_waits_for_a_writer() {
 #[test]
 fn blocking_writer_open_waits_for_a_reader() {
     let fifo = Fifo::create_new(unique_path("fifo")).unwrap();
-    let mut live = Live::spawn("blocking_writer", fifo.path());
+    let mut live = spawn_live("blocking_writer", fifo.path());
     assert_eq!(live.line(), "opening");
     wait_until_blocked_in_open(live.pid());
     let mut r = fifo.open_reader().unwrap();
@@ -176,7 +138,7 @@ fn nonblocking_writer_without_reader_is_peer_gone() {
 #[test]
 fn write_after_the_reader_exits_is_peer_gone() {
     let fifo = Fifo::create_new(unique_path("fifo")).unwrap();
-    let mut live = Live::spawn("read_one_line_then_exit", fifo.path());
+    let mut live = spawn_live("read_one_line_then_exit", fifo.path());
     let mut w = fifo.open_writer().unwrap();
     w.write_all(b"one\n").unwrap();
     assert_eq!(live.line(), "got one");
@@ -291,4 +253,44 @@ fn ends_stay_usable_after_the_path_is_unlinked() {
     let mut buf = [0u8; 5];
     r.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"still");
+}
+
+/// A `fifo:` connect with no reader gives up after its connect timeout (it used to block in
+/// `open(O_WRONLY)` for as long as no reader came: forever, if none ever did).
+#[test]
+fn channel_connect_without_a_reader_times_out() {
+    let addr: Address = format!("fifo:{}", unique_path("fifo-ct").display())
+        .parse()
+        .unwrap();
+    let listener = channel::listen(&addr).unwrap(); // creates the FIFO; never accepts
+    let opts = ChannelOptions::new().with_connect_timeout(Duration::from_millis(50));
+    let e = channel::connect_with(&addr, &opts).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TimedOut, "{e}");
+    assert!(e.to_string().contains("connect timeout"), "{e}");
+    drop(listener);
+    // No FIFO at all: NotFound at once, not a wait.
+    let e = channel::connect_with(&addr, &opts).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+}
+
+/// A connect that started before the reader came succeeds once the listener accepts (the
+/// bounded connect retries until a reader has the FIFO open).
+#[test]
+fn channel_connect_waits_for_a_late_reader() {
+    let addr: Address = format!("fifo:{}", unique_path("fifo-late").display())
+        .parse()
+        .unwrap();
+    let mut listener = channel::listen(&addr).unwrap();
+    let Address::Fifo(path) = &addr else {
+        unreachable!()
+    };
+    let mut live = spawn_live("channel_connect_send", path);
+    assert_eq!(live.line(), "connecting");
+    // Give the peer time to be waiting with no reader (it retries, not blocks).
+    std::thread::sleep(Duration::from_millis(100));
+    let mut rx = listener.accept().unwrap();
+    let mut buf = Vec::new();
+    rx.recv(&mut buf).unwrap();
+    assert_eq!(buf, b"late reader");
+    live.finish();
 }

@@ -145,9 +145,14 @@ pub fn run(mut args: SendArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let dog = Watchdog::start(args.timeout, addr);
+    // A FIFO's open waits for a reader as long as it takes: --timeout (the watchdog) bounds
+    // it, with the same message as every other step, not the library's default.
+    let open = ChannelOptions::new().with_connect_timeout(Duration::MAX);
     Watchdog::step(&dog, Some("connecting"));
     if args.raw {
-        let mut tx = retry_connect(args.wait_for_peer, || channel::connect_raw(addr))?;
+        let mut tx = retry_connect(args.wait_for_peer, || {
+            channel::connect_raw_with(addr, &open)
+        })?;
         Watchdog::step(&dog, None);
         if args.messages.is_empty() {
             let mut stdin = std::io::stdin().lock();
@@ -174,7 +179,7 @@ pub fn run(mut args: SendArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let opts = ChannelOptions::new().with_max_message(args.max_message);
+    let opts = open.with_max_message(args.max_message);
     let mut tx = retry_connect(args.wait_for_peer, || match addr {
         Address::PosixMq(name) if args.priority != 0 => {
             PrioritySender::open(name, args.priority, args.max_message).map(Out::Priority)

@@ -70,13 +70,7 @@ impl<S: MessageSocket> MessageSender<S> {
 
     pub(super) fn send(&mut self, msg: &[u8]) -> Result<()> {
         if msg.len() > self.max {
-            return Err(
-                Error::new(ErrorKind::TooLarge, "send", &self.object).with_detail(format!(
-                    "message of {} bytes exceeds the maximum of {} bytes",
-                    msg.len(),
-                    self.max
-                )),
-            );
+            return Err(super::too_large("send", &self.object, msg.len(), self.max));
         }
         match self.sock.send_one(msg) {
             Ok(n) if n == msg.len() => Ok(()),

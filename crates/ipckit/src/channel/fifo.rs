@@ -2,6 +2,7 @@
 
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
+use std::time::Duration;
 
 use super::listener::{Listen, ListenerFlavor};
 use super::{Address, Incoming, Outgoing};
@@ -9,11 +10,45 @@ use crate::error::Context;
 use crate::fifo::{Fifo, FifoWriter};
 use crate::named::Named;
 use crate::sys::{io, Deadline};
-use crate::Result;
+use crate::{Errno, Error, ErrorKind, Result};
 
-/// Opens the write end, waiting until a reader has the FIFO open.
-pub(super) fn connect(path: &Path) -> Result<Outgoing> {
-    FifoWriter::open(path).map(|w| Outgoing::Stream(w.into()))
+/// The longest pause between two tries of a writer waiting for a reader.
+const MAX_RETRY: Duration = Duration::from_millis(10);
+
+/// Opens the write end, waiting at most `timeout` until a reader has the FIFO open
+/// ([`Duration::MAX`]: a blocking `open(2)`, as long as it takes).
+///
+/// A bounded wait tries `open(O_WRONLY | O_NONBLOCK)`, which fails with `ENXIO` while no
+/// process has the FIFO open for reading, again every 1 ms growing to 10 ms, so a writer
+/// whose reader never comes is never stuck: it fails with `TimedOut`.
+pub(super) fn connect(path: &Path, timeout: Duration) -> Result<Outgoing> {
+    if timeout == Duration::MAX {
+        return FifoWriter::open(path).map(|w| Outgoing::Stream(w.into()));
+    }
+    let deadline = Deadline::after(timeout);
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match FifoWriter::open_nonblocking(path) {
+            Ok(w) => {
+                w.set_nonblocking(false)?;
+                return Ok(Outgoing::Stream(w.into()));
+            }
+            Err(e) if e.errno() == Some(Errno::ENXIO) => {}
+            Err(e) => return Err(e),
+        }
+        let left = deadline.remaining();
+        if left.is_zero() {
+            return Err(
+                Error::new(ErrorKind::TimedOut, "open", path.display()).with_detail(format!(
+                    "no process opened the FIFO for reading within {} (the connect \
+                     timeout, see ChannelOptions::with_connect_timeout)",
+                    crate::error::duration_text(timeout)
+                )),
+            );
+        }
+        std::thread::sleep(pause.min(left));
+        pause = (pause * 2).min(MAX_RETRY);
+    }
 }
 
 /// Creates the FIFO unless it exists (removed on drop if created here).

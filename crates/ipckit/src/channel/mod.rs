@@ -11,7 +11,7 @@
 //!
 //! | address | `listen` | `accept` | `connect` |
 //! |---|---|---|---|
-//! | `fifo:PATH` | creates the FIFO (0o600) unless it exists; removes what it created on drop | opens the read end and waits until a writer has written or closed | opens the write end, waiting for a reader |
+//! | `fifo:PATH` | creates the FIFO (0o600) unless it exists; removes what it created on drop | opens the read end and waits until a writer has written or closed | opens the write end, waiting for a reader at most [`ChannelOptions::connect_timeout`] (10 s by default, then `TimedOut`) |
 //! | `unix:PATH`, `unix:@NAME` | binds and listens; removes the socket file on drop | accepts one connection | connects |
 //! | `unix-seqpacket:…` | as `unix:` | as `unix:` | as `unix:` |
 //! | `unix-dgram:PATH`, `unix-dgram:@NAME` | binds; removes the socket file on drop | returns a receiver on the bound socket at once (every call: the same queue) | a socket connected to the address |
@@ -118,7 +118,8 @@ use listener::ListenerFlavor;
 #[cfg(feature = "tokio")]
 pub(crate) use stream::frame_tail;
 
-/// Settings for [`connect_with`] and [`listen_with`]: the maximum message size.
+/// Settings for [`connect_with`] and [`listen_with`]: the maximum message size, the
+/// `shm-ring:` capacity, the `fifo:` connect timeout.
 ///
 /// Built like [`FramedSender`]: `with_max_message(bytes)` sets, `max_message()` reads.
 ///
@@ -140,6 +141,7 @@ pub(crate) use stream::frame_tail;
 pub struct ChannelOptions {
     max_message: usize,
     ring_capacity: usize,
+    connect_timeout: std::time::Duration,
 }
 
 impl Default for ChannelOptions {
@@ -147,6 +149,7 @@ impl Default for ChannelOptions {
         ChannelOptions {
             max_message: DEFAULT_MAX_MESSAGE,
             ring_capacity: DEFAULT_RING_CAPACITY,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         }
     }
 }
@@ -210,7 +213,48 @@ impl ChannelOptions {
     pub fn ring_capacity(&self) -> usize {
         self.ring_capacity
     }
+
+    /// How long a `fifo:` connect waits for a reader to open the FIFO (default
+    /// [`DEFAULT_CONNECT_TIMEOUT`]; [`Duration::MAX`](std::time::Duration::MAX): as long as
+    /// it takes, a blocking `open(2)`). A FIFO's write end opens only while a process has
+    /// its read end open, which a `fifo:` listener does only inside
+    /// [`accept`](Listener::accept); past the timeout the connect fails with
+    /// [`ErrorKind`](crate::ErrorKind)`::TimedOut`, so a sender whose reader never comes is
+    /// not stuck forever. Other transports do not wait for a peer to connect (a `shm-ring:`
+    /// handshake waits at most [`ring::HANDSHAKE_TIMEOUT`](crate::ring::HANDSHAKE_TIMEOUT))
+    /// and ignore it.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use ipckit::channel::{self, Address, ChannelOptions};
+    /// let path = std::env::temp_dir().join(format!("ipckit-doc-fifo-ct-{}", std::process::id()));
+    /// let addr: Address = format!("fifo:{}", path.display()).parse()?;
+    /// let _listener = channel::listen(&addr)?; // creates the FIFO; nobody accepts
+    /// let opts = ChannelOptions::new().with_connect_timeout(Duration::from_millis(20));
+    /// let e = channel::connect_with(&addr, &opts).unwrap_err();
+    /// assert_eq!(e.kind(), ipckit::ErrorKind::TimedOut); // no reader came
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    ///
+    /// # References
+    /// <https://man7.org/linux/man-pages/man7/fifo.7.html>
+    #[must_use]
+    pub fn with_connect_timeout(mut self, timeout: std::time::Duration) -> ChannelOptions {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The configured connect timeout (see
+    /// [`with_connect_timeout`](Self::with_connect_timeout)).
+    pub fn connect_timeout(&self) -> std::time::Duration {
+        self.connect_timeout
+    }
 }
+
+/// How long a `fifo:` connect waits for a reader unless configured otherwise
+/// ([`ChannelOptions::with_connect_timeout`]): 10 s.
+pub const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The capacity of each direction's ring of a `shm-ring:` channel unless configured
 /// otherwise: 8 MiB, so the largest message is 4 MiB.
@@ -221,6 +265,13 @@ pub const DEFAULT_RING_CAPACITY: usize = 8 << 20;
 /// A framed length above the receiver's maximum is rejected with
 /// [`ErrorKind`](crate::ErrorKind)`::TooLarge` before anything is allocated.
 pub const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
+
+/// The error of every transport for a message of `len` bytes above the maximum `max`.
+pub(crate) fn too_large(op: &'static str, object: &str, len: usize, max: usize) -> crate::Error {
+    crate::Error::new(crate::ErrorKind::TooLarge, op, object).with_detail(format!(
+        "message of {len} bytes exceeds the maximum of {max} bytes"
+    ))
+}
 
 /// What a transport's `connect` gives: a byte stream to frame, or a message sender.
 pub(crate) enum Outgoing {
@@ -237,7 +288,7 @@ pub(crate) enum Incoming {
 /// The one place that maps an [`Address`] to its transport's `connect`.
 fn open_connection(addr: &Address, opts: &ChannelOptions) -> Result<Outgoing> {
     match addr {
-        Address::Fifo(path) => fifo::connect(path),
+        Address::Fifo(path) => fifo::connect(path, opts.connect_timeout),
         Address::Unix(name) => unix::connect(name),
         Address::UnixDgram(name) => dgram::connect(name, opts),
         Address::UnixSeqpacket(name) => seqpacket::connect(name, opts),
@@ -286,8 +337,9 @@ pub fn connect(addr: &Address) -> Result<Sender> {
 /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if the FIFO or socket file does not
 /// exist; [`ErrorKind::PeerGone`](crate::ErrorKind::PeerGone) if nothing listens there
 /// (`ECONNREFUSED`); [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) if the path
-/// is not a FIFO or a host name does not resolve; others from the syscall, naming it and the
-/// address.
+/// is not a FIFO or a host name does not resolve;
+/// [`ErrorKind::TimedOut`](crate::ErrorKind::TimedOut) if no reader opened a FIFO within
+/// [`ChannelOptions::connect_timeout`]; others from the syscall, naming it and the address.
 ///
 /// # Examples
 /// ```
@@ -340,7 +392,30 @@ pub fn connect_with(addr: &Address, opts: &ChannelOptions) -> Result<Sender> {
 /// # References
 /// <https://man7.org/linux/man-pages/man2/send.2.html>
 pub fn connect_raw(addr: &Address) -> Result<RawSender> {
-    open_connection(addr, &ChannelOptions::default()).map(|o| RawSender::new(o, addr))
+    connect_raw_with(addr, &ChannelOptions::default())
+}
+
+/// [`connect_raw`] with [`ChannelOptions`]: of them only the connect timeout and the
+/// `shm-ring:` capacity apply (a raw sender has no message maximum).
+///
+/// # Errors
+/// As [`connect_with`].
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use ipckit::channel::{self, Address, ChannelOptions};
+/// let addr: Address = format!("unix:@ipckit-doc-raw-with-{}", std::process::id()).parse()?;
+/// let _listener = channel::listen(&addr)?;
+/// let opts = ChannelOptions::new().with_connect_timeout(Duration::from_secs(1));
+/// let _tx = channel::connect_raw_with(&addr, &opts)?;
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
+/// # References
+/// <https://man7.org/linux/man-pages/man2/connect.2.html>
+pub fn connect_raw_with(addr: &Address, opts: &ChannelOptions) -> Result<RawSender> {
+    open_connection(addr, opts).map(|o| RawSender::new(o, addr))
 }
 
 /// Listens on `addr` with default [`ChannelOptions`]; see [`listen_with`].

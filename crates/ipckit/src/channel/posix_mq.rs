@@ -28,12 +28,6 @@ use crate::posix::mq::{Limits, MessageQueue};
 use crate::sys::{io, Deadline};
 use crate::{Error, ErrorKind, Result};
 
-fn too_large(op: &'static str, object: &str, len: usize, max: usize) -> Error {
-    Error::new(ErrorKind::TooLarge, op, object).with_detail(format!(
-        "message of {len} bytes exceeds the maximum of {max} bytes"
-    ))
-}
-
 /// Opens the queue write-only.
 pub(super) fn connect(name: &str, opts: &ChannelOptions) -> Result<Outgoing> {
     let q = MessageQueue::builder(name).write_only().open()?;
@@ -150,7 +144,12 @@ impl MqSender {
 
     pub(super) fn send(&mut self, msg: &[u8]) -> Result<()> {
         if msg.len() > self.max {
-            return Err(too_large("mq_send", &self.object, msg.len(), self.max));
+            return Err(super::too_large(
+                "mq_send",
+                &self.object,
+                msg.len(),
+                self.max,
+            ));
         }
         // Unlinked (every receiver gone, or removed by hand): nobody can read it any more.
         if io::is_unlinked(self.q.as_fd()).ctx("fstat", &self.object)? {
@@ -165,7 +164,12 @@ impl MqSender {
     #[cfg(feature = "tokio")]
     pub(super) fn try_send(&mut self, msg: &[u8]) -> Result<()> {
         if msg.len() > self.max {
-            return Err(too_large("mq_send", &self.object, msg.len(), self.max));
+            return Err(super::too_large(
+                "mq_send",
+                &self.object,
+                msg.len(),
+                self.max,
+            ));
         }
         if io::is_unlinked(self.q.as_fd()).ctx("fstat", &self.object)? {
             return Err(Error::new(ErrorKind::PeerGone, "mq_send", &self.object)

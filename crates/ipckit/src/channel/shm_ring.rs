@@ -18,7 +18,7 @@ use super::unix::{renamed, wait_connection};
 use super::{Address, ChannelOptions, Incoming, Outgoing, SocketAddr};
 use crate::ring::{self, Connection};
 use crate::sys::Deadline;
-use crate::{Error, ErrorKind, Result};
+use crate::Result;
 
 /// The largest ring a listener accepts: the larger of the configured capacity and twice the
 /// maximum message, as a power of two within the ring's limits.
@@ -80,13 +80,7 @@ pub(crate) struct RingSender {
 impl RingSender {
     pub(super) fn send(&mut self, msg: &[u8]) -> Result<()> {
         if msg.len() > self.max {
-            return Err(
-                Error::new(ErrorKind::TooLarge, "send", &self.object).with_detail(format!(
-                    "message of {} bytes exceeds the maximum of {} bytes",
-                    msg.len(),
-                    self.max
-                )),
-            );
+            return Err(super::too_large("send", &self.object, msg.len(), self.max));
         }
         self.conn.sender().send(msg)
     }
@@ -123,12 +117,7 @@ impl RingReceiver {
         if len > self.max {
             // Released on drop: the record is consumed, the ring goes on.
             drop(record);
-            return Err(
-                Error::new(ErrorKind::TooLarge, "recv", &self.object).with_detail(format!(
-                    "message of {len} bytes exceeds the maximum of {} bytes",
-                    self.max
-                )),
-            );
+            return Err(super::too_large("recv", &self.object, len, self.max));
         }
         buf.clear();
         buf.extend_from_slice(&record);

@@ -21,12 +21,6 @@ pub const HEADER_LEN: usize = 4;
 /// that the buffer doubles as the payload comes in, up to the frame's length.
 const INITIAL_RESERVE: usize = 64 << 10;
 
-fn too_large(op: &'static str, object: &str, len: usize, max: usize) -> Error {
-    Error::new(ErrorKind::TooLarge, op, object).with_detail(format!(
-        "message of {len} bytes exceeds the maximum of {max} bytes"
-    ))
-}
-
 /// Sends framed messages on a byte stream: each [`send`](FramedSender::send) writes the
 /// 4-byte little-endian length and the payload in one `writev(2)` (on a socket:
 /// `sendmsg(2)` with `MSG_NOSIGNAL`), finishing partial writes, so a message is never
@@ -146,7 +140,7 @@ impl<W: AsFd> FramedSender<W> {
     /// `ECONNRESET`); [`ErrorKind::WouldBlock`] as above; others from the syscall.
     pub fn send(&mut self, msg: &[u8]) -> Result<()> {
         if msg.len() > self.max {
-            return Err(too_large("send", &self.object, msg.len(), self.max));
+            return Err(super::too_large("send", &self.object, msg.len(), self.max));
         }
         if !self.is_fifo || HEADER_LEN + msg.len() <= io::PIPE_BUF {
             return self.write_frame(msg);
@@ -208,7 +202,7 @@ impl<W: AsFd> FramedSender<W> {
     /// `TooLarge` (nothing written) if `len` is above the maximum.
     pub(crate) fn check_len(&self, len: usize) -> Result<()> {
         if len > self.max {
-            return Err(too_large("send", &self.object, len, self.max));
+            return Err(super::too_large("send", &self.object, len, self.max));
         }
         Ok(())
     }
@@ -490,7 +484,7 @@ impl<R: AsFd> FramedReceiver<R> {
             if self.header_got == HEADER_LEN {
                 let len = u32::from_le_bytes(self.header) as usize;
                 if len > self.max {
-                    let e = too_large("recv", &self.object, len, self.max)
+                    let e = super::too_large("recv", &self.object, len, self.max)
                         .with_detail(format!(
                             "frame header announces {len} bytes, above this receiver's maximum of {} bytes; the stream cannot be resynchronised",
                             self.max

@@ -66,13 +66,7 @@ impl MqSender {
 
     pub(super) fn send(&mut self, msg: &[u8]) -> Result<()> {
         if msg.len() > self.max {
-            return Err(
-                Error::new(ErrorKind::TooLarge, "send", &self.object).with_detail(format!(
-                    "message of {} bytes exceeds the maximum of {} bytes",
-                    msg.len(),
-                    self.max
-                )),
-            );
+            return Err(super::too_large("send", &self.object, msg.len(), self.max));
         }
         self.queue
             .send(self.mtype, msg)

@@ -151,10 +151,14 @@ impl ConnectBuilder {
         let (ours, our_fd) = Ring::create(self.capacity)?;
         let (theirs, their_fd) = Ring::create(self.capacity)?;
         let name = format!("shm-ring {}", self.addr);
+        // Before connecting: the first registration for `membarrier` in a process with
+        // several threads waits for an RCU grace period (milliseconds, far longer on a
+        // loaded machine), and the listener gives the hello only HANDSHAKE_TIMEOUT from our
+        // connect before it closes (our hello then fails with EPIPE).
+        let ours_opt = if self.membarrier { our_options() } else { 0 };
         let sock = UnixSeqpacket::connect(&self.addr)?;
         // A listener that refuses our uid may answer and close before the hello is sent:
         // its answer is still queued for us, so read it before reporting a failed send.
-        let ours_opt = if self.membarrier { our_options() } else { 0 };
         let mut hello = [0u8; HELLO_LEN];
         hello[..MAGIC.len()].copy_from_slice(MAGIC);
         hello[HELLO_VERSION] = VERSION as u8;
@@ -423,6 +427,9 @@ impl ListenerBuilder {
     }
 
     fn build(self, sock: UnixSeqpacketListener) -> Listener {
+        // Registered now, not in the first accept between the hello and the answer, which
+        // the connector waits for at most HANDSHAKE_TIMEOUT (see ConnectBuilder::connect).
+        our_options();
         Listener {
             sock,
             name: format!("shm-ring {}", self.addr),

@@ -25,6 +25,10 @@
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+mod live;
+#[allow(unused_imports)]
+pub use live::Live;
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 const PEER_ENV: &str = "IPCKIT_PEER";
@@ -103,11 +107,18 @@ impl Peer {
     pub fn command(role: &str, args: &[&str]) -> Command {
         let exe = std::env::current_exe().expect("current_exe");
         let mut cmd = Command::new(exe);
-        cmd.args(["--exact", "peer", "--nocapture", "--test-threads=1"])
-            .env(PEER_ENV, role)
-            .env("IPCKIT_PEER_ARGS", args.join("\u{1f}"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        // --include-ignored: some test files still mark their `peer` entry `#[ignore]`.
+        cmd.args([
+            "--exact",
+            "peer",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(PEER_ENV, role)
+        .env("IPCKIT_PEER_ARGS", args.join("\u{1f}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
         cmd
     }
 
