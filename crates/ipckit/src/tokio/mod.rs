@@ -93,6 +93,8 @@ mod io;
 mod receiver;
 mod sender;
 mod signal;
+#[cfg(feature = "serde")]
+pub mod typed;
 mod unix;
 
 pub use receiver::{Listener, Receiver};
