@@ -7,6 +7,8 @@
 
 pub mod framed;
 
+#[cfg(feature = "async")]
+pub mod async_unix_stream;
 pub mod fifo;
 pub mod mmap_file;
 pub mod pipe;
