@@ -7,13 +7,13 @@
 //! reuses, then sends those bytes as one message of the async byte
 //! [`Sender`](super::Sender); a [`Receiver<T, C>`] receives one message into its own reused
 //! buffer and decodes it. The encoding and decoding are
-//! [`channel::typed::encode_into`] and [`channel::typed::decode`], so the wire format, the
+//! [`channel::typed::encode_into`](crate::channel::typed::encode_into) and [`channel::typed::decode`](crate::channel::typed::decode), so the wire format, the
 //! codecs and the errors are exactly the blocking typed ends': a blocking typed sender and
 //! an async typed receiver (or the other way round, or a Python msgpack peer) talk to each
 //! other.
 //!
 //! # Bad messages
-//! A message that is not one `T` is [`ErrorKind::InvalidData`](crate::ErrorKind::InvalidData)
+//! A message that is not one `T` is [`ErrorKind::InvalidData`]
 //! whose [`object`](crate::Error::object) is `std::any::type_name::<T>()` and whose detail
 //! names the codec and the byte offset; the message is consumed and the next `recv` (or the
 //! next `Stream` item) is the next message.
