@@ -46,12 +46,14 @@ pub fn peer_main(_args: PeerArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     protocol::send(&mut out, &FromPeer::Ready)?;
     let size = case.size;
-    // Latency: echo until the end marker. With a fault, the peer corrupts its 3rd echo.
+    // Latency: echo until the end marker. With a fault, the peer corrupts its first echo:
+    // under load a round may end after a single round trip, and a fault that waited for a
+    // later one would then never strike (the row would pass with the fault unseen).
     let mut buf = Vec::with_capacity(size);
     let mut echoed = 0u64;
     let cpu0 = thread_cpu_ns();
     let corrupt_echo = |echoed: u64, buf: &mut [u8]| {
-        if fault == Some(Fault::CorruptEcho) && echoed == 3 {
+        if fault == Some(Fault::CorruptEcho) && echoed == 1 {
             let at = buf.len() / 2;
             buf[at] ^= 0x01;
         }
@@ -81,7 +83,8 @@ pub fn peer_main(_args: PeerArgs) -> anyhow::Result<ExitCode> {
     };
     protocol::send(&mut out, &latency)?;
     // Throughput: receive and verify until the end marker. With a fault, the peer corrupts
-    // or drops its 3rd message.
+    // or drops its first message (the parent always sends at least two, so a dropped first
+    // one puts the next out of sequence, and the count differs from what was sent).
     let p = Pattern::new(size);
     let mut count = 0u64;
     let mut first = None;
@@ -96,11 +99,11 @@ pub fn peer_main(_args: PeerArgs) -> anyhow::Result<ExitCode> {
         }
         first.get_or_insert(now);
         last = now;
-        if fault == Some(Fault::DropStream) && count == 2 {
+        if fault == Some(Fault::DropStream) && count == 0 {
             // Pretend this message never arrived: the next one is out of sequence.
             return true;
         }
-        let checked = if fault == Some(Fault::CorruptStream) && count == 2 {
+        let checked = if fault == Some(Fault::CorruptStream) && count == 0 {
             let mut bad = msg.to_vec();
             let at = bad.len() - 1;
             bad[at] ^= 0x80;

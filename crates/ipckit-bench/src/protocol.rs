@@ -32,11 +32,11 @@ pub const PEER_SUBCOMMAND: &str = "__bench-peer";
 pub enum Fault {
     /// Exit with an error before setting up.
     Exit,
-    /// Flip a bit in the 3rd echo of the latency phase.
+    /// Flip a bit in the first echo of the latency phase.
     CorruptEcho,
-    /// Flip a bit in the 3rd message of the throughput phase.
+    /// Flip a bit in the first message of the throughput phase.
     CorruptStream,
-    /// Skip the 3rd message of the throughput phase, as if it were lost.
+    /// Skip the first message of the throughput phase, as if it were lost.
     DropStream,
 }
 

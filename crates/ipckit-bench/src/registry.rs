@@ -54,6 +54,8 @@ registry! {
     Signal => mech::signal::MECHANISM,
     #[cfg(feature = "typed")] TypedShmRing => mech::typed::MECHANISM_SHM_RING,
     #[cfg(feature = "typed")] TypedUnixStream => mech::typed::MECHANISM_UNIX_STREAM,
+    #[cfg(feature = "async")] AsyncUnixStream => mech::async_unix_stream::MECHANISM,
+    #[cfg(feature = "async")] TypedAsyncUnixStream => mech::async_unix_stream::MECHANISM_TYPED,
 }
 
 impl Mech {

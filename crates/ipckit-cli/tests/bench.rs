@@ -329,6 +329,10 @@ fn list_names_every_mechanism() {
     if cfg!(feature = "typed") {
         want.extend(["typed-shm-ring", "typed-unix-stream"]);
     }
+    // The async rows, with the default feature `async` (ipckit::tokio).
+    if cfg!(feature = "async") {
+        want.extend(["async-unix-stream", "typed-async-unix-stream"]);
+    }
     assert_eq!(names, want);
 }
 

@@ -7,6 +7,8 @@
 
 pub mod framed;
 
+#[cfg(feature = "async")]
+pub mod async_unix_stream;
 pub mod fifo;
 pub mod file;
 pub mod mmap_file;

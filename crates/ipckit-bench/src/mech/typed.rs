@@ -133,6 +133,7 @@ fn make_typed(
     Box::new(TypedEnds {
         tx: typed::Sender::new(tx),
         rx: typed::Receiver::new(rx),
+        out: Sample::from_bytes(&[]),
         _listener: l,
     })
 }
@@ -172,13 +173,17 @@ impl Scenario for Bytes {
 struct TypedEnds {
     tx: typed::Sender<Sample>,
     rx: typed::Receiver<Sample>,
+    /// The struct the sender fills for each message (as a sending loop would reuse one,
+    /// rather than allocate a payload per message).
+    out: Sample,
     /// Keeps the listener (its socket file or name) for the scenario's lifetime.
     _listener: channel::Listener,
 }
 
 impl Endpoint for TypedEnds {
     fn send(&mut self, msg: &[u8]) -> anyhow::Result<()> {
-        Ok(self.tx.send(&Sample::from_bytes(msg))?)
+        self.out.fill_from(msg);
+        Ok(self.tx.send(&self.out)?)
     }
 
     fn recv(&mut self, buf: &mut Vec<u8>) -> anyhow::Result<()> {
@@ -233,26 +238,34 @@ const FIXED: usize = 21;
 impl Sample {
     /// The struct holding `msg` (the sender's work of building its message).
     pub fn from_bytes(msg: &[u8]) -> Sample {
+        let mut s = Sample {
+            seq: 0,
+            sensor: 0,
+            kind: Kind::Short,
+            values: [0; 4],
+            payload: Bin(Vec::new()),
+        };
+        s.fill_from(msg);
+        s
+    }
+
+    /// Makes this struct hold `msg`, reusing the payload's allocation.
+    pub fn fill_from(&mut self, msg: &[u8]) {
+        self.payload.0.clear();
         if msg.len() < FIXED {
-            return Sample {
-                seq: 0,
-                sensor: 0,
-                kind: Kind::Short,
-                values: [0; 4],
-                payload: Bin(msg.to_vec()),
-            };
+            (self.seq, self.sensor, self.kind, self.values) = (0, 0, Kind::Short, [0; 4]);
+            self.payload.0.extend_from_slice(msg);
+            return;
         }
         let word = |i: usize| u16::from_le_bytes([msg[13 + 2 * i], msg[14 + 2 * i]]);
-        Sample {
-            seq: u64::from_le_bytes(msg[0..8].try_into().expect("8 bytes")),
-            sensor: u32::from_le_bytes(msg[8..12].try_into().expect("4 bytes")),
-            kind: match msg[12] {
-                0 => Kind::Plain,
-                b => Kind::Flagged(b),
-            },
-            values: [word(0), word(1), word(2), word(3)],
-            payload: Bin(msg[FIXED..].to_vec()),
-        }
+        self.seq = u64::from_le_bytes(msg[0..8].try_into().expect("8 bytes"));
+        self.sensor = u32::from_le_bytes(msg[8..12].try_into().expect("4 bytes"));
+        self.kind = match msg[12] {
+            0 => Kind::Plain,
+            b => Kind::Flagged(b),
+        };
+        self.values = [word(0), word(1), word(2), word(3)];
+        self.payload.0.extend_from_slice(&msg[FIXED..]);
     }
 
     /// Replaces the contents of `buf` with the bytes this struct was made from.

@@ -96,6 +96,8 @@ mod receiver;
 pub mod ring;
 mod sender;
 mod signal;
+#[cfg(feature = "serde")]
+pub mod typed;
 mod unix;
 
 pub use receiver::{Listener, Receiver};

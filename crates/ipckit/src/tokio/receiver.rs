@@ -118,7 +118,7 @@ impl Receiver {
         each_receiver!(&self.flavor, f => f.as_fd_opt())
     }
 
-    fn is_framed(&self) -> bool {
+    pub(super) fn is_framed(&self) -> bool {
         matches!(&self.flavor, ReceiverFlavor::Fd(f) if f.rx.is_framed())
     }
 }

@@ -1,10 +1,9 @@
 //! The [`Codec`] trait and its two implementations, [`MsgPack`] and [`Postcard`], and the
 //! pure functions [`encode_into`] and [`decode`] every typed layer (blocking or async) uses.
 
-use std::cell::Cell;
 use std::io::Cursor;
 
-use serde::de::DeserializeOwned;
+use serde::de::{Deserialize, IgnoredAny};
 use serde::Serialize;
 
 use crate::{Error, ErrorKind, Result};
@@ -41,14 +40,16 @@ pub trait Codec {
     /// `Serialize` impl that calls `serialize_seq(None)`), naming the type.
     fn encode_into<T: Serialize + ?Sized>(value: &T, buf: &mut Vec<u8>) -> Result<()>;
 
-    /// Decodes one whole message into a `T`.
+    /// Decodes one whole message into a `T`, which may borrow from `bytes` (a `&str`, a
+    /// `&[u8]` with `#[serde(borrow)]`/`serde_bytes`) or own its contents (any
+    /// `DeserializeOwned` type).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidData`] if `bytes` is not one encoded `T`, or holds bytes after
     /// it; the error's object is the Rust type (`std::any::type_name::<T>()`) and its
     /// detail names the codec, the byte offset at which decoding failed and the message
     /// length.
-    fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T>;
+    fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T>;
 }
 
 /// Encodes `value` with codec `C` into `buf`, replacing its contents: what a
@@ -70,7 +71,8 @@ pub fn encode_into<T: Serialize + ?Sized, C: Codec>(value: &T, buf: &mut Vec<u8>
 }
 
 /// Decodes one whole message with codec `C`: what a [`typed::Receiver`](super::Receiver)
-/// does after it receives.
+/// does after it receives. `T` may borrow from `bytes` (no copy of a string or a byte
+/// payload) or own its contents.
 ///
 /// # Errors
 /// As [`Codec::decode`]: [`ErrorKind::InvalidData`] naming the type and the byte offset.
@@ -83,9 +85,12 @@ pub fn encode_into<T: Serialize + ?Sized, C: Codec>(value: &T, buf: &mut Vec<u8>
 /// assert_eq!(e.kind(), ipckit::ErrorKind::InvalidData);
 /// assert_eq!(e.object(), "alloc::vec::Vec<u16>");
 /// assert!(e.to_string().contains("at byte 3 of 4"), "{e}");
+/// // Borrowed: the &str points into the message.
+/// let msg = [0x92, 0x07, 0xa2, b'h', b'i'];
+/// assert_eq!(typed::decode::<(u8, &str), MsgPack>(&msg)?, (7, "hi"));
 /// # Ok::<(), ipckit::Error>(())
 /// ```
-pub fn decode<T: DeserializeOwned, C: Codec>(bytes: &[u8]) -> Result<T> {
+pub fn decode<'de, T: Deserialize<'de>, C: Codec>(bytes: &'de [u8]) -> Result<T> {
     C::decode(bytes)
 }
 
@@ -120,7 +125,8 @@ fn trailing<T: ?Sized>(codec: &str, at: usize, len: usize) -> Error {
 ///
 /// # Offset in errors
 /// The byte offset in a decoding error is how far rmp-serde had read when it failed (a
-/// position-tracking cursor over the message): the failing item starts at or before it.
+/// position-tracking cursor over the message, taken only for a message that failed: a good
+/// one is decoded straight from the slice): the failing item starts at or before it.
 pub struct MsgPack;
 
 impl Codec for MsgPack {
@@ -138,7 +144,31 @@ impl Codec for MsgPack {
         })
     }
 
-    fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T> {
+        // Fast path: straight from the slice (strings and bytes borrowed, no reader buffer,
+        // no allocation of rmp-serde's own), then a probe that must find the end of the
+        // message. rmp-serde does not say how far a slice deserializer got, so a failure or
+        // bytes left over go the slow way below, for the offset.
+        let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+        if let Ok(v) = T::deserialize(&mut de) {
+            match IgnoredAny::deserialize(&mut de) {
+                Err(rmp_serde::decode::Error::InvalidMarkerRead(e))
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
+                    return Ok(v)
+                }
+                _ => {}
+            }
+        }
+        Self::decode_tracked(bytes)
+    }
+}
+
+impl MsgPack {
+    /// The slow path of [`Codec::decode`]: through a position-tracking cursor, which copies
+    /// every string and byte string into rmp-serde's buffer but knows the offset.
+    #[cold]
+    fn decode_tracked<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T> {
         let mut de = rmp_serde::Deserializer::new(Cursor::new(bytes));
         let value = T::deserialize(&mut de);
         let at = usize::try_from(de.position()).unwrap_or(usize::MAX);
@@ -155,49 +185,9 @@ impl Codec for MsgPack {
 ///
 /// # Offset in errors
 /// The byte offset in a decoding error is the number of bytes postcard had consumed when it
-/// failed, counted by a flavor around the message slice: the failing item starts at or
-/// before it (postcard reads whole varints and lengths before it checks them).
+/// failed (what its slice flavor has left, subtracted from the length): the failing item
+/// starts at or before it (postcard reads whole varints and lengths before it checks them).
 pub struct Postcard;
-
-/// A postcard flavor over a slice that records how many bytes were consumed, where the
-/// caller can still read it after an error.
-struct Counting<'de> {
-    rest: &'de [u8],
-    consumed: &'de Cell<usize>,
-}
-
-impl<'de> postcard::de_flavors::Flavor<'de> for Counting<'de> {
-    type Remainder = &'de [u8];
-    type Source = &'de [u8];
-
-    fn pop(&mut self) -> postcard::Result<u8> {
-        let (&first, rest) = self
-            .rest
-            .split_first()
-            .ok_or(postcard::Error::DeserializeUnexpectedEnd)?;
-        self.rest = rest;
-        self.consumed.set(self.consumed.get() + 1);
-        Ok(first)
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.rest.len())
-    }
-
-    fn try_take_n(&mut self, ct: usize) -> postcard::Result<&'de [u8]> {
-        if ct > self.rest.len() {
-            return Err(postcard::Error::DeserializeUnexpectedEnd);
-        }
-        let (taken, rest) = self.rest.split_at(ct);
-        self.rest = rest;
-        self.consumed.set(self.consumed.get() + ct);
-        Ok(taken)
-    }
-
-    fn finalize(self) -> postcard::Result<&'de [u8]> {
-        Ok(self.rest)
-    }
-}
 
 impl Codec for Postcard {
     const NAME: &'static str = "postcard";
@@ -216,17 +206,12 @@ impl Codec for Postcard {
         Ok(())
     }
 
-    fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
-        let consumed = Cell::new(0);
-        let value = {
-            let rest: &[u8] = bytes;
-            let mut de = postcard::Deserializer::from_flavor(Counting {
-                rest,
-                consumed: &consumed,
-            });
-            T::deserialize(&mut de)
-        };
-        let at = consumed.get();
+    fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T> {
+        let mut de = postcard::Deserializer::from_bytes(bytes);
+        let value = T::deserialize(&mut de);
+        // What is left of the slice (postcard's slice flavor does not advance on a failed
+        // read), so the offset also after an error.
+        let at = bytes.len() - de.finalize().map_or(0, <[u8]>::len);
         match value {
             Ok(v) if at == bytes.len() => Ok(v),
             Ok(_) => Err(trailing::<T>(Self::NAME, at, bytes.len())),

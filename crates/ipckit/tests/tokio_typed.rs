@@ -1,0 +1,464 @@
+//! `ipckit::tokio::typed` across real processes: one row per async transport (both codecs
+//! each way, garbage then a good message, the `Sink` into a blocking typed receiver, a
+//! `tokio::select!` race with a timer that loses nothing), the `Stream` ending when the
+//! sender leaves, and a receive cancelled while half a frame has arrived.
+#![cfg(all(feature = "tokio", feature = "serde"))]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{ChildStdin, ChildStdout, Stdio};
+use std::time::Duration;
+
+use common::{run_peer, say, unique_key, unique_name, unique_path, Peer};
+use futures_util::{SinkExt, StreamExt};
+use ipckit::channel::typed::{self as sync_typed};
+use ipckit::channel::{self, Address};
+use ipckit::tokio::typed::{self, Codec, MsgPack, Postcard};
+use ipckit::ErrorKind;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+enum Kind {
+    Idle,
+    Hot(u16),
+    Cold { below: i8 },
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+struct Reading {
+    id: u32,
+    sensor: String,
+    kind: Kind,
+    values: Vec<f64>,
+    note: Option<String>,
+}
+
+fn sample(i: u32) -> Reading {
+    Reading {
+        id: i,
+        sensor: format!("sensor-{i}"),
+        kind: match i % 3 {
+            0 => Kind::Idle,
+            1 => Kind::Hot(i as u16),
+            _ => Kind::Cold {
+                below: -(i as i8 & 0x3f),
+            },
+        },
+        values: (0..i % 7).map(|v| f64::from(v) * 0.5).collect(),
+        note: (i % 2 == 0).then(|| "even".to_string()),
+    }
+}
+
+const COUNT: u32 = 40;
+/// Messages of the select race: each sent only after the test's timer branch has won once.
+const RACE: u32 = 8;
+const WAIT: Duration = Duration::from_secs(30);
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A message that is not a `Reading` in this codec and the offset the error must name.
+fn garbage(codec: &str) -> (Vec<u8>, usize) {
+    match codec {
+        // A map of 5 entries, key "id", then 0xc1 (a marker MessagePack never uses).
+        "msgpack" => (vec![0x85, 0xa2, b'i', b'd', 0xc1], 5),
+        // id 1, a string of 5 bytes of which 1 is there: 2 bytes consumed when it failed.
+        "postcard" => (vec![0x01, 0x05, b'a'], 2),
+        other => panic!("codec {other}"),
+    }
+}
+
+fn encode(codec: &str, value: &Reading) -> Vec<u8> {
+    let mut buf = Vec::new();
+    match codec {
+        "msgpack" => sync_typed::encode_into::<_, MsgPack>(value, &mut buf).unwrap(),
+        "postcard" => sync_typed::encode_into::<_, Postcard>(value, &mut buf).unwrap(),
+        other => panic!("codec {other}"),
+    }
+    buf
+}
+
+/// A peer whose output is read line by line and whose stdin the test writes; killed if the
+/// test fails first.
+struct Live {
+    peer: Option<Peer>,
+    out: BufReader<ChildStdout>,
+    input: Option<ChildStdin>,
+}
+
+impl Live {
+    fn spawn(role: &str, args: &[&str]) -> Live {
+        let mut cmd = Peer::command(role, args);
+        cmd.stdin(Stdio::piped());
+        let mut peer = Peer::from_command(cmd);
+        let out = BufReader::new(peer.child_mut().stdout.take().expect("peer stdout"));
+        let input = peer.child_mut().stdin.take();
+        Live {
+            peer: Some(peer),
+            out,
+            input,
+        }
+    }
+
+    /// The next line the peer [`say`]s.
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = self.out.read_line(&mut line).expect("read peer output");
+            assert!(n > 0, "peer ended without saying the expected line");
+            if let Some(i) = line.find("@@peer ") {
+                return line[i + "@@peer ".len()..].trim_end().to_string();
+            }
+        }
+    }
+
+    /// Tells the peer to go on (one line on its stdin).
+    fn go(&mut self) {
+        let input = self.input.as_mut().expect("peer stdin");
+        input.write_all(b"go\n").expect("write to peer");
+        input.flush().expect("flush to peer");
+    }
+
+    /// Closes the peer's stdin, waits and asserts it succeeded.
+    fn finish(mut self) {
+        drop(self.input.take());
+        let peer = self.peer.take().expect("peer");
+        let mut rest = String::new();
+        let _ = self.out.read_to_string(&mut rest);
+        let status = peer.wait();
+        assert!(status.success(), "peer failed: {status:?}\n{rest}");
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        if let Some(peer) = &mut self.peer {
+            let _ = peer.child_mut().kill();
+            let _ = peer.child_mut().wait();
+        }
+    }
+}
+
+fn wait_for_stdin_eof() {
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+}
+
+/// Waits for one "go" line on stdin.
+fn wait_for_go() {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).expect("read stdin");
+    assert_eq!(line.trim(), "go", "the test said {line:?}");
+}
+
+/// Peer: sends `n` readings with the async typed sender (`send(&T)` for the even ones,
+/// `SinkExt::send(T)` for the odd ones).
+fn send_async<C: Codec>(addr: &Address, n: u32) {
+    rt().block_on(async {
+        let mut tx: typed::Sender<Reading, C> = typed::connect(addr).await.unwrap();
+        for i in 0..n {
+            if i % 2 == 0 {
+                tx.send(&sample(i)).await.unwrap();
+            } else {
+                SinkExt::send(&mut tx, sample(i)).await.unwrap();
+            }
+        }
+    });
+    say("sent");
+    wait_for_stdin_eof();
+}
+
+/// Peer: a blocking typed receiver of `n` readings in order.
+fn recv_blocking<C: Codec>(addr: &Address, n: u32) {
+    let mut listener: sync_typed::Listener<Reading, C> = sync_typed::listen(addr).unwrap();
+    say(format!("ready {}", listener.address()));
+    let mut rx = listener.accept_timeout(WAIT).unwrap();
+    for i in 0..n {
+        assert_eq!(rx.recv_timeout(WAIT).unwrap(), sample(i));
+    }
+    say(format!("got {n}"));
+    wait_for_stdin_eof();
+}
+
+#[test]
+/// The peer-process entry point (see `common::run_peer`): run as a test, it checks that
+/// this binary re-executed as a peer answers.
+fn peer() {
+    run_peer(|role, args| {
+        let addr: Address = args[0].parse().expect("peer address");
+        let codec = args.get(1).map(String::as_str).unwrap_or("msgpack");
+        match (role, codec) {
+            ("send_async", "msgpack") => send_async::<MsgPack>(&addr, COUNT),
+            ("send_async", "postcard") => send_async::<Postcard>(&addr, COUNT),
+            ("recv_blocking", "msgpack") => recv_blocking::<MsgPack>(&addr, COUNT),
+            ("recv_blocking", "postcard") => recv_blocking::<Postcard>(&addr, COUNT),
+            ("send_garbage", codec) => {
+                let mut tx = channel::connect(&addr).unwrap();
+                tx.send(&garbage(codec).0).unwrap();
+                let mut trailing = encode(codec, &sample(1));
+                trailing.push(0);
+                tx.send(&trailing).unwrap();
+                tx.send(&encode(codec, &sample(7))).unwrap();
+                say("sent");
+                wait_for_stdin_eof();
+            }
+            ("send_on_go", _) => {
+                let mut tx: sync_typed::Sender<Reading> = sync_typed::connect(&addr).unwrap();
+                for i in 0..RACE {
+                    // The first at once (a fifo: accept waits for the first bytes).
+                    if i > 0 {
+                        wait_for_go();
+                    }
+                    tx.send(&sample(i)).unwrap();
+                }
+                wait_for_stdin_eof();
+            }
+            ("send_half_frame", _) => {
+                let mut tx = channel::connect_raw(&addr).unwrap();
+                let msg = encode("msgpack", &sample(3));
+                let mut frame = (msg.len() as u32).to_le_bytes().to_vec();
+                frame.extend_from_slice(&msg);
+                let half = frame.len() / 2;
+                tx.write_all(&frame[..half]).unwrap();
+                tx.flush().unwrap();
+                say("half");
+                wait_for_go();
+                tx.write_all(&frame[half..]).unwrap();
+                tx.flush().unwrap();
+                wait_for_stdin_eof();
+            }
+            (role, codec) => panic!("unknown peer role {role} {codec}"),
+        }
+    });
+}
+
+/// An async typed receiver of `COUNT` readings from a peer's async typed sender: with
+/// `recv().await` (MessagePack) or as a `Stream` (postcard).
+fn roundtrip<C: Codec>(addr: &Address, codec: &str) {
+    rt().block_on(async {
+        let mut listener: typed::Listener<Reading, C> = typed::listen(addr).unwrap();
+        let bound = listener.address().to_string();
+        let peer = Live::spawn("send_async", &[&bound, codec]);
+        let mut rx = listener.accept().await.unwrap();
+        if codec == "msgpack" {
+            for i in 0..COUNT {
+                let got = tokio::time::timeout(WAIT, rx.recv())
+                    .await
+                    .expect("in time");
+                assert_eq!(got.unwrap(), sample(i), "{addr} {codec}");
+            }
+        } else {
+            let got: Vec<Reading> = (&mut rx)
+                .take(COUNT as usize)
+                .map(|r| r.unwrap())
+                .collect()
+                .await;
+            assert_eq!(got, (0..COUNT).map(sample).collect::<Vec<_>>(), "{addr}");
+        }
+        peer.finish();
+    });
+}
+
+/// A message that does not decode, one with a byte too many, then a good one: the first two
+/// are `InvalidData` naming the type (and the first its offset), the third arrives.
+fn garbage_then_good<C: Codec>(addr: &Address, codec: &str) {
+    rt().block_on(async {
+        let mut listener: typed::Listener<Reading, C> = typed::listen(addr).unwrap();
+        let bound = listener.address().to_string();
+        let peer = Live::spawn("send_garbage", &[&bound, codec]);
+        let mut rx = listener.accept().await.unwrap();
+        let (bad, at) = garbage(codec);
+        let e = rx.recv().await.unwrap_err();
+        eprintln!("{addr} {codec}: {e}");
+        assert_eq!(e.kind(), ErrorKind::InvalidData, "{e}");
+        assert_eq!(e.object(), std::any::type_name::<Reading>());
+        let wanted = format!("at byte {at} of {}", bad.len());
+        assert!(e.to_string().contains(&wanted), "{e}: wanted {wanted}");
+        // The Stream yields the next bad one as an item and goes on.
+        let e = rx.next().await.expect("an item").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidData, "{e}");
+        assert!(e.to_string().contains("1 trailing bytes"), "{e}");
+        assert_eq!(rx.recv().await.unwrap(), sample(7));
+        peer.finish();
+    });
+}
+
+/// The async typed sender as a `Sink` of `T` (`feed`, `send_all`, `close`), into a
+/// blocking typed receiver in the peer.
+fn sink_to_blocking<C: Codec>(addr: &Address, codec: &str) {
+    let mut peer = Live::spawn("recv_blocking", &[&addr.to_string(), codec]);
+    let ready = peer.line();
+    let bound: Address = ready.strip_prefix("ready ").unwrap().parse().unwrap();
+    rt().block_on(async {
+        let mut tx: typed::Sender<Reading, C> = typed::connect(&bound).await.unwrap();
+        tx.feed(sample(0)).await.unwrap();
+        let mut rest = futures_util::stream::iter((1..COUNT).map(|i| Ok(sample(i))));
+        tx.send_all(&mut rest).await.unwrap();
+        SinkExt::close(&mut tx).await.unwrap();
+        assert!(!tx.is_pending());
+    });
+    assert_eq!(peer.line(), format!("got {COUNT}"));
+    peer.finish();
+}
+
+/// `tokio::select!` between `recv()` and a timer: the peer sends each message after the
+/// first only once the timer branch has won (so each of those `recv`s was cancelled at
+/// least once before its message arrived); every message arrives, in order.
+fn select_race(addr: &Address) {
+    rt().block_on(async {
+        let mut listener: typed::Listener<Reading> = typed::listen(addr).unwrap();
+        let bound = listener.address().to_string();
+        let mut peer = Live::spawn("send_on_go", &[&bound]);
+        let mut rx = listener.accept().await.unwrap();
+        let (mut got, mut cancelled, mut asked) = (Vec::new(), 0u32, true);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while got.len() < RACE as usize {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{addr}: got {got:?}"
+            );
+            tokio::select! {
+                r = rx.recv() => {
+                    got.push(r.unwrap());
+                    asked = false;
+                }
+                () = tokio::time::sleep(Duration::from_millis(2)) => {
+                    cancelled += 1;
+                    if !asked {
+                        peer.go();
+                        asked = true;
+                    }
+                }
+            }
+        }
+        assert_eq!(got, (0..RACE).map(sample).collect::<Vec<_>>(), "{addr}");
+        assert!(
+            cancelled >= RACE - 1,
+            "{addr}: {cancelled} cancelled receives"
+        );
+        peer.finish();
+    });
+}
+
+fn fifo() -> String {
+    format!("fifo:{}", unique_path("atfifo").display())
+}
+fn unix() -> String {
+    format!("unix:@{}", unique_name("atus"))
+}
+fn unix_dgram() -> String {
+    format!("unix-dgram:@{}", unique_name("atud"))
+}
+fn unix_seqpacket() -> String {
+    format!("unix-seqpacket:@{}", unique_name("atsp"))
+}
+fn tcp() -> String {
+    "tcp:127.0.0.1:0".to_string()
+}
+fn posix_mq() -> String {
+    format!("posix-mq:/{}", unique_name("atmq"))
+}
+fn sysv_mq() -> String {
+    format!("sysv-mq:{}", unique_key())
+}
+
+/// One module per async transport.
+macro_rules! rows {
+    ($($name:ident => $addr:expr,)*) => {$(
+        mod $name {
+            use super::*;
+
+            fn addr() -> Address {
+                $addr().parse().unwrap()
+            }
+
+            #[test]
+            fn msgpack() {
+                roundtrip::<MsgPack>(&addr(), "msgpack");
+            }
+
+            #[test]
+            fn postcard_stream() {
+                roundtrip::<Postcard>(&addr(), "postcard");
+            }
+
+            #[test]
+            fn garbage_msgpack() {
+                garbage_then_good::<MsgPack>(&addr(), "msgpack");
+            }
+
+            #[test]
+            fn garbage_postcard() {
+                garbage_then_good::<Postcard>(&addr(), "postcard");
+            }
+
+            #[test]
+            fn sink_msgpack() {
+                sink_to_blocking::<MsgPack>(&addr(), "msgpack");
+            }
+
+            #[test]
+            fn sink_postcard() {
+                sink_to_blocking::<Postcard>(&addr(), "postcard");
+            }
+
+            #[test]
+            fn select_with_a_timer_loses_nothing() {
+                select_race(&addr());
+            }
+        }
+    )*};
+}
+
+rows! {
+    fifo => fifo,
+    unix_stream => unix,
+    unix_dgram => unix_dgram,
+    unix_seqpacket => unix_seqpacket,
+    tcp => tcp,
+    posix_mq => posix_mq,
+    sysv_mq => sysv_mq,
+}
+
+/// The typed `Stream` ends (`None`) when the sender leaves between messages.
+#[test]
+fn stream_ends_when_the_sender_leaves() {
+    let addr: Address = unix().parse().unwrap();
+    rt().block_on(async {
+        let mut listener: typed::Listener<Reading, Postcard> = typed::listen(&addr).unwrap();
+        let mut peer = Live::spawn("send_async", &[&addr.to_string(), "postcard"]);
+        drop(peer.input.take()); // the peer exits once it has sent all
+        let rx = listener.accept().await.unwrap();
+        let got: Vec<Reading> = rx.map(|r| r.unwrap()).collect().await;
+        assert_eq!(got, (0..COUNT).map(sample).collect::<Vec<_>>());
+        peer.finish();
+    });
+}
+
+/// A receive cancelled by a timer while half a frame has arrived keeps that half: once the
+/// rest arrives, the message is whole.
+#[test]
+fn a_cancelled_recv_keeps_half_a_frame() {
+    let addr: Address = unix().parse().unwrap();
+    rt().block_on(async {
+        let mut listener: typed::Listener<Reading> = typed::listen(&addr).unwrap();
+        let mut peer = Live::spawn("send_half_frame", &[&addr.to_string()]);
+        let mut rx = listener.accept().await.unwrap();
+        assert_eq!(peer.line(), "half");
+        for _ in 0..5 {
+            let r = tokio::time::timeout(Duration::from_millis(5), rx.recv()).await;
+            assert!(r.is_err(), "half a frame is no message: {r:?}");
+        }
+        peer.go();
+        let got = tokio::time::timeout(WAIT, rx.recv())
+            .await
+            .expect("in time");
+        assert_eq!(got.unwrap(), sample(3));
+        peer.finish();
+    });
+}
