@@ -95,8 +95,8 @@ example_test!(signal_block, prints: ["unblocked: handler got SIGUSR1"]);
 example_test!(typed_channel, prints: ["unix:@", "shm-ring:@", "5 readings received"]);
 #[cfg(feature = "tokio")]
 example_test!(async_echo, prints: [
-    "unix: got 16 bytes: client 2 message 1",
-    "shm-ring: got 16 bytes: client 2 message 1",
+    "unix: got 18 bytes: client 2 message 1",
+    "shm-ring: got 18 bytes: client 2 message 1",
     "unix server done: 6 messages",
     "shm-ring server done: 6 messages",
 ]);
