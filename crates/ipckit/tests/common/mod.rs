@@ -103,11 +103,18 @@ impl Peer {
     pub fn command(role: &str, args: &[&str]) -> Command {
         let exe = std::env::current_exe().expect("current_exe");
         let mut cmd = Command::new(exe);
-        cmd.args(["--exact", "peer", "--nocapture", "--test-threads=1"])
-            .env(PEER_ENV, role)
-            .env("IPCKIT_PEER_ARGS", args.join("\u{1f}"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        // --include-ignored: some test files still mark their `peer` entry `#[ignore]`.
+        cmd.args([
+            "--exact",
+            "peer",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(PEER_ENV, role)
+        .env("IPCKIT_PEER_ARGS", args.join("\u{1f}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
         cmd
     }
 
