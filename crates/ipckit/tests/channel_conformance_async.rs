@@ -472,6 +472,40 @@ mod cases {
         });
     }
 
+    /// The `Sink` and `Stream` forms: many messages fed into the sender as a `Sink` reach a
+    /// slow sync receiver; a sync peer's messages come out of the receiver as a `Stream`,
+    /// which ends when the peer is killed (after the last message).
+    pub fn sink_and_stream(addr: &Address) {
+        use futures_util::{SinkExt, StreamExt};
+        rt().block_on(async {
+            let mut live = Live::spawn("recv_many", addr, &[]);
+            let to = bound(&mut live);
+            let mut tx = ipckit::tokio::connect(&to).await.unwrap();
+            for i in 0..MANY {
+                tx.feed(pattern(size_of(addr, i), i)).await.unwrap();
+            }
+            tx.flush().await.unwrap();
+            assert!(!tx.is_pending());
+            assert_eq!(live.line(), "got all");
+            live.finish();
+
+            if is_datagram(addr) {
+                eprintln!("   {addr}: stream end not checked: no connection tells a receiver its sender left");
+                return;
+            }
+            let mut listener = listen(addr);
+            let mut live = Live::spawn("send_many", listener.address(), &[]);
+            let mut rx = listener.accept().await.unwrap();
+            for i in 0..MANY {
+                let msg = rx.next().await.expect("a message").unwrap();
+                assert!(msg == pattern(size_of(addr, i), i), "{addr}: message {i}");
+            }
+            assert_eq!(live.line(), "sent");
+            live.kill();
+            assert!(rx.next().await.is_none(), "{addr}: the stream ends");
+        });
+    }
+
     /// `select!` of `send` against a short timer: a cancelled send's frame is finished
     /// before the next message, so the slow sync receiver gets every message intact.
     pub fn cancel_safe_send(addr: &Address) {
@@ -545,6 +579,10 @@ macro_rules! conformance {
             #[test]
             fn cancel_safe_recv() {
                 run(cases::cancel_safe_recv);
+            }
+            #[test]
+            fn sink_and_stream() {
+                run(cases::sink_and_stream);
             }
             #[test]
             fn cancel_safe_send() {

@@ -74,9 +74,11 @@ pub(super) fn connect(name: &SocketAddr, opts: &ChannelOptions) -> Result<Outgoi
 /// `TooLarge` for a message of `len` bytes above `max` (`op` is `send` or `recv`).
 pub(crate) fn check_len(len: usize, max: usize, op: &'static str, object: &str) -> Result<()> {
     if len > max {
-        return Err(Error::new(ErrorKind::TooLarge, op, object).with_detail(format!(
-            "message of {len} bytes exceeds the maximum of {max} bytes"
-        )));
+        return Err(
+            Error::new(ErrorKind::TooLarge, op, object).with_detail(format!(
+                "message of {len} bytes exceeds the maximum of {max} bytes"
+            )),
+        );
     }
     Ok(())
 }

@@ -93,10 +93,10 @@
 mod bridge;
 mod io;
 mod receiver;
-mod sender;
-mod signal;
 pub mod ring;
 mod ring_channel;
+mod sender;
+mod signal;
 mod unix;
 
 pub use receiver::{Listener, Receiver};

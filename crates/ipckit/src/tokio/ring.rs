@@ -276,7 +276,8 @@ impl RingSender {
     /// # Errors
     /// As [`send`](Self::send).
     pub fn poll_send(&mut self, cx: &mut Context<'_>, msg: &[u8]) -> Poll<Result<()>> {
-        self.waiter.poll_op(&mut self.inner, cx, |tx| tx.try_send(msg))
+        self.waiter
+            .poll_op(&mut self.inner, cx, |tx| tx.try_send(msg))
     }
 
     /// Sends a plain-old-data value in place (see
@@ -287,7 +288,8 @@ impl RingSender {
     #[cfg(feature = "pod")]
     pub async fn send_pod<T: bytemuck::Pod>(&mut self, value: &T) -> Result<()> {
         unparking(self, |s, cx| {
-            s.waiter.poll_op(&mut s.inner, cx, |tx| tx.try_send_pod(value))
+            s.waiter
+                .poll_op(&mut s.inner, cx, |tx| tx.try_send_pod(value))
         })
         .await
     }
@@ -360,7 +362,8 @@ impl RingReceiver {
     /// # Errors
     /// As [`recv`](Self::recv).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>, buf: &mut Vec<u8>) -> Poll<Result<usize>> {
-        self.waiter.poll_op(&mut self.inner, cx, |rx| rx.try_recv(buf))
+        self.waiter
+            .poll_op(&mut self.inner, cx, |rx| rx.try_recv(buf))
     }
 
     /// `poll_recv` with the channel's own copy (its maximum, its error names).
@@ -381,7 +384,8 @@ impl RingReceiver {
     #[cfg(feature = "pod")]
     pub async fn recv_pod<T: bytemuck::Pod>(&mut self) -> Result<T> {
         unparking(self, |r, cx| {
-            r.waiter.poll_op(&mut r.inner, cx, |rx| rx.try_recv_pod::<T>())
+            r.waiter
+                .poll_op(&mut r.inner, cx, |rx| rx.try_recv_pod::<T>())
         })
         .await
     }

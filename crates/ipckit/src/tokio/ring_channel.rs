@@ -111,7 +111,11 @@ impl RingChannelReceiver {
         None
     }
 
-    pub(super) fn poll_recv(&mut self, cx: &mut Context<'_>, buf: &mut Vec<u8>) -> Poll<Result<usize>> {
+    pub(super) fn poll_recv(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut Vec<u8>,
+    ) -> Poll<Result<usize>> {
         let (max, object) = (self.max, &self.object);
         self.rx
             .poll_recv_with(cx, |rx| copy_record(rx.try_recv_ref(), buf, max, object))
@@ -161,10 +165,13 @@ impl RingAccept {
 
     /// The next connection's receiver, its handshake run on the blocking pool (at most
     /// [`HANDSHAKE_TIMEOUT`](crate::ring::HANDSHAKE_TIMEOUT)).
-    pub(super) fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<Result<RingChannelReceiver>> {
-        let fut = self.accepting.get_or_insert_with(|| {
-            Box::pin(accept_one(self.ready.clone(), self.acceptor.clone()))
-        });
+    pub(super) fn poll_accept(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<RingChannelReceiver>> {
+        let fut = self
+            .accepting
+            .get_or_insert_with(|| Box::pin(accept_one(self.ready.clone(), self.acceptor.clone())));
         let r = ready!(fut.as_mut().poll(cx));
         self.accepting = None;
         Poll::Ready(r.and_then(RingChannelReceiver::new))
@@ -182,8 +189,10 @@ async fn accept_one(ready: Arc<AsyncFd<OwnedFd>>, acceptor: RingAcceptor) -> Res
         let r = ::tokio::task::spawn_blocking(move || a.accept())
             .await
             .unwrap_or_else(|e| {
-                Err(Error::new(ErrorKind::Other, "accept", "tokio blocking pool")
-                    .with_detail(e.to_string()))
+                Err(
+                    Error::new(ErrorKind::Other, "accept", "tokio blocking pool")
+                        .with_detail(e.to_string()),
+                )
             });
         match r {
             Err(e) if e.kind() == ErrorKind::WouldBlock => g.clear_ready(),
