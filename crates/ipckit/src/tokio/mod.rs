@@ -119,7 +119,9 @@ pub async fn connect(addr: &Address) -> Result<Sender> {
 }
 
 /// Opens an async sender to `addr`: the sync [`channel::connect_with`] on tokio's blocking
-/// pool, then its fd registered with the reactor (see the [module docs](self)).
+/// pool, then its fd registered with the reactor (for `shm-ring:`, the handshake, which
+/// completes when the listener accepts, then the ring's doorbell and socket; see the
+/// [module docs](self)).
 ///
 /// # Errors
 /// As [`channel::connect_with`]; [`ErrorKind::Other`] if the blocking-pool task failed.

@@ -10,6 +10,10 @@
 //! [`ring::Sender`] rings the doorbell of an async receiver, and an
 //! async sender wakes a synchronous receiver's futex.
 //!
+//! Each async fn is a `poll_fn` over a poll form ([`RingSender::poll_send`],
+//! [`RingReceiver::poll_recv`]) that hand-written futures can call too; the channel ends
+//! ([`super::connect`], [`super::listen`] with `shm-ring:`) are built on the same forms.
+//!
 //! The handshake (connect, accept) blocks for at most
 //! [`HANDSHAKE_TIMEOUT`](crate::ring::HANDSHAKE_TIMEOUT); it runs on tokio's blocking pool
 //! ([`tokio::task::spawn_blocking`]), so a slow or hostile peer never stalls the runtime.
