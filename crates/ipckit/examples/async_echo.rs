@@ -1,6 +1,8 @@
-//! One tokio server serving many clients at once over `unix:@…`: each accepted receiver
-//! gets its own task; a client sends a few messages and the server echoes their lengths
-//! on stdout. Run: `cargo run -p ipckit --features tokio --example async_echo`.
+//! One tokio server serving many clients at once over `unix:@…` and `shm-ring:@…` side by
+//! side: each accepted receiver gets its own task, whatever its transport (the ring's waits
+//! on its eventfd doorbell, the socket's on `epoll`, all on one thread); a client sends a
+//! few messages and the server echoes their lengths on stdout. Run: `cargo run -p ipckit
+//! --features tokio --example async_echo`.
 //!
 //! Clients here are tasks in the same process to keep the example short; any process
 //! (`ipckit send`, another program) can connect to the printed address the same way.
@@ -11,24 +13,28 @@ use ipckit::channel::Address;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addrs: Vec<Address> = vec![
         format!("unix:@ipckit-async-echo-{}", std::process::id()).parse()?,
-        // shm-ring: the lead adds `shm-ring:@ipckit-async-echo-ring-{pid}` here once the
-        // ring's async ends land (src/tokio/ring.rs); the server code below is unchanged.
+        // A ring connect completes when the server accepts it (the handshake verifies the
+        // rings), which the server task does meanwhile.
+        format!("shm-ring:@ipckit-async-echo-ring-{}", std::process::id()).parse()?,
     ];
     let mut servers = tokio::task::JoinSet::new();
     for addr in &addrs {
         let mut listener = ipckit::tokio::listen(addr)?;
         println!("listening on {}", listener.address());
+        let scheme = addr.scheme();
         servers.spawn(async move {
             let mut served = tokio::task::JoinSet::new();
             for _ in 0..3 {
                 let mut rx = listener.accept().await?;
                 served.spawn(async move {
+                    // Each client's own task: an idle or slow one delays no other.
                     let mut buf = Vec::new();
                     let mut n = 0;
                     loop {
                         match rx.recv(&mut buf).await {
                             Ok(len) => {
-                                println!("got {len} bytes: {}", String::from_utf8_lossy(&buf));
+                                let text = String::from_utf8_lossy(&buf);
+                                println!("{scheme}: got {len} bytes: {text}");
                                 n += 1;
                             }
                             Err(e) if e.kind() == ipckit::ErrorKind::PeerGone => break,
@@ -42,7 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             while let Some(r) = served.join_next().await {
                 total += r.expect("client task")?;
             }
-            Ok::<usize, ipckit::Error>(total)
+            Ok::<_, ipckit::Error>((scheme, total))
         });
     }
     for addr in &addrs {
@@ -58,7 +64,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     while let Some(r) = servers.join_next().await {
-        println!("server done: {} messages", r.expect("server task")?);
+        let (scheme, total) = r.expect("server task")?;
+        println!("{scheme} server done: {total} messages");
     }
     Ok(())
 }

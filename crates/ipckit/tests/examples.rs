@@ -93,6 +93,13 @@ example_test!(signal_ignore, prints: ["while ignoring it: still alive"]);
 example_test!(signal_block, prints: ["unblocked: handler got SIGUSR1"]);
 #[cfg(feature = "serde")]
 example_test!(typed_channel, prints: ["unix:@", "shm-ring:@", "5 readings received"]);
+#[cfg(feature = "tokio")]
+example_test!(async_echo, prints: [
+    "unix: got 18 bytes: client 2 message 1",
+    "shm-ring: got 18 bytes: client 2 message 1",
+    "unix server done: 6 messages",
+    "shm-ring server done: 6 messages",
+]);
 #[cfg(feature = "pod")]
 example_test!(ring_pod, prints: ["received 1000 ticks of 32 bytes in place"]);
 

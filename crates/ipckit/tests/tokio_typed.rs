@@ -366,6 +366,9 @@ fn posix_mq() -> String {
 fn sysv_mq() -> String {
     format!("sysv-mq:{}", unique_key())
 }
+fn shm_ring() -> String {
+    format!("shm-ring:@{}", unique_name("atring"))
+}
 
 /// One module per async transport.
 macro_rules! rows {
@@ -423,6 +426,7 @@ rows! {
     tcp => tcp,
     posix_mq => posix_mq,
     sysv_mq => sysv_mq,
+    shm_ring => shm_ring,
 }
 
 /// The typed `Stream` ends (`None`) when the sender leaves between messages.

@@ -232,6 +232,16 @@ impl Listener {
         }
     }
 
+    /// For the async ends: what accepts a `shm-ring:` listener's connections; `None` for
+    /// other transports.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn ring_acceptor(&self) -> Option<super::RingAcceptor> {
+        match &self.flavor {
+            ListenerFlavor::ShmRing(f) => Some(f.acceptor()),
+            _ => None,
+        }
+    }
+
     /// For the async ends: the next receiver if one is ready now, `Ok(None)` if not.
     #[cfg(feature = "tokio")]
     pub(crate) fn try_accept(&mut self) -> Result<Option<Receiver>> {

@@ -116,6 +116,8 @@ pub(crate) use ends::Started;
 use ends::{ReceiverFlavor, SenderFlavor};
 use listener::ListenerFlavor;
 #[cfg(feature = "tokio")]
+pub(crate) use shm_ring::{check_len, connect_parts, copy_record, RingAcceptor, RingParts};
+#[cfg(feature = "tokio")]
 pub(crate) use stream::frame_tail;
 
 /// Settings for [`connect_with`] and [`listen_with`]: the maximum message size, the

@@ -6,10 +6,12 @@
 //! gone; the channel uses one direction. Neither end has an fd that becomes readable when a
 //! message waits (the ring is watched in memory, then with a futex), so
 //! [`as_fd_opt`](super::Receiver::as_fd_opt) is `None` for the ends; the listener's socket
-//! is readable when a connection waits.
+//! is readable when a connection waits. The async ends (`crate::tokio`) take the connection
+//! apart ([`RingParts`]) and wait on the ring's doorbell instead.
 
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::ends::{ReceiverFlavor, SenderFlavor};
@@ -31,8 +33,19 @@ fn accepted_capacity(opts: &ChannelOptions) -> usize {
         .clamp(ring::MIN_CAPACITY, ring::MAX_CAPACITY)
 }
 
-/// Connects to the ring listener at `name`, creating both rings.
-pub(super) fn connect(name: &SocketAddr, opts: &ChannelOptions) -> Result<Outgoing> {
+/// One end of a channel connection, sync or async: the whole connection (both rings and
+/// the socket; the channel uses one direction), the largest message this end sends or
+/// accepts, and the address for errors.
+#[derive(Debug)]
+pub(crate) struct RingParts {
+    pub(crate) conn: Box<Connection>,
+    pub(crate) max: usize,
+    pub(crate) object: String,
+}
+
+/// Connects to the ring listener at `name`, creating both rings; the largest message is
+/// the smaller of `opts.max_message()` and what the ring carries.
+pub(crate) fn connect_parts(name: &SocketAddr, opts: &ChannelOptions) -> Result<RingParts> {
     let address = Address::ShmRing(name.clone());
     let conn = Connection::builder(name)
         .capacity(opts.ring_capacity())
@@ -41,11 +54,46 @@ pub(super) fn connect(name: &SocketAddr, opts: &ChannelOptions) -> Result<Outgoi
     // Boxed: a connection is large beside the other flavors.
     let mut conn = Box::new(conn);
     let max = opts.max_message().min(conn.sender().max_message());
-    Ok(Outgoing::Messages(SenderFlavor::ShmRing(RingSender {
+    Ok(RingParts {
         conn,
         max,
         object: address.to_string(),
+    })
+}
+
+/// Connects to the ring listener at `name`, creating both rings.
+pub(super) fn connect(name: &SocketAddr, opts: &ChannelOptions) -> Result<Outgoing> {
+    let RingParts { conn, max, object } = connect_parts(name, opts)?;
+    Ok(Outgoing::Messages(SenderFlavor::ShmRing(RingSender {
+        conn,
+        max,
+        object,
     })))
+}
+
+/// `TooLarge` for a message of `len` bytes above `max` (`op` is `send` or `recv`).
+pub(crate) fn check_len(len: usize, max: usize, op: &'static str, object: &str) -> Result<()> {
+    if len > max {
+        return Err(super::too_large(op, object, len, max));
+    }
+    Ok(())
+}
+
+/// Copies a received record into `buf`; a record above `max` is consumed (released) and
+/// refused with `TooLarge`, and the ring goes on with the next one.
+pub(crate) fn copy_record(
+    record: Result<ring::Record<'_>>,
+    buf: &mut Vec<u8>,
+    max: usize,
+    object: &str,
+) -> Result<usize> {
+    let record = record?;
+    let len = record.len();
+    // On an error the record is released on drop: consumed, the ring goes on.
+    check_len(len, max, "recv", object)?;
+    buf.clear();
+    buf.extend_from_slice(&record);
+    Ok(len)
 }
 
 /// Binds the ring listener's socket at `name`; the socket file goes on drop.
@@ -61,9 +109,11 @@ pub(super) fn listen(
     Ok((
         ListenerFlavor::ShmRing(RingListener {
             name: name.clone(),
-            object: address.to_string(),
-            listener,
-            max: opts.max_message(),
+            acceptor: RingAcceptor {
+                listener: Arc::new(listener),
+                object: address.to_string(),
+                max: opts.max_message(),
+            },
         }),
         address,
     ))
@@ -79,9 +129,7 @@ pub(crate) struct RingSender {
 
 impl RingSender {
     pub(super) fn send(&mut self, msg: &[u8]) -> Result<()> {
-        if msg.len() > self.max {
-            return Err(super::too_large("send", &self.object, msg.len(), self.max));
-        }
+        check_len(msg.len(), self.max, "send", &self.object)?;
         self.conn.sender().send(msg)
     }
 
@@ -112,16 +160,8 @@ impl RingReceiver {
             Wait::Forever => rx.recv_ref(),
             Wait::Now => rx.try_recv_ref(),
             Wait::For(d) => rx.recv_ref_timeout(d),
-        }?;
-        let len = record.len();
-        if len > self.max {
-            // Released on drop: the record is consumed, the ring goes on.
-            drop(record);
-            return Err(super::too_large("recv", &self.object, len, self.max));
-        }
-        buf.clear();
-        buf.extend_from_slice(&record);
-        Ok(len)
+        };
+        copy_record(record, buf, self.max, &self.object)
     }
 
     pub(super) fn recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
@@ -145,31 +185,63 @@ impl RingReceiver {
 #[derive(Debug)]
 pub(crate) struct RingListener {
     name: SocketAddr,
-    listener: ring::Listener,
+    acceptor: RingAcceptor,
+}
+
+/// What accepts a ring connection, shared with the async listener (which runs the
+/// handshake on tokio's blocking pool).
+#[derive(Debug, Clone)]
+pub(crate) struct RingAcceptor {
+    listener: Arc<ring::Listener>,
     object: String,
     max: usize,
 }
 
-impl Listen for RingListener {
-    fn accept(&mut self, deadline: Option<Deadline>) -> Result<Option<Incoming>> {
-        if !wait_connection(&self.listener, deadline, &self.object)? {
-            return Ok(None);
-        }
+impl RingAcceptor {
+    /// Accepts the connection waiting now and runs its handshake (at most
+    /// [`ring::HANDSHAKE_TIMEOUT`]); `WouldBlock` if the listener is non-blocking and none
+    /// waits.
+    pub(crate) fn accept(&self) -> Result<RingParts> {
         let conn = self
             .listener
             .accept()
             .map_err(|e| renamed(e, &self.object))?;
+        Ok(RingParts {
+            conn: Box::new(conn),
+            max: self.max,
+            object: self.object.clone(),
+        })
+    }
+
+    /// The listening socket.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn listener(&self) -> &ring::Listener {
+        &self.listener
+    }
+}
+
+impl RingListener {
+    /// A handle that accepts this listener's connections (for the async ends).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn acceptor(&self) -> RingAcceptor {
+        self.acceptor.clone()
+    }
+}
+
+impl Listen for RingListener {
+    fn accept(&mut self, deadline: Option<Deadline>) -> Result<Option<Incoming>> {
+        let a = &self.acceptor;
+        if !wait_connection(a.listener.as_ref(), deadline, &a.object)? {
+            return Ok(None);
+        }
+        let RingParts { conn, max, object } = a.accept()?;
         Ok(Some(Incoming::Messages(ReceiverFlavor::ShmRing(
-            RingReceiver {
-                conn: Box::new(conn),
-                max: self.max,
-                object: self.object.clone(),
-            },
+            RingReceiver { conn, max, object },
         ))))
     }
 
     fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
-        Some(self.listener.as_fd())
+        Some(self.acceptor.listener.as_fd())
     }
 
     fn created_path(&self) -> Option<&Path> {

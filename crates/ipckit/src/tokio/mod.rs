@@ -94,6 +94,7 @@ mod bridge;
 mod io;
 mod receiver;
 pub mod ring;
+mod ring_channel;
 mod sender;
 mod signal;
 #[cfg(feature = "serde")]
@@ -108,17 +109,6 @@ pub use unix::{UnixDatagram, UnixSeqpacket, UnixStream};
 use crate::channel::{self, Address, ChannelOptions};
 use crate::{Error, ErrorKind, Result};
 
-/// `shm-ring:` has no async ends yet.
-fn refuse_ring(addr: &Address) -> Result<()> {
-    // shm-ring: the lead plugs the ring's async ends (src/tokio/ring.rs) in here: connect
-    // and listen hand a `shm-ring:` address to them instead of refusing it.
-    if let Address::ShmRing(_) = addr {
-        return Err(Error::new(ErrorKind::InvalidInput, "connect", addr)
-            .with_detail("shm-ring: has no async ends in this build yet"));
-    }
-    Ok(())
-}
-
 /// Opens an async sender to `addr` with default [`ChannelOptions`]; see [`connect_with`].
 ///
 /// # Errors
@@ -131,11 +121,12 @@ pub async fn connect(addr: &Address) -> Result<Sender> {
 }
 
 /// Opens an async sender to `addr`: the sync [`channel::connect_with`] on tokio's blocking
-/// pool, then its fd registered with the reactor (see the [module docs](self)).
+/// pool, then its fd registered with the reactor (for `shm-ring:`, the handshake, which
+/// completes when the listener accepts, then the ring's doorbell and socket; see the
+/// [module docs](self)).
 ///
 /// # Errors
-/// As [`channel::connect_with`]; [`ErrorKind::InvalidInput`] for `shm-ring:`;
-/// [`ErrorKind::Other`] if the blocking-pool task failed.
+/// As [`channel::connect_with`]; [`ErrorKind::Other`] if the blocking-pool task failed.
 ///
 /// # Examples
 /// ```
@@ -153,15 +144,24 @@ pub async fn connect(addr: &Address) -> Result<Sender> {
 /// # References
 /// <https://man7.org/linux/man-pages/man2/connect.2.html>
 pub async fn connect_with(addr: &Address, opts: &ChannelOptions) -> Result<Sender> {
-    refuse_ring(addr)?;
     let (to, with) = (addr.clone(), opts.clone());
-    let tx = ::tokio::task::spawn_blocking(move || channel::connect_with(&to, &with))
-        .await
-        .map_err(|e| {
-            Error::new(ErrorKind::Other, "connect", addr)
-                .with_detail(format!("the blocking-pool task failed: {e}"))
-        })??;
+    if let Address::ShmRing(name) = to {
+        let parts = blocking(addr, move || channel::connect_parts(&name, &with)).await?;
+        return Sender::from_ring(parts);
+    }
+    let tx = blocking(addr, move || channel::connect_with(&to, &with)).await?;
     Sender::from_sync(tx, addr.to_string())
+}
+
+/// Runs a sync connect on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    addr: &Address,
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    ::tokio::task::spawn_blocking(f).await.map_err(|e| {
+        Error::new(ErrorKind::Other, "connect", addr)
+            .with_detail(format!("the blocking-pool task failed: {e}"))
+    })?
 }
 
 /// Listens on `addr` with default [`ChannelOptions`]; see [`listen_with`].
@@ -182,7 +182,7 @@ pub fn listen(addr: &Address) -> Result<Listener> {
 /// with the current tokio runtime's reactor.
 ///
 /// # Errors
-/// As [`channel::listen_with`]; [`ErrorKind::InvalidInput`] for `shm-ring:`.
+/// As [`channel::listen_with`].
 ///
 /// # Panics
 /// Outside a tokio runtime with its I/O driver, as tokio's own constructors.
@@ -204,6 +204,5 @@ pub fn listen(addr: &Address) -> Result<Listener> {
 /// # References
 /// <https://man7.org/linux/man-pages/man2/listen.2.html>
 pub fn listen_with(addr: &Address, opts: &ChannelOptions) -> Result<Listener> {
-    refuse_ring(addr)?;
     Listener::from_sync(channel::listen_with(addr, opts)?)
 }

@@ -9,6 +9,8 @@ use ::tokio::io::unix::AsyncFd;
 
 use super::bridge::BlockingReceiver;
 use super::io::{poll_io, register, Interest};
+use super::ring::{Unpark, Unparks};
+use super::ring_channel::{RingAccept, RingChannelReceiver};
 use crate::channel::{self, flavors, Address};
 use crate::{ErrorKind, Result};
 
@@ -21,8 +23,8 @@ flavors! { $
         Fd(FdReceiver),
         /// `sysv-mq:`: the sync receiver on tokio's blocking pool.
         Blocking(BlockingReceiver),
-        // shm-ring: the ring's async receiver (src/tokio/ring.rs) is one more line here,
-        // `Ring(super::ring::RingReceiver),`, with `poll_recv` and `as_fd_opt`.
+        /// `shm-ring:`: the ring's async receiver, parked on the ring's doorbell.
+        Ring(RingChannelReceiver),
     }
 }
 
@@ -101,11 +103,16 @@ impl Receiver {
     /// # Examples
     /// See [`Receiver`].
     pub async fn recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
+        // A cancelled wait on the ring ends its park.
+        let this = Unpark(self);
+        poll_fn(|cx| this.0.poll_recv(cx, buf)).await
     }
 
     /// The poll form of [`recv`](Self::recv), for hand-written futures: `Ready` with a
-    /// message in `buf` or an error, or `Pending` with `cx`'s waker registered.
+    /// message in `buf` or an error, or `Pending` with `cx`'s waker registered. A
+    /// `shm-ring:` receiver that returned `Pending` stays parked (its sender rings the
+    /// doorbell after each message) until it is polled again, `recv` is called, or it is
+    /// dropped.
     ///
     /// # Errors
     /// As [`recv`](Self::recv).
@@ -113,13 +120,22 @@ impl Receiver {
         each_receiver!(&mut self.flavor, f => f.poll_recv(cx, buf))
     }
 
-    /// The transport's file descriptor, `None` for `sysv-mq:`.
+    /// The transport's file descriptor, `None` for `sysv-mq:` and `shm-ring:` (whose ring
+    /// is watched in memory, as [`channel::Receiver::as_fd_opt`]).
     pub fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
         each_receiver!(&self.flavor, f => f.as_fd_opt())
     }
 
     pub(super) fn is_framed(&self) -> bool {
         matches!(&self.flavor, ReceiverFlavor::Fd(f) if f.rx.is_framed())
+    }
+}
+
+impl Unparks for Receiver {
+    fn cancel_wait(&mut self) {
+        if let ReceiverFlavor::Ring(r) = &mut self.flavor {
+            r.cancel_wait();
+        }
     }
 }
 
@@ -173,7 +189,8 @@ impl FdReceiver {
 ///
 /// # Cancel safety
 /// [`accept`](Listener::accept) is cancellation safe: a cancelled accept took no
-/// connection (on `fifo:`, the read end it opened is kept for the next accept).
+/// connection (on `fifo:`, the read end it opened is kept for the next accept; on
+/// `shm-ring:`, a handshake under way goes on and the next accept returns its connection).
 ///
 /// # Examples
 /// See [`Sender`](super::Sender) and the [module docs](super).
@@ -183,6 +200,8 @@ pub struct Listener {
     afd: Option<AsyncFd<OwnedFd>>,
     /// `fifo:`: the read end opened for the next accept, waiting to become readable.
     fifo_reader: Option<AsyncFd<OwnedFd>>,
+    /// `shm-ring:`: the accept under way (handshakes run on the blocking pool).
+    ring: Option<RingAccept>,
     inner: channel::Listener,
     object: String,
 }
@@ -190,13 +209,18 @@ pub struct Listener {
 impl Listener {
     pub(super) fn from_sync(inner: channel::Listener) -> Result<Listener> {
         let object = inner.address().to_string();
-        let afd = match inner.as_fd_opt() {
-            Some(fd) => Some(register(fd, &object)?),
+        let ring = match inner.ring_acceptor() {
+            Some(acceptor) => Some(RingAccept::new(acceptor, &object)?),
             None => None,
+        };
+        let afd = match inner.as_fd_opt() {
+            Some(fd) if ring.is_none() => Some(register(fd, &object)?),
+            _ => None,
         };
         Ok(Listener {
             afd,
             fifo_reader: None,
+            ring,
             inner,
             object,
         })
@@ -214,7 +238,10 @@ impl Listener {
 
     /// Waits for the next sender and returns an async receiver for its messages
     /// (`accept(2)`; for `fifo:` the read end, once a writer has written or come and gone;
-    /// datagram sockets and queues: at once, as the sync [`channel::Listener::accept`]).
+    /// datagram sockets and queues: at once, as the sync [`channel::Listener::accept`];
+    /// `shm-ring:`: once a connector is there and its handshake, run on tokio's blocking
+    /// pool for at most [`HANDSHAKE_TIMEOUT`](crate::ring::HANDSHAKE_TIMEOUT), verified its
+    /// rings).
     ///
     /// # Errors
     /// As [`channel::Listener::accept`].
@@ -222,6 +249,13 @@ impl Listener {
     /// # Examples
     /// See [`Sender`](super::Sender).
     pub async fn accept(&mut self) -> Result<Receiver> {
+        if let Some(ring) = &mut self.ring {
+            let rx = poll_fn(|cx| ring.poll_accept(cx)).await?;
+            return Ok(Receiver {
+                flavor: ReceiverFlavor::Ring(rx),
+                ended: false,
+            });
+        }
         let rx = poll_fn(|cx| self.poll_accept(cx)).await?;
         Receiver::from_sync(rx, self.object.clone())
     }

@@ -10,6 +10,10 @@
 //! [`ring::Sender`] rings the doorbell of an async receiver, and an
 //! async sender wakes a synchronous receiver's futex.
 //!
+//! Each async fn is a `poll_fn` over a poll form ([`RingSender::poll_send`],
+//! [`RingReceiver::poll_recv`]) that hand-written futures can call too; the channel ends
+//! ([`super::connect`], [`super::listen`] with `shm-ring:`) are built on the same forms.
+//!
 //! The handshake (connect, accept) blocks for at most
 //! [`HANDSHAKE_TIMEOUT`](crate::ring::HANDSHAKE_TIMEOUT); it runs on tokio's blocking pool
 //! ([`tokio::task::spawn_blocking`]), so a slow or hostile peer never stalls the runtime.
@@ -43,11 +47,15 @@
 //! the next `recv` returns the same message. [`RingSender::send`] is too: the message is
 //! either wholly committed (when the call returns `Ok`) or not written at all.
 
+use std::future::Future as _;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use ::tokio::io::unix::AsyncFd;
+use ::tokio::time::{Instant, Sleep};
 
 use crate::net::unix::{PeerCred, SocketAddr};
 use crate::ring::{self, ConnectBuilder, Connection, Listener};
@@ -74,12 +82,17 @@ fn register(fd: BorrowedFd<'_>, what: &str) -> Result<AsyncFd<Fd>> {
     crate::ring::register_readable(own).map_err(|e| io_err(e, "epoll_ctl (tokio AsyncFd)", what))
 }
 
-/// The fds a parked end waits on.
+/// What a parked end waits on, and whether it is parked: the poll form of every wait of
+/// the async ring ends (the async fns are `poll_fn` over it).
 #[derive(Debug)]
 struct Waiter {
     bell: AsyncFd<Fd>,
     sock: AsyncFd<Fd>,
     check: Duration,
+    /// The check-interval timer, armed at each park (made at the first).
+    timer: Option<Pin<Box<Sleep>>>,
+    /// The end is parked (its waiter word holds `PARKED`) until the wait ends.
+    parked: bool,
 }
 
 impl Waiter {
@@ -88,43 +101,75 @@ impl Waiter {
             bell: register(bell, "ring doorbell")?,
             sock: register(sock, "ring socket")?,
             check,
+            timer: None,
+            parked: false,
         })
     }
 
-    /// Waits until the doorbell or the socket is readable, or the check interval passed;
-    /// clears the readiness it saw, so that the next wait is for a new edge (a ring after
-    /// this point).
-    async fn wait(&self) {
-        let mut bell = std::pin::pin!(self.bell.readable());
-        let mut sock = std::pin::pin!(self.sock.readable());
-        let mut timer = std::pin::pin!(::tokio::time::sleep(self.check));
-        std::future::poll_fn(|cx| {
-            use std::future::Future;
-            use std::task::Poll;
-            let mut woken = false;
-            for ready in [bell.as_mut().poll(cx), sock.as_mut().poll(cx)] {
-                if let Poll::Ready(g) = ready {
-                    if let Ok(mut g) = g {
-                        g.clear_ready();
-                    }
-                    woken = true;
+    /// Polls the wait of a parked end: `Ready` once the doorbell or the socket is readable
+    /// or the check interval passed; clears the readiness it saw, so that the next wait is
+    /// for a new edge (a ring after this point). `Pending` with `cx`'s waker registered
+    /// with all three.
+    fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut woken = false;
+        for fd in [&self.bell, &self.sock] {
+            if let Poll::Ready(g) = fd.poll_read_ready(cx) {
+                if let Ok(mut g) = g {
+                    g.clear_ready();
                 }
+                woken = true;
             }
-            if woken {
-                return Poll::Ready(());
-            }
-            timer.as_mut().poll(cx)
-        })
-        .await
+        }
+        if woken {
+            return Poll::Ready(());
+        }
+        match &mut self.timer {
+            Some(t) => t.as_mut().poll(cx),
+            None => Poll::Ready(()),
+        }
     }
-}
 
-/// Clears a park when dropped: on every return and on cancellation.
-struct Parked<'a, E: Park>(&'a mut E);
+    /// Parks `end` (or says "retry now" if the peer moved meanwhile) and arms the timer.
+    fn park<E: Park>(&mut self, end: &mut E) -> bool {
+        if !end.park() {
+            return false;
+        }
+        self.parked = true;
+        let at = Instant::now() + self.check;
+        match &mut self.timer {
+            Some(t) => t.as_mut().reset(at),
+            None => self.timer = Some(Box::pin(::tokio::time::sleep_until(at))),
+        }
+        true
+    }
 
-impl<E: Park> Drop for Parked<'_, E> {
-    fn drop(&mut self) {
-        self.0.unpark();
+    /// Ends a park, if any: before a retry, and when a waiting operation is cancelled.
+    fn unpark<E: Park>(&mut self, end: &mut E) {
+        if std::mem::take(&mut self.parked) {
+            end.unpark();
+        }
+    }
+
+    /// Runs `op` on `end` until it does not say `WouldBlock`, parking in between: `Ready`
+    /// with its result, or `Pending`, parked, with `cx`'s waker registered (the next poll
+    /// unparks and retries). Nothing is consumed or written until `op` succeeds.
+    fn poll_op<E: Park, T>(
+        &mut self,
+        end: &mut E,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&mut E) -> Result<T>,
+    ) -> Poll<Result<T>> {
+        loop {
+            if self.parked {
+                ready!(self.poll_wait(cx));
+                self.unpark(end);
+            }
+            match op(end) {
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                other => return Poll::Ready(other),
+            }
+            self.park(end);
+        }
     }
 }
 
@@ -152,25 +197,40 @@ impl Park for ring::Sender {
     }
 }
 
-/// Parks `end` and waits on `w` once (or not at all if the peer moved meanwhile).
-async fn park_and_wait<E: Park>(end: &mut E, w: &Waiter) {
-    if end.park() {
-        let _parked = Parked(end);
-        w.wait().await;
+/// Unparks a ring end when an async fn over its poll form returns or is cancelled.
+pub(super) struct Unpark<'a, E: Unparks>(pub(super) &'a mut E);
+
+impl<E: Unparks> Drop for Unpark<'_, E> {
+    fn drop(&mut self) {
+        self.0.cancel_wait();
     }
 }
 
-/// Runs `op` until it does not say `WouldBlock`, parking in between.
-macro_rules! retry {
-    ($end:expr, $waiter:expr, $op:expr) => {
-        loop {
-            match $op {
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                other => break other,
-            }
-            park_and_wait(&mut $end, &$waiter).await;
-        }
-    };
+/// An async end whose wait can be cancelled.
+pub(super) trait Unparks {
+    /// Ends a park left by a poll that returned `Pending` (no-op if not parked).
+    fn cancel_wait(&mut self);
+}
+
+impl Unparks for RingSender {
+    fn cancel_wait(&mut self) {
+        self.waiter.unpark(&mut self.inner);
+    }
+}
+
+impl Unparks for RingReceiver {
+    fn cancel_wait(&mut self) {
+        self.waiter.unpark(&mut self.inner);
+    }
+}
+
+/// Awaits `poll` on `end`, unparking it on return or cancellation.
+pub(super) async fn unparking<E: Unparks, T>(
+    end: &mut E,
+    mut poll: impl FnMut(&mut E, &mut Context<'_>) -> Poll<T>,
+) -> T {
+    let guard = Unpark(end);
+    std::future::poll_fn(|cx| poll(guard.0, cx)).await
 }
 
 /// The sending half of an async ring connection: a [`ring::Sender`]
@@ -208,7 +268,20 @@ impl RingSender {
     /// # Examples
     /// See the [module docs](self).
     pub async fn send(&mut self, msg: &[u8]) -> Result<()> {
-        retry!(self.inner, self.waiter, self.inner.try_send(msg))
+        unparking(self, |s, cx| s.poll_send(cx, msg)).await
+    }
+
+    /// The poll form of [`send`](Self::send), for hand-written futures: `Ready` once the
+    /// record is committed (or with an error), `Pending` with nothing written, this end
+    /// parked and `cx`'s waker registered with the doorbell, the socket and the check
+    /// timer. A parked end makes the peer ring the doorbell after each release; the next
+    /// poll, [`send`](Self::send) or drop ends the park.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn poll_send(&mut self, cx: &mut Context<'_>, msg: &[u8]) -> Poll<Result<()>> {
+        self.waiter
+            .poll_op(&mut self.inner, cx, |tx| tx.try_send(msg))
     }
 
     /// Sends a plain-old-data value in place (see
@@ -218,7 +291,11 @@ impl RingSender {
     /// As [`RingSender::send`].
     #[cfg(feature = "pod")]
     pub async fn send_pod<T: bytemuck::Pod>(&mut self, value: &T) -> Result<()> {
-        retry!(self.inner, self.waiter, self.inner.try_send_pod(value))
+        unparking(self, |s, cx| {
+            s.waiter
+                .poll_op(&mut s.inner, cx, |tx| tx.try_send_pod(value))
+        })
+        .await
     }
 
     /// The synchronous sender underneath, for `try_send`, `reserve` and the like.
@@ -234,6 +311,13 @@ impl RingSender {
     /// The peer's credentials (`SO_PEERCRED`) as seen at the handshake.
     pub fn peer_cred(&self) -> PeerCred {
         self.inner.peer_cred()
+    }
+}
+
+/// Ends a park the last poll left (the peer stops ringing the doorbell).
+impl Drop for RingSender {
+    fn drop(&mut self) {
+        self.cancel_wait();
     }
 }
 
@@ -270,7 +354,29 @@ impl RingReceiver {
     /// As [`ring::Receiver::recv`]: `PeerGone` once the peer
     /// is gone and every record it committed was received, `InvalidData` for a corrupt ring.
     pub async fn recv(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
-        retry!(self.inner, self.waiter, self.inner.try_recv(buf))
+        unparking(self, |r, cx| r.poll_recv(cx, buf)).await
+    }
+
+    /// The poll form of [`recv`](Self::recv), for hand-written futures: `Ready` with a
+    /// message in `buf` (or an error), `Pending` with nothing consumed, this end parked and
+    /// `cx`'s waker registered with the doorbell, the socket and the check timer. A parked
+    /// end makes the peer ring the doorbell after each commit; the next poll,
+    /// [`recv`](Self::recv) or drop ends the park.
+    ///
+    /// # Errors
+    /// As [`recv`](Self::recv).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>, buf: &mut Vec<u8>) -> Poll<Result<usize>> {
+        self.waiter
+            .poll_op(&mut self.inner, cx, |rx| rx.try_recv(buf))
+    }
+
+    /// `poll_recv` with the channel's own copy (its maximum, its error names).
+    pub(super) fn poll_recv_with<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&mut ring::Receiver) -> Result<T>,
+    ) -> Poll<Result<T>> {
+        self.waiter.poll_op(&mut self.inner, cx, op)
     }
 
     /// Receives a plain-old-data value read in place (see
@@ -281,7 +387,11 @@ impl RingReceiver {
     /// `size_of::<T>()` bytes (consumed; the next call reads the next record).
     #[cfg(feature = "pod")]
     pub async fn recv_pod<T: bytemuck::Pod>(&mut self) -> Result<T> {
-        retry!(self.inner, self.waiter, self.inner.try_recv_pod::<T>())
+        unparking(self, |r, cx| {
+            r.waiter
+                .poll_op(&mut r.inner, cx, |rx| rx.try_recv_pod::<T>())
+        })
+        .await
     }
 
     /// The synchronous receiver underneath, for `try_recv_ref` and the like.
@@ -297,6 +407,13 @@ impl RingReceiver {
     /// The peer's credentials (`SO_PEERCRED`) as seen at the handshake.
     pub fn peer_cred(&self) -> PeerCred {
         self.inner.peer_cred()
+    }
+}
+
+/// Ends a park the last poll left (the peer stops ringing the doorbell).
+impl Drop for RingReceiver {
+    fn drop(&mut self) {
+        self.cancel_wait();
     }
 }
 

@@ -10,7 +10,9 @@ use ::tokio::io::unix::AsyncFd;
 
 use super::bridge::BlockingSender;
 use super::io::{poll_io, register, Interest};
-use crate::channel::{self, flavors, frame_tail, Started};
+use super::ring::{Unpark, Unparks};
+use super::ring_channel::RingChannelSender;
+use crate::channel::{self, flavors, frame_tail, RingParts, Started};
 use crate::Result;
 
 flavors! { $
@@ -24,8 +26,8 @@ flavors! { $
         Fd(FdSender),
         /// `sysv-mq:`: the sync sender on tokio's blocking pool.
         Blocking(BlockingSender),
-        // shm-ring: the ring's async sender (src/tokio/ring.rs) is one more line here,
-        // `Ring(super::ring::RingSender),`, with the same four methods.
+        /// `shm-ring:`: the ring's async sender, parked on the ring's doorbell.
+        Ring(RingChannelSender),
     }
 }
 
@@ -96,6 +98,13 @@ impl Sender {
         Ok(Sender { flavor })
     }
 
+    /// A connected `shm-ring:` end. Must run inside a tokio runtime.
+    pub(super) fn from_ring(parts: RingParts) -> Result<Sender> {
+        Ok(Sender {
+            flavor: SenderFlavor::Ring(RingChannelSender::new(parts)?),
+        })
+    }
+
     /// Sends one whole message: returns once the kernel has taken all of it (with its
     /// frame header on a byte stream), waiting for room without blocking the thread.
     /// Finishes first what a cancelled earlier send left (see [`Sender`]).
@@ -111,9 +120,11 @@ impl Sender {
     /// # Examples
     /// See [`Sender`].
     pub async fn send(&mut self, msg: &[u8]) -> Result<()> {
-        self.flush().await?;
-        poll_fn(|cx| each_sender!(&mut self.flavor, f => f.poll_start(cx, msg))).await?;
-        self.flush().await
+        // A cancelled wait on the ring ends its park.
+        let this = Unpark(self);
+        this.0.flush().await?;
+        poll_fn(|cx| each_sender!(&mut this.0.flavor, f => f.poll_start(cx, msg))).await?;
+        this.0.flush().await
     }
 
     /// Waits until the kernel has taken everything a cancelled send or the `Sink` left
@@ -122,7 +133,8 @@ impl Sender {
     /// # Errors
     /// As [`send`](Self::send).
     pub async fn flush(&mut self) -> Result<()> {
-        poll_fn(|cx| self.poll_flush_inner(cx)).await
+        let this = Unpark(self);
+        poll_fn(|cx| this.0.poll_flush_inner(cx)).await
     }
 
     /// Whether part of a message is kept here, unsent: a cancelled [`send`](Self::send)
@@ -153,9 +165,18 @@ impl Sender {
         each_sender!(&mut self.flavor, f => f.poll_flush(cx))
     }
 
-    /// The transport's file descriptor, `None` for `sysv-mq:`.
+    /// The transport's file descriptor, `None` for `sysv-mq:` and `shm-ring:` (whose ring
+    /// is watched in memory, as [`channel::Sender::as_fd_opt`]).
     pub fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
         each_sender!(&self.flavor, f => f.as_fd_opt())
+    }
+}
+
+impl Unparks for Sender {
+    fn cancel_wait(&mut self) {
+        if let SenderFlavor::Ring(r) = &mut self.flavor {
+            r.cancel_wait();
+        }
     }
 }
 
