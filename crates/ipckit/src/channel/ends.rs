@@ -29,6 +29,8 @@ flavors! { $
         PosixMq(posix_mq::MqSender),
         /// `shm-ring:`: one ring record per message.
         ShmRing(shm_ring::RingSender),
+        /// `zenoh:`: one sample per message (boxed: a publisher is large).
+        Zenoh(Box<super::zenoh::ZenohSender>) if feature = "zenoh",
     }
 }
 
@@ -49,6 +51,8 @@ flavors! { $
         PosixMq(posix_mq::MqReceiver),
         /// `shm-ring:`: the ring's records.
         ShmRing(shm_ring::RingReceiver),
+        /// `zenoh:`: the subscriber's samples.
+        Zenoh(Box<super::zenoh::ZenohReceiver>) if feature = "zenoh",
     }
 }
 
@@ -295,6 +299,8 @@ impl Sender {
             SenderFlavor::PosixMq(f) => f.try_send(msg).map(|()| Started::Whole),
             SenderFlavor::SysvMq(f) => f.send(msg).map(|()| Started::Whole),
             SenderFlavor::ShmRing(f) => f.send(msg).map(|()| Started::Whole),
+            #[cfg(feature = "zenoh")]
+            SenderFlavor::Zenoh(f) => f.send(msg).map(|()| Started::Whole),
         }
     }
 

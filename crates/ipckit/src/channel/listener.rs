@@ -86,6 +86,8 @@ flavors! { $
         PosixMq(posix_mq::MqListener),
         /// `shm-ring:`.
         ShmRing(shm_ring::RingListener),
+        /// `zenoh:`.
+        Zenoh(super::zenoh::ZenohListener) if feature = "zenoh",
     }
 }
 

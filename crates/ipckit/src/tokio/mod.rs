@@ -111,6 +111,11 @@ fn refuse_ring(addr: &Address) -> Result<()> {
         return Err(Error::new(ErrorKind::InvalidInput, "connect", addr)
             .with_detail("shm-ring: has no async ends in this build yet"));
     }
+    // zenoh: no async ends yet (use the sync ends on a blocking thread).
+    if let Address::Zenoh { .. } = addr {
+        return Err(Error::new(ErrorKind::InvalidInput, "connect", addr)
+            .with_detail("zenoh: has no async ends in this build yet"));
+    }
     Ok(())
 }
 
