@@ -20,8 +20,10 @@
 //!   learns of it. Zenoh (without its "advanced" publishers) keeps no history and resends
 //!   nothing across a restart.
 //!
-//! One zenoh session per process and configuration is opened on first use and kept for the
-//! life of the process (opening one scouts and binds; it is shared by every end).
+//! One zenoh session per process and configuration is opened on first use and shared by
+//! every end opened with the same settings; the last one dropped closes it, which flushes
+//! what zenoh still queues for the network. A process that exits without dropping its
+//! sender (`std::process::exit`, a signal) can lose what its last `send`s queued.
 
 use std::os::fd::BorrowedFd;
 use std::sync::{Arc, Mutex};
@@ -113,23 +115,39 @@ impl Settings {
     }
 }
 
-/// The process's sessions, one per configuration, opened on first use.
-static SESSIONS: Mutex<Vec<(Settings, Session)>> = Mutex::new(Vec::new());
+/// A session shared by the ends opened with the same settings; the last end dropped
+/// closes it, which flushes what zenoh still holds for the network (zenoh's `put` returns
+/// once a sample is queued, not once it is on the wire) before the process goes on or exits.
+pub(crate) struct Shared(Session);
 
-fn session(opts: &ChannelOptions, object: &str) -> Result<Session> {
+impl Drop for Shared {
+    fn drop(&mut self) {
+        let _ = self.0.close().wait();
+    }
+}
+
+/// The process's sessions, one per configuration, while any end uses them.
+static SESSIONS: Mutex<Vec<(Settings, std::sync::Weak<Shared>)>> = Mutex::new(Vec::new());
+
+fn session(opts: &ChannelOptions, object: &str) -> Result<Arc<Shared>> {
     let settings = Settings::resolve(opts);
     let mut sessions = SESSIONS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, s)) = sessions.iter().find(|(k, _)| *k == settings) {
-        return Ok(s.clone());
+    sessions.retain(|(_, s)| s.strong_count() > 0);
+    if let Some(s) = sessions
+        .iter()
+        .find(|(k, _)| *k == settings)
+        .and_then(|(_, s)| s.upgrade())
+    {
+        return Ok(s);
     }
     let config = settings.config(object)?;
     let s = zenoh::open(config).wait().map_err(|e| {
-        Error::new(ErrorKind::Other, "zenoh open", object).with_detail(format!(
-            "opening the zenoh session ({settings:?}) failed: {e}"
-        ))
+        Error::new(ErrorKind::Other, "zenoh open", object)
+            .with_detail(format!("opening the zenoh session ({settings:?}) failed: {e}"))
     })?;
-    sessions.push((settings, s.clone()));
-    Ok(s)
+    let shared = Arc::new(Shared(s));
+    sessions.push((settings, Arc::downgrade(&shared)));
+    Ok(shared)
 }
 
 fn zenoh_error(kind: ErrorKind, op: &'static str, object: &str, e: zenoh::Error) -> Error {
@@ -162,6 +180,7 @@ pub(super) fn connect(
     }
     let session = session(opts, &object)?;
     let publisher = session
+        .0
         .declare_publisher(key.to_string())
         .congestion_control(match congestion {
             ZenohCongestion::Block => CongestionControl::Block,
@@ -186,6 +205,7 @@ pub(super) fn connect(
             max: opts.max_message(),
             match_timeout: opts.zenoh_match_timeout(),
             object,
+            _session: session,
         },
     ))))
 }
@@ -203,13 +223,17 @@ pub(super) fn listen(
     let object = address.to_string();
     let session = session(opts, &object)?;
     let subscriber = session
+        .0
         .declare_subscriber(key.to_string())
         .with(zenoh::handlers::FifoChannel::new(SUBSCRIBER_QUEUE))
         .wait()
         .map_err(|e| zenoh_error(ErrorKind::InvalidInput, "declare_subscriber", &object, e))?;
     Ok((
         ListenerFlavor::Zenoh(ZenohListener {
-            subscriber: Arc::new(subscriber),
+            subscriber: Arc::new(Sub {
+                subscriber,
+                _session: session,
+            }),
             max: opts.max_message(),
             object,
         }),
@@ -225,6 +249,8 @@ pub(crate) struct ZenohSender {
     max: usize,
     match_timeout: Duration,
     object: String,
+    /// Last: dropped after the publisher.
+    _session: Arc<Shared>,
 }
 
 impl std::fmt::Debug for ZenohSender {
@@ -292,7 +318,20 @@ impl ZenohSender {
     }
 }
 
-type ZSubscriber = Subscriber<FifoChannelHandler<Sample>>;
+/// A subscriber and its session (dropped after it).
+pub(crate) struct Sub {
+    subscriber: Subscriber<FifoChannelHandler<Sample>>,
+    _session: Arc<Shared>,
+}
+
+impl std::ops::Deref for Sub {
+    type Target = Subscriber<FifoChannelHandler<Sample>>;
+    fn deref(&self) -> &Self::Target {
+        &self.subscriber
+    }
+}
+
+type ZSubscriber = Sub;
 
 /// A receiver of the listener's subscriber queue.
 pub(crate) struct ZenohReceiver {
