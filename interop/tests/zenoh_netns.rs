@@ -246,7 +246,12 @@ fn bridges_across_namespaces_survive_a_killed_bridge() {
     let output = format!("unix:@ipckit-z{pid}-out");
     let key = format!("zenoh:ipckit/test{pid}/data");
     let listen = format!("tcp/{}:7447", ns.addr_b);
-    let rx = Proc::start(ns.cmd(&ns.b, &["recv", &output]), "listening on");
+    // --count far above what comes: recv goes on accepting when its one sender (bridge B)
+    // is gone, until it is killed.
+    let rx = Proc::start(
+        ns.cmd(&ns.b, &["recv", &output, "--count", "1000000000"]),
+        "listening on",
+    );
     let start_b = || {
         Proc::start(
             ns.cmd(&ns.b, &["bridge", &key, &output, "--zenoh-listen", &listen]),
