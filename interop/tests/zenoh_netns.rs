@@ -61,7 +61,15 @@ impl Netns {
             "link", "add", &va, "netns", &a, "type", "veth", "peer", "name", &vb, "netns", &b,
         ]);
         for (n, v, host) in [(&a, &va, 1), (&b, &vb, 2)] {
-            ip(&["-n", n, "addr", "add", &format!("{net}.{host}/24"), "dev", v]);
+            ip(&[
+                "-n",
+                n,
+                "addr",
+                "add",
+                &format!("{net}.{host}/24"),
+                "dev",
+                v,
+            ]);
             ip(&["-n", n, "link", "set", v, "up"]);
             ip(&["-n", n, "link", "set", "lo", "up"]);
         }
@@ -124,10 +132,20 @@ impl Proc {
     fn wait_err(&self, what: &str, limit: Duration) -> String {
         let until = Instant::now() + limit;
         loop {
-            if let Some(l) = self.err.lock().unwrap().iter().rev().find(|l| l.contains(what)) {
+            if let Some(l) = self
+                .err
+                .lock()
+                .unwrap()
+                .iter()
+                .rev()
+                .find(|l| l.contains(what))
+            {
                 return l.clone();
             }
-            assert!(Instant::now() < until, "no {what:?} on stderr within {limit:?}");
+            assert!(
+                Instant::now() < until,
+                "no {what:?} on stderr within {limit:?}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -179,9 +197,11 @@ fn parse_counters(line: &str) -> (u64, u64, u64) {
 
 /// A message's checksum (FNV-1a of its sequence number), so each line proves its content.
 fn check(seq: u64) -> u64 {
-    seq.to_le_bytes().iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
-    })
+    seq.to_le_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+        })
 }
 
 fn messages(from: u64, n: u64) -> Vec<u8> {
@@ -197,7 +217,9 @@ fn sequences(lines: &[String]) -> Vec<u64> {
     lines
         .iter()
         .map(|l| {
-            let (seq, sum) = l.split_once(' ').unwrap_or_else(|| panic!("bad line {l:?}"));
+            let (seq, sum) = l
+                .split_once(' ')
+                .unwrap_or_else(|| panic!("bad line {l:?}"));
             let seq: u64 = seq.parse().unwrap();
             assert_eq!(sum, format!("{:016x}", check(seq)), "checksum of {seq}");
             seq
@@ -299,7 +321,10 @@ fn bridges_across_namespaces_survive_a_killed_bridge() {
     assert!(status.success(), "sender 2: {status:?}");
     let until = Instant::now() + Duration::from_secs(300);
     while bridge_a.counters().1 < 2 * N {
-        assert!(Instant::now() < until, "bridge A did not forward everything");
+        assert!(
+            Instant::now() < until,
+            "bridge A did not forward everything"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     // Then the receiver's count settles.
@@ -325,14 +350,20 @@ fn bridges_across_namespaces_survive_a_killed_bridge() {
         lost.len(),
         lost.first().zip(lost.last())
     );
-    assert!(lost.len() as u64 <= in_flight, "lost more than was in flight");
+    assert!(
+        lost.len() as u64 <= in_flight,
+        "lost more than was in flight"
+    );
     if let (Some(first), Some(last)) = (lost.first(), lost.last()) {
         assert_eq!(
             (last - first + 1) as usize,
             lost.len(),
             "one contiguous gap"
         );
-        assert!(*first >= N + delivered_before_kill, "lost only after the kill");
+        assert!(
+            *first >= N + delivered_before_kill,
+            "lost only after the kill"
+        );
     }
     assert_eq!(bridge_a.counters(), (2 * N, 2 * N, 0));
     let (r, f, d) = bridge_b.counters();

@@ -18,6 +18,7 @@
 //! | `posix-mq:/NAME` | creates the queue (0o600, `msgsize` = `msgsize_max`) unless it exists; unlinks what it created once it and every receiver are dropped, if empty (a queue holding messages is kept, see [`Listener::close`]) | returns a receiver on the queue at once (every call: the same queue) | opens the queue write-only (`NotFound` if nobody listens); a send fails with `PeerGone` once the queue was unlinked |
 //! | `tcp:HOST:PORT` | binds and listens (`SO_REUSEADDR`; port 0 picks one, see [`Listener::address`]) | accepts one connection | connects, `TCP_NODELAY` |
 //! | `sysv-mq:KEY[:MTYPE]` | opens the queue, creating it (0o600) if missing; removes what it created once it and its receivers are dropped, if empty (as `posix-mq:`) | returns a receiver of type MTYPE at once | opens the existing queue |
+//! | `zenoh:KEY/EXPR` (feature `zenoh`) | declares a zenoh subscriber (wildcards allowed) | returns a receiver of the subscriber's queue at once (every call: the same queue) | declares a reliable publisher (no wildcards: `InvalidInput`); each `send` returns once a matching subscriber is known (up to [`ChannelOptions::zenoh_match_timeout`], then `TimedOut`, nothing sent) |
 //!
 //! # How a stream ends
 //! A receiver on a byte stream (`fifo:`, `unix:`, `tcp:`) reports

@@ -142,8 +142,9 @@ fn session(opts: &ChannelOptions, object: &str) -> Result<Arc<Shared>> {
     }
     let config = settings.config(object)?;
     let s = zenoh::open(config).wait().map_err(|e| {
-        Error::new(ErrorKind::Other, "zenoh open", object)
-            .with_detail(format!("opening the zenoh session ({settings:?}) failed: {e}"))
+        Error::new(ErrorKind::Other, "zenoh open", object).with_detail(format!(
+            "opening the zenoh session ({settings:?}) failed: {e}"
+        ))
     })?;
     let shared = Arc::new(Shared(s));
     sessions.push((settings, Arc::downgrade(&shared)));
