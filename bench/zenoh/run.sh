@@ -7,14 +7,16 @@
 #            echo --unix--> bridge --zenoh:K/pong--> bridge --unix--> client
 #
 # (each direction through two bridges, four bridge processes, zenoh peers found by
-# scouting on loopback). Release builds; prints one JSON line per run and the ratios.
+# scouting on loopback). Release builds unless PROFILE=debug; prints one JSON line per run and the ratios.
 #   bench/zenoh/run.sh [ROUNDS [SIZE [STREAM]]]     (default 2000 64 20000)
+#   PROFILE=debug bench/zenoh/run.sh               (the debug build: quicker to build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROUNDS=${1:-2000} SIZE=${2:-64} STREAM=${3:-20000}
-cargo build -q --release -p ipckit-cli --features zenoh
-cargo build -q --release -p ipckit-interop --example zenoh_pingpong
-BIN=target/release/ipckit PP=target/release/examples/zenoh_pingpong
+ROUNDS=${1:-2000} SIZE=${2:-64} STREAM=${3:-20000} PROFILE=${PROFILE:-release}
+flag=--release; [ "$PROFILE" = release ] || flag=
+cargo build -q $flag -p ipckit-cli --features zenoh
+cargo build -q $flag -p ipckit-interop --example zenoh_pingpong
+BIN=target/$PROFILE/ipckit PP=target/$PROFILE/examples/zenoh_pingpong
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
