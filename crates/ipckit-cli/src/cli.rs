@@ -41,6 +41,8 @@ pub enum Command {
     Send(crate::command::send::SendArgs),
     /// Receive messages at a FIFO, socket or queue and print one per line.
     Recv(crate::command::recv::RecvArgs),
+    /// Forward every message from one address (listened on) to another (connected to).
+    Bridge(crate::command::bridge::BridgeArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
     Completions(crate::command::completions::CompletionsArgs),
     /// Write roff man pages for ipckit and every subcommand into a directory.

@@ -18,7 +18,7 @@ use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command};
 use crate::command::{
-    completions, dump, ipcmk, ipcrm, ipcs, limits, ls, man, mk, recv, rm, send, signal,
+    bridge, completions, dump, ipcmk, ipcrm, ipcs, limits, ls, man, mk, recv, rm, send, signal,
 };
 
 fn main() -> ExitCode {
@@ -49,6 +49,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dump(args) => dump::run(args),
         Command::Send(args) => send::run(args),
         Command::Recv(args) => recv::run(args),
+        Command::Bridge(args) => bridge::run(args),
         Command::Completions(args) => {
             completions::run(args, Cli::command()).map(|()| ExitCode::SUCCESS)
         }

@@ -4,6 +4,7 @@
 //! values), neither of which imports a verb; `main` dispatches to the verbs, so no module here
 //! imports `cli` or `main` back.
 
+pub mod bridge;
 pub mod completions;
 pub mod dump;
 pub mod ipcmk;

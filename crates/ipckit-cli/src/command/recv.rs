@@ -90,6 +90,9 @@ pub struct RecvArgs {
     /// messages in it).
     #[arg(long)]
     pub remove_on_exit: bool,
+    /// The zenoh endpoints (zenoh: addresses).
+    #[command(flatten)]
+    pub zenoh: crate::command::bridge::ZenohArgs,
 }
 
 /// The signal number the signal thread took, 0 while none came.
@@ -289,7 +292,9 @@ fn recv_channel(args: &RecvArgs) -> anyhow::Result<ExitCode> {
         Address::UnixSeqpacket(channel::SocketAddr::Path(p)) => reclaim(p).then_some(p),
         _ => None,
     };
-    let opts = ChannelOptions::new().with_max_message(args.max_message);
+    let opts = args
+        .zenoh
+        .apply(ChannelOptions::new().with_max_message(args.max_message));
     let listener = channel::listen_with(&args.address, &opts)?;
     let existing = match &args.address {
         Address::Fifo(p) if listener.created_path().is_none() => Some(p.clone()),
@@ -305,7 +310,7 @@ fn recv_channel(args: &RecvArgs) -> anyhow::Result<ExitCode> {
     let mut s = Session::new(args);
     let r = match &args.address {
         Address::Fifo(path) => recv_fifo(&mut s, path),
-        Address::UnixDgram(_) => recv_datagrams(&mut s, listener),
+        Address::UnixDgram(_) | Address::Zenoh { .. } => recv_datagrams(&mut s, listener),
         // A spool has one receiver and no connections: as a datagram socket's queue.
         Address::File(_) if !args.raw => recv_datagrams(&mut s, listener),
         Address::ShmRing(_) if !args.raw => serve_rings(&mut s, listener),

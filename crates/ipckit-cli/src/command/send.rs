@@ -56,6 +56,9 @@ pub struct SendArgs {
     /// once without racing it.
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub wait_for_peer: Option<Duration>,
+    /// The zenoh endpoints (zenoh: addresses).
+    #[command(flatten)]
+    pub zenoh: crate::command::bridge::ZenohArgs,
 }
 
 /// `send --timeout`: a thread that ends the process (status 1, after saying what did not
@@ -179,7 +182,7 @@ pub fn run(mut args: SendArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let opts = open.with_max_message(args.max_message);
+    let opts = args.zenoh.apply(open.with_max_message(args.max_message));
     let mut tx = retry_connect(args.wait_for_peer, || match addr {
         Address::PosixMq(name) if args.priority != 0 => {
             PrioritySender::open(name, args.priority, args.max_message).map(Out::Priority)

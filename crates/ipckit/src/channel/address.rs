@@ -19,7 +19,10 @@ pub const ACCEPTED_FORMS: &str =
                                sends type MTYPE (default 1), receives only MTYPE (default any)
   posix-mq:/NAME               a POSIX message queue, one queue message per message
   shm-ring:PATH|@NAME          a shared-memory ring (handshake on a Unix seqpacket socket)
-  file:PATH                    an append-only spool file (durable; at-least-once delivery)";
+  file:PATH                    an append-only spool file (durable; at-least-once delivery)
+  zenoh:KEY/EXPR[?congestion=drop]
+                               a zenoh key expression (feature zenoh): connect publishes,
+                               listen subscribes (wildcards * and ** when listening)";
 
 /// A channel endpoint, as typed on a command line: `SCHEME:REST`.
 ///
@@ -34,6 +37,7 @@ pub const ACCEPTED_FORMS: &str =
 /// | `posix-mq:/NAME` | POSIX message queue | one queue message each (priority 0) |
 /// | `shm-ring:PATH`, `shm-ring:@NAME` | shared-memory ring ([`crate::ring`]), set up over a Unix seqpacket socket at the path or abstract name | one record each |
 /// | `file:PATH` | append-only spool file ([`crate::file`]), position in `PATH.pos` | one checksummed frame each |
+/// | `zenoh:KEY/EXPR`, `zenoh:KEY/EXPR?congestion=drop` | a zenoh publisher (connect) or subscriber (listen, wildcards allowed), feature `zenoh` | one sample each |
 ///
 /// Parsing then printing gives the same string back (for a string in canonical form).
 /// The enum is `#[non_exhaustive]`: later transports (message queues, a shared-memory ring)
@@ -110,6 +114,37 @@ pub enum Address {
     /// `file:PATH`: an append-only spool file ([`crate::file`]); one frame per message,
     /// kept on disk until delivered (at least once).
     File(PathBuf),
+    /// `zenoh:KEY/EXPR[?congestion=drop]`: a zenoh key expression (chunks separated by
+    /// `/`; `*` and `**` chunks only on the listening side). A sender declares a reliable
+    /// publisher there, with congestion control `Block` unless the address ends in
+    /// `?congestion=drop`; a receiver declares a subscriber. Needs the cargo feature
+    /// `zenoh` to connect or listen (parsing works without it).
+    ///
+    /// ```
+    /// use ipckit::channel::{Address, ZenohCongestion};
+    /// let a: Address = "zenoh:robot/camera?congestion=drop".parse()?;
+    /// assert_eq!(a, Address::Zenoh { key: "robot/camera".into(), congestion: ZenohCongestion::Drop });
+    /// assert_eq!("zenoh:robot/**".parse::<Address>()?.to_string(), "zenoh:robot/**");
+    /// # Ok::<(), ipckit::Error>(())
+    /// ```
+    Zenoh {
+        /// The key expression, in canonical form.
+        key: String,
+        /// What a publisher does when the network or a subscriber is slow.
+        congestion: ZenohCongestion,
+    },
+}
+
+/// What a `zenoh:` publisher does when its link or a subscriber cannot keep up (zenoh's
+/// congestion control), set by the address (`?congestion=drop`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ZenohCongestion {
+    /// `send` waits until the message is taken: nothing is dropped (the default).
+    #[default]
+    Block,
+    /// A message that cannot be queued at once is dropped by zenoh, silently (for
+    /// telemetry where the newest sample matters more than every sample).
+    Drop,
 }
 
 impl Address {
@@ -132,6 +167,7 @@ impl Address {
             Address::PosixMq(_) => "posix-mq",
             Address::ShmRing(_) => "shm-ring",
             Address::File(_) => "file",
+            Address::Zenoh { .. } => "zenoh",
         }
     }
 
@@ -252,6 +288,54 @@ fn parse_sysv_mq(text: &str, rest: &str) -> Result<Address> {
     Ok(Address::SysvMq { key, mtype })
 }
 
+/// `KEY/EXPR[?congestion=block|drop]`: chunks of `/`, none empty; `*`/`**` whole chunks.
+fn parse_zenoh(text: &str, rest: &str) -> Result<Address> {
+    let (key, query) = match rest.split_once('?') {
+        Some((k, q)) => (k, Some(q)),
+        None => (rest, None),
+    };
+    let congestion = match query {
+        None | Some("congestion=block") => ZenohCongestion::Block,
+        Some("congestion=drop") => ZenohCongestion::Drop,
+        Some(q) => {
+            return Err(bad(
+                text,
+                format_args!("unknown query {q:?}: only ?congestion=drop or ?congestion=block"),
+            ))
+        }
+    };
+    if key.is_empty() {
+        return Err(bad(text, "the key expression is empty"));
+    }
+    for chunk in key.split('/') {
+        if chunk.is_empty() {
+            return Err(bad(
+                text,
+                "a key expression has no empty chunk (`//`, leading or trailing `/`)",
+            ));
+        }
+        if chunk.contains(['#', '?', '$']) {
+            return Err(bad(
+                text,
+                "`#`, `?` and `$` are not allowed in a key expression",
+            ));
+        }
+        if chunk.contains('*') && chunk != "*" && chunk != "**" {
+            return Err(bad(
+                text,
+                "`*` and `**` are whole chunks of a key expression (a/*/b)",
+            ));
+        }
+    }
+    if key.contains("**/**") {
+        return Err(bad(text, "`**/**` is not canonical: write `**`"));
+    }
+    Ok(Address::Zenoh {
+        key: key.to_string(),
+        congestion,
+    })
+}
+
 impl FromStr for Address {
     type Err = Error;
 
@@ -268,6 +352,7 @@ impl FromStr for Address {
             "file" => parse_path(text, rest).map(Address::File),
             "tcp" => parse_tcp(text, rest),
             "sysv-mq" => parse_sysv_mq(text, rest),
+            "zenoh" => parse_zenoh(text, rest),
             "posix-mq" => crate::posix::validate_name(rest, "mq_open", crate::posix::NAME_MAX)
                 .map(|_| Address::PosixMq(rest.to_string()))
                 .map_err(|e| bad(text, e.detail().unwrap_or("not a POSIX message queue name"))),
@@ -298,6 +383,13 @@ impl fmt::Display for Address {
                 mtype: Some(mtype),
             } => write!(f, "{scheme}:{key}:{mtype}"),
             Address::PosixMq(name) => write!(f, "{scheme}:{name}"),
+            Address::Zenoh { key, congestion } => {
+                write!(f, "{scheme}:{key}")?;
+                match congestion {
+                    ZenohCongestion::Block => Ok(()),
+                    ZenohCongestion::Drop => write!(f, "?congestion=drop"),
+                }
+            }
         }
     }
 }
@@ -328,6 +420,10 @@ mod tests {
             "sysv-mq:ftok:/tmp/x:1:9",
             "posix-mq:/orders",
             "file:/var/spool/x",
+            "zenoh:robot/camera",
+            "zenoh:robot/*/cmd",
+            "zenoh:**",
+            "zenoh:a?congestion=drop",
         ] {
             let a: Address = s.parse().unwrap();
             assert_eq!(a.to_string(), s);
@@ -370,6 +466,14 @@ mod tests {
             "tcp:::1:80",
             "tcp:[::1]80",
             "tcp:[::1:80",
+            "zenoh:",
+            "zenoh:a//b",
+            "zenoh:/a",
+            "zenoh:a/",
+            "zenoh:a*b",
+            "zenoh:a?x=1",
+            "zenoh:a#b",
+            "zenoh:**/**",
         ] {
             let e = s.parse::<Address>().unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidInput, "{s}");

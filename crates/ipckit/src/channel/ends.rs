@@ -31,6 +31,8 @@ flavors! { $
         ShmRing(shm_ring::RingSender),
         /// `file:`: one spool frame per message.
         File(file::FileSender),
+        /// `zenoh:`: one sample per message (boxed: a publisher is large).
+        Zenoh(Box<super::zenoh::ZenohSender>) if feature = "zenoh",
     }
 }
 
@@ -53,6 +55,8 @@ flavors! { $
         ShmRing(shm_ring::RingReceiver),
         /// `file:`: the spool's frames, at least once.
         File(file::FileReceiver),
+        /// `zenoh:`: the subscriber's samples.
+        Zenoh(Box<super::zenoh::ZenohReceiver>) if feature = "zenoh",
     }
 }
 
@@ -302,6 +306,8 @@ impl Sender {
             SenderFlavor::SysvMq(f) => f.send(msg).map(|()| Started::Whole),
             SenderFlavor::ShmRing(f) => f.send(msg).map(|()| Started::Whole),
             SenderFlavor::File(f) => f.send(msg).map(|()| Started::Whole),
+            #[cfg(feature = "zenoh")]
+            SenderFlavor::Zenoh(f) => f.send(msg).map(|()| Started::Whole),
         }
     }
 

@@ -88,6 +88,8 @@ flavors! { $
         ShmRing(shm_ring::RingListener),
         /// `file:`.
         File(file::FileListener),
+        /// `zenoh:`.
+        Zenoh(super::zenoh::ZenohListener) if feature = "zenoh",
     }
 }
 

@@ -19,6 +19,7 @@
 //! | `tcp:HOST:PORT` | binds and listens (`SO_REUSEADDR`; port 0 picks one, see [`Listener::address`]) | accepts one connection | connects, `TCP_NODELAY` |
 //! | `file:PATH` | opens the spool for reading, creating it (0o600) if missing; takes the lock on `PATH.pos` (a second listener: `AlreadyExists`); never removes the spool (its messages are durable) | returns the one receiver at once (`AlreadyExists` while it is out) | opens the spool for appending, creating it (0o600) if missing: sends succeed with no receiver running |
 //! | `sysv-mq:KEY[:MTYPE]` | opens the queue, creating it (0o600) if missing; removes what it created once it and its receivers are dropped, if empty (as `posix-mq:`) | returns a receiver of type MTYPE at once | opens the existing queue |
+//! | `zenoh:KEY/EXPR` (feature `zenoh`) | declares a zenoh subscriber (wildcards allowed) | returns a receiver of the subscriber's queue at once (every call: the same queue) | declares a reliable publisher (no wildcards: `InvalidInput`); each `send` returns once a matching subscriber is known (up to [`ChannelOptions::zenoh_match_timeout`], then `TimedOut`, nothing sent) |
 //!
 //! # How a stream ends
 //! A receiver on a byte stream (`fifo:`, `unix:`, `tcp:`) reports
@@ -103,13 +104,17 @@ mod tcp;
 #[cfg(feature = "serde")]
 pub mod typed;
 mod unix;
+#[cfg(feature = "zenoh")]
+mod zenoh;
 
-pub use address::{Address, SocketAddr, ACCEPTED_FORMS};
+pub use address::{Address, SocketAddr, ZenohCongestion, ACCEPTED_FORMS};
 pub use ends::{Receiver, Sender};
 pub use listener::{Closed, Listener};
 pub use raw::{RawReceiver, RawSender};
 pub use select::{Event, Member, Readiness, Refused, Select, Token};
 pub use stream::{FramedReceiver, FramedSender, HEADER_LEN};
+#[cfg(feature = "zenoh")]
+pub use zenoh::SUBSCRIBER_QUEUE as ZENOH_SUBSCRIBER_QUEUE;
 
 #[cfg(feature = "tokio")]
 pub(crate) use ends::Started;
@@ -144,6 +149,16 @@ pub struct ChannelOptions {
     max_message: usize,
     ring_capacity: usize,
     connect_timeout: std::time::Duration,
+    zenoh: ZenohOptions,
+}
+
+/// The `zenoh:` settings of [`ChannelOptions`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ZenohOptions {
+    pub(crate) connect: Vec<String>,
+    pub(crate) listen: Vec<String>,
+    pub(crate) config: Option<std::path::PathBuf>,
+    pub(crate) match_timeout: Option<std::time::Duration>,
 }
 
 impl Default for ChannelOptions {
@@ -152,6 +167,7 @@ impl Default for ChannelOptions {
             max_message: DEFAULT_MAX_MESSAGE,
             ring_capacity: DEFAULT_RING_CAPACITY,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            zenoh: ZenohOptions::default(),
         }
     }
 }
@@ -252,11 +268,92 @@ impl ChannelOptions {
     pub fn connect_timeout(&self) -> std::time::Duration {
         self.connect_timeout
     }
+
+    /// `zenoh:` only: zenoh endpoints to connect to (`tcp/HOST:7447`), in place of the
+    /// environment's `IPCKIT_ZENOH_CONNECT` (a comma-separated list). Without any, zenoh's
+    /// scouting (UDP multicast, peer mode) finds the peers of the local network.
+    ///
+    /// Ends with the same zenoh settings share one zenoh session per process.
+    ///
+    /// # Examples
+    /// ```
+    /// use ipckit::channel::ChannelOptions;
+    /// let opts = ChannelOptions::new()
+    ///     .with_zenoh_connect(["tcp/10.0.0.1:7447"])
+    ///     .with_zenoh_listen(["tcp/0.0.0.0:7447"]);
+    /// assert_eq!(opts.zenoh_connect(), ["tcp/10.0.0.1:7447"]);
+    /// ```
+    #[must_use]
+    pub fn with_zenoh_connect<S: Into<String>>(
+        mut self,
+        endpoints: impl IntoIterator<Item = S>,
+    ) -> ChannelOptions {
+        self.zenoh.connect = endpoints.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The configured zenoh connect endpoints (empty: the environment's or none).
+    pub fn zenoh_connect(&self) -> &[String] {
+        &self.zenoh.connect
+    }
+
+    /// `zenoh:` only: zenoh endpoints to listen on (`tcp/0.0.0.0:7447`), in place of the
+    /// environment's `IPCKIT_ZENOH_LISTEN`. Without any, zenoh's default for a peer (an
+    /// ephemeral TCP port on every interface, announced by scouting).
+    #[must_use]
+    pub fn with_zenoh_listen<S: Into<String>>(
+        mut self,
+        endpoints: impl IntoIterator<Item = S>,
+    ) -> ChannelOptions {
+        self.zenoh.listen = endpoints.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The configured zenoh listen endpoints (empty: the environment's or zenoh's default).
+    pub fn zenoh_listen(&self) -> &[String] {
+        &self.zenoh.listen
+    }
+
+    /// `zenoh:` only: a zenoh configuration file (JSON5, zenoh's own format), in place of
+    /// the environment's `IPCKIT_ZENOH_CONFIG`; connect and listen endpoints given here or
+    /// in the environment replace the file's.
+    #[must_use]
+    pub fn with_zenoh_config(mut self, path: impl Into<std::path::PathBuf>) -> ChannelOptions {
+        self.zenoh.config = Some(path.into());
+        self
+    }
+
+    /// `zenoh:` only: how long a `send` waits for a matching subscriber when none is known
+    /// (zenoh drops a sample nobody subscribes to, so the sender waits rather than say
+    /// "sent"); then `TimedOut`, nothing sent. Default [`DEFAULT_ZENOH_MATCH_TIMEOUT`];
+    /// any `Duration` up to [`Duration::MAX`](std::time::Duration::MAX) (forever).
+    #[must_use]
+    pub fn with_zenoh_match_timeout(mut self, timeout: std::time::Duration) -> ChannelOptions {
+        self.zenoh.match_timeout = Some(timeout);
+        self
+    }
+
+    /// The configured match timeout (see
+    /// [`with_zenoh_match_timeout`](Self::with_zenoh_match_timeout)).
+    pub fn zenoh_match_timeout(&self) -> std::time::Duration {
+        self.zenoh
+            .match_timeout
+            .unwrap_or(DEFAULT_ZENOH_MATCH_TIMEOUT)
+    }
+
+    #[cfg(feature = "zenoh")]
+    pub(crate) fn zenoh(&self) -> &ZenohOptions {
+        &self.zenoh
+    }
 }
 
 /// How long a `fifo:` connect waits for a reader unless configured otherwise
 /// ([`ChannelOptions::with_connect_timeout`]): 10 s.
 pub const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How long a `zenoh:` send waits for a matching subscriber unless configured otherwise:
+/// 10 s.
+pub const DEFAULT_ZENOH_MATCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The capacity of each direction's ring of a `shm-ring:` channel unless configured
 /// otherwise: 8 MiB, so the largest message is 4 MiB.
@@ -287,6 +384,13 @@ pub(crate) enum Incoming {
     Messages(ReceiverFlavor),
 }
 
+/// `zenoh:` in a build without the feature.
+#[cfg(not(feature = "zenoh"))]
+fn no_zenoh(op: &'static str, addr: &Address) -> crate::Error {
+    crate::Error::new(crate::ErrorKind::InvalidInput, op, addr)
+        .with_detail("this ipckit was built without the cargo feature `zenoh`")
+}
+
 /// The one place that maps an [`Address`] to its transport's `connect`.
 fn open_connection(addr: &Address, opts: &ChannelOptions) -> Result<Outgoing> {
     match addr {
@@ -299,6 +403,10 @@ fn open_connection(addr: &Address, opts: &ChannelOptions) -> Result<Outgoing> {
         Address::PosixMq(name) => posix_mq::connect(name, opts),
         Address::ShmRing(name) => shm_ring::connect(name, opts),
         Address::File(path) => file::connect(path, opts),
+        #[cfg(feature = "zenoh")]
+        Address::Zenoh { key, congestion } => zenoh::connect(key, *congestion, opts),
+        #[cfg(not(feature = "zenoh"))]
+        Address::Zenoh { .. } => Err(no_zenoh("connect", addr)),
     }
 }
 
@@ -315,6 +423,10 @@ fn open_listener(addr: &Address, opts: &ChannelOptions) -> Result<(ListenerFlavo
         Address::PosixMq(name) => posix_mq::listen(name, opts),
         Address::ShmRing(name) => shm_ring::listen(name, opts),
         Address::File(path) => file::listen(path, opts),
+        #[cfg(feature = "zenoh")]
+        Address::Zenoh { key, congestion } => zenoh::listen(key, *congestion, opts),
+        #[cfg(not(feature = "zenoh"))]
+        Address::Zenoh { .. } => Err(no_zenoh("listen", addr)),
     }
 }
 
@@ -469,18 +581,18 @@ pub fn listen_with(addr: &Address, opts: &ChannelOptions) -> Result<Listener> {
 /// dispatch: no `Box<dyn>`). Adding a transport is one line in the invocation.
 macro_rules! flavors {
     ($d:tt $(#[$meta:meta])* enum $name:ident, dispatch $mac:ident {
-        $($(#[$vmeta:meta])* $variant:ident($ty:ty),)*
+        $($(#[$vmeta:meta])* $variant:ident($ty:ty) $(if $cfg:meta)?,)*
     }) => {
         $(#[$meta])*
         pub(crate) enum $name {
-            $($(#[$vmeta])* $variant($ty),)*
+            $($(#[$vmeta])* $(#[cfg($cfg)])? $variant($ty),)*
         }
 
         /// Runs `$body` with `$f` bound to the flavor `$on` holds.
         macro_rules! $mac {
             ($d on:expr, $d f:ident => $d body:expr) => {
                 match $d on {
-                    $($name::$variant($d f) => $d body,)*
+                    $($(#[cfg($cfg)])? $name::$variant($d f) => $d body,)*
                 }
             };
         }

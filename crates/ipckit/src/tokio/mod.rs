@@ -109,6 +109,15 @@ pub use unix::{UnixDatagram, UnixSeqpacket, UnixStream};
 use crate::channel::{self, Address, ChannelOptions};
 use crate::{Error, ErrorKind, Result};
 
+/// `zenoh:` has no async ends yet: use the sync ends on a blocking thread.
+fn refuse_zenoh(addr: &Address) -> Result<()> {
+    if let Address::Zenoh { .. } = addr {
+        return Err(Error::new(ErrorKind::InvalidInput, "connect", addr)
+            .with_detail("zenoh: has no async ends in this build yet"));
+    }
+    Ok(())
+}
+
 /// Opens an async sender to `addr` with default [`ChannelOptions`]; see [`connect_with`].
 ///
 /// # Errors
@@ -144,6 +153,7 @@ pub async fn connect(addr: &Address) -> Result<Sender> {
 /// # References
 /// <https://man7.org/linux/man-pages/man2/connect.2.html>
 pub async fn connect_with(addr: &Address, opts: &ChannelOptions) -> Result<Sender> {
+    refuse_zenoh(addr)?;
     let (to, with) = (addr.clone(), opts.clone());
     if let Address::ShmRing(name) = to {
         let parts = blocking(addr, move || channel::connect_parts(&name, &with)).await?;
@@ -204,5 +214,6 @@ pub fn listen(addr: &Address) -> Result<Listener> {
 /// # References
 /// <https://man7.org/linux/man-pages/man2/listen.2.html>
 pub fn listen_with(addr: &Address, opts: &ChannelOptions) -> Result<Listener> {
+    refuse_zenoh(addr)?;
     Listener::from_sync(channel::listen_with(addr, opts)?)
 }
