@@ -73,27 +73,11 @@ pub fn unix_secs(t: Option<std::time::SystemTime>) -> Option<u64> {
 
 /// `2026-11-21 11:40:25` (UTC) for a time, `-` for "never".
 pub fn time_string(t: Option<std::time::SystemTime>) -> String {
-    let Some(secs) = unix_secs(t) else {
+    let Some(t) = t.filter(|t| *t >= std::time::UNIX_EPOCH) else {
         return "-".into();
     };
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    let utc: chrono::DateTime<chrono::Utc> = t.into();
+    utc.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// The address forms (from the library, so new transports show up), shown under `--help`
@@ -110,3 +94,17 @@ pub fn address_help() -> String {
 /// A duration as a person reads it (`1 s`, `250 ms`, `3.2 µs`): the library's formatter, so
 /// the CLI's messages and the library's error details write durations alike.
 pub use ipckit::error::duration_text;
+
+#[cfg(test)]
+mod tests {
+    use super::time_string;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn times_are_utc_seconds() {
+        assert_eq!(time_string(None), "-");
+        assert_eq!(time_string(Some(UNIX_EPOCH)), "1970-01-01 00:00:00");
+        let t = UNIX_EPOCH + Duration::from_millis(951_782_399_900);
+        assert_eq!(time_string(Some(t)), "2000-02-28 23:59:59");
+    }
+}
