@@ -107,7 +107,7 @@ impl Peer {
     pub fn command(role: &str, args: &[&str]) -> Command {
         let exe = std::env::current_exe().expect("current_exe");
         let mut cmd = Command::new(exe);
-        // --include-ignored: some test files still mark their `peer` entry `#[ignore]`.
+        // --include-ignored: so a `peer` entry point runs even where a file marks it ignored.
         cmd.args([
             "--exact",
             "peer",
