@@ -9,11 +9,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{ChildStdout, Stdio};
+use std::io::Read;
 use std::time::Duration;
 
-use common::{run_peer, say, unique_key, unique_name, unique_path, Peer};
+use common::{run_peer, say, unique_key, unique_name, unique_path, Live};
 use ipckit::channel::{self, Address, ChannelOptions};
 use ipckit::ErrorKind;
 
@@ -99,68 +98,13 @@ fn size_of(addr: &Address, i: usize) -> usize {
 
 const MANY: usize = 200;
 
-fn said(line: &str) -> Option<&str> {
-    line.find("@@peer ")
-        .map(|i| line[i + "@@peer ".len()..].trim_end())
-}
-
-/// A peer whose output is read line by line; killed if the test fails first.
-struct Live {
-    peer: Option<Peer>,
-    out: BufReader<ChildStdout>,
-}
-
-impl Live {
-    fn spawn(role: &str, addr: &Address, more: &[&str]) -> Live {
-        let text = addr.to_string();
-        let mut args = vec![text.as_str()];
-        args.extend_from_slice(more);
-        let mut cmd = Peer::command(role, &args);
-        cmd.stdin(Stdio::piped());
-        let mut peer = Peer::from_command(cmd);
-        let out = BufReader::new(peer.child_mut().stdout.take().expect("peer stdout"));
-        Live {
-            peer: Some(peer),
-            out,
-        }
-    }
-
-    fn line(&mut self) -> String {
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = self.out.read_line(&mut line).expect("read peer output");
-            assert!(n > 0, "peer ended without saying the expected line");
-            if let Some(said) = said(&line) {
-                return said.to_string();
-            }
-        }
-    }
-
-    fn kill(mut self) {
-        let mut peer = self.peer.take().expect("peer");
-        let _ = peer.child_mut().kill();
-        let _ = peer.child_mut().wait();
-    }
-
-    fn finish(mut self) -> Vec<String> {
-        let mut peer = self.peer.take().expect("peer");
-        drop(peer.child_mut().stdin.take());
-        let mut rest = String::new();
-        self.out.read_to_string(&mut rest).expect("peer output");
-        let status = peer.wait();
-        assert!(status.success(), "peer failed: {status:?}\n{rest}");
-        rest.lines().filter_map(said).map(String::from).collect()
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        if let Some(peer) = &mut self.peer {
-            let _ = peer.child_mut().kill();
-            let _ = peer.child_mut().wait();
-        }
-    }
+/// A peer whose output is read line by line, every read bounded by a deadline
+/// ([`common::live::PEER_TIMEOUT`]); killed if the test fails first.
+fn spawn_live(role: &str, addr: &Address, more: &[&str]) -> Live {
+    let text = addr.to_string();
+    let mut args = vec![text.as_str()];
+    args.extend_from_slice(more);
+    Live::spawn(role, &args)
 }
 
 fn wait_for_stdin_eof() {
@@ -252,7 +196,7 @@ mod cases {
     pub fn round_trip(addr: &Address) {
         rt().block_on(async {
             let mut listener = listen(addr);
-            let live = Live::spawn("send_one_wait", listener.address(), &["hello async"]);
+            let live = spawn_live("send_one_wait", listener.address(), &["hello async"]);
             let mut rx = listener.accept().await.unwrap();
             let mut buf = Vec::new();
             assert_eq!(rx.recv(&mut buf).await.unwrap(), 11);
@@ -266,7 +210,7 @@ mod cases {
     pub fn order(addr: &Address) {
         rt().block_on(async {
             let mut listener = listen(addr);
-            let live = Live::spawn("send_many", listener.address(), &[]);
+            let live = spawn_live("send_many", listener.address(), &[]);
             let mut rx = listener.accept().await.unwrap();
             let mut buf = Vec::new();
             for i in 0..MANY {
@@ -280,7 +224,7 @@ mod cases {
     /// The async sender: many messages, some large, to a slow sync receiver.
     pub fn async_sender(addr: &Address) {
         rt().block_on(async {
-            let mut live = Live::spawn("recv_many", addr, &[]);
+            let mut live = spawn_live("recv_many", addr, &[]);
             let to = bound(&mut live);
             let mut tx = ipckit::tokio::connect(&to).await.unwrap();
             for i in 0..MANY {
@@ -297,7 +241,7 @@ mod cases {
         rt().block_on(async {
             let opts = ChannelOptions::new().with_max_message(1024);
             let mut listener = ipckit::tokio::listen_with(addr, &opts).unwrap();
-            let live = Live::spawn("send_big_then_small", listener.address(), &[]);
+            let live = spawn_live("send_big_then_small", listener.address(), &[]);
             let mut rx = listener.accept().await.unwrap();
             let mut buf = Vec::new();
             let e = rx.recv(&mut buf).await.unwrap_err();
@@ -335,7 +279,7 @@ mod cases {
         }
         rt().block_on(async {
             let mut listener = listen(addr);
-            let mut live = Live::spawn("send_one_wait", listener.address(), &["last"]);
+            let mut live = spawn_live("send_one_wait", listener.address(), &["last"]);
             let mut rx = listener.accept().await.unwrap();
             assert_eq!(live.line(), "sent");
             live.kill();
@@ -345,7 +289,7 @@ mod cases {
             let e = rx.recv(&mut buf).await.unwrap_err();
             assert_eq!(e.kind(), ErrorKind::PeerGone, "{addr}: {e}");
             if addr.is_byte_stream() {
-                let mut live = Live::spawn("half_frame", listener.address(), &[]);
+                let mut live = spawn_live("half_frame", listener.address(), &[]);
                 let mut rx = listener.accept().await.unwrap();
                 assert_eq!(live.line(), "wrote");
                 live.kill();
@@ -397,7 +341,7 @@ mod cases {
             let shared = is_datagram(addr) || matches!(addr, Address::Fifo(_));
             let mut idle = None;
             if !shared {
-                let mut l = Live::spawn("connect_idle", &to, &[]);
+                let mut l = spawn_live("connect_idle", &to, &[]);
                 // Accept first: a shm-ring connect completes only once the listener
                 // accepts (the handshake answers it); for the others the order does not
                 // matter.
@@ -408,7 +352,7 @@ mod cases {
                 eprintln!("   {addr}: one shared queue/stream: no idle connection to hold");
             }
             let clients: Vec<Live> = (0..4)
-                .map(|i| Live::spawn("send_one_wait", &to, &[&format!("client {i}")]))
+                .map(|i| spawn_live("send_one_wait", &to, &[&format!("client {i}")]))
                 .collect();
             let mut got = Vec::new();
             if shared {
@@ -454,7 +398,7 @@ mod cases {
     pub fn cancel_safe_recv(addr: &Address) {
         rt().block_on(async {
             let mut listener = listen(addr);
-            let live = Live::spawn("send_many", listener.address(), &["paced"]);
+            let live = spawn_live("send_many", listener.address(), &["paced"]);
             let mut rx = listener.accept().await.unwrap();
             let mut buf = Vec::new();
             let (mut i, mut cancelled) = (0, 0u32);
@@ -479,7 +423,7 @@ mod cases {
     pub fn sink_and_stream(addr: &Address) {
         use futures_util::{SinkExt, StreamExt};
         rt().block_on(async {
-            let mut live = Live::spawn("recv_many", addr, &[]);
+            let mut live = spawn_live("recv_many", addr, &[]);
             let to = bound(&mut live);
             let mut tx = ipckit::tokio::connect(&to).await.unwrap();
             for i in 0..MANY {
@@ -495,7 +439,7 @@ mod cases {
                 return;
             }
             let mut listener = listen(addr);
-            let mut live = Live::spawn("send_many", listener.address(), &[]);
+            let mut live = spawn_live("send_many", listener.address(), &[]);
             let mut rx = listener.accept().await.unwrap();
             for i in 0..MANY {
                 let msg = rx.next().await.expect("a message").unwrap();
@@ -511,7 +455,7 @@ mod cases {
     /// before the next message, so the slow sync receiver gets every message intact.
     pub fn cancel_safe_send(addr: &Address) {
         rt().block_on(async {
-            let mut live = Live::spawn("recv_many", addr, &[]);
+            let mut live = spawn_live("recv_many", addr, &[]);
             let to = bound(&mut live);
             let mut tx = ipckit::tokio::connect(&to).await.unwrap();
             let (mut i, mut cancelled) = (0, 0u32);
