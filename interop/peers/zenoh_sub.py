@@ -20,6 +20,11 @@ import zenoh
 def main():
     key, count = sys.argv[1], int(sys.argv[2])
     conf = zenoh.Config()
+    # The PyPI build has zenoh's shared-memory transport, which makes a segment in /dev/shm
+    # per session (removed at a clean exit, left behind when the process is killed, and
+    # CI fails on a leaked /dev/shm file). ipckit's zenoh build has no shared memory, so it
+    # would never be used here: off.
+    conf.insert_json5("transport/shared_memory/enabled", "false")
     if len(sys.argv) > 3:
         conf.insert_json5("listen/endpoints", json.dumps([sys.argv[3]]))
     with zenoh.open(conf) as session:
