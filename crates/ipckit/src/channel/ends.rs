@@ -235,6 +235,41 @@ impl Receiver {
     }
 }
 
+/// For [`Select`](super::Select): what it needs to know of a receiver beyond its fd.
+impl Receiver {
+    /// The ring receiver of a `shm-ring:` receiver; `None` for other transports.
+    pub(super) fn ring(&self) -> Option<&crate::ring::Receiver> {
+        match &self.flavor {
+            ReceiverFlavor::ShmRing(f) => Some(f.ring()),
+            _ => None,
+        }
+    }
+
+    /// As [`Receiver::ring`], to park and unpark it.
+    pub(super) fn ring_mut(&mut self) -> Option<&mut crate::ring::Receiver> {
+        match &mut self.flavor {
+            ReceiverFlavor::ShmRing(f) => Some(f.ring_mut()),
+            _ => None,
+        }
+    }
+
+    /// The address scheme of the transport (`"sysv-mq"`, ...), for messages; `"stream"`
+    /// for a byte stream (`fifo:`, `unix:`, `tcp:`, which all frame the same way).
+    pub(super) fn scheme(&self) -> &'static str {
+        match &self.flavor {
+            ReceiverFlavor::Framed(_) => "stream",
+            ReceiverFlavor::UnixDgram(_) => "unix-dgram",
+            ReceiverFlavor::UnixSeqpacket(_) => "unix-seqpacket",
+            ReceiverFlavor::SysvMq(_) => "sysv-mq",
+            ReceiverFlavor::PosixMq(_) => "posix-mq",
+            ReceiverFlavor::ShmRing(_) => "shm-ring",
+            ReceiverFlavor::File(_) => "file",
+            #[cfg(feature = "zenoh")]
+            ReceiverFlavor::Zenoh(_) => "zenoh",
+        }
+    }
+}
+
 /// What [`Sender::try_send_start`] did (for the async ends, [`crate::tokio`]).
 #[cfg(feature = "tokio")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -164,6 +164,7 @@ pub use conn::{
     connect, listen, ConnectBuilder, Connection, Listener, ListenerBuilder, DEFAULT_CAPACITY,
     HANDSHAKE_TIMEOUT,
 };
+pub(crate) use conn::Handshake;
 #[cfg(feature = "tokio")]
 pub(crate) use park::register_readable;
 #[cfg(feature = "pod")]
