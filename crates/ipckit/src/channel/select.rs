@@ -89,7 +89,8 @@ pub struct Refused<T> {
 }
 
 impl<T> Refused<T> {
-    /// Why ([`ErrorKind::InvalidInput`]).
+    /// Why: [`ErrorKind::InvalidInput`] (nothing to wait on), or the errno's kind if the
+    /// doorbell of a `shm-ring:` receiver could not be registered (`epoll_ctl`).
     pub fn error(&self) -> &Error {
         &self.error
     }

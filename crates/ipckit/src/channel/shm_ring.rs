@@ -7,7 +7,10 @@
 //! message waits (the ring is watched in memory, then with a futex), so
 //! [`as_fd_opt`](super::Receiver::as_fd_opt) is `None` for the ends; the listener's socket
 //! is readable when a connection waits. The async ends (`crate::tokio`) take the connection
-//! apart ([`RingParts`]) and wait on the ring's doorbell instead.
+//! apart ([`RingParts`]) and wait on the ring's doorbell instead, and so does a
+//! [`Select`](super::Select) holding a receiver (through [`RingReceiver::ring`]); a Select
+//! accepts in two steps ([`RingAcceptor::start`], [`RingAcceptor::try_complete`]) so that a
+//! connector slow to send its handshake never blocks it.
 
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
