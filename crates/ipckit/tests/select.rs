@@ -44,14 +44,18 @@ fn peer() {
             }
             // Connects to a ring listener's socket and never sends the handshake.
             "silent" => {
-                let Address::ShmRing(name) = &addr else { panic!("{addr}") };
+                let Address::ShmRing(name) = &addr else {
+                    panic!("{addr}")
+                };
                 let _sock = UnixSeqpacket::connect(name).unwrap();
                 say("connected");
                 std::thread::sleep(Duration::from_secs(60));
             }
             // Connects to a ring listener's socket and sends garbage for a handshake.
             "garbage" => {
-                let Address::ShmRing(name) = &addr else { panic!("{addr}") };
+                let Address::ShmRing(name) = &addr else {
+                    panic!("{addr}")
+                };
                 let sock = UnixSeqpacket::connect(name).unwrap();
                 sock.send(b"not a ring hello").unwrap();
                 say("sent");
@@ -70,7 +74,8 @@ const PEER_TIMEOUT: Duration = Duration::from_secs(60);
 /// may print `test peer ... ` before it on the same line).
 fn said(line: &str) -> Option<&str> {
     const PREFIX: &str = "@@peer ";
-    line.find(PREFIX).map(|i| line[i + PREFIX.len()..].trim_end())
+    line.find(PREFIX)
+        .map(|i| line[i + PREFIX.len()..].trim_end())
 }
 
 /// A peer that sends what it is told on its stdin (role `talk`), each step bounded by
@@ -108,7 +113,10 @@ impl Talker {
 
     /// Waits for the peer to say `want`.
     fn expect(&self, want: &str) {
-        let got = self.lines.recv_timeout(PEER_TIMEOUT).expect("peer said nothing");
+        let got = self
+            .lines
+            .recv_timeout(PEER_TIMEOUT)
+            .expect("peer said nothing");
         assert_eq!(got, want);
     }
 
@@ -449,8 +457,12 @@ fn a_unix_listener_and_rings_of_many_processes_in_one_select() {
         .parse()
         .unwrap();
     let mut sel = Select::new();
-    let lu = sel.insert_listener(channel::listen(&unix).unwrap()).unwrap();
-    let lr = sel.insert_listener(channel::listen(&ring).unwrap()).unwrap();
+    let lu = sel
+        .insert_listener(channel::listen(&unix).unwrap())
+        .unwrap();
+    let lr = sel
+        .insert_listener(channel::listen(&ring).unwrap())
+        .unwrap();
     // A connector that never sends its handshake, one that sends garbage for it, and a
     // ring sender that connects and then sends nothing.
     let silent = Talker::spawn("silent", &ring);
@@ -473,9 +485,13 @@ fn a_unix_listener_and_rings_of_many_processes_in_one_select() {
     let mut log = Log::default();
     let all = 5 * 40;
     assert!(
-        serve_until(&mut sel, &[lu, lr], &mut log, Duration::from_secs(30), |l| {
-            l.msgs.len() >= all
-        }),
+        serve_until(
+            &mut sel,
+            &[lu, lr],
+            &mut log,
+            Duration::from_secs(30),
+            |l| { l.msgs.len() >= all }
+        ),
         "{log:?}"
     );
     // The silent connector's handshake was still pending: it delayed nobody.
@@ -487,7 +503,11 @@ fn a_unix_listener_and_rings_of_many_processes_in_one_select() {
     let got = by_sender(&log.msgs);
     assert_eq!(got.len(), 5, "{got:?}");
     for (who, ns) in &got {
-        assert_eq!(*ns, (0..40).collect::<Vec<_>>(), "{who}: in order, each once");
+        assert_eq!(
+            *ns,
+            (0..40).collect::<Vec<_>>(),
+            "{who}: in order, each once"
+        );
     }
     for s in senders {
         s.wait_lines();
@@ -495,9 +515,13 @@ fn a_unix_listener_and_rings_of_many_processes_in_one_select() {
     // Then the silent connector's handshake times out, as one failed accept, and the
     // garbage one was refused as another; the listener goes on.
     assert!(
-        serve_until(&mut sel, &[lu, lr], &mut log, Duration::from_secs(20), |l| {
-            l.accept_errors.contains(&ErrorKind::TimedOut)
-        }),
+        serve_until(
+            &mut sel,
+            &[lu, lr],
+            &mut log,
+            Duration::from_secs(20),
+            |l| { l.accept_errors.contains(&ErrorKind::TimedOut) }
+        ),
         "{log:?}"
     );
     assert!(
@@ -638,7 +662,10 @@ fn a_wait_on_idle_rings_does_not_spin() {
     assert!(wall >= Duration::from_millis(500), "{wall:?}");
     // Not a speed assertion: a busy loop would use about the whole 500 ms.
     eprintln!("idle wait: {used:?} of CPU in {wall:?}");
-    assert!(used < Duration::from_millis(100), "{used:?} of CPU in {wall:?}");
+    assert!(
+        used < Duration::from_millis(100),
+        "{used:?} of CPU in {wall:?}"
+    );
     let mut events = Vec::new();
     let e = sel
         .wait_all(&mut events, Some(Duration::from_millis(50)))

@@ -543,7 +543,11 @@ impl Select {
                 done?
             } else {
                 let Some(hs) = acceptor.start()? else {
-                    return Err(Error::new(ErrorKind::WouldBlock, "accept", listener.address()));
+                    return Err(Error::new(
+                        ErrorKind::WouldBlock,
+                        "accept",
+                        listener.address(),
+                    ));
                 };
                 match acceptor.try_complete(hs)? {
                     Ok(rx) => rx,

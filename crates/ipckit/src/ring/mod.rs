@@ -160,11 +160,11 @@ mod wait;
 
 #[cfg(feature = "pod")]
 pub use bytemuck::{Pod, Zeroable};
+pub(crate) use conn::Handshake;
 pub use conn::{
     connect, listen, ConnectBuilder, Connection, Listener, ListenerBuilder, DEFAULT_CAPACITY,
     HANDSHAKE_TIMEOUT,
 };
-pub(crate) use conn::Handshake;
 #[cfg(feature = "tokio")]
 pub(crate) use park::register_readable;
 #[cfg(feature = "pod")]

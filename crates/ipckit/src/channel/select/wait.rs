@@ -123,7 +123,11 @@ impl Select {
                     if !slot.accepted.is_empty() {
                         self.scratch.ready.push(event(i, READABLE));
                     }
-                    let first = slot.handshakes.iter().map(|h| h.deadline().remaining()).min();
+                    let first = slot
+                        .handshakes
+                        .iter()
+                        .map(|h| h.deadline().remaining())
+                        .min();
                     match first {
                         Some(d) if d.is_zero() => self.scratch.handshakes.push(i),
                         Some(d) => tighten(d),
