@@ -97,3 +97,21 @@ fn a_connector_that_never_handshakes_does_not_hold_up_an_open_connection() {
     assert!(live.wait().unwrap().success());
     drop(stalled);
 }
+
+#[test]
+fn a_connector_that_never_handshakes_does_not_hold_up_a_new_connection() {
+    let name = unique("ring-stall-new");
+    let addr = format!("shm-ring:@{name}");
+    // --timeout 3: below the ring handshake's 5 s, so a recv that waits for the stalled
+    // connector's handshake before it accepts the next connection fails this test.
+    let recv = Running::recv(&[&addr, "--count", "1", "--timeout", "3"]);
+    let stalled = ipckit::net::unix::UnixSeqpacket::connect(
+        &ipckit::net::unix::SocketAddr::abstract_name(&name),
+    )
+    .expect("connect to the ring listener");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let o = ipckit(&["send", recv.recv_address(), "next"]);
+    assert_ok(&o);
+    assert_eq!(recv.output(), b"next\n");
+    drop(stalled);
+}

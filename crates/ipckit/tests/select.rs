@@ -3,11 +3,14 @@
 
 mod common;
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::{run_peer, say, unique_key, unique_name, unique_path, Peer};
 use ipckit::channel::{self, Address, Member, Select, Token};
+use ipckit::net::unix::UnixSeqpacket;
 use ipckit::ErrorKind;
 
 /// The peer-process entry point (see `common::run_peer`).
@@ -29,9 +32,124 @@ fn peer() {
                     tx.send(m.as_bytes()).unwrap();
                 }
             }
+            // Connects (a ring: the handshake is done when `connect` returns), says so,
+            // then sends each line of its stdin as a message; ends at EOF (a clean close).
+            "talk" => {
+                let mut tx = channel::connect(&addr).unwrap();
+                say("connected");
+                for line in std::io::stdin().lines() {
+                    tx.send(line.unwrap().as_bytes()).unwrap();
+                    say("sent");
+                }
+            }
+            // Connects to a ring listener's socket and never sends the handshake.
+            "silent" => {
+                let Address::ShmRing(name) = &addr else {
+                    panic!("{addr}")
+                };
+                let _sock = UnixSeqpacket::connect(name).unwrap();
+                say("connected");
+                std::thread::sleep(Duration::from_secs(60));
+            }
+            // Connects to a ring listener's socket and sends garbage for a handshake.
+            "garbage" => {
+                let Address::ShmRing(name) = &addr else {
+                    panic!("{addr}")
+                };
+                let sock = UnixSeqpacket::connect(name).unwrap();
+                sock.send(b"not a ring hello").unwrap();
+                say("sent");
+                std::thread::sleep(Duration::from_secs(60));
+            }
             other => panic!("unknown peer role {other}"),
         }
     });
+}
+
+/// How long a test waits for a peer's next line before it fails: far above what a loaded
+/// machine needs.
+const PEER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What a peer [`say`]s on this line of its output (after `common::say`'s prefix; libtest
+/// may print `test peer ... ` before it on the same line).
+fn said(line: &str) -> Option<&str> {
+    const PREFIX: &str = "@@peer ";
+    line.find(PREFIX)
+        .map(|i| line[i + PREFIX.len()..].trim_end())
+}
+
+/// A peer that sends what it is told on its stdin (role `talk`), each step bounded by
+/// [`PEER_TIMEOUT`]; killed and reaped when dropped.
+struct Talker {
+    peer: Option<Peer>,
+    stdin: Option<std::process::ChildStdin>,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Talker {
+    fn spawn(role: &str, addr: &Address) -> Talker {
+        let mut cmd = Peer::command(role, &[&addr.to_string()]);
+        cmd.stdin(Stdio::piped());
+        let mut peer = Peer::from_command(cmd);
+        let stdin = peer.child_mut().stdin.take();
+        let out = peer.child_mut().stdout.take().expect("piped");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if let Some(s) = said(&line) {
+                    if tx.send(s.to_string()).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        Talker {
+            peer: Some(peer),
+            stdin,
+            lines,
+        }
+    }
+
+    /// Waits for the peer to say `want`.
+    fn expect(&self, want: &str) {
+        let got = self
+            .lines
+            .recv_timeout(PEER_TIMEOUT)
+            .expect("peer said nothing");
+        assert_eq!(got, want);
+    }
+
+    /// Has the peer send `msg` (and waits until it did).
+    fn send(&mut self, msg: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{msg}").unwrap();
+        stdin.flush().unwrap();
+        self.expect("sent");
+    }
+
+    /// Closes its stdin: the peer closes the connection cleanly and exits.
+    fn finish(mut self) {
+        drop(self.stdin.take());
+        let status = self.peer.take().unwrap().wait();
+        assert!(status.success(), "{status:?}");
+    }
+
+    /// `kill -9`, and reaps it.
+    fn kill(mut self) {
+        let mut peer = self.peer.take().unwrap();
+        peer.child_mut().kill().unwrap();
+        peer.wait();
+    }
+}
+
+impl Drop for Talker {
+    fn drop(&mut self) {
+        if let Some(p) = &mut self.peer {
+            let _ = p.child_mut().kill();
+            let _ = p.child_mut().wait();
+        }
+    }
 }
 
 /// Serves `sel` until `want` messages arrived or `limit` passed; returns them.
@@ -211,9 +329,11 @@ fn what_has_no_fd_to_poll_is_refused_and_given_back() {
     let r = sel.insert_receiver(rx).unwrap_err();
     assert_eq!(r.error().kind(), ErrorKind::InvalidInput);
     assert!(r.to_string().contains("not a file"), "{r}");
+    assert!(r.to_string().contains("sysv-mq: receiver"), "{r}");
     let _rx = r.into_inner();
     let r = sel.insert_listener(sysv).unwrap_err();
     assert_eq!(r.error().kind(), ErrorKind::InvalidInput);
+    assert!(r.to_string().contains("sysv-mq:"), "{r}");
     drop(r.into_inner());
 
     let path = unique_path("selfifo");
@@ -263,4 +383,302 @@ fn connectionless_receivers_in_a_select() {
     let mut want = vec![(d, "to dgram".to_string()), (m, "to mq".to_string())];
     want.sort();
     assert_eq!(seen, want);
+}
+
+/// What a serving loop saw.
+#[derive(Debug, Default)]
+struct Log {
+    /// Every message, with the receiver it came from.
+    msgs: Vec<(Token, String)>,
+    /// Every receiver that ended, and how.
+    ends: Vec<(Token, ErrorKind)>,
+    /// Every failed accept (one connector's error).
+    accept_errors: Vec<ErrorKind>,
+}
+
+/// Serves `sel` (its listeners are `listeners`) until `done(log)` or `limit` passed;
+/// returns whether `done` was reached. A receiver that ends is removed.
+fn serve_until(
+    sel: &mut Select,
+    listeners: &[Token],
+    log: &mut Log,
+    limit: Duration,
+    done: impl Fn(&Log) -> bool,
+) -> bool {
+    let end = Instant::now() + limit;
+    let mut buf = Vec::new();
+    while !done(log) {
+        let left = end.saturating_duration_since(Instant::now());
+        let ev = match sel.wait(Some(left)) {
+            Ok(ev) => ev,
+            Err(e) if e.kind() == ErrorKind::TimedOut => return false,
+            Err(e) => panic!("wait: {e}"),
+        };
+        if listeners.contains(&ev.token) {
+            match sel.accept(ev.token) {
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => log.accept_errors.push(e.kind()),
+            }
+            continue;
+        }
+        match sel.try_recv(ev.token, &mut buf) {
+            Ok(_) => log
+                .msgs
+                .push((ev.token, String::from_utf8(buf.clone()).unwrap())),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(e) if matches!(e.kind(), ErrorKind::PeerGone | ErrorKind::UnexpectedEof) => {
+                sel.remove(ev.token);
+                log.ends.push((ev.token, e.kind()));
+            }
+            Err(e) => panic!("recv: {e}"),
+        }
+    }
+    true
+}
+
+/// The messages of each sender (`"<sender> <n>"`) in the order they arrived.
+fn by_sender(msgs: &[(Token, String)]) -> std::collections::BTreeMap<String, Vec<u32>> {
+    let mut m = std::collections::BTreeMap::<String, Vec<u32>>::new();
+    for (_, s) in msgs {
+        let (who, n) = s.split_once(' ').expect("<sender> <n>");
+        m.entry(who.to_string())
+            .or_default()
+            .push(n.parse().unwrap());
+    }
+    m
+}
+
+#[test]
+fn a_unix_listener_and_rings_of_many_processes_in_one_select() {
+    let path = unique_path("selmix");
+    let unix: Address = format!("unix:{}", path.display()).parse().unwrap();
+    let ring: Address = format!("shm-ring:@{}", unique_name("selmix"))
+        .parse()
+        .unwrap();
+    let mut sel = Select::new();
+    let lu = sel
+        .insert_listener(channel::listen(&unix).unwrap())
+        .unwrap();
+    let lr = sel
+        .insert_listener(channel::listen(&ring).unwrap())
+        .unwrap();
+    // A connector that never sends its handshake, one that sends garbage for it, and a
+    // ring sender that connects and then sends nothing.
+    let silent = Talker::spawn("silent", &ring);
+    silent.expect("connected");
+    let t0 = Instant::now();
+    let garbage = Talker::spawn("garbage", &ring);
+    garbage.expect("sent");
+    let mut idle = Talker::spawn("talk", &ring);
+    let msgs = |who: &str| -> Vec<String> { (0..40).map(|j| format!("{who} {j}")).collect() };
+    let senders: Vec<Peer> = [("r0", &ring), ("r1", &ring), ("r2", &ring)]
+        .into_iter()
+        .chain([("u0", &unix), ("u1", &unix)])
+        .map(|(who, addr)| {
+            let mut args = vec![addr.to_string()];
+            args.extend(msgs(who));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            Peer::spawn("send", &args)
+        })
+        .collect();
+    let mut log = Log::default();
+    let all = 5 * 40;
+    assert!(
+        serve_until(
+            &mut sel,
+            &[lu, lr],
+            &mut log,
+            Duration::from_secs(30),
+            |l| { l.msgs.len() >= all }
+        ),
+        "{log:?}"
+    );
+    // The silent connector's handshake was still pending: it delayed nobody.
+    assert!(
+        t0.elapsed() < ipckit::ring::HANDSHAKE_TIMEOUT,
+        "{:?}",
+        t0.elapsed()
+    );
+    let got = by_sender(&log.msgs);
+    assert_eq!(got.len(), 5, "{got:?}");
+    for (who, ns) in &got {
+        assert_eq!(
+            *ns,
+            (0..40).collect::<Vec<_>>(),
+            "{who}: in order, each once"
+        );
+    }
+    for s in senders {
+        s.wait_lines();
+    }
+    // Then the silent connector's handshake times out, as one failed accept, and the
+    // garbage one was refused as another; the listener goes on.
+    assert!(
+        serve_until(
+            &mut sel,
+            &[lu, lr],
+            &mut log,
+            Duration::from_secs(20),
+            |l| { l.accept_errors.contains(&ErrorKind::TimedOut) }
+        ),
+        "{log:?}"
+    );
+    assert!(
+        log.accept_errors.contains(&ErrorKind::InvalidData),
+        "{log:?}"
+    );
+    // The idle ring sender was accepted meanwhile; it still gets through, then ends.
+    idle.expect("connected");
+    idle.send("idle 0");
+    assert!(serve_until(
+        &mut sel,
+        &[lu, lr],
+        &mut log,
+        PEER_TIMEOUT,
+        |l| l.msgs.len() > all
+    ));
+    assert_eq!(log.msgs.last().unwrap().1, "idle 0");
+    let idle_token = log.msgs.last().unwrap().0;
+    idle.finish();
+    // Five senders and the idle one, each ended once.
+    assert!(
+        serve_until(&mut sel, &[lu, lr], &mut log, PEER_TIMEOUT, |l| {
+            l.ends.len() == 6
+        }),
+        "{log:?}"
+    );
+    assert!(log.ends.iter().any(|e| e.0 == idle_token), "{log:?}");
+    assert!(
+        log.ends.iter().all(|e| e.1 == ErrorKind::PeerGone),
+        "{log:?}"
+    );
+    // Every connection ended and was removed: the two listeners are left.
+    assert_eq!(sel.tokens().collect::<Vec<_>>(), [lu, lr]);
+    silent.kill();
+    garbage.kill();
+    drop(sel);
+    assert!(!path.exists());
+}
+
+/// Three ring senders in other processes, accepted outside the set.
+fn ring_talkers(sel: &mut Select, tag: &str) -> (Vec<Talker>, Vec<Token>) {
+    let ring: Address = format!("shm-ring:@{}", unique_name(tag)).parse().unwrap();
+    let mut listener = channel::listen(&ring).unwrap();
+    let mut talkers = Vec::new();
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        let t = Talker::spawn("talk", &ring);
+        let rx = listener.accept_timeout(PEER_TIMEOUT).unwrap();
+        t.expect("connected");
+        tokens.push(sel.insert_receiver(rx).unwrap());
+        talkers.push(t);
+    }
+    (talkers, tokens)
+}
+
+#[test]
+fn a_killed_ring_sender_is_an_end_and_the_others_go_on() {
+    let mut sel = Select::new();
+    let (mut talkers, toks) = ring_talkers(&mut sel, "selkill");
+    let mut log = Log::default();
+    // Nothing pending: the wait times out.
+    let e = sel.wait(Some(Duration::from_millis(50))).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TimedOut);
+    // The third stays idle and delays nobody.
+    talkers[0].send("a 0");
+    talkers[1].send("b 0");
+    talkers[0].send("a 1");
+    assert!(serve_until(&mut sel, &[], &mut log, PEER_TIMEOUT, |l| {
+        l.msgs.len() == 3
+    }));
+    let mut seen = log.msgs.clone();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            (toks[0], "a 0".to_string()),
+            (toks[0], "a 1".to_string()),
+            (toks[1], "b 0".to_string())
+        ]
+    );
+    // kill -9 the second: its receiver is ready and ends as the ring says.
+    talkers.remove(1).kill();
+    assert!(serve_until(&mut sel, &[], &mut log, PEER_TIMEOUT, |l| {
+        !l.ends.is_empty()
+    }));
+    assert_eq!(log.ends, [(toks[1], ErrorKind::PeerGone)]);
+    // The others go on.
+    talkers[1].send("c 0");
+    talkers[0].send("a 2");
+    assert!(serve_until(&mut sel, &[], &mut log, PEER_TIMEOUT, |l| {
+        l.msgs.len() == 5
+    }));
+    let got = by_sender(&log.msgs);
+    assert_eq!(got["a"], [0, 1, 2]);
+    assert_eq!(got["c"], [0]);
+    for t in talkers {
+        t.finish();
+    }
+    assert!(serve_until(&mut sel, &[], &mut log, PEER_TIMEOUT, |l| {
+        l.ends.len() == 3
+    }));
+    assert!(sel.is_empty());
+}
+
+/// The CPU time this thread used so far (`/proc/thread-self/stat`: utime + stime, in
+/// clock ticks of 10 ms).
+fn thread_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
+#[test]
+fn a_wait_on_idle_rings_does_not_spin() {
+    let mut sel = Select::new();
+    let (mut talkers, toks) = ring_talkers(&mut sel, "selspin");
+    // Park them all, then have every sender ring its doorbell: each eventfd counter is
+    // non-zero from now on (it is never read), which a level-triggered wait would see as
+    // readable forever.
+    let e = sel.wait(Some(Duration::from_millis(10))).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TimedOut);
+    for (i, t) in talkers.iter_mut().enumerate() {
+        t.send(&format!("t{i} 0"));
+    }
+    let mut log = Log::default();
+    assert!(serve_until(&mut sel, &[], &mut log, PEER_TIMEOUT, |l| {
+        l.msgs.len() == 3
+    }));
+    let cpu = thread_cpu();
+    let t0 = Instant::now();
+    let e = sel.wait(Some(Duration::from_millis(500))).unwrap_err();
+    let (wall, used) = (t0.elapsed(), thread_cpu() - cpu);
+    assert_eq!(e.kind(), ErrorKind::TimedOut);
+    assert!(wall >= Duration::from_millis(500), "{wall:?}");
+    // Not a speed assertion: a busy loop would use about the whole 500 ms.
+    eprintln!("idle wait: {used:?} of CPU in {wall:?}");
+    assert!(
+        used < Duration::from_millis(100),
+        "{used:?} of CPU in {wall:?}"
+    );
+    let mut events = Vec::new();
+    let e = sel
+        .wait_all(&mut events, Some(Duration::from_millis(50)))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TimedOut);
+    // Still woken by the next message.
+    talkers[2].send("t2 1");
+    let ev = sel.wait(Some(PEER_TIMEOUT)).unwrap();
+    assert_eq!(ev.token, toks[2]);
+    let mut buf = Vec::new();
+    sel.try_recv(ev.token, &mut buf).unwrap();
+    assert_eq!(buf, b"t2 1");
+    for t in talkers {
+        t.finish();
+    }
 }

@@ -4,8 +4,9 @@
 //! only records which one came; every wait of the main thread is bounded (at most
 //! [`SLICE`]), so it notices the signal, a `--timeout` or a removed queue within that time,
 //! and leaves through the one exit of [`run`], where what it created is cleaned up once.
-//! Connection-oriented sockets are served all at once (`poll` over the listener and every
-//! connection), so an idle or hostile sender never delays another.
+//! Connection-oriented sockets and `shm-ring:` connections are served all at once (one
+//! [`Select`] over the listener and every connection), so an idle or hostile sender never
+//! delays another.
 
 use std::io::Write;
 use std::os::fd::{AsFd, RawFd};
@@ -313,7 +314,6 @@ fn recv_channel(args: &RecvArgs) -> anyhow::Result<ExitCode> {
         Address::UnixDgram(_) | Address::Zenoh { .. } => recv_datagrams(&mut s, listener),
         // A spool has one receiver and no connections: as a datagram socket's queue.
         Address::File(_) if !args.raw => recv_datagrams(&mut s, listener),
-        Address::ShmRing(_) if !args.raw => serve_rings(&mut s, listener),
         _ if args.raw => recv_raw_stream(&mut s, listener),
         _ => serve(&mut s, listener),
     };
@@ -461,10 +461,11 @@ fn recv_datagrams(s: &mut Session, mut listener: channel::Listener) -> anyhow::R
     }
 }
 
-/// `unix:`, `unix-seqpacket:`, `tcp:`: every connection at once, through
+/// `unix:`, `unix-seqpacket:`, `tcp:`, `shm-ring:`: every connection at once, through
 /// [`channel::Select`]. A connection whose sender breaks the protocol (a frame above the
-/// maximum, a stream ending inside a message) is closed with a warning naming it; the others
-/// go on.
+/// maximum, a stream ending inside a message, a corrupt ring) is closed with a warning naming
+/// it; the others go on. A `shm-ring:` connector that has not sent its handshake yet waits
+/// inside the set, so it delays nobody either (after 5 s it is dropped with a warning).
 fn serve(s: &mut Session, listener: channel::Listener) -> anyhow::Result<End> {
     let name = s.args.address.to_string();
     let mut sel = Select::new();
@@ -513,89 +514,6 @@ fn serve(s: &mut Session, listener: channel::Listener) -> anyhow::Result<End> {
                     break;
                 }
             }
-        }
-    }
-}
-
-/// What the threads of [`serve_rings`] hand to its loop.
-enum RingEvent {
-    /// A connection the accepting thread accepted.
-    Accepted(channel::Receiver),
-    /// The accepting thread's accept failed for one connector (the listener goes on).
-    AcceptFailed(ipckit::Error),
-    /// A whole message.
-    Message(Vec<u8>),
-    /// Connection N ended: `PeerGone` (a clean end) or another error (a problem).
-    End(u64, ipckit::Error),
-}
-
-/// `shm-ring:`, every connection at once. A ring's end has no fd that becomes readable when
-/// a record is committed (it is watched in memory, then with a futex), so it cannot be in a
-/// [`Select`]; and a ring accept waits for the connector's handshake (up to 5 s for one that
-/// connects and sends nothing). So one thread accepts, one thread per connection receives
-/// (blocking, as fast as the ring allows), and this loop prints in arrival order: an idle or
-/// stalled connector delays nobody. The listening socket's file is removed here when recv
-/// ends (the accepting thread still holds the listener then).
-fn serve_rings(s: &mut Session, listener: channel::Listener) -> anyhow::Result<End> {
-    let created = listener.created_path().map(Path::to_path_buf);
-    let end = serve_ring_connections(s, listener);
-    if let Some(p) = created {
-        let _ = std::fs::remove_file(p);
-    }
-    end
-}
-
-fn serve_ring_connections(s: &mut Session, mut listener: channel::Listener) -> anyhow::Result<End> {
-    let name = s.args.address.to_string();
-    let (tx, events) = std::sync::mpsc::channel::<RingEvent>();
-    let accepts = tx.clone();
-    std::thread::spawn(move || loop {
-        let ev = match listener.accept() {
-            Ok(rx) => RingEvent::Accepted(rx),
-            Err(e) => RingEvent::AcceptFailed(e),
-        };
-        if accepts.send(ev).is_err() {
-            return;
-        }
-    });
-    let (mut accepted, mut open) = (0u64, 0u64);
-    loop {
-        if s.done() || (s.args.count.is_none() && accepted > 0 && open == 0) {
-            return Ok(End::Done);
-        }
-        if let Some(end) = s.check(if open == 0 { "sender" } else { "message" })? {
-            return Ok(end);
-        }
-        match events.recv_timeout(s.slice()) {
-            Ok(RingEvent::Message(m)) => s.print(None, &m)?,
-            Ok(RingEvent::End(n, e)) => {
-                if e.kind() != ErrorKind::PeerGone {
-                    s.warn(format_args!("closed connection #{n} to {name}: {e}"));
-                }
-                open -= 1;
-            }
-            Ok(RingEvent::AcceptFailed(e)) => s.warn(format_args!("accept on {name}: {e}")),
-            Ok(RingEvent::Accepted(mut rx)) => {
-                accepted += 1;
-                open += 1;
-                s.activity();
-                let (tx, n) = (tx.clone(), accepted);
-                std::thread::spawn(move || {
-                    let mut buf = Vec::new();
-                    let end = loop {
-                        match rx.recv(&mut buf) {
-                            Ok(_) => {
-                                if tx.send(RingEvent::Message(buf.clone())).is_err() {
-                                    return;
-                                }
-                            }
-                            Err(e) => break e,
-                        }
-                    };
-                    let _ = tx.send(RingEvent::End(n, end));
-                });
-            }
-            Err(_) => {}
         }
     }
 }

@@ -84,7 +84,7 @@ impl FramedReceiver<OwnedFd> {
 /// # File descriptor
 /// [`as_fd_opt`](Sender::as_fd_opt) gives the transport's fd (for `poll`, `epoll` or an
 /// async reactor) where it has one: every transport except `sysv-mq:` (System V queues are
-/// not files). `Sender` does not implement [`AsFd`](std::os::fd::AsFd) because that trait
+/// not files), `shm-ring:` (a ring is watched in memory) and `zenoh:`. `Sender` does not implement [`AsFd`](std::os::fd::AsFd) because that trait
 /// promises an fd for every value, and std's own types answer "maybe none" the same way,
 /// with an `Option` (`Child::stdin`).
 ///
@@ -133,7 +133,9 @@ impl Sender {
         each_sender!(&mut self.flavor, f => f.send(msg))
     }
 
-    /// The transport's file descriptor, `None` for `sysv-mq:` (see [`Sender`]).
+    /// The transport's file descriptor, `None` for `sysv-mq:`, `shm-ring:` and `zenoh:` (see
+    /// [`Sender`]); a `shm-ring:` receiver still goes in a [`Select`](super::Select), which
+    /// waits on its ring's doorbell.
     pub fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
         each_sender!(&self.flavor, f => f.as_fd_opt())
     }
@@ -229,9 +231,46 @@ impl Receiver {
         each_receiver!(&mut self.flavor, f => f.recv_timeout(buf, timeout))
     }
 
-    /// The transport's file descriptor, `None` for `sysv-mq:` (see [`Sender`]).
+    /// The transport's file descriptor, `None` for `sysv-mq:`, `shm-ring:` and `zenoh:` (see
+    /// [`Sender`]); a `shm-ring:` receiver still goes in a [`Select`](super::Select), which
+    /// waits on its ring's doorbell.
     pub fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
         each_receiver!(&self.flavor, f => f.as_fd_opt())
+    }
+}
+
+/// For [`Select`](super::Select): what it needs to know of a receiver beyond its fd.
+impl Receiver {
+    /// The ring receiver of a `shm-ring:` receiver; `None` for other transports.
+    pub(super) fn ring(&self) -> Option<&crate::ring::Receiver> {
+        match &self.flavor {
+            ReceiverFlavor::ShmRing(f) => Some(f.ring()),
+            _ => None,
+        }
+    }
+
+    /// As [`Receiver::ring`], to park and unpark it.
+    pub(super) fn ring_mut(&mut self) -> Option<&mut crate::ring::Receiver> {
+        match &mut self.flavor {
+            ReceiverFlavor::ShmRing(f) => Some(f.ring_mut()),
+            _ => None,
+        }
+    }
+
+    /// The address scheme of the transport (`"sysv-mq"`, ...), for messages; `"stream"`
+    /// for a byte stream (`fifo:`, `unix:`, `tcp:`, which all frame the same way).
+    pub(super) fn scheme(&self) -> &'static str {
+        match &self.flavor {
+            ReceiverFlavor::Framed(_) => "stream",
+            ReceiverFlavor::UnixDgram(_) => "unix-dgram",
+            ReceiverFlavor::UnixSeqpacket(_) => "unix-seqpacket",
+            ReceiverFlavor::SysvMq(_) => "sysv-mq",
+            ReceiverFlavor::PosixMq(_) => "posix-mq",
+            ReceiverFlavor::ShmRing(_) => "shm-ring",
+            ReceiverFlavor::File(_) => "file",
+            #[cfg(feature = "zenoh")]
+            ReceiverFlavor::Zenoh(_) => "zenoh",
+        }
     }
 }
 

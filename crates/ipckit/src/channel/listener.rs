@@ -234,6 +234,15 @@ impl Listener {
         }
     }
 
+    /// For [`Select`](super::Select): what accepts a `shm-ring:` listener's connections
+    /// without blocking on a connector's hello; `None` for other transports.
+    pub(super) fn ring_acceptor_ref(&self) -> Option<&shm_ring::RingAcceptor> {
+        match &self.flavor {
+            ListenerFlavor::ShmRing(f) => Some(f.acceptor_ref()),
+            _ => None,
+        }
+    }
+
     /// For the async ends: what accepts a `shm-ring:` listener's connections; `None` for
     /// other transports.
     #[cfg(feature = "tokio")]

@@ -32,10 +32,10 @@
 //! or `TooLarge` cannot be resynchronised: drop that connection.
 //!
 //! # Several senders
-//! - Stream and seqpacket sockets and TCP: each sender is its own connection and its own
-//!   receiver from [`Listener::accept`]; messages never mix. Serve them all from one thread
-//!   with [`Select`] (the listener and every receiver in one `poll(2)`: an idle or slow
-//!   sender never delays another), or hand each receiver to a thread.
+//! - Stream and seqpacket sockets, TCP and `shm-ring:`: each sender is its own connection
+//!   and its own receiver from [`Listener::accept`]; messages never mix. Serve them all from
+//!   one thread with [`Select`] (the listener and every receiver in one `poll(2)`: an idle or
+//!   slow sender never delays another), or hand each receiver to a thread.
 //! - Datagram sockets: every sender's datagrams arrive in the one queue of the bound socket,
 //!   each whole; the receiver never sees [`ErrorKind::PeerGone`](crate::ErrorKind::PeerGone)
 //!   since datagrams have no connection.

@@ -1,13 +1,20 @@
-//! [`Select`]: one thread waits on many [`Listener`]s and [`Receiver`]s at once (`poll(2)`),
-//! so a server serves every sender and an idle or hostile one never delays another.
+//! [`Select`]: one thread waits on many [`Listener`]s and [`Receiver`]s at once (`poll(2)`,
+//! and an edge-triggered `epoll(7)` for the doorbells of `shm-ring:` receivers), so a server
+//! serves every sender and an idle or hostile one never delays another.
+//!
+//! The waiting itself (what is polled for each kind of member, the ring receivers' parking
+//! and the pending `shm-ring:` handshakes) is in `select/wait.rs`.
 
+use std::collections::VecDeque;
 use std::fmt;
-use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
 use super::{Listener, Receiver};
-use crate::sys::{io, Deadline};
+use crate::ring::Handshake;
+use crate::sys::epoll::EdgeSet;
 use crate::{Error, ErrorKind, Result};
+
+mod wait;
 
 /// Names one member of a [`Select`]; given by [`Select::insert_listener`] and
 /// [`Select::insert_receiver`]. A token is reused only after its member was removed.
@@ -82,7 +89,8 @@ pub struct Refused<T> {
 }
 
 impl<T> Refused<T> {
-    /// Why ([`ErrorKind::InvalidInput`]).
+    /// Why: [`ErrorKind::InvalidInput`] (nothing to wait on), or the errno's kind if the
+    /// doorbell of a `shm-ring:` receiver could not be registered (`epoll_ctl`).
     pub fn error(&self) -> &Error {
         &self.error
     }
@@ -121,19 +129,33 @@ impl<T: fmt::Debug> std::error::Error for Refused<T> {}
 ///
 /// A receiver that returns [`ErrorKind::PeerGone`] (clean end), [`ErrorKind::UnexpectedEof`]
 /// (a message cut off) or [`ErrorKind::TooLarge`] on a byte stream is finished: remove it
-/// with [`remove`](Select::remove) and drop it; the others go on.
+/// with [`remove`](Select::remove) and drop it; the others go on. A ring receiver whose
+/// sender died (even by `SIGKILL`) is ready at once: its socket hung up, and `try_recv`
+/// returns what the sender committed, then [`ErrorKind::PeerGone`].
 ///
 /// # What a Select can hold
-/// Whatever has a file descriptor to poll:
-/// - listeners of connections: `unix:`, `unix-seqpacket:`, `tcp:`;
-/// - receivers of every transport except `sysv-mq:`.
+/// - listeners of connections: `unix:`, `unix-seqpacket:`, `tcp:` and `shm-ring:`;
+/// - receivers of every transport except `sysv-mq:` (and `zenoh:`, whose samples arrive
+///   on zenoh's own threads): the ones with an fd, and `shm-ring:` receivers, which have
+///   none ([`Receiver::as_fd_opt`] is `None`) but are waited on through their ring's
+///   doorbell (an eventfd the sender writes only while the Select has parked the receiver,
+///   so a ring outside a wait costs its sender nothing more), their connection's socket
+///   (which hangs up when the sender dies) and, as a fallback, their check interval.
 ///
-/// Refused with [`ErrorKind::InvalidInput`] (the member given back in [`Refused`]):
-/// `sysv-mq:` listeners and receivers (a System V queue is not a file, there is nothing to
-/// poll); `fifo:` listeners (a FIFO has no listening fd: accept once and insert the
+/// A `shm-ring:` listener in a Select never blocks on a connector: [`accept`](Select::accept)
+/// takes the connection, and if its handshake (the connector's rings) has not arrived yet,
+/// keeps it pending inside the set and returns [`ErrorKind::WouldBlock`]; the listener is
+/// ready again when the handshake completed or failed (the next `accept` gives the new
+/// receiver's token or that connector's error), at the latest after
+/// [`HANDSHAKE_TIMEOUT`](crate::ring::HANDSHAKE_TIMEOUT).
+///
+/// Refused with [`ErrorKind::InvalidInput`] (the member given back in [`Refused`], the
+/// message naming its transport): `sysv-mq:` listeners and receivers (a System V queue is
+/// not a file, there is nothing to poll: receive on a thread of its own); `zenoh:` ones
+/// (no fd either); `fifo:` listeners (a FIFO has no listening fd: accept once and insert the
 /// receiver; it ends with `PeerGone` when every writer closed, then accept again); and
-/// `unix-dgram:` and `posix-mq:` listeners (no connections: accept once and insert the one
-/// receiver, on which every sender's messages arrive).
+/// `unix-dgram:`, `posix-mq:` and `file:` listeners (no connections: accept once and insert
+/// the one receiver, on which every sender's messages arrive).
 ///
 /// # Examples
 /// ```
@@ -149,7 +171,10 @@ impl<T: fmt::Debug> std::error::Error for Refused<T> {}
 /// let got = loop {
 ///     let ev = sel.wait(Some(Duration::from_secs(5)))?;
 ///     if ev.token == server {
-///         sel.accept(server)?;                // inserts the new receiver
+///         match sel.accept(server) {             // inserts the new receiver
+///             Err(e) if e.kind() == ipckit::ErrorKind::WouldBlock => {} // taken, or pending
+///             other => { other?; }
+///         }
 ///     } else {
 ///         match sel.try_recv(ev.token, &mut buf) {
 ///             Ok(_) => break buf.clone(),
@@ -162,19 +187,82 @@ impl<T: fmt::Debug> std::error::Error for Refused<T> {}
 /// # Ok::<(), ipckit::Error>(())
 /// ```
 ///
+/// The same loop serves `shm-ring:` connections:
+/// ```
+/// use std::time::Duration;
+/// use ipckit::channel::{self, Address, Select};
+/// let addr: Address = format!("shm-ring:@ipckit-doc-select-ring-{}", std::process::id()).parse()?;
+/// let mut sel = Select::new();
+/// let server = sel.insert_listener(channel::listen(&addr)?)?;
+/// let sender = std::thread::spawn({
+///     let addr = addr.clone();
+///     move || -> ipckit::Result<()> { channel::connect(&addr)?.send(b"over the ring") }
+/// });
+/// let mut buf = Vec::new();
+/// let got = loop {
+///     let ev = sel.wait(Some(Duration::from_secs(5)))?;
+///     if ev.token == server {
+///         match sel.accept(server) {
+///             Err(e) if e.kind() == ipckit::ErrorKind::WouldBlock => {}
+///             other => { other?; }
+///         }
+///     } else {
+///         match sel.try_recv(ev.token, &mut buf) {
+///             Ok(_) => break buf.clone(),
+///             Err(e) if e.kind() == ipckit::ErrorKind::WouldBlock => {}
+///             Err(e) => return Err(e),
+///         }
+///     }
+/// };
+/// assert_eq!(got, b"over the ring");
+/// sender.join().unwrap()?;
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+///
 /// # References
-/// <https://man7.org/linux/man-pages/man2/poll.2.html>
+/// <https://man7.org/linux/man-pages/man2/poll.2.html>,
+/// <https://man7.org/linux/man-pages/man7/epoll.7.html>,
+/// <https://man7.org/linux/man-pages/man2/eventfd.2.html>
 #[doc(alias = "poll")]
+#[doc(alias = "epoll")]
 #[derive(Debug, Default)]
 pub struct Select {
-    slots: Vec<Option<Member>>,
+    slots: Vec<Option<Slot>>,
     /// Where the next round-robin scan starts.
     cursor: usize,
-    /// Scratch for `poll`'s answers, reused.
-    revents: Vec<io::Revents>,
-    /// Scratch: the slot of each polled fd.
-    polled: Vec<usize>,
+    /// The doorbells of the ring receivers, edge-triggered, keyed by slot; made with the
+    /// first ring receiver.
+    bells: Option<EdgeSet>,
+    /// Scratch reused by every wait (see `select/wait.rs`).
+    scratch: wait::Scratch,
 }
+
+/// One member and what the set keeps for it.
+#[derive(Debug)]
+struct Slot {
+    member: Member,
+    /// A `shm-ring:` receiver that the set parked and has not unparked since.
+    parked: bool,
+    /// A `shm-ring:` listener's accepted connections whose handshake has not arrived.
+    handshakes: Vec<Handshake>,
+    /// A `shm-ring:` listener's finished handshakes, for the next [`Select::accept`].
+    accepted: VecDeque<Result<Receiver>>,
+}
+
+impl Slot {
+    fn new(member: Member) -> Slot {
+        Slot {
+            member,
+            parked: false,
+            handshakes: Vec::new(),
+            accepted: VecDeque::new(),
+        }
+    }
+}
+
+/// How many handshakes one `shm-ring:` listener keeps pending; a connection above that is
+/// refused (closed: its connector's `connect` fails) until one completes or times out.
+const MAX_HANDSHAKES: usize = 256;
 
 fn refused(what: &Listener, why: &str) -> Error {
     Error::new(ErrorKind::InvalidInput, "select", what.address()).with_detail(why.to_string())
@@ -187,28 +275,32 @@ impl Select {
     }
 
     fn insert(&mut self, member: Member) -> Token {
+        let slot = Some(Slot::new(member));
         match self.slots.iter().position(Option::is_none) {
             Some(i) => {
-                self.slots[i] = Some(member);
+                self.slots[i] = slot;
                 Token(i)
             }
             None => {
-                self.slots.push(Some(member));
+                self.slots.push(slot);
                 Token(self.slots.len() - 1)
             }
         }
     }
 
-    /// Adds a listener of connections (`unix:`, `unix-seqpacket:`, `tcp:`); it is ready
-    /// when a connection waits.
+    /// Adds a listener of connections (`unix:`, `unix-seqpacket:`, `tcp:`, `shm-ring:`); it
+    /// is ready when a connection waits (for `shm-ring:`, also when a pending handshake
+    /// finished, see [`Select`]).
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`] for `fifo:`, `unix-dgram:`, `posix-mq:` and `sysv-mq:`
-    /// listeners (see [`Select`] for why and what to do instead), with the listener given
-    /// back in [`Refused`].
+    /// [`ErrorKind::InvalidInput`] for `fifo:`, `unix-dgram:`, `posix-mq:`, `file:`,
+    /// `sysv-mq:` and `zenoh:` listeners (see [`Select`] for why and what to do instead),
+    /// with the listener given back in [`Refused`].
     pub fn insert_listener(&mut self, listener: Listener) -> Result<Token, Refused<Listener>> {
         let why = match listener.address().scheme() {
-            "unix" | "unix-seqpacket" | "tcp" if listener.as_fd_opt().is_some() => None,
+            "unix" | "unix-seqpacket" | "tcp" | "shm-ring" if listener.as_fd_opt().is_some() => {
+                None
+            }
             "fifo" => Some(
                 "a fifo: listener has no fd to poll: accept once and insert the receiver \
                  (insert_receiver)",
@@ -217,7 +309,14 @@ impl Select {
                 "this transport has no connections: accept once and insert the one receiver \
                  (insert_receiver)",
             ),
-            "sysv-mq" => Some("a System V message queue is not a file: it cannot be polled"),
+            "sysv-mq" => Some(
+                "a System V message queue is not a file: it cannot be polled; receive from \
+                 it on a thread of its own",
+            ),
+            "zenoh" => Some(
+                "a zenoh: subscriber has no fd to poll (its samples arrive on zenoh's own \
+                 threads): accept once and receive on a thread of its own",
+            ),
             _ => Some("this listener has no fd to poll"),
         };
         match why {
@@ -230,36 +329,107 @@ impl Select {
     }
 
     /// Adds a receiver; it is ready when bytes or a message, the end of the stream or an
-    /// error wait.
+    /// error wait. A `shm-ring:` receiver's doorbell is registered with the set's `epoll`
+    /// instance (made with the first).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] for a `sysv-mq:` receiver (a System V queue is not a
-    /// file), with the receiver given back in [`Refused`].
+    /// file) and a `zenoh:` one (no fd), the errno's kind if `epoll_create1` or
+    /// `epoll_ctl` fails for a `shm-ring:` one (`ENOSPC`: `max_user_watches`); the receiver
+    /// is given back in [`Refused`].
     pub fn insert_receiver(&mut self, receiver: Receiver) -> Result<Token, Refused<Receiver>> {
+        if receiver.ring().is_some() {
+            return self.insert_ring(receiver);
+        }
         if receiver.as_fd_opt().is_none() {
+            let scheme = receiver.scheme();
+            let why = match scheme {
+                "sysv-mq" => {
+                    "a System V message queue is not a file: it cannot be polled; receive from \
+                     it on a thread of its own"
+                }
+                "zenoh" => {
+                    "a zenoh: subscriber has no fd to poll (its samples arrive on zenoh's own \
+                     threads): receive on a thread of its own"
+                }
+                _ => "this receiver has no fd to poll",
+            };
             return Err(Refused {
-                error: Error::new(ErrorKind::InvalidInput, "select", "sysv-mq receiver")
-                    .with_detail("a System V message queue is not a file: it cannot be polled"),
+                error: Error::new(
+                    ErrorKind::InvalidInput,
+                    "select",
+                    format!("{scheme}: receiver"),
+                )
+                .with_detail(why),
                 member: Box::new(receiver),
             });
         }
         Ok(self.insert(Member::Receiver(receiver)))
     }
 
-    /// Takes a member out of the set; `None` if `token` holds nothing.
+    fn insert_ring(&mut self, receiver: Receiver) -> Result<Token, Refused<Receiver>> {
+        let fail = |e: crate::Errno, op: &'static str, receiver: Receiver| Refused {
+            error: Error::from_errno(e, op, "select: shm-ring: receiver's doorbell"),
+            member: Box::new(receiver),
+        };
+        if self.bells.is_none() {
+            match EdgeSet::new() {
+                Ok(b) => self.bells = Some(b),
+                Err(e) => return Err(fail(e, "epoll_create1", receiver)),
+            }
+        }
+        let token = self.insert(Member::Receiver(receiver));
+        let bells = self.bells.as_ref().expect("made above");
+        let Some(Some(Slot {
+            member: Member::Receiver(rx),
+            ..
+        })) = self.slots.get(token.0)
+        else {
+            unreachable!("inserted above")
+        };
+        let ring = rx.ring().expect("a ring receiver");
+        if let Err(e) = bells.add(ring.doorbell_fd(), token.0 as u64) {
+            let Some(Member::Receiver(rx)) = self.slots[token.0].take().map(|s| s.member) else {
+                unreachable!("inserted above")
+            };
+            return Err(fail(e, "epoll_ctl", rx));
+        }
+        Ok(token)
+    }
+
+    /// Takes a member out of the set; `None` if `token` holds nothing. A `shm-ring:`
+    /// receiver is unparked (its sender stops ringing) and its doorbell deregistered; a
+    /// `shm-ring:` listener's pending and finished handshakes are dropped (those connectors
+    /// see the connection closed).
     pub fn remove(&mut self, token: Token) -> Option<Member> {
-        self.slots.get_mut(token.0).and_then(Option::take)
+        let slot = self.slots.get_mut(token.0).and_then(Option::take)?;
+        let mut member = slot.member;
+        if let Member::Receiver(rx) = &mut member {
+            if let Some(ring) = rx.ring_mut() {
+                if let Some(bells) = &self.bells {
+                    bells.remove(ring.doorbell_fd());
+                }
+                ring.unpark();
+            }
+        }
+        Some(member)
     }
 
     /// The member under `token`.
     pub fn get(&self, token: Token) -> Option<&Member> {
-        self.slots.get(token.0).and_then(Option::as_ref)
+        self.slots
+            .get(token.0)
+            .and_then(Option::as_ref)
+            .map(|s| &s.member)
     }
 
     /// The listener under `token`, if it holds one.
     pub fn listener_mut(&mut self, token: Token) -> Option<&mut Listener> {
         match self.slots.get_mut(token.0) {
-            Some(Some(Member::Listener(l))) => Some(l),
+            Some(Some(Slot {
+                member: Member::Listener(l),
+                ..
+            })) => Some(l),
             _ => None,
         }
     }
@@ -267,7 +437,10 @@ impl Select {
     /// The receiver under `token`, if it holds one.
     pub fn receiver_mut(&mut self, token: Token) -> Option<&mut Receiver> {
         match self.slots.get_mut(token.0) {
-            Some(Some(Member::Receiver(r))) => Some(r),
+            Some(Some(Slot {
+                member: Member::Receiver(r),
+                ..
+            })) => Some(r),
             _ => None,
         }
     }
@@ -291,51 +464,18 @@ impl Select {
             .map(|(i, _)| Token(i))
     }
 
-    /// One `poll(2)` over every member; fills `self.revents`/`self.polled`.
-    fn poll(&mut self, timeout: Option<Duration>) -> Result<()> {
-        let deadline = timeout.map(Deadline::after);
-        self.polled.clear();
-        let mut fds: Vec<BorrowedFd<'_>> = Vec::with_capacity(self.slots.len());
-        for (i, slot) in self.slots.iter().enumerate() {
-            let fd = match slot {
-                Some(Member::Listener(l)) => l.as_fd_opt(),
-                Some(Member::Receiver(r)) => r.as_fd_opt(),
-                None => None,
-            };
-            if let Some(fd) = fd {
-                fds.push(fd);
-                self.polled.push(i);
-            }
-        }
-        if fds.is_empty() && deadline.is_none() {
-            return Err(Error::new(ErrorKind::InvalidInput, "poll", "select")
-                .with_detail("the set is empty: waiting forever on nothing"));
-        }
-        io::poll_readable(&fds, deadline, &mut self.revents)
-            .map_err(|e| Error::from_errno(e, "poll", "select"))
-    }
-
-    fn event(&self, k: usize) -> Event {
-        let r = self.revents[k];
-        Event {
-            token: Token(self.polled[k]),
-            readiness: Readiness {
-                readable: r.readable,
-                hangup: r.hangup,
-                error: r.error,
-            },
-        }
-    }
-
     /// Waits (`poll(2)`) until a member is ready, at most `timeout` (`None`: forever; any
     /// `Duration` up to [`Duration::MAX`]), and returns one ready member. When several are
     /// ready, successive calls take them in turn (round robin from the last one returned),
     /// so no member starves the others.
     ///
+    /// `shm-ring:` receivers are parked for the wait (and stay parked while in the set,
+    /// see [`Select`]); one with a record already waiting is ready at once.
+    ///
     /// # Errors
     /// [`ErrorKind::TimedOut`] if nothing was ready within `timeout`;
     /// [`ErrorKind::InvalidInput`] if the set is empty and `timeout` is `None`; others from
-    /// `poll`.
+    /// `poll` or `epoll_wait`.
     ///
     /// # Examples
     /// See [`Select`].
@@ -344,20 +484,18 @@ impl Select {
     /// <https://man7.org/linux/man-pages/man2/poll.2.html>
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<Event> {
         self.poll(timeout)?;
-        let n = self.polled.len();
-        let start = self
-            .polled
+        let ready = &self.scratch.ready;
+        let k = ready
             .iter()
-            .position(|&i| i >= self.cursor)
+            .position(|e| e.token.0 >= self.cursor)
             .unwrap_or(0);
-        for step in 0..n {
-            let k = (start + step) % n;
-            if self.revents[k].any() {
-                self.cursor = self.polled[k] + 1;
-                return Ok(self.event(k));
+        match ready.get(k) {
+            Some(&ev) => {
+                self.cursor = ev.token.0 + 1;
+                Ok(ev)
             }
+            None => Err(Error::new(ErrorKind::TimedOut, "poll", "select")),
         }
-        Err(Error::new(ErrorKind::TimedOut, "poll", "select"))
     }
 
     /// Like [`wait`](Select::wait), but appends every ready member to `events` (cleared
@@ -372,11 +510,7 @@ impl Select {
     ) -> Result<usize> {
         events.clear();
         self.poll(timeout)?;
-        for k in 0..self.polled.len() {
-            if self.revents[k].any() {
-                events.push(self.event(k));
-            }
-        }
+        events.extend_from_slice(&self.scratch.ready);
         if events.is_empty() {
             return Err(Error::new(ErrorKind::TimedOut, "poll", "select"));
         }
@@ -386,23 +520,62 @@ impl Select {
     /// Accepts a waiting connection on the listener under `token` without blocking and
     /// inserts its receiver; returns the receiver's token.
     ///
+    /// On a `shm-ring:` listener: returns a handshake that finished meanwhile (its receiver's
+    /// token, or that connector's error) if there is one; otherwise accepts a waiting
+    /// connection and, if its handshake has not arrived yet, keeps it pending in the set
+    /// and returns [`ErrorKind::WouldBlock`] (the listener is ready again once it finished).
+    ///
     /// # Errors
-    /// [`ErrorKind::WouldBlock`] if no connection waits (another process took it);
-    /// [`ErrorKind::InvalidInput`] if `token` holds no listener; others as
-    /// [`Listener::accept`].
+    /// [`ErrorKind::WouldBlock`] if no connection waits (another process took it) or its
+    /// handshake is pending; [`ErrorKind::InvalidInput`] if `token` holds no listener;
+    /// [`ErrorKind::LimitReached`] if a `shm-ring:` listener already has 256 handshakes
+    /// pending (the new connection is closed); others as [`Listener::accept`], concerning
+    /// that one connection (the listener stays usable).
     pub fn accept(&mut self, token: Token) -> Result<Token> {
-        let Some(listener) = self.listener_mut(token) else {
-            return Err(Error::new(ErrorKind::InvalidInput, "accept", "select")
-                .with_detail(format!("token {token} holds no listener")));
+        let Some(Some(slot)) = self.slots.get_mut(token.0) else {
+            return Err(no_listener(token));
         };
-        let rx = match listener.accept_timeout(Duration::ZERO) {
-            Ok(rx) => rx,
-            Err(e) if e.kind() == ErrorKind::TimedOut => {
-                return Err(e.with_kind(ErrorKind::WouldBlock))
+        let Member::Listener(listener) = &mut slot.member else {
+            return Err(no_listener(token));
+        };
+        let rx = if let Some(acceptor) = listener.ring_acceptor_ref() {
+            if let Some(done) = slot.accepted.pop_front() {
+                done?
+            } else {
+                let Some(hs) = acceptor.start()? else {
+                    return Err(Error::new(
+                        ErrorKind::WouldBlock,
+                        "accept",
+                        listener.address(),
+                    ));
+                };
+                match acceptor.try_complete(hs)? {
+                    Ok(rx) => rx,
+                    Err(hs) => {
+                        let object = listener.address().to_string();
+                        if slot.handshakes.len() >= MAX_HANDSHAKES {
+                            drop(hs);
+                            return Err(Error::new(ErrorKind::LimitReached, "accept", object)
+                                .with_detail(format!(
+                                    "{MAX_HANDSHAKES} handshakes pending: connection closed"
+                                )));
+                        }
+                        slot.handshakes.push(hs);
+                        return Err(Error::new(ErrorKind::WouldBlock, "accept", object)
+                            .with_detail("the handshake is pending"));
+                    }
+                }
             }
-            Err(e) => return Err(e),
+        } else {
+            match listener.accept_timeout(Duration::ZERO) {
+                Ok(rx) => rx,
+                Err(e) if e.kind() == ErrorKind::TimedOut => {
+                    return Err(e.with_kind(ErrorKind::WouldBlock))
+                }
+                Err(e) => return Err(e),
+            }
         };
-        // Every receiver accepted from a listener the set holds has an fd.
+        // Every receiver accepted from a listener the set holds has an fd or is a ring.
         self.insert_receiver(rx).map_err(Error::from)
     }
 
@@ -417,6 +590,24 @@ impl Select {
             Some(rx) => rx.try_recv(buf),
             None => Err(Error::new(ErrorKind::InvalidInput, "recv", "select")
                 .with_detail(format!("token {token} holds no receiver"))),
+        }
+    }
+}
+
+fn no_listener(token: Token) -> Error {
+    Error::new(ErrorKind::InvalidInput, "accept", "select")
+        .with_detail(format!("token {token} holds no listener"))
+}
+
+/// Ends the parks of the ring receivers the set holds (their senders stop ringing).
+impl Drop for Select {
+    fn drop(&mut self) {
+        for slot in self.slots.iter_mut().flatten() {
+            if let Member::Receiver(rx) = &mut slot.member {
+                if let Some(ring) = rx.ring_mut() {
+                    ring.unpark();
+                }
+            }
         }
     }
 }

@@ -7,7 +7,10 @@
 //! message waits (the ring is watched in memory, then with a futex), so
 //! [`as_fd_opt`](super::Receiver::as_fd_opt) is `None` for the ends; the listener's socket
 //! is readable when a connection waits. The async ends (`crate::tokio`) take the connection
-//! apart ([`RingParts`]) and wait on the ring's doorbell instead.
+//! apart ([`RingParts`]) and wait on the ring's doorbell instead, and so does a
+//! [`Select`](super::Select) holding a receiver (through [`RingReceiver::ring`]); a Select
+//! accepts in two steps ([`RingAcceptor::start`], [`RingAcceptor::try_complete`]) so that a
+//! connector slow to send its handshake never blocks it.
 
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
@@ -179,6 +182,17 @@ impl RingReceiver {
     pub(super) fn as_fd_opt(&self) -> Option<BorrowedFd<'_>> {
         None
     }
+
+    /// The ring receiver underneath (for [`Select`](super::Select), which parks it and
+    /// waits on its doorbell and socket).
+    pub(super) fn ring(&self) -> &ring::Receiver {
+        self.conn.receiver_ref()
+    }
+
+    /// As [`RingReceiver::ring`], to park and unpark it.
+    pub(super) fn ring_mut(&mut self) -> &mut ring::Receiver {
+        self.conn.receiver()
+    }
 }
 
 /// A bound ring listener: one receiver per connection.
@@ -213,6 +227,39 @@ impl RingAcceptor {
         })
     }
 
+    /// For [`Select`](super::Select): accepts the connection waiting now, if any, without
+    /// waiting for its hello (`Ok(None)` if none waits).
+    pub(super) fn start(&self) -> Result<Option<ring::Handshake>> {
+        let now = Some(Deadline::after(Duration::ZERO));
+        if !wait_connection(self.listener.as_ref(), now, &self.object)? {
+            return Ok(None);
+        }
+        match self.listener.accept_start() {
+            Ok(hs) => Ok(Some(hs)),
+            Err(e) if e.kind() == crate::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(renamed(e, &self.object)),
+        }
+    }
+
+    /// For [`Select`](super::Select): finishes a handshake from [`RingAcceptor::start`]
+    /// without blocking, or gives it back if its hello has not arrived yet.
+    pub(super) fn try_complete(
+        &self,
+        hs: ring::Handshake,
+    ) -> Result<std::result::Result<super::Receiver, ring::Handshake>> {
+        match self.listener.try_complete(hs) {
+            Ok(Ok(conn)) => Ok(Ok(super::Receiver::new(ReceiverFlavor::ShmRing(
+                RingReceiver {
+                    conn: Box::new(conn),
+                    max: self.max,
+                    object: self.object.clone(),
+                },
+            )))),
+            Ok(Err(hs)) => Ok(Err(hs)),
+            Err(e) => Err(renamed(e, &self.object)),
+        }
+    }
+
     /// The listening socket.
     #[cfg(feature = "tokio")]
     pub(crate) fn listener(&self) -> &ring::Listener {
@@ -221,6 +268,11 @@ impl RingAcceptor {
 }
 
 impl RingListener {
+    /// What accepts this listener's connections (for [`Select`](super::Select)).
+    pub(super) fn acceptor_ref(&self) -> &RingAcceptor {
+        &self.acceptor
+    }
+
     /// A handle that accepts this listener's connections (for the async ends).
     #[cfg(feature = "tokio")]
     pub(crate) fn acceptor(&self) -> RingAcceptor {

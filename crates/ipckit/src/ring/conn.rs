@@ -82,6 +82,11 @@ impl Connection {
         &mut self.receiver
     }
 
+    /// The receiving half, shared (for a `channel::Select`'s fds).
+    pub(crate) fn receiver_ref(&self) -> &Receiver {
+        &self.receiver
+    }
+
     /// The two halves, to use from two threads.
     pub fn split(self) -> (Sender, Receiver) {
         (self.sender, self.receiver)
@@ -257,6 +262,27 @@ pub struct Listener {
     name: String,
 }
 
+/// A connection [`Listener::accept_start`] accepted whose hello has not been taken yet.
+#[derive(Debug)]
+pub(crate) struct Handshake {
+    sock: UnixSeqpacket,
+    cred: PeerCred,
+    name: String,
+    deadline: crate::sys::Deadline,
+}
+
+impl Handshake {
+    /// The connection's socket: readable when the hello arrived (or the connector left).
+    pub(crate) fn as_fd(&self) -> BorrowedFd<'_> {
+        self.sock.as_fd()
+    }
+
+    /// When [`Listener::try_complete`] gives up on the hello.
+    pub(crate) fn deadline(&self) -> crate::sys::Deadline {
+        self.deadline
+    }
+}
+
 /// Options for [`Listener::builder`]: who may connect, the largest ring, how to wait.
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until create_new() or open_or_create()"]
@@ -293,6 +319,26 @@ impl Listener {
     /// - [`ErrorKind::TimedOut`] if it sent nothing within [`HANDSHAKE_TIMEOUT`].
     #[doc(alias = "accept4")]
     pub fn accept(&self) -> Result<Connection> {
+        let hs = self.accept_start()?;
+        hs.sock.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
+        let mut hello = [0u8; 32];
+        let got = hs.sock.recv_fds(&mut hello, HELLO_FDS);
+        let got = got.map_err(|e| match e.kind() {
+            ErrorKind::WouldBlock => Error::new(ErrorKind::TimedOut, "ring accept", &hs.name),
+            _ => e,
+        });
+        self.complete(hs, &hello, got)
+    }
+
+    /// The first half of [`Listener::accept`]: accepts the socket and checks the peer's
+    /// uid, without waiting for its hello (for a `channel::Select`, which must not block on
+    /// one connector). The hello is then taken by [`Listener::try_complete`] once the
+    /// handshake's socket ([`Handshake::as_fd`]) is readable.
+    ///
+    /// # Errors
+    /// As [`Listener::accept`] (`PermissionDenied`; `WouldBlock` if the listener is
+    /// non-blocking and nobody waits).
+    pub(crate) fn accept_start(&self) -> Result<Handshake> {
         let sock = self.sock.accept()?;
         let cred = sock.peer_cred()?;
         let name = format!("{} peer pid {}", self.name, cred.pid);
@@ -307,16 +353,59 @@ impl Listener {
                     .with_detail(format!("uid {} is not allowed", cred.uid)),
             );
         }
-        sock.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
+        Ok(Handshake {
+            sock,
+            cred,
+            name,
+            deadline: crate::sys::Deadline::after(HANDSHAKE_TIMEOUT),
+        })
+    }
+
+    /// The second half of [`Listener::accept`], never blocking: takes the hello if it is
+    /// there (`MSG_DONTWAIT` on our own end of the socket, which the connector cannot make
+    /// blocking) and finishes the handshake; gives the handshake back if the hello has not
+    /// arrived and [`HANDSHAKE_TIMEOUT`] has not passed since [`Listener::accept_start`].
+    ///
+    /// # Errors
+    /// As [`Listener::accept`]: `InvalidData` (a bad hello), `PeerGone` (the connector left),
+    /// `TimedOut` (no hello within [`HANDSHAKE_TIMEOUT`]).
+    pub(crate) fn try_complete(
+        &self,
+        hs: Handshake,
+    ) -> Result<std::result::Result<Connection, Handshake>> {
+        hs.sock.set_nonblocking(true)?;
         let mut hello = [0u8; 32];
-        let (n, fds) = sock
-            .recv_fds(&mut hello, HELLO_FDS)
-            .map_err(|e| match e.kind() {
-                ErrorKind::WouldBlock => Error::new(ErrorKind::TimedOut, "ring accept", &name),
-                ErrorKind::TooLarge => Error::new(ErrorKind::InvalidData, "ring accept", &name)
-                    .with_detail("hello too long or too many fds"),
-                _ => e,
-            })?;
+        let got = hs.sock.recv_fds(&mut hello, HELLO_FDS);
+        match got {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                if hs.deadline.remaining().is_zero() {
+                    return Err(Error::new(ErrorKind::TimedOut, "ring accept", &hs.name)
+                        .with_detail(format!("no hello within {HANDSHAKE_TIMEOUT:?}")));
+                }
+                Ok(Err(hs))
+            }
+            got => {
+                hs.sock.set_nonblocking(false)?;
+                self.complete(hs, &hello, got).map(Ok)
+            }
+        }
+    }
+
+    /// Checks the hello `got` into `hello` (its length and fds), maps the rings and answers.
+    fn complete(
+        &self,
+        hs: Handshake,
+        hello: &[u8; 32],
+        got: Result<(usize, Vec<std::os::fd::OwnedFd>)>,
+    ) -> Result<Connection> {
+        let Handshake {
+            sock, cred, name, ..
+        } = hs;
+        let (n, fds) = got.map_err(|e| match e.kind() {
+            ErrorKind::TooLarge => Error::new(ErrorKind::InvalidData, "ring accept", &name)
+                .with_detail("hello too long or too many fds"),
+            _ => e,
+        })?;
         let rings = if n != HELLO_LEN || hello[..MAGIC.len()] != MAGIC[..] {
             Err(Error::new(ErrorKind::InvalidData, "ring accept", &name)
                 .with_detail(format!("bad hello: {n} bytes, {} fds", fds.len())))

@@ -160,6 +160,7 @@ mod wait;
 
 #[cfg(feature = "pod")]
 pub use bytemuck::{Pod, Zeroable};
+pub(crate) use conn::Handshake;
 pub use conn::{
     connect, listen, ConnectBuilder, Connection, Listener, ListenerBuilder, DEFAULT_CAPACITY,
     HANDSHAKE_TIMEOUT,

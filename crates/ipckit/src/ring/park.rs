@@ -113,6 +113,51 @@ impl Receiver {
     }
 }
 
+/// How a `channel::Select` parks a ring receiver: once, when it starts to wait on it, and
+/// then for as long as the member stays in the set (no fence per wait, and the peer rings
+/// only while it is parked).
+impl Receiver {
+    /// Whether a `try_*` receive now may return something other than `WouldBlock`: a record
+    /// already read but not consumed, a new producer index, the producer closed, or an
+    /// earlier corruption. If not, the end is left parked ([`Receiver::park`]) and `true`
+    /// returned: wait on [`Receiver::doorbell_fd`] (edge-triggered), [`Receiver::socket_fd`]
+    /// and the check interval. `parked` says the caller parked it before and has not
+    /// unparked it since: if the waiter word still holds [`PARKED`], every publish since
+    /// then rang the doorbell, so a plain load of the index suffices (no fence); if the word
+    /// was cleared (a blocking receive in between, or the peer), it parks again.
+    ///
+    /// When it returns `false` the end is not parked (the word is cleared), so a sender
+    /// whose records flow pays nothing for the doorbell, as with a synchronous receiver;
+    /// the next wait that finds the ring idle parks it again, with the fence.
+    pub(crate) fn park_idle(&mut self, parked: bool) -> bool {
+        let flag = self.ring.flag(Flag::DataWaiter);
+        if self.broken || self.head != self.tail {
+            flag.store(0, Ordering::Relaxed);
+            return false;
+        }
+        if !(parked && flag.load(Ordering::Relaxed) & PARKED != 0) {
+            return self.park();
+        }
+        let idle = self.ring.tail().load(Ordering::Acquire) == self.tail
+            && self.ring.flag(Flag::ProducerClosed).load(Ordering::Acquire) == 0;
+        if !idle {
+            flag.store(0, Ordering::Relaxed);
+        }
+        idle
+    }
+
+    /// Whether the connection's socket hung up (the peer is gone); never blocks.
+    pub(crate) fn hung_up(&self) -> bool {
+        sys::hung_up(self.link.sock.as_fd())
+    }
+
+    /// Drops what a peer sent on the connection's socket (nothing, under the protocol),
+    /// without blocking, so that it does not keep the socket readable.
+    pub(crate) fn discard_socket(&self) {
+        sys::discard_pending(self.link.sock.as_fd());
+    }
+}
+
 impl Sender {
     /// Parks this end for an event loop after a `try_*` send said `WouldBlock`; as
     /// [`Receiver::park`], for space.

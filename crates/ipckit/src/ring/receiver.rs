@@ -30,7 +30,7 @@ pub struct Receiver {
     pub(super) tail: u64,
     /// The length of the last record released: sizes the spin window of the next wait.
     last_len: u64,
-    broken: bool,
+    pub(super) broken: bool,
     pub(super) cfg: WaitConfig,
     pub(super) link: SharedLink,
 }
