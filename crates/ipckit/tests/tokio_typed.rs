@@ -6,11 +6,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{ChildStdin, ChildStdout, Stdio};
+use std::io::{Read, Write};
 use std::time::Duration;
 
-use common::{run_peer, say, unique_key, unique_name, unique_path, Peer};
+use common::{run_peer, say, unique_key, unique_name, unique_path, Live};
 use futures_util::{SinkExt, StreamExt};
 use ipckit::channel::typed::{self as sync_typed};
 use ipckit::channel::{self, Address};
@@ -81,68 +80,6 @@ fn encode(codec: &str, value: &Reading) -> Vec<u8> {
         other => panic!("codec {other}"),
     }
     buf
-}
-
-/// A peer whose output is read line by line and whose stdin the test writes; killed if the
-/// test fails first.
-struct Live {
-    peer: Option<Peer>,
-    out: BufReader<ChildStdout>,
-    input: Option<ChildStdin>,
-}
-
-impl Live {
-    fn spawn(role: &str, args: &[&str]) -> Live {
-        let mut cmd = Peer::command(role, args);
-        cmd.stdin(Stdio::piped());
-        let mut peer = Peer::from_command(cmd);
-        let out = BufReader::new(peer.child_mut().stdout.take().expect("peer stdout"));
-        let input = peer.child_mut().stdin.take();
-        Live {
-            peer: Some(peer),
-            out,
-            input,
-        }
-    }
-
-    /// The next line the peer [`say`]s.
-    fn line(&mut self) -> String {
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = self.out.read_line(&mut line).expect("read peer output");
-            assert!(n > 0, "peer ended without saying the expected line");
-            if let Some(i) = line.find("@@peer ") {
-                return line[i + "@@peer ".len()..].trim_end().to_string();
-            }
-        }
-    }
-
-    /// Tells the peer to go on (one line on its stdin).
-    fn go(&mut self) {
-        let input = self.input.as_mut().expect("peer stdin");
-        input.write_all(b"go\n").expect("write to peer");
-        input.flush().expect("flush to peer");
-    }
-
-    /// Closes the peer's stdin, waits and asserts it succeeded.
-    fn finish(mut self) {
-        drop(self.input.take());
-        let peer = self.peer.take().expect("peer");
-        let mut rest = String::new();
-        let _ = self.out.read_to_string(&mut rest);
-        let status = peer.wait();
-        assert!(status.success(), "peer failed: {status:?}\n{rest}");
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        if let Some(peer) = &mut self.peer {
-            let _ = peer.child_mut().kill();
-            let _ = peer.child_mut().wait();
-        }
-    }
 }
 
 fn wait_for_stdin_eof() {
@@ -330,7 +267,7 @@ fn select_race(addr: &Address) {
                 () = tokio::time::sleep(Duration::from_millis(2)) => {
                     cancelled += 1;
                     if !asked {
-                        peer.go();
+                        peer.send_line("go");
                         asked = true;
                     }
                 }
@@ -436,7 +373,7 @@ fn stream_ends_when_the_sender_leaves() {
     rt().block_on(async {
         let mut listener: typed::Listener<Reading, Postcard> = typed::listen(&addr).unwrap();
         let mut peer = Live::spawn("send_async", &[&addr.to_string(), "postcard"]);
-        drop(peer.input.take()); // the peer exits once it has sent all
+        peer.close_stdin(); // the peer exits once it has sent all
         let rx = listener.accept().await.unwrap();
         let got: Vec<Reading> = rx.map(|r| r.unwrap()).collect().await;
         assert_eq!(got, (0..COUNT).map(sample).collect::<Vec<_>>());
@@ -458,7 +395,7 @@ fn a_cancelled_recv_keeps_half_a_frame() {
             let r = tokio::time::timeout(Duration::from_millis(5), rx.recv()).await;
             assert!(r.is_err(), "half a frame is no message: {r:?}");
         }
-        peer.go();
+        peer.send_line("go");
         let got = tokio::time::timeout(WAIT, rx.recv())
             .await
             .expect("in time");

@@ -5,11 +5,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{ChildStdout, Stdio};
+use std::io::{Read, Write};
 use std::time::Duration;
 
-use common::{run_peer, say, unique_key, unique_name, unique_path, Peer};
+use common::{run_peer, say, unique_key, unique_name, unique_path, Live};
 use ipckit::channel::typed::{self, Codec, MsgPack, Postcard};
 use ipckit::channel::{self, Address};
 use ipckit::ErrorKind;
@@ -72,64 +71,6 @@ fn encode(codec: &str, value: &Reading) -> Vec<u8> {
         other => panic!("codec {other}"),
     }
     buf
-}
-
-/// A peer whose output is read line by line while it runs; killed if the test fails first.
-struct Live {
-    peer: Option<Peer>,
-    out: BufReader<ChildStdout>,
-}
-
-impl Live {
-    fn spawn(role: &str, args: &[&str]) -> Live {
-        let mut cmd = Peer::command(role, args);
-        cmd.stdin(Stdio::piped());
-        let mut peer = Peer::from_command(cmd);
-        let out = BufReader::new(peer.child_mut().stdout.take().expect("peer stdout"));
-        Live {
-            peer: Some(peer),
-            out,
-        }
-    }
-
-    /// The next line the peer [`say`]s.
-    fn line(&mut self) -> String {
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = self.out.read_line(&mut line).expect("read peer output");
-            assert!(n > 0, "peer ended without saying the expected line");
-            if let Some(i) = line.find("@@peer ") {
-                return line[i + "@@peer ".len()..].trim_end().to_string();
-            }
-        }
-    }
-
-    /// Closes the peer's stdin, waits and asserts it succeeded.
-    fn finish(mut self) {
-        let mut peer = self.peer.take().expect("peer");
-        drop(peer.child_mut().stdin.take());
-        let mut rest = String::new();
-        let _ = self.out.read_to_string(&mut rest);
-        let status = peer.wait();
-        assert!(status.success(), "peer failed: {status:?}\n{rest}");
-    }
-
-    /// Kills the peer with SIGKILL and reaps it.
-    fn kill(mut self) {
-        let mut peer = self.peer.take().expect("peer");
-        peer.child_mut().kill().expect("kill peer");
-        let _ = peer.wait();
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        if let Some(peer) = &mut self.peer {
-            let _ = peer.child_mut().kill();
-            let _ = peer.child_mut().wait();
-        }
-    }
 }
 
 fn wait_for_stdin_eof() {
