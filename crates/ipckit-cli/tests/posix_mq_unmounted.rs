@@ -99,3 +99,56 @@ fn queues_listed_through_a_private_mount_namespace() {
         "{nobody_table}"
     );
 }
+
+/// `ipckit limits` counts the queues in use as `ls -Q` lists them: as root through a private
+/// mount namespace (the mount table unchanged), otherwise it says it cannot know.
+#[test]
+fn limits_count_queues_through_a_private_mount_namespace() {
+    if !is_root() || !have("unshare") || !have("setpriv") {
+        eprintln!("skipped: needs root, unshare and setpriv");
+        return;
+    }
+    let name = posix_name("limits-unmounted");
+    let _q = MessageQueue::builder(&name).create_new().unwrap(); // unlinked on drop
+    let out = without_mqueue(
+        "cat /proc/self/mountinfo; echo @@@; \"$IPCKIT\" limits --json; echo @@@; \
+         \"$IPCKIT\" limits; echo @@@; cat /proc/self/mountinfo; echo @@@; \
+         setpriv --reuid=65534 --regid=65534 --clear-groups \"$IPCKIT\" limits --json; echo @@@; \
+         setpriv --reuid=65534 --regid=65534 --clear-groups \"$IPCKIT\" limits",
+    );
+    let parts: Vec<&str> = out.split("@@@\n").collect();
+    assert_eq!(parts.len(), 6, "{out}");
+    let (before, json, table, after, nobody_json, nobody_table) =
+        (parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]);
+    assert!(
+        !before.contains(" - mqueue "),
+        "mqueue still mounted:\n{before}"
+    );
+    assert_eq!(before, after, "the mount table changed");
+
+    // Root: counted (at least this test's queue; other tests may add theirs meanwhile).
+    let v: Value = serde_json::from_str(json).unwrap();
+    let used = v["posix"]["queues_max"]["used"].as_u64().expect("a count");
+    assert!(used >= 1, "{json}");
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("queues_max"))
+        .expect("a queues_max row");
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert!(cells[2].parse::<u64>().is_ok_and(|n| n >= 1), "{row}");
+    assert!(!table.contains("unknown"), "{table}");
+
+    // Not root: unknown, and says why.
+    let v: Value = serde_json::from_str(nobody_json).unwrap();
+    assert!(v["posix"]["queues_max"]["used"].is_null(), "{nobody_json}");
+    assert!(v["posix"]["queues_max"]["limit"].is_u64(), "{nobody_json}");
+    let row = nobody_table
+        .lines()
+        .find(|l| l.starts_with("queues_max"))
+        .expect("a queues_max row");
+    assert_eq!(row.split_whitespace().nth(2), Some("unknown"), "{row}");
+    assert!(
+        nobody_table.contains("unknown (mqueue not mounted, not root)"),
+        "{nobody_table}"
+    );
+}
