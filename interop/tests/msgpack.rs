@@ -9,26 +9,16 @@ use std::time::Duration;
 use ipckit::channel::{typed, Address};
 use ipckit_interop::{have_python_module, Py};
 use ipckit_testkit::unique;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+/// The message type of ipckit's own typed suites (a file with no other dependency on them):
+/// so the Python peer is checked against the very type those suites send.
+#[path = "../../crates/ipckit/tests/common/reading.rs"]
+#[allow(dead_code)]
+mod reading;
+use reading::{Kind, Reading};
+
 const LONG: Duration = Duration::from_secs(30);
-
-#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
-enum Kind {
-    Idle,
-    Hot(u16),
-    Cold { below: i8 },
-}
-
-#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
-struct Reading {
-    id: u32,
-    sensor: String,
-    kind: Kind,
-    values: Vec<f64>,
-    note: Option<String>,
-}
 
 fn readings() -> Vec<Reading> {
     vec![

@@ -11,6 +11,7 @@ mod command;
 mod parse;
 mod present;
 mod ready;
+mod sysv_remove;
 
 use std::process::ExitCode;
 

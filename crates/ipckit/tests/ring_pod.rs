@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{say, Peer};
+use common::{say, Live, Peer};
 use ipckit::net::unix::SocketAddr;
 use ipckit::ring;
 use ipckit::ErrorKind;
@@ -100,26 +100,25 @@ fn peer() {
     });
 }
 
-/// Reads the peer's stdout until it says `line`.
-fn await_say(peer: &mut Peer, line: &str) {
-    use std::io::BufRead;
-    let out = peer.child_mut().stdout.as_mut().unwrap();
-    let mut out = std::io::BufReader::new(out);
-    let mut s = String::new();
-    loop {
-        s.clear();
-        assert!(
-            out.read_line(&mut s).unwrap() > 0,
-            "peer ended before saying {line}"
-        );
-        if s.trim_end().ends_with(&format!("@@peer {line}")) {
-            return;
-        }
-    }
-}
-
 fn addr(tag: &str) -> SocketAddr {
     format!("@{}", common::unique_name(tag)).parse().unwrap()
+}
+
+/// Asserts that `e`, met before message `seq`, is the one record of the wrong size the
+/// producer sends after message `COUNT / 2`: `InvalidData` naming the type and both sizes.
+fn the_wrong_size_record(seq: u64, e: &ipckit::Error) {
+    assert_eq!(
+        seq,
+        COUNT / 2 + 1,
+        "only the record after {} is bad",
+        COUNT / 2
+    );
+    assert_eq!(e.kind(), ErrorKind::InvalidData);
+    let text = e.to_string();
+    assert!(
+        text.contains("Sample") && text.contains("5 bytes") && text.contains("32 bytes"),
+        "the error names the type and both sizes: {text}"
+    );
 }
 
 #[test]
@@ -134,20 +133,7 @@ fn pod_from_another_process_by_copy_and_by_reference_with_a_wrong_size_record() 
             match c.receiver().recv_pod::<Sample>() {
                 Ok(s) => assert_eq!(s, sample(seq)),
                 Err(e) => {
-                    assert_eq!(
-                        seq,
-                        COUNT / 2 + 1,
-                        "only the record after {} is bad",
-                        COUNT / 2
-                    );
-                    assert_eq!(e.kind(), ErrorKind::InvalidData);
-                    let text = e.to_string();
-                    assert!(
-                        text.contains("Sample")
-                            && text.contains("5 bytes")
-                            && text.contains("32 bytes"),
-                        "the error names the type and both sizes: {text}"
-                    );
+                    the_wrong_size_record(seq, &e);
                     continue;
                 }
             }
@@ -156,13 +142,7 @@ fn pod_from_another_process_by_copy_and_by_reference_with_a_wrong_size_record() 
             match r {
                 Ok(s) => assert_eq!(*s, sample(seq)),
                 Err(e) => {
-                    assert_eq!(
-                        seq,
-                        COUNT / 2 + 1,
-                        "only the record after {} is bad",
-                        COUNT / 2
-                    );
-                    assert_eq!(e.kind(), ErrorKind::InvalidData);
+                    the_wrong_size_record(seq, &e);
                     continue;
                 }
             }
@@ -202,11 +182,10 @@ fn pod_to_another_process_with_wrong_sizes_interleaved() {
 fn pod_from_a_killed_peer_is_delivered_then_peer_gone() {
     let addr = addr("ring-pod-kill");
     let listener = ring::listen(&addr).unwrap();
-    let mut peer = Peer::spawn("produce-then-die", &[&addr.to_string()]);
+    let mut peer = Live::spawn("produce-then-die", &[&addr.to_string()]);
     let mut c = listener.accept().unwrap();
-    await_say(&mut peer, "sent");
-    peer.child_mut().kill().unwrap();
-    let _ = peer.wait();
+    assert_eq!(peer.line(), "sent");
+    peer.kill();
     for seq in 0..100 {
         assert_eq!(c.receiver().recv_pod::<Sample>().unwrap(), sample(seq));
     }

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{say, Peer};
+use common::{say, Live, Peer};
 use ipckit::net::unix::SocketAddr;
 use ipckit::ring;
 use ipckit::tokio::ring as aring;
@@ -166,24 +166,6 @@ fn addr(tag: &str) -> SocketAddr {
     format!("@{}", common::unique_name(tag)).parse().unwrap()
 }
 
-/// Reads the peer's stdout until it says `line`.
-fn await_say(peer: &mut Peer, line: &str) {
-    use std::io::BufRead;
-    let out = peer.child_mut().stdout.as_mut().unwrap();
-    let mut out = std::io::BufReader::new(out);
-    let mut s = String::new();
-    loop {
-        s.clear();
-        assert!(
-            out.read_line(&mut s).unwrap() > 0,
-            "peer ended before saying {line}"
-        );
-        if s.trim_end().ends_with(&format!("@@peer {line}")) {
-            return;
-        }
-    }
-}
-
 /// Runs `f` on a fresh runtime, failing the test instead of hanging past [`LIMIT`].
 fn run<F: std::future::Future<Output = ()>>(f: F) {
     rt().block_on(async {
@@ -328,9 +310,9 @@ fn kill_9_while_parked_delivers_what_was_sent_then_peer_gone() {
     let addr = addr("tring-kill");
     run(async {
         let l = listener(&addr);
-        let mut peer = Peer::spawn("send-then-hang", &[&addr.to_string()]);
+        let mut peer = Live::spawn("send-then-hang", &[&addr.to_string()]);
         let mut c = l.accept().await.unwrap();
-        await_say(&mut peer, "sent");
+        assert_eq!(peer.line(), "sent");
         let mut buf = Vec::new();
         for seq in 0..100 {
             c.receiver().recv(&mut buf).await.unwrap();
@@ -339,8 +321,7 @@ fn kill_9_while_parked_delivers_what_was_sent_then_peer_gone() {
         // Parked on the doorbell now; the kill must wake it through the socket.
         let killer = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            peer.child_mut().kill().unwrap();
-            peer.wait()
+            peer.kill();
         });
         let e = c.receiver().recv(&mut buf).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::PeerGone, "{e}");
@@ -353,15 +334,14 @@ fn kill_9_while_parked_for_space_gives_peer_gone() {
     let addr = addr("tring-kill-space");
     run(async {
         let l = listener(&addr);
-        let mut peer = Peer::spawn("hang", &[&addr.to_string()]);
+        let mut peer = Live::spawn("hang", &[&addr.to_string()]);
         let mut c = l.accept().await.unwrap();
-        await_say(&mut peer, "ready");
+        assert_eq!(peer.line(), "ready");
         // Fill the peer's ring (it never reads), then park for space.
         while c.sender().get_mut().try_send(&[1; 100]).is_ok() {}
         let killer = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            peer.child_mut().kill().unwrap();
-            peer.wait()
+            peer.kill();
         });
         let e = c.sender().send(&[2; 100]).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::PeerGone, "{e}");

@@ -6,49 +6,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{ChildStdin, ChildStdout, Stdio};
+use std::io::Write;
 use std::time::Duration;
 
-use common::{run_peer, say, unique_key, unique_name, unique_path, Peer};
+use common::reading::{encode, garbage, sample, Reading};
+use common::typed_rows::*;
+use common::{run_peer, say, Live};
 use futures_util::{SinkExt, StreamExt};
 use ipckit::channel::typed::{self as sync_typed};
 use ipckit::channel::{self, Address};
 use ipckit::tokio::typed::{self, Codec, MsgPack, Postcard};
 use ipckit::ErrorKind;
-use serde::{Deserialize, Serialize};
-
-#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
-enum Kind {
-    Idle,
-    Hot(u16),
-    Cold { below: i8 },
-}
-
-#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
-struct Reading {
-    id: u32,
-    sensor: String,
-    kind: Kind,
-    values: Vec<f64>,
-    note: Option<String>,
-}
-
-fn sample(i: u32) -> Reading {
-    Reading {
-        id: i,
-        sensor: format!("sensor-{i}"),
-        kind: match i % 3 {
-            0 => Kind::Idle,
-            1 => Kind::Hot(i as u16),
-            _ => Kind::Cold {
-                below: -(i as i8 & 0x3f),
-            },
-        },
-        values: (0..i % 7).map(|v| f64::from(v) * 0.5).collect(),
-        note: (i % 2 == 0).then(|| "even".to_string()),
-    }
-}
 
 const COUNT: u32 = 40;
 /// Messages of the select race: each sent only after the test's timer branch has won once.
@@ -60,93 +28,6 @@ fn rt() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-/// A message that is not a `Reading` in this codec and the offset the error must name.
-fn garbage(codec: &str) -> (Vec<u8>, usize) {
-    match codec {
-        // A map of 5 entries, key "id", then 0xc1 (a marker MessagePack never uses).
-        "msgpack" => (vec![0x85, 0xa2, b'i', b'd', 0xc1], 5),
-        // id 1, a string of 5 bytes of which 1 is there: 2 bytes consumed when it failed.
-        "postcard" => (vec![0x01, 0x05, b'a'], 2),
-        other => panic!("codec {other}"),
-    }
-}
-
-fn encode(codec: &str, value: &Reading) -> Vec<u8> {
-    let mut buf = Vec::new();
-    match codec {
-        "msgpack" => sync_typed::encode_into::<_, MsgPack>(value, &mut buf).unwrap(),
-        "postcard" => sync_typed::encode_into::<_, Postcard>(value, &mut buf).unwrap(),
-        other => panic!("codec {other}"),
-    }
-    buf
-}
-
-/// A peer whose output is read line by line and whose stdin the test writes; killed if the
-/// test fails first.
-struct Live {
-    peer: Option<Peer>,
-    out: BufReader<ChildStdout>,
-    input: Option<ChildStdin>,
-}
-
-impl Live {
-    fn spawn(role: &str, args: &[&str]) -> Live {
-        let mut cmd = Peer::command(role, args);
-        cmd.stdin(Stdio::piped());
-        let mut peer = Peer::from_command(cmd);
-        let out = BufReader::new(peer.child_mut().stdout.take().expect("peer stdout"));
-        let input = peer.child_mut().stdin.take();
-        Live {
-            peer: Some(peer),
-            out,
-            input,
-        }
-    }
-
-    /// The next line the peer [`say`]s.
-    fn line(&mut self) -> String {
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = self.out.read_line(&mut line).expect("read peer output");
-            assert!(n > 0, "peer ended without saying the expected line");
-            if let Some(i) = line.find("@@peer ") {
-                return line[i + "@@peer ".len()..].trim_end().to_string();
-            }
-        }
-    }
-
-    /// Tells the peer to go on (one line on its stdin).
-    fn go(&mut self) {
-        let input = self.input.as_mut().expect("peer stdin");
-        input.write_all(b"go\n").expect("write to peer");
-        input.flush().expect("flush to peer");
-    }
-
-    /// Closes the peer's stdin, waits and asserts it succeeded.
-    fn finish(mut self) {
-        drop(self.input.take());
-        let peer = self.peer.take().expect("peer");
-        let mut rest = String::new();
-        let _ = self.out.read_to_string(&mut rest);
-        let status = peer.wait();
-        assert!(status.success(), "peer failed: {status:?}\n{rest}");
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        if let Some(peer) = &mut self.peer {
-            let _ = peer.child_mut().kill();
-            let _ = peer.child_mut().wait();
-        }
-    }
-}
-
-fn wait_for_stdin_eof() {
-    let _ = std::io::stdin().read_to_end(&mut Vec::new());
 }
 
 /// Waits for one "go" line on stdin.
@@ -197,16 +78,7 @@ fn peer() {
             ("send_async", "postcard") => send_async::<Postcard>(&addr, COUNT),
             ("recv_blocking", "msgpack") => recv_blocking::<MsgPack>(&addr, COUNT),
             ("recv_blocking", "postcard") => recv_blocking::<Postcard>(&addr, COUNT),
-            ("send_garbage", codec) => {
-                let mut tx = channel::connect(&addr).unwrap();
-                tx.send(&garbage(codec).0).unwrap();
-                let mut trailing = encode(codec, &sample(1));
-                trailing.push(0);
-                tx.send(&trailing).unwrap();
-                tx.send(&encode(codec, &sample(7))).unwrap();
-                say("sent");
-                wait_for_stdin_eof();
-            }
+            ("send_garbage", codec) => send_garbage(&addr, codec),
             ("send_on_go", _) => {
                 let mut tx: sync_typed::Sender<Reading> = sync_typed::connect(&addr).unwrap();
                 for i in 0..RACE {
@@ -330,7 +202,7 @@ fn select_race(addr: &Address) {
                 () = tokio::time::sleep(Duration::from_millis(2)) => {
                     cancelled += 1;
                     if !asked {
-                        peer.go();
+                        peer.send_line("go");
                         asked = true;
                     }
                 }
@@ -343,31 +215,6 @@ fn select_race(addr: &Address) {
         );
         peer.finish();
     });
-}
-
-fn fifo() -> String {
-    format!("fifo:{}", unique_path("atfifo").display())
-}
-fn unix() -> String {
-    format!("unix:@{}", unique_name("atus"))
-}
-fn unix_dgram() -> String {
-    format!("unix-dgram:@{}", unique_name("atud"))
-}
-fn unix_seqpacket() -> String {
-    format!("unix-seqpacket:@{}", unique_name("atsp"))
-}
-fn tcp() -> String {
-    "tcp:127.0.0.1:0".to_string()
-}
-fn posix_mq() -> String {
-    format!("posix-mq:/{}", unique_name("atmq"))
-}
-fn sysv_mq() -> String {
-    format!("sysv-mq:{}", unique_key())
-}
-fn shm_ring() -> String {
-    format!("shm-ring:@{}", unique_name("atring"))
 }
 
 /// One module per async transport.
@@ -436,7 +283,7 @@ fn stream_ends_when_the_sender_leaves() {
     rt().block_on(async {
         let mut listener: typed::Listener<Reading, Postcard> = typed::listen(&addr).unwrap();
         let mut peer = Live::spawn("send_async", &[&addr.to_string(), "postcard"]);
-        drop(peer.input.take()); // the peer exits once it has sent all
+        peer.close_stdin(); // the peer exits once it has sent all
         let rx = listener.accept().await.unwrap();
         let got: Vec<Reading> = rx.map(|r| r.unwrap()).collect().await;
         assert_eq!(got, (0..COUNT).map(sample).collect::<Vec<_>>());
@@ -458,7 +305,7 @@ fn a_cancelled_recv_keeps_half_a_frame() {
             let r = tokio::time::timeout(Duration::from_millis(5), rx.recv()).await;
             assert!(r.is_err(), "half a frame is no message: {r:?}");
         }
-        peer.go();
+        peer.send_line("go");
         let got = tokio::time::timeout(WAIT, rx.recv())
             .await
             .expect("in time");

@@ -5,136 +5,19 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{ChildStdout, Stdio};
+use std::io::Write;
 use std::time::Duration;
 
-use common::{run_peer, say, unique_key, unique_name, unique_path, Peer};
+use common::reading::{encode, garbage, sample, Kind, Reading};
+use common::typed_rows::*;
+use common::{run_peer, say, Live};
 use ipckit::channel::typed::{self, Codec, MsgPack, Postcard};
 use ipckit::channel::{self, Address};
 use ipckit::ErrorKind;
 use proptest::prelude::*;
-use serde::{Deserialize, Serialize};
-
-#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
-enum Kind {
-    Idle,
-    Hot(u16),
-    Cold { below: i8 },
-}
-
-#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
-struct Reading {
-    id: u32,
-    sensor: String,
-    kind: Kind,
-    values: Vec<f64>,
-    note: Option<String>,
-}
-
-fn sample(i: u32) -> Reading {
-    Reading {
-        id: i,
-        sensor: format!("sensor-{i}"),
-        kind: match i % 3 {
-            0 => Kind::Idle,
-            1 => Kind::Hot(i as u16),
-            _ => Kind::Cold {
-                below: -(i as i8 & 0x3f),
-            },
-        },
-        values: (0..i % 7).map(|v| f64::from(v) * 0.5).collect(),
-        note: (i % 2 == 0).then(|| "even".to_string()),
-    }
-}
 
 const COUNT: u32 = 50;
 const WAIT: Duration = Duration::from_secs(30);
-
-/// A message that is not a `Reading` in this codec, the offset the error must name, and
-/// the valid `Reading` sent right after it.
-fn garbage(codec: &str) -> (Vec<u8>, usize) {
-    match codec {
-        // A map of 5 entries, key "id", then 0xc1 (a marker MessagePack never uses): read up
-        // to and including the bad marker.
-        "msgpack" => (vec![0x85, 0xa2, b'i', b'd', 0xc1], 5),
-        // id 1, a string of 5 bytes of which 1 is there: consumed 2 bytes when it failed.
-        "postcard" => (vec![0x01, 0x05, b'a'], 2),
-        other => panic!("codec {other}"),
-    }
-}
-
-fn encode(codec: &str, value: &Reading) -> Vec<u8> {
-    let mut buf = Vec::new();
-    match codec {
-        "msgpack" => typed::encode_into::<_, MsgPack>(value, &mut buf).unwrap(),
-        "postcard" => typed::encode_into::<_, Postcard>(value, &mut buf).unwrap(),
-        other => panic!("codec {other}"),
-    }
-    buf
-}
-
-/// A peer whose output is read line by line while it runs; killed if the test fails first.
-struct Live {
-    peer: Option<Peer>,
-    out: BufReader<ChildStdout>,
-}
-
-impl Live {
-    fn spawn(role: &str, args: &[&str]) -> Live {
-        let mut cmd = Peer::command(role, args);
-        cmd.stdin(Stdio::piped());
-        let mut peer = Peer::from_command(cmd);
-        let out = BufReader::new(peer.child_mut().stdout.take().expect("peer stdout"));
-        Live {
-            peer: Some(peer),
-            out,
-        }
-    }
-
-    /// The next line the peer [`say`]s.
-    fn line(&mut self) -> String {
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = self.out.read_line(&mut line).expect("read peer output");
-            assert!(n > 0, "peer ended without saying the expected line");
-            if let Some(i) = line.find("@@peer ") {
-                return line[i + "@@peer ".len()..].trim_end().to_string();
-            }
-        }
-    }
-
-    /// Closes the peer's stdin, waits and asserts it succeeded.
-    fn finish(mut self) {
-        let mut peer = self.peer.take().expect("peer");
-        drop(peer.child_mut().stdin.take());
-        let mut rest = String::new();
-        let _ = self.out.read_to_string(&mut rest);
-        let status = peer.wait();
-        assert!(status.success(), "peer failed: {status:?}\n{rest}");
-    }
-
-    /// Kills the peer with SIGKILL and reaps it.
-    fn kill(mut self) {
-        let mut peer = self.peer.take().expect("peer");
-        peer.child_mut().kill().expect("kill peer");
-        let _ = peer.wait();
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        if let Some(peer) = &mut self.peer {
-            let _ = peer.child_mut().kill();
-            let _ = peer.child_mut().wait();
-        }
-    }
-}
-
-fn wait_for_stdin_eof() {
-    let _ = std::io::stdin().read_to_end(&mut Vec::new());
-}
 
 fn send_all<C: Codec>(addr: &Address, n: u32) {
     let mut tx: typed::Sender<Reading, C> = typed::connect(addr).unwrap();
@@ -157,17 +40,7 @@ fn peer() {
                 "postcard" => send_all::<Postcard>(&addr, COUNT),
                 other => panic!("codec {other}"),
             },
-            "send_garbage" => {
-                let codec = args[1].as_str();
-                let mut tx = channel::connect(&addr).unwrap();
-                tx.send(&garbage(codec).0).unwrap();
-                let mut trailing = encode(codec, &sample(1));
-                trailing.push(0);
-                tx.send(&trailing).unwrap();
-                tx.send(&encode(codec, &sample(7))).unwrap();
-                say("sent");
-                wait_for_stdin_eof();
-            }
+            "send_garbage" => send_garbage(&addr, &args[1]),
             "send_partial" => {
                 let mut tx = channel::connect_raw(&addr).unwrap();
                 let good = encode("msgpack", &sample(1));
@@ -228,37 +101,6 @@ fn garbage_then_good<C: Codec>(addr: &Address, codec: &str) {
     assert!(e.to_string().contains("1 trailing bytes"), "{e}");
     assert_eq!(rx.recv_timeout(WAIT).unwrap(), sample(7));
     peer.finish();
-}
-
-fn fifo() -> String {
-    format!("fifo:{}", unique_path("tfifo").display())
-}
-fn unix() -> String {
-    format!("unix:@{}", unique_name("tus"))
-}
-fn unix_path() -> String {
-    format!("unix:{}", unique_path("tus").display())
-}
-fn unix_dgram() -> String {
-    format!("unix-dgram:@{}", unique_name("tud"))
-}
-fn unix_seqpacket() -> String {
-    format!("unix-seqpacket:@{}", unique_name("tsp"))
-}
-fn tcp() -> String {
-    "tcp:127.0.0.1:0".to_string()
-}
-fn sysv_mq() -> String {
-    format!("sysv-mq:{}", unique_key())
-}
-fn posix_mq() -> String {
-    format!("posix-mq:/{}", unique_name("tmq"))
-}
-fn shm_ring() -> String {
-    format!("shm-ring:@{}", unique_name("tring"))
-}
-fn shm_ring_path() -> String {
-    format!("shm-ring:{}", unique_path("tring").display())
 }
 
 /// One module per transport: both codecs' round trip, and garbage then a good message.

@@ -11,12 +11,10 @@
 
 use std::process::ExitCode;
 
-use ipckit::inspect::sysv as inspect;
 use ipckit::sysv::key::Key;
-use ipckit::sysv::msg::MessageQueue;
-use ipckit::sysv::sem::SemaphoreSet;
-use ipckit::sysv::shm::SharedMemory;
 use ipckit::Errno;
+
+use crate::sysv_remove::SysvKind as Kind;
 
 /// Flags of `ipckit ipcrm` (util-linux's; each may repeat).
 #[derive(Debug, clap::Args)]
@@ -63,41 +61,12 @@ pub struct IpcrmArgs {
     pub legacy: Vec<String>,
 }
 
-/// A kind of System V object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Shm,
-    Msg,
-    Sem,
-}
-
-impl Kind {
-    fn what(self) -> &'static str {
-        match self {
-            Kind::Shm => "shared memory segment id",
-            Kind::Msg => "message queue id",
-            Kind::Sem => "semaphore id",
-        }
-    }
-
-    fn remove(self, id: i32) -> ipckit::Result<()> {
-        match self {
-            Kind::Shm => SharedMemory::remove_id(id),
-            Kind::Msg => MessageQueue::remove_id(id),
-            Kind::Sem => SemaphoreSet::remove_id(id),
-        }
-    }
-
-    /// `shmget(key, 0, 0)` (and the others): the id of the object with `key`.
-    fn id_of(self, key: Key) -> ipckit::Result<i32> {
-        match self {
-            Kind::Shm => SharedMemory::builder(key, 0).open().map(|s| s.id()),
-            Kind::Msg => MessageQueue::builder(key).open().map(|q| q.id()),
-            Kind::Sem => SemaphoreSet::builder(key, 0)
-                .no_init_wait()
-                .open()
-                .map(|s| s.id()),
-        }
+/// util-linux's name of a kind in its messages.
+fn what(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Shm => "shared memory segment id",
+        Kind::Msg => "message queue id",
+        Kind::Sem => "semaphore id",
     }
 }
 
@@ -114,9 +83,9 @@ impl Remover {
     /// failed.
     fn remove(&self, kind: Kind, by_key: bool, id: i32) -> Result<bool, Fatal> {
         if self.verbose {
-            println!("removing {} `{id}'", kind.what());
+            println!("removing {} `{id}'", what(kind));
         }
-        let Err(e) = kind.remove(id) else {
+        let Err(e) = kind.remove_id(id) else {
             return Ok(false);
         };
         let what = if by_key { "key" } else { "id" };
@@ -258,29 +227,13 @@ fn remove_all(kinds: &[Kind]) -> Result<bool, Fatal> {
     let listing = |e: ipckit::Error| Fatal(e.to_string());
     let mut failed = false;
     for &kind in kinds {
-        let objects: Vec<(i32, Option<u64>)> = match kind {
-            Kind::Shm => inspect::segments()
-                .map_err(listing)?
-                .iter()
-                .map(|s| (s.id, None))
-                .collect(),
-            Kind::Sem => inspect::sets()
-                .map_err(listing)?
-                .iter()
-                .map(|s| (s.id, None))
-                .collect(),
-            Kind::Msg => inspect::queues()
-                .map_err(listing)?
-                .iter()
-                .map(|q| (q.id, Some(q.qnum)))
-                .collect(),
-        };
-        for (id, messages) in objects {
-            match messages {
+        for found in kind.all().map_err(listing)? {
+            let id = found.id;
+            match found.messages {
                 Some(n) if n > 0 => {
-                    println!("removing {} `{id}' ({n} unread message(s))", kind.what())
+                    println!("removing {} `{id}' ({n} unread message(s))", what(kind))
                 }
-                _ => println!("removing {} `{id}'", kind.what()),
+                _ => println!("removing {} `{id}'", what(kind)),
             }
             failed |= r.remove(kind, false, id)?;
         }

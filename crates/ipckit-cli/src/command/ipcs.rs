@@ -280,6 +280,30 @@ fn print_size(out: &mut String, unit: Unit, msg: Option<&str>, size: u64, end: &
     out.push_str(end);
 }
 
+/// The `-c` table's banner and header: `{id} perms cuid cgid uid gid`, each `%-10s`.
+fn creators_header(out: &mut String, title: &str, id: &str) {
+    let h = [id, "perms", "cuid", "cgid", "uid", "gid"].map(|c| (c, 10));
+    table_header(out, title, &h);
+}
+
+/// A table's banner (`------ {title} --------`) and its header: each column's name as
+/// `%-{width}s`, separated by a space.
+fn table_header(out: &mut String, title: &str, columns: &[(&str, usize)]) {
+    let _ = writeln!(out, "------ {title} --------");
+    let h: Vec<String> = columns.iter().map(|(c, w)| format!("{c:<w$}")).collect();
+    let _ = writeln!(out, "{}", h.join(" "));
+}
+
+/// A `-t` row of queues and segments: id and owner (id in `w`), then three times as
+/// `%-20.16s` of `ctime(t) + 4` (no weekday).
+fn times_row(out: &mut String, w: usize, id: i32, uid: u32, times: [Option<SystemTime>; 3]) {
+    id_owner(out, w, id, uid);
+    for t in times {
+        let _ = write!(out, " {}", time_cell(t, 4, 20, 16));
+    }
+    out.push('\n');
+}
+
 /// `0x%08x ` then `%-10d %-10.10s` then ` %-10o `: the first columns of every default table.
 fn key_id_owner_perms(out: &mut String, id: i32, p: &ipckit::sysv::Perm) {
     let _ = write!(out, "0x{:08x} ", p.key.raw() as u32);
@@ -320,51 +344,48 @@ fn do_msg(out: &mut String, format: Format, unit: Unit) -> anyhow::Result<()> {
             print_size(out, unit, Some("used space"), bytes, end, 0);
             return Ok(());
         }
-        Format::Creator => {
-            out.push_str("------ Message Queues Creators/Owners --------\n");
-            let h = ["msqid", "perms", "cuid", "cgid", "uid", "gid"];
-            let _ = writeln!(out, "{}", h.map(|c| format!("{c:<10}")).join(" "));
-        }
+        Format::Creator => creators_header(out, "Message Queues Creators/Owners", "msqid"),
         Format::Time => {
-            out.push_str("------ Message Queues Send/Recv/Change Times --------\n");
-            let _ = writeln!(
+            table_header(
                 out,
-                "{:<8} {:<10} {:<20} {:<20} {:<20}",
-                "msqid", "owner", "send", "recv", "change"
+                "Message Queues Send/Recv/Change Times",
+                &[
+                    ("msqid", 8),
+                    ("owner", 10),
+                    ("send", 20),
+                    ("recv", 20),
+                    ("change", 20),
+                ],
             );
         }
         Format::Pid => {
-            out.push_str("------ Message Queues PIDs --------\n");
-            let _ = writeln!(
+            table_header(
                 out,
-                "{:<10} {:<10} {:<10} {:<10}",
-                "msqid", "owner", "lspid", "lrpid"
+                "Message Queues PIDs",
+                &[("msqid", 10), ("owner", 10), ("lspid", 10), ("lrpid", 10)],
             );
         }
         Format::Default => {
-            out.push_str("------ Message Queues --------\n");
             let size = if unit == Unit::Human {
                 "size"
             } else {
                 "used-bytes"
             };
-            let _ = writeln!(
-                out,
-                "{:<10} {:<10} {:<10} {:<10} {:<12} {:<12}",
-                "key", "msqid", "owner", "perms", size, "messages"
-            );
+            let h = [
+                ("key", 10),
+                ("msqid", 10),
+                ("owner", 10),
+                ("perms", 10),
+                (size, 12),
+                ("messages", 12),
+            ];
+            table_header(out, "Message Queues", &h);
         }
     }
     for q in sysv::queues()? {
         match format {
             Format::Creator => print_perms(out, q.id, &q.perm),
-            Format::Time => {
-                id_owner(out, 8, q.id, q.perm.uid);
-                for t in [q.stime, q.rtime, q.ctime] {
-                    let _ = write!(out, " {}", time_cell(t, 4, 20, 16));
-                }
-                out.push('\n');
-            }
+            Format::Time => times_row(out, 8, q.id, q.perm.uid, [q.stime, q.rtime, q.ctime]),
             Format::Pid => {
                 id_owner(out, 8, q.id, q.perm.uid);
                 let _ = writeln!(out, "  {:>5}     {:>5}", q.lspid, q.lrpid);
@@ -443,47 +464,45 @@ fn do_shm(out: &mut String, format: Format, unit: Unit) -> anyhow::Result<()> {
             );
             return Ok(());
         }
-        Format::Creator => {
-            out.push_str("------ Shared Memory Segment Creators/Owners --------\n");
-            let h = ["shmid", "perms", "cuid", "cgid", "uid", "gid"];
-            let _ = writeln!(out, "{}", h.map(|c| format!("{c:<10}")).join(" "));
-        }
+        Format::Creator => creators_header(out, "Shared Memory Segment Creators/Owners", "shmid"),
         Format::Time => {
-            out.push_str("------ Shared Memory Attach/Detach/Change Times --------\n");
-            let _ = writeln!(
+            table_header(
                 out,
-                "{:<10} {:<10} {:<20} {:<20} {:<20}",
-                "shmid", "owner", "attached", "detached", "changed"
+                "Shared Memory Attach/Detach/Change Times",
+                &[
+                    ("shmid", 10),
+                    ("owner", 10),
+                    ("attached", 20),
+                    ("detached", 20),
+                    ("changed", 20),
+                ],
             );
         }
         Format::Pid => {
-            out.push_str("------ Shared Memory Creator/Last-op PIDs --------\n");
-            let _ = writeln!(
+            table_header(
                 out,
-                "{:<10} {:<10} {:<10} {:<10}",
-                "shmid", "owner", "cpid", "lpid"
+                "Shared Memory Creator/Last-op PIDs",
+                &[("shmid", 10), ("owner", 10), ("cpid", 10), ("lpid", 10)],
             );
         }
         Format::Default => {
-            out.push_str("------ Shared Memory Segments --------\n");
             let size = if unit == Unit::Human { "size" } else { "bytes" };
-            let _ = writeln!(
-                out,
-                "{:<10} {:<10} {:<10} {:<10} {:<10} {:<10} {:<12}",
-                "key", "shmid", "owner", "perms", size, "nattch", "status"
-            );
+            let h = [
+                ("key", 10),
+                ("shmid", 10),
+                ("owner", 10),
+                ("perms", 10),
+                (size, 10),
+                ("nattch", 10),
+                ("status", 12),
+            ];
+            table_header(out, "Shared Memory Segments", &h);
         }
     }
     for s in sysv::segments()? {
         match format {
             Format::Creator => print_perms(out, s.id, &s.perm),
-            Format::Time => {
-                id_owner(out, 10, s.id, s.perm.uid);
-                for t in [s.atime, s.dtime, s.ctime] {
-                    let _ = write!(out, " {}", time_cell(t, 4, 20, 16));
-                }
-                out.push('\n');
-            }
+            Format::Time => times_row(out, 10, s.id, s.perm.uid, [s.atime, s.dtime, s.ctime]),
             Format::Pid => {
                 id_owner(out, 10, s.id, s.perm.uid);
                 let _ = writeln!(out, " {:<10} {:<10}", s.cpid, s.lpid);
@@ -540,25 +559,30 @@ fn do_sem(out: &mut String, format: Format) -> anyhow::Result<()> {
         }
         // util-linux prints nothing at all for semaphores with -p.
         Format::Pid => return Ok(()),
-        Format::Creator => {
-            out.push_str("------ Semaphore Arrays Creators/Owners --------\n");
-            let h = ["semid", "perms", "cuid", "cgid", "uid", "gid"];
-            let _ = writeln!(out, "{}", h.map(|c| format!("{c:<10}")).join(" "));
-        }
+        Format::Creator => creators_header(out, "Semaphore Arrays Creators/Owners", "semid"),
         Format::Time => {
-            out.push_str("------ Semaphore Operation/Change Times --------\n");
-            let _ = writeln!(
+            table_header(
                 out,
-                "{:<8} {:<10} {:<26} {:<26}",
-                "semid", "owner", "last-op", "last-changed"
+                "Semaphore Operation/Change Times",
+                &[
+                    ("semid", 8),
+                    ("owner", 10),
+                    ("last-op", 26),
+                    ("last-changed", 26),
+                ],
             );
         }
         Format::Default => {
-            out.push_str("------ Semaphore Arrays --------\n");
-            let _ = writeln!(
+            table_header(
                 out,
-                "{:<10} {:<10} {:<10} {:<10} {:<10}",
-                "key", "semid", "owner", "perms", "nsems"
+                "Semaphore Arrays",
+                &[
+                    ("key", 10),
+                    ("semid", 10),
+                    ("owner", 10),
+                    ("perms", 10),
+                    ("nsems", 10),
+                ],
             );
         }
     }

@@ -1,4 +1,8 @@
 //! `ipckit limits`: the kernel's IPC limits and current use.
+//!
+//! POSIX message queues in use are counted as `ipckit ls -Q` lists them: through the mounted
+//! mqueue filesystem, else (as root) a private mount namespace; otherwise the table says
+//! `unknown (mqueue not mounted, not root)` and the JSON has `"used": null`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -29,9 +33,26 @@ struct LimitsView {
 #[derive(Debug, clap::Args)]
 pub struct LimitsArgs {
     /// Print JSON: {"sysv": {"msgmax": {"limit": N, "used": N|null}, ...}, "posix": {...}}.
-    /// POSIX limits not readable are null.
+    /// POSIX limits not readable are null, as are the queues in use where they cannot be
+    /// counted (mqueue not mounted and not root: as root they are counted through a private
+    /// mount namespace, as `ls -Q` lists them).
     #[arg(long)]
     pub json: bool,
+}
+
+/// The POSIX message queues in use, listed as `ipckit ls -Q` lists them: through the
+/// mounted mqueue filesystem, else (as root) through a private mount namespace that leaves
+/// this system's mounts alone (`ipckit::inspect::posix::list_mq_anywhere`). Otherwise
+/// `None`, with why it cannot be known.
+fn queues_in_use() -> (Option<u64>, Option<String>) {
+    use ipckit::inspect::posix;
+    match posix::list_mq_anywhere() {
+        Ok((queues, _)) => (Some(queues.len() as u64), None),
+        Err(e) if e.kind() == ipckit::ErrorKind::NotFound && posix::mqueue_mount().is_none() => {
+            (None, Some("mqueue not mounted, not root".into()))
+        }
+        Err(e) => (None, Some(e.to_string())),
+    }
 }
 
 /// Runs `ipckit limits`.
@@ -66,10 +87,7 @@ pub fn run(args: LimitsArgs) -> anyhow::Result<ExitCode> {
         ("semmni", "semaphore sets", l.semmni, Some(l.sets_used)),
     ];
     let mq = ipckit::posix::mq::Limits::read();
-    // Queues in use can only be counted through the mqueue filesystem.
-    let queues_used = ipckit::inspect::posix::list_mq()
-        .ok()
-        .map(|q| q.len() as u64);
+    let (queues_used, unknown) = queues_in_use();
     let posix_rows: Vec<(&'static str, &str, Option<u64>, Option<u64>)> = vec![
         (
             "msg_max",
@@ -133,12 +151,19 @@ pub fn run(args: LimitsArgs) -> anyhow::Result<ExitCode> {
         let cells: Vec<Vec<String>> = posix_rows
             .iter()
             .map(|(name, desc, limit, used)| {
-                vec![name.to_string(), dash(limit), dash(used), desc.to_string()]
+                let used = match used {
+                    None if *name == "queues_max" && unknown.is_some() => "unknown".into(),
+                    used => dash(used),
+                };
+                vec![name.to_string(), dash(limit), used, desc.to_string()]
             })
             .collect();
         writeln!(out)?;
         writeln!(out, "POSIX message queues (/proc/sys/fs/mqueue)")?;
         write_table(&mut out, &["NAME", "LIMIT", "USED", "DESCRIPTION"], &cells)?;
+        if let Some(why) = unknown {
+            writeln!(out, "queues in use: unknown ({why})")?;
+        }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -7,12 +7,9 @@ use ipckit::posix::mq::MessageQueue as PosixQueue;
 use ipckit::posix::sem::Semaphore as PosixSemaphore;
 use ipckit::posix::shm::SharedMemory as PosixShm;
 use ipckit::sysv::key::Key;
-use ipckit::sysv::msg::MessageQueue;
-use ipckit::sysv::sem::SemaphoreSet;
-use ipckit::sysv::shm::SharedMemory;
-use ipckit::Named;
 
 use crate::parse::parse_key;
+use crate::sysv_remove::{Found, SysvKind};
 
 /// Which kinds `rm --all` removes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -91,12 +88,8 @@ pub struct RmArgs {
 /// One object `rm` was asked to remove, as the command line named it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Target {
-    QueueId(i32),
-    QueueKey(Key),
-    ShmemId(i32),
-    ShmemKey(Key),
-    SetId(i32),
-    SetKey(Key),
+    SysvId(SysvKind, i32),
+    SysvKey(SysvKind, Key),
     PosixMq(String),
     PosixShm(String),
     PosixSem(String),
@@ -106,23 +99,25 @@ impl Target {
     /// Removes it (a System V segment is marked for removal; a POSIX name is unlinked).
     fn remove(&self) -> ipckit::Result<()> {
         match self {
-            Target::QueueId(id) => MessageQueue::remove_id(*id),
-            Target::QueueKey(key) => MessageQueue::builder(*key)
-                .open()
-                .and_then(MessageQueue::remove),
-            Target::ShmemId(id) => SharedMemory::remove_id(*id),
-            Target::ShmemKey(key) => SharedMemory::builder(*key, 0)
-                .open()
-                .and_then(SharedMemory::remove),
-            Target::SetId(id) => SemaphoreSet::remove_id(*id),
-            Target::SetKey(key) => SemaphoreSet::builder(*key, 0)
-                .no_init_wait()
-                .open()
-                .and_then(SemaphoreSet::remove),
+            Target::SysvId(kind, id) => kind.remove_id(*id),
+            Target::SysvKey(kind, key) => kind.remove_key(*key),
             Target::PosixMq(name) => PosixQueue::unlink(name),
             Target::PosixShm(name) => PosixShm::unlink(name),
             Target::PosixSem(name) => PosixSemaphore::unlink(name),
         }
+    }
+}
+
+/// The line that announces the removal of an object `--all` found.
+fn announce(kind: SysvKind, f: &Found) -> String {
+    let (id, key) = (f.id, f.key);
+    match (kind, f.messages) {
+        (SysvKind::Msg, Some(n)) if n > 0 => {
+            format!("removing message queue id {id} (key {key}) with {n} unread message(s)")
+        }
+        (SysvKind::Msg, _) => format!("removing message queue id {id} (key {key})"),
+        (SysvKind::Shm, _) => format!("removing shared-memory segment id {id} (key {key})"),
+        (SysvKind::Sem, _) => format!("removing semaphore set id {id} (key {key})"),
     }
 }
 
@@ -133,43 +128,28 @@ impl Target {
 fn targets(args: RmArgs) -> anyhow::Result<Vec<(Target, Option<String>)>> {
     let all = |kind: AllKind| args.all.is_some_and(|a| a == AllKind::All || a == kind);
     let named = |t: Target| (t, None);
-    let mut t: Vec<(Target, Option<String>)> = args
-        .queue_id
-        .iter()
-        .map(|&id| named(Target::QueueId(id)))
-        .collect();
-    if all(AllKind::Q) {
-        t.extend(inspect::queues()?.iter().map(|q| {
-            let said = match q.qnum {
-                0 => format!("removing message queue id {} (key {})", q.id, q.perm.key),
-                n => format!(
-                    "removing message queue id {} (key {}) with {n} unread message(s)",
-                    q.id, q.perm.key
-                ),
-            };
-            (Target::QueueId(q.id), Some(said))
-        }));
-    }
-    t.extend(args.queue_key.iter().map(|&k| named(Target::QueueKey(k))));
-    t.extend(args.shmem_id.iter().map(|&id| named(Target::ShmemId(id))));
-    if all(AllKind::M) {
-        t.extend(inspect::segments()?.iter().map(|s| {
-            let said = format!(
-                "removing shared-memory segment id {} (key {})",
-                s.id, s.perm.key
+    let mut t: Vec<(Target, Option<String>)> = Vec::new();
+    let sysv = [
+        (SysvKind::Msg, AllKind::Q, &args.queue_id, &args.queue_key),
+        (SysvKind::Shm, AllKind::M, &args.shmem_id, &args.shmem_key),
+        (
+            SysvKind::Sem,
+            AllKind::S,
+            &args.semaphore_id,
+            &args.semaphore_key,
+        ),
+    ];
+    for (kind, all_kind, ids, keys) in sysv {
+        t.extend(ids.iter().map(|&id| named(Target::SysvId(kind, id))));
+        if all(all_kind) {
+            t.extend(
+                kind.all()?
+                    .iter()
+                    .map(|f| (Target::SysvId(kind, f.id), Some(announce(kind, f)))),
             );
-            (Target::ShmemId(s.id), Some(said))
-        }));
+        }
+        t.extend(keys.iter().map(|&k| named(Target::SysvKey(kind, k))));
     }
-    t.extend(args.shmem_key.iter().map(|&k| named(Target::ShmemKey(k))));
-    t.extend(args.semaphore_id.iter().map(|&id| named(Target::SetId(id))));
-    if all(AllKind::S) {
-        t.extend(inspect::sets()?.iter().map(|s| {
-            let said = format!("removing semaphore set id {} (key {})", s.id, s.perm.key);
-            (Target::SetId(s.id), Some(said))
-        }));
-    }
-    t.extend(args.semaphore_key.iter().map(|&k| named(Target::SetKey(k))));
     t.extend(args.posix_mq.into_iter().map(|n| named(Target::PosixMq(n))));
     t.extend(
         args.posix_shm

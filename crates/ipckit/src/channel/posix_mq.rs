@@ -142,7 +142,9 @@ impl MqSender {
         Some(self.q.as_fd())
     }
 
-    pub(super) fn send(&mut self, msg: &[u8]) -> Result<()> {
+    /// What every send checks first: `msg` fits, and the queue still has its name
+    /// (unlinked, every receiver gone or removed by hand, nobody can read it any more).
+    fn check(&self, msg: &[u8]) -> Result<()> {
         if msg.len() > self.max {
             return Err(super::too_large(
                 "mq_send",
@@ -151,11 +153,15 @@ impl MqSender {
                 self.max,
             ));
         }
-        // Unlinked (every receiver gone, or removed by hand): nobody can read it any more.
         if io::is_unlinked(self.q.as_fd()).ctx("fstat", &self.object)? {
             return Err(Error::new(ErrorKind::PeerGone, "mq_send", &self.object)
                 .with_detail("the queue was unlinked: no receiver can open it any more"));
         }
+        Ok(())
+    }
+
+    pub(super) fn send(&mut self, msg: &[u8]) -> Result<()> {
+        self.check(msg)?;
         self.q.send(msg, 0)
     }
 
@@ -163,18 +169,7 @@ impl MqSender {
     /// (`mq_timedsend(3)` with a deadline already passed), for the async ends.
     #[cfg(feature = "tokio")]
     pub(super) fn try_send(&mut self, msg: &[u8]) -> Result<()> {
-        if msg.len() > self.max {
-            return Err(super::too_large(
-                "mq_send",
-                &self.object,
-                msg.len(),
-                self.max,
-            ));
-        }
-        if io::is_unlinked(self.q.as_fd()).ctx("fstat", &self.object)? {
-            return Err(Error::new(ErrorKind::PeerGone, "mq_send", &self.object)
-                .with_detail("the queue was unlinked: no receiver can open it any more"));
-        }
+        self.check(msg)?;
         self.q.try_send(msg, 0)
     }
 }

@@ -64,6 +64,23 @@ impl Live {
         self.peer.as_ref().expect("peer").pid()
     }
 
+    /// Writes `line` and a newline to the peer's stdin (a pipe when started by
+    /// [`Live::spawn`]): a cue for a peer that waits for one.
+    pub fn send_line(&mut self, line: &str) {
+        use std::io::Write;
+        let child = self.peer.as_mut().expect("peer").child_mut();
+        let input = child.stdin.as_mut().expect("peer stdin piped and open");
+        input
+            .write_all(format!("{line}\n").as_bytes())
+            .expect("write to peer");
+        input.flush().expect("flush to peer");
+    }
+
+    /// Closes the peer's stdin now (its signal to finish), without waiting for it to end.
+    pub fn close_stdin(&mut self) {
+        drop(self.peer.as_mut().expect("peer").child_mut().stdin.take());
+    }
+
     /// Fails the test: kills the peer (in drop) and panics with `why` and what it printed.
     fn fail(&mut self, why: &str) -> ! {
         if let Some(p) = &mut self.peer {
@@ -113,7 +130,7 @@ impl Live {
     /// # Panics
     /// If the peer failed or did not end in time (it is killed).
     pub fn finish(mut self) -> Vec<String> {
-        drop(self.peer.as_mut().expect("peer").child_mut().stdin.take());
+        self.close_stdin();
         let deadline = Instant::now() + PEER_TIMEOUT;
         let mut rest = Vec::new();
         while let Some(line) = self.next_raw(deadline) {

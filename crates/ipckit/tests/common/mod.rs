@@ -28,6 +28,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 mod live;
 #[allow(unused_imports)]
 pub use live::Live;
+/// The typed suites' message type (also included by `interop/tests/msgpack.rs`).
+#[cfg(feature = "serde")]
+pub mod reading;
+/// The typed suites' transport rows and shared peer role.
+#[cfg(feature = "serde")]
+pub mod typed_rows;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
