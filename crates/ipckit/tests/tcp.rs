@@ -67,14 +67,19 @@ fn writing_to_a_closed_peer_is_peer_gone_without_sigpipe() {
 
 #[test]
 fn connecting_where_nobody_listens_is_peer_gone_naming_the_address() {
-    // A port that was free a moment ago: bind, read it, close.
-    let port = tcp::listen("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let err = tcp::connect(addr.as_str()).unwrap_err();
+    // A port that was free a moment ago: bind, read it, close. Another process on the
+    // machine may take it in between (the connect then succeeds): try another, bounded.
+    let (addr, err) = (0..20)
+        .find_map(|_| {
+            let port = tcp::listen("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let addr = format!("127.0.0.1:{port}");
+            tcp::connect(addr.as_str()).err().map(|e| (addr, e))
+        })
+        .expect("20 freed ports in a row were taken by another process");
     assert_eq!(err.kind(), ErrorKind::PeerGone);
     assert!(
         err.to_string()

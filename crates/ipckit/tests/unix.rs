@@ -452,7 +452,19 @@ fn bound_sockets_are_named_by_their_address() {
         Path::new(&path).exists(),
         "a persisted listener keeps its file"
     );
-    let l = UnixListener::bind_reclaim(&addr).unwrap();
+    // A fork by a concurrent test (spawning its peer) can hold a copy of the dropped
+    // listener's fd until its exec closes it (O_CLOEXEC), so the file may briefly look
+    // alive to `bind_reclaim`: retry, bounded.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let l = loop {
+        match UnixListener::bind_reclaim(&addr) {
+            Ok(l) => break l,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            Err(e) => panic!("bind_reclaim still refused 10 s after the drop: {e}"),
+        }
+    };
     l.remove().unwrap();
     assert!(!Path::new(&path).exists(), "remove unlinks the file");
 
