@@ -167,7 +167,18 @@ pub enum ZenohCongestion {
 /// Which zenoh sessions a `zenoh:` end deals with (zenoh's `Locality`), set by the address
 /// (`?locality=remote`): on a publisher, whose subscribers receive its samples and count
 /// as matching before a first `send` (`allowed_destination`); on a subscriber, whose
-/// publications it takes (`allowed_origin`).
+/// publications it takes (`allowed_origin`). See
+/// <https://docs.rs/zenoh/1.10/zenoh/sample/enum.Locality.html>.
+///
+/// # Examples
+///
+/// ```
+/// use ipckit::channel::{Address, ZenohLocality};
+/// let a: Address = "zenoh:robot/rpc?locality=remote".parse()?;
+/// assert!(matches!(a, Address::Zenoh { locality: ZenohLocality::Remote, .. }));
+/// assert_eq!(ZenohLocality::default(), ZenohLocality::Any);
+/// # Ok::<(), ipckit::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[doc(alias = "Locality")]
 pub enum ZenohLocality {
