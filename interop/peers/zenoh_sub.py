@@ -20,6 +20,8 @@ import zenoh
 def main():
     key, count = sys.argv[1], int(sys.argv[2])
     conf = zenoh.Config()
+    # No shared-memory transport: it would leave a segment in /dev/shm (one per run).
+    conf.insert_json5("transport/shared_memory/enabled", "false")
     if len(sys.argv) > 3:
         conf.insert_json5("listen/endpoints", json.dumps([sys.argv[3]]))
     with zenoh.open(conf) as session:
