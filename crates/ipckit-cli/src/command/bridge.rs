@@ -14,7 +14,11 @@
 //! local side needs a second local address, `--back`: where what comes back is delivered
 //! (connected to; the local application listens there) when FROM is local, or where what
 //! goes back is taken (listened on) when TO is local. One direction stalling (its TO
-//! unreachable) does not stop the other.
+//! unreachable) does not stop the other: each has its own thread and holds only its own
+//! message. What a stalled zenoh->local direction does not take backs up: its subscriber
+//! queue (1024 samples) fills, then zenoh stops reading the link that brings them, which
+//! holds the far publishers (congestion control `Block`: nothing dropped); the other
+//! direction only writes to that link and goes on.
 //!
 //! Counters (received, forwarded, dropped) go to stderr on SIGUSR1 and at exit, as one line
 //! `ipckit bridge: received=R forwarded=F dropped=D`; both ways, one line per direction,
