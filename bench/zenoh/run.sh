@@ -6,8 +6,12 @@
 #   bridged: client --unix--> bridge --zenoh:K/ping--> bridge --unix--> echo
 #            echo --unix--> bridge --zenoh:K/pong--> bridge --unix--> client
 #
-# (each direction through two bridges, four bridge processes, zenoh peers found by
-# scouting on loopback). Release builds unless PROFILE=debug; prints one JSON line per run and the ratios.
+#   both-ways: client --unix--> bridge X --zenoh:K--> bridge Y --unix--> echo, and back
+#            through the same two bridges (`--both-ways --back`, one zenoh key)
+#
+# (bridged: each direction through two bridges, four bridge processes; both-ways: two
+# bridge processes, each carrying both directions; zenoh peers found by scouting on
+# loopback). Release builds unless PROFILE=debug; prints one JSON line per run and the ratios.
 #   bench/zenoh/run.sh [ROUNDS [SIZE [STREAM]]]     (default 2000 64 20000)
 #   PROFILE=debug bench/zenoh/run.sh               (the debug build: quicker to build)
 set -euo pipefail
@@ -38,12 +42,22 @@ $PP echo "unix:@$tag-echo-in" "unix:@$tag-e-out" 2>/dev/null & pids+=($!)
 sleep 1
 bridged=$($PP client "unix:@$tag-c-out" "unix:@$tag-client-in" "$ROUNDS" "$SIZE" "$STREAM")
 echo "bridged zenoh:   $bridged"
+cleanup; pids=()
 
-python3 - "$direct" "$bridged" <<'PY'
+# through two bridges, each both ways
+$BIN bridge "zenoh:$tag/rpc" "unix:@$tag-echo-in" --both-ways --back "unix:@$tag-e-out" 2>/dev/null & pids+=($!)
+$BIN bridge "unix:@$tag-c-out" "zenoh:$tag/rpc" --both-ways --back "unix:@$tag-client-in" 2>/dev/null & pids+=($!)
+$PP echo "unix:@$tag-echo-in" "unix:@$tag-e-out" 2>/dev/null & pids+=($!)
+sleep 1
+both=$($PP client "unix:@$tag-c-out" "unix:@$tag-client-in" "$ROUNDS" "$SIZE" "$STREAM")
+echo "both-ways zenoh: $both"
+
+python3 - "$direct" "$bridged" "$both" <<'PY'
 import json, sys
-d, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print(f"latency p50: bridged/direct = {b['p50_us']/d['p50_us']:.1f}x "
-      f"({b['p50_us']:.0f} us vs {d['p50_us']:.0f} us); p99 {b['p99_us']/d['p99_us']:.1f}x")
-print(f"throughput: bridged/direct = {b['msgs_per_s']/d['msgs_per_s']:.2f} "
-      f"({b['msgs_per_s']:.0f} vs {d['msgs_per_s']:.0f} msg/s of {d['size']} B)")
+d, b, w = (json.loads(a) for a in sys.argv[1:4])
+for name, x in (("bridged", b), ("both-ways", w)):
+    print(f"latency p50: {name}/direct = {x['p50_us']/d['p50_us']:.1f}x "
+          f"({x['p50_us']:.0f} us vs {d['p50_us']:.0f} us); p99 {x['p99_us']/d['p99_us']:.1f}x")
+    print(f"throughput: {name}/direct = {x['msgs_per_s']/d['msgs_per_s']:.2f} "
+          f"({x['msgs_per_s']:.0f} vs {d['msgs_per_s']:.0f} msg/s of {d['size']} B)")
 PY

@@ -1,7 +1,7 @@
 //! The `zenoh:` transport through the library API, against `ipckit recv`/`ipckit send` in
 //! other processes (zenoh peers found by scouting on this machine's loopback): bytes and
 //! typed messages, wildcards, the refusals (a wildcard sender, a message above the maximum,
-//! no subscriber within the match timeout).
+//! no subscriber within the match timeout), `?locality=remote` (this session left out).
 //!
 //! Needs the `ipckit` binary built with the feature (`cargo build -p ipckit-cli --features
 //! zenoh`).
@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use ipckit::channel::{self, typed, Address, ChannelOptions, ZenohCongestion};
+use ipckit::channel::{self, typed, Address, ChannelOptions, ZenohCongestion, ZenohLocality};
 use ipckit::ErrorKind;
 use ipckit_testkit::{assert_ok, ipckit, Running};
 
@@ -80,4 +80,54 @@ fn drop_mode_is_an_address_option() {
     tx.send(b"best effort").unwrap();
     drop(tx);
     assert_eq!(rx.output(), b"best effort\n");
+}
+
+#[test]
+fn locality_remote_ignores_this_process_session() {
+    let k = key("locality");
+    let any: Address = format!("zenoh:{k}").parse().unwrap();
+    let remote: Address = format!("zenoh:{k}?locality=remote").parse().unwrap();
+    assert!(matches!(
+        remote,
+        Address::Zenoh {
+            locality: ZenohLocality::Remote,
+            ..
+        }
+    ));
+    // One session in this process: a subscriber and publishers on one key.
+    let mut mine = channel::listen(&remote).unwrap();
+    let mut rx_mine = mine.accept().unwrap();
+    let opts = ChannelOptions::new().with_zenoh_match_timeout(Duration::from_millis(300));
+    // A remote-only publisher is not matched by this session's own subscriber (zenoh's
+    // matching status honours the destination), so it does not claim to have sent.
+    let mut tx = channel::connect_with(&remote, &opts).unwrap();
+    let e = tx.send(b"to nobody").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TimedOut, "{e}");
+    // An ordinary publisher in this session matches it, but a remote-only subscriber does
+    // not take this session's samples.
+    let mut local = channel::listen(&any).unwrap();
+    let mut rx_local = local.accept().unwrap();
+    let mut tx_any = channel::connect_with(&any, &opts).unwrap();
+    tx_any.send(b"local").unwrap();
+    let mut buf = Vec::new();
+    rx_local
+        .recv_timeout(&mut buf, Duration::from_secs(20))
+        .unwrap();
+    assert_eq!(buf, b"local");
+    let e = rx_mine
+        .recv_timeout(&mut buf, Duration::from_millis(300))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TimedOut, "{e}");
+    // Another process's sample reaches both subscribers.
+    assert_ok(&ipckit(&["send", &format!("zenoh:{k}"), "remote"]));
+    for rx in [&mut rx_mine, &mut rx_local] {
+        rx.recv_timeout(&mut buf, Duration::from_secs(20)).unwrap();
+        assert_eq!(buf, b"remote");
+    }
+    // And another process's subscriber makes the remote-only publisher send.
+    let far = Running::recv(&[&format!("zenoh:{k}"), "--count", "1"]);
+    let mut tx = channel::connect_with(&remote, &ChannelOptions::new()).unwrap();
+    tx.send(b"far").unwrap();
+    drop(tx);
+    assert_eq!(far.output(), b"far\n");
 }

@@ -41,7 +41,8 @@ pub enum Command {
     Send(crate::command::send::SendArgs),
     /// Receive messages at a FIFO, socket or queue and print one per line.
     Recv(crate::command::recv::RecvArgs),
-    /// Forward every message from one address (listened on) to another (connected to).
+    /// Forward every message from one address (listened on) to another (connected to);
+    /// --both-ways also back.
     Bridge(crate::command::bridge::BridgeArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
     Completions(crate::command::completions::CompletionsArgs),

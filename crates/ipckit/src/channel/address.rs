@@ -20,9 +20,10 @@ pub const ACCEPTED_FORMS: &str =
   posix-mq:/NAME               a POSIX message queue, one queue message per message
   shm-ring:PATH|@NAME          a shared-memory ring (handshake on a Unix seqpacket socket)
   file:PATH                    an append-only spool file (durable; at-least-once delivery)
-  zenoh:KEY/EXPR[?congestion=drop]
+  zenoh:KEY/EXPR[?congestion=drop][&locality=remote]
                                a zenoh key expression (feature zenoh): connect publishes,
-                               listen subscribes (wildcards * and ** when listening)";
+                               listen subscribes (wildcards * and ** when listening);
+                               locality=remote: other zenoh sessions only (not this one)";
 
 /// A channel endpoint, as typed on a command line: `SCHEME:REST`.
 ///
@@ -37,7 +38,7 @@ pub const ACCEPTED_FORMS: &str =
 /// | `posix-mq:/NAME` | POSIX message queue | one queue message each (priority 0) |
 /// | `shm-ring:PATH`, `shm-ring:@NAME` | shared-memory ring ([`crate::ring`]), set up over a Unix seqpacket socket at the path or abstract name | one record each |
 /// | `file:PATH` | append-only spool file ([`crate::file`]), position in `PATH.pos` | one checksummed frame each |
-/// | `zenoh:KEY/EXPR`, `zenoh:KEY/EXPR?congestion=drop` | a zenoh publisher (connect) or subscriber (listen, wildcards allowed), feature `zenoh` | one sample each |
+/// | `zenoh:KEY/EXPR`, `zenoh:KEY/EXPR?congestion=drop`, `zenoh:KEY/EXPR?locality=remote` (both: `?congestion=drop&locality=remote`) | a zenoh publisher (connect) or subscriber (listen, wildcards allowed), feature `zenoh` | one sample each |
 ///
 /// Parsing then printing gives the same string back (for a string in canonical form).
 /// The enum is `#[non_exhaustive]`: later transports (message queues, a shared-memory ring)
@@ -114,17 +115,31 @@ pub enum Address {
     /// `file:PATH`: an append-only spool file ([`crate::file`]); one frame per message,
     /// kept on disk until delivered (at least once).
     File(PathBuf),
-    /// `zenoh:KEY/EXPR[?congestion=drop]`: a zenoh key expression (chunks separated by
-    /// `/`; `*` and `**` chunks only on the listening side). A sender declares a reliable
-    /// publisher there, with congestion control `Block` unless the address ends in
-    /// `?congestion=drop`; a receiver declares a subscriber. Needs the cargo feature
-    /// `zenoh` to connect or listen (parsing works without it).
+    /// `zenoh:KEY/EXPR[?congestion=drop][&locality=remote]`: a zenoh key expression
+    /// (chunks separated by `/`; `*` and `**` chunks only on the listening side). A sender
+    /// declares a reliable publisher there, with congestion control `Block` unless the
+    /// address says `congestion=drop`; a receiver declares a subscriber. `locality=remote`
+    /// keeps the process's own zenoh session out: its publisher reaches (and waits for)
+    /// subscribers of other sessions only, its subscriber takes samples from other sessions
+    /// only ([`ZenohLocality`]), so one process can publish and subscribe on the same key
+    /// without hearing itself (what `ipckit bridge --both-ways` does). The two options are
+    /// joined by `&`, printed in this order. Needs the cargo feature `zenoh` to connect or
+    /// listen (parsing works without it).
     ///
     /// ```
-    /// use ipckit::channel::{Address, ZenohCongestion};
+    /// use ipckit::channel::{Address, ZenohCongestion, ZenohLocality};
     /// let a: Address = "zenoh:robot/camera?congestion=drop".parse()?;
-    /// assert_eq!(a, Address::Zenoh { key: "robot/camera".into(), congestion: ZenohCongestion::Drop });
+    /// assert_eq!(
+    ///     a,
+    ///     Address::Zenoh {
+    ///         key: "robot/camera".into(),
+    ///         congestion: ZenohCongestion::Drop,
+    ///         locality: ZenohLocality::Any,
+    ///     }
+    /// );
     /// assert_eq!("zenoh:robot/**".parse::<Address>()?.to_string(), "zenoh:robot/**");
+    /// let b: Address = "zenoh:robot/cmd?locality=remote&congestion=drop".parse()?;
+    /// assert_eq!(b.to_string(), "zenoh:robot/cmd?congestion=drop&locality=remote");
     /// # Ok::<(), ipckit::Error>(())
     /// ```
     Zenoh {
@@ -132,6 +147,8 @@ pub enum Address {
         key: String,
         /// What a publisher does when the network or a subscriber is slow.
         congestion: ZenohCongestion,
+        /// Whose samples a subscriber takes, and whose subscribers a publisher serves.
+        locality: ZenohLocality,
     },
 }
 
@@ -145,6 +162,34 @@ pub enum ZenohCongestion {
     /// A message that cannot be queued at once is dropped by zenoh, silently (for
     /// telemetry where the newest sample matters more than every sample).
     Drop,
+}
+
+/// Which zenoh sessions a `zenoh:` end deals with (zenoh's `Locality`), set by the address
+/// (`?locality=remote`): on a publisher, whose subscribers receive its samples and count
+/// as matching before a first `send` (`allowed_destination`); on a subscriber, whose
+/// publications it takes (`allowed_origin`). See
+/// <https://docs.rs/zenoh/1.10/zenoh/sample/enum.Locality.html>.
+///
+/// # Examples
+///
+/// ```
+/// use ipckit::channel::{Address, ZenohLocality};
+/// let a: Address = "zenoh:robot/rpc?locality=remote".parse()?;
+/// assert!(matches!(a, Address::Zenoh { locality: ZenohLocality::Remote, .. }));
+/// assert_eq!(ZenohLocality::default(), ZenohLocality::Any);
+/// # Ok::<(), ipckit::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[doc(alias = "Locality")]
+pub enum ZenohLocality {
+    /// Every session, this process's own included (the default).
+    #[default]
+    Any,
+    /// Other sessions only: a publisher ignores the subscribers of its own session (they
+    /// neither receive its samples nor satisfy the wait for a matching subscriber), a
+    /// subscriber ignores its own session's publications. For a process that publishes and
+    /// subscribes on the same key, as `ipckit bridge --both-ways` does.
+    Remote,
 }
 
 impl Address {
@@ -288,22 +333,40 @@ fn parse_sysv_mq(text: &str, rest: &str) -> Result<Address> {
     Ok(Address::SysvMq { key, mtype })
 }
 
-/// `KEY/EXPR[?congestion=block|drop]`: chunks of `/`, none empty; `*`/`**` whole chunks.
+/// `KEY/EXPR[?OPTION[&OPTION]]`, options `congestion=block|drop`, `locality=any|remote`:
+/// chunks of `/`, none empty; `*`/`**` whole chunks.
 fn parse_zenoh(text: &str, rest: &str) -> Result<Address> {
     let (key, query) = match rest.split_once('?') {
         Some((k, q)) => (k, Some(q)),
         None => (rest, None),
     };
-    let congestion = match query {
-        None | Some("congestion=block") => ZenohCongestion::Block,
-        Some("congestion=drop") => ZenohCongestion::Drop,
-        Some(q) => {
-            return Err(bad(
-                text,
-                format_args!("unknown query {q:?}: only ?congestion=drop or ?congestion=block"),
-            ))
+    let mut congestion = None;
+    let mut locality = None;
+    for option in query.map(|q| q.split('&')).into_iter().flatten() {
+        let twice = |name: &str| bad(text, format_args!("the option {name} is given twice"));
+        match option {
+            "congestion=block" | "congestion=drop" if congestion.is_some() => {
+                return Err(twice("congestion"))
+            }
+            "congestion=block" => congestion = Some(ZenohCongestion::Block),
+            "congestion=drop" => congestion = Some(ZenohCongestion::Drop),
+            "locality=any" | "locality=remote" if locality.is_some() => {
+                return Err(twice("locality"))
+            }
+            "locality=any" => locality = Some(ZenohLocality::Any),
+            "locality=remote" => locality = Some(ZenohLocality::Remote),
+            q => {
+                return Err(bad(
+                    text,
+                    format_args!(
+                        "unknown option {q:?}: only congestion=drop|block and \
+                         locality=remote|any (joined by &)"
+                    ),
+                ))
+            }
         }
-    };
+    }
+    let (congestion, locality) = (congestion.unwrap_or_default(), locality.unwrap_or_default());
     if key.is_empty() {
         return Err(bad(text, "the key expression is empty"));
     }
@@ -333,6 +396,7 @@ fn parse_zenoh(text: &str, rest: &str) -> Result<Address> {
     Ok(Address::Zenoh {
         key: key.to_string(),
         congestion,
+        locality,
     })
 }
 
@@ -383,12 +447,23 @@ impl fmt::Display for Address {
                 mtype: Some(mtype),
             } => write!(f, "{scheme}:{key}:{mtype}"),
             Address::PosixMq(name) => write!(f, "{scheme}:{name}"),
-            Address::Zenoh { key, congestion } => {
+            Address::Zenoh {
+                key,
+                congestion,
+                locality,
+            } => {
                 write!(f, "{scheme}:{key}")?;
-                match congestion {
-                    ZenohCongestion::Block => Ok(()),
-                    ZenohCongestion::Drop => write!(f, "?congestion=drop"),
+                let mut options = Vec::new();
+                if *congestion == ZenohCongestion::Drop {
+                    options.push("congestion=drop");
                 }
+                if *locality == ZenohLocality::Remote {
+                    options.push("locality=remote");
+                }
+                if !options.is_empty() {
+                    write!(f, "?{}", options.join("&"))?;
+                }
+                Ok(())
             }
         }
     }
@@ -424,6 +499,8 @@ mod tests {
             "zenoh:robot/*/cmd",
             "zenoh:**",
             "zenoh:a?congestion=drop",
+            "zenoh:a?locality=remote",
+            "zenoh:a/*?congestion=drop&locality=remote",
         ] {
             let a: Address = s.parse().unwrap();
             assert_eq!(a.to_string(), s);
@@ -472,6 +549,10 @@ mod tests {
             "zenoh:a/",
             "zenoh:a*b",
             "zenoh:a?x=1",
+            "zenoh:a?locality=local",
+            "zenoh:a?locality=remote&locality=any",
+            "zenoh:a?congestion=drop&",
+            "zenoh:a?congestion=drop&congestion=block",
             "zenoh:a#b",
             "zenoh:**/**",
         ] {

@@ -107,7 +107,7 @@ mod unix;
 #[cfg(feature = "zenoh")]
 mod zenoh;
 
-pub use address::{Address, SocketAddr, ZenohCongestion, ACCEPTED_FORMS};
+pub use address::{Address, SocketAddr, ZenohCongestion, ZenohLocality, ACCEPTED_FORMS};
 pub use ends::{Receiver, Sender};
 pub use listener::{Closed, Listener};
 pub use raw::{RawReceiver, RawSender};
@@ -404,7 +404,11 @@ fn open_connection(addr: &Address, opts: &ChannelOptions) -> Result<Outgoing> {
         Address::ShmRing(name) => shm_ring::connect(name, opts),
         Address::File(path) => file::connect(path, opts),
         #[cfg(feature = "zenoh")]
-        Address::Zenoh { key, congestion } => zenoh::connect(key, *congestion, opts),
+        Address::Zenoh {
+            key,
+            congestion,
+            locality,
+        } => zenoh::connect(key, *congestion, *locality, opts),
         #[cfg(not(feature = "zenoh"))]
         Address::Zenoh { .. } => Err(no_zenoh("connect", addr)),
     }
@@ -424,7 +428,11 @@ fn open_listener(addr: &Address, opts: &ChannelOptions) -> Result<(ListenerFlavo
         Address::ShmRing(name) => shm_ring::listen(name, opts),
         Address::File(path) => file::listen(path, opts),
         #[cfg(feature = "zenoh")]
-        Address::Zenoh { key, congestion } => zenoh::listen(key, *congestion, opts),
+        Address::Zenoh {
+            key,
+            congestion,
+            locality,
+        } => zenoh::listen(key, *congestion, *locality, opts),
         #[cfg(not(feature = "zenoh"))]
         Address::Zenoh { .. } => Err(no_zenoh("listen", addr)),
     }

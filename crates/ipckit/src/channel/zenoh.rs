@@ -14,6 +14,13 @@
 //!   (zenoh's matching status): the first `send` (and any `send` after the last subscriber
 //!   went away) waits for one, up to [`ChannelOptions::zenoh_match_timeout`], then fails
 //!   with `TimedOut` and nothing was sent.
+//! - `?locality=remote` ([`ZenohLocality::Remote`]): the publisher is declared with
+//!   `allowed_destination(Locality::Remote)` and the subscriber with
+//!   `allowed_origin(Locality::Remote)`, so a process that publishes and subscribes on one
+//!   key (`ipckit bridge --both-ways`) neither hears itself nor counts its own subscriber as
+//!   the match a first `send` waits for. Zenoh 1.10's matching status honours the
+//!   publisher's destination (`Session::matching_status` asks only the routing tables for
+//!   `Remote`, and they leave out the session's own face), so "sent" stays honest.
 //! - What can still be lost: samples in flight (in the sender's zenoh queues, on the wire,
 //!   or in the subscriber's queue) when the subscriber's process dies or its link breaks;
 //!   samples sent between a subscriber's disappearance and the moment the sender's zenoh
@@ -33,12 +40,12 @@ use zenoh::handlers::FifoChannelHandler;
 use zenoh::matching::{MatchingListener, MatchingStatus};
 use zenoh::pubsub::{Publisher, Subscriber};
 use zenoh::qos::CongestionControl;
-use zenoh::sample::Sample;
+use zenoh::sample::{Locality, Sample};
 use zenoh::{Session, Wait};
 
 use super::ends::{ReceiverFlavor, SenderFlavor};
 use super::listener::{Listen, ListenerFlavor};
-use super::{Address, ChannelOptions, Incoming, Outgoing, ZenohCongestion};
+use super::{Address, ChannelOptions, Incoming, Outgoing, ZenohCongestion, ZenohLocality};
 use crate::sys::Deadline;
 use crate::{Error, ErrorKind, Result};
 
@@ -151,6 +158,13 @@ fn session(opts: &ChannelOptions, object: &str) -> Result<Arc<Shared>> {
     Ok(shared)
 }
 
+fn locality(l: ZenohLocality) -> Locality {
+    match l {
+        ZenohLocality::Any => Locality::Any,
+        ZenohLocality::Remote => Locality::Remote,
+    }
+}
+
 fn zenoh_error(kind: ErrorKind, op: &'static str, object: &str, e: zenoh::Error) -> Error {
     Error::new(kind, op, object).with_detail(e.to_string())
 }
@@ -165,11 +179,13 @@ fn too_large(op: &'static str, object: &str, len: usize, max: usize) -> Error {
 pub(super) fn connect(
     key: &str,
     congestion: ZenohCongestion,
+    place: ZenohLocality,
     opts: &ChannelOptions,
 ) -> Result<Outgoing> {
     let object = Address::Zenoh {
         key: key.to_string(),
         congestion,
+        locality: place,
     }
     .to_string();
     if key.contains('*') {
@@ -187,6 +203,7 @@ pub(super) fn connect(
             ZenohCongestion::Block => CongestionControl::Block,
             ZenohCongestion::Drop => CongestionControl::Drop,
         })
+        .allowed_destination(locality(place))
         .wait()
         .map_err(|e| zenoh_error(ErrorKind::InvalidInput, "declare_publisher", &object, e))?;
     let matching = publisher
@@ -215,11 +232,13 @@ pub(super) fn connect(
 pub(super) fn listen(
     key: &str,
     congestion: ZenohCongestion,
+    place: ZenohLocality,
     opts: &ChannelOptions,
 ) -> Result<(ListenerFlavor, Address)> {
     let address = Address::Zenoh {
         key: key.to_string(),
         congestion,
+        locality: place,
     };
     let object = address.to_string();
     let session = session(opts, &object)?;
@@ -227,6 +246,7 @@ pub(super) fn listen(
         .0
         .declare_subscriber(key.to_string())
         .with(zenoh::handlers::FifoChannel::new(SUBSCRIBER_QUEUE))
+        .allowed_origin(locality(place))
         .wait()
         .map_err(|e| zenoh_error(ErrorKind::InvalidInput, "declare_subscriber", &object, e))?;
     Ok((
