@@ -19,18 +19,9 @@ fn addr(s: &str) -> Address {
     s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
 }
 
+/// Connects to `a`, retrying for up to 30 s (the listener may not be up yet).
 fn connect(a: &Address) -> channel::Sender {
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
-        match channel::connect(a) {
-            Ok(tx) => return tx,
-            Err(e) if Instant::now() < until => {
-                let _ = e;
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            Err(e) => panic!("connect {a}: {e}"),
-        }
-    }
+    ipckit_interop::connect_within(a, Duration::from_secs(30))
 }
 
 fn message(seq: u64, size: usize) -> Vec<u8> {

@@ -121,3 +121,22 @@ impl Drop for Py {
         let _ = self.child.wait();
     }
 }
+
+/// `channel::connect(address)`, retried every 20 ms for up to `within` while the listener
+/// is not up yet (a bridge or peer process that is still starting); panics naming the
+/// address and the last error after that.
+pub fn connect_within(
+    address: &ipckit::channel::Address,
+    within: std::time::Duration,
+) -> ipckit::channel::Sender {
+    let until = std::time::Instant::now() + within;
+    loop {
+        match ipckit::channel::connect(address) {
+            Ok(tx) => return tx,
+            Err(_) if std::time::Instant::now() < until => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            Err(e) => panic!("connect {address}: {e}"),
+        }
+    }
+}

@@ -39,17 +39,7 @@ fn key(tag: &str) -> String {
 
 /// Connects to `a`, retrying for up to 20 s (the listener may not be up yet).
 fn connect(a: &Address) -> Sender {
-    let until = Instant::now() + Duration::from_secs(20);
-    loop {
-        match channel::connect(a) {
-            Ok(tx) => return tx,
-            Err(e) if Instant::now() < until => {
-                let _ = e;
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            Err(e) => panic!("connect {a}: {e}"),
-        }
-    }
+    ipckit_interop::connect_within(a, Duration::from_secs(20))
 }
 
 fn accept(listener: &mut Listener) -> Receiver {
