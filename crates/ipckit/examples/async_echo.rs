@@ -1,8 +1,8 @@
 //! One tokio server serving many clients at once over `unix:@…` and `shm-ring:@…` side by
 //! side: each accepted receiver gets its own task, whatever its transport (the ring's waits
-//! on its eventfd doorbell, the socket's on `epoll`, all on one thread); a client sends a
-//! few messages and the server echoes their lengths on stdout. Run: `cargo run -p ipckit
-//! --features tokio --example async_echo`.
+//! on its doorbell, the connection's socket, the others' on their fds, all through `epoll`
+//! on one thread); a client sends a few messages and the server echoes their lengths on
+//! stdout. Run: `cargo run -p ipckit --features tokio --example async_echo`.
 //!
 //! Clients here are tasks in the same process to keep the example short; any process
 //! (`ipckit send`, another program) can connect to the printed address the same way.

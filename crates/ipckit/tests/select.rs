@@ -2,6 +2,8 @@
 //! never delays another (issue 10, defect 3). Senders are other processes where it matters.
 
 mod common;
+#[path = "common/hostile.rs"]
+mod hostile;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
@@ -60,6 +62,16 @@ fn peer() {
                 sock.send(b"not a ring hello").unwrap();
                 say("sent");
                 std::thread::sleep(Duration::from_secs(60));
+            }
+            // Connects (a ring), floods its connection's socket with doorbell bytes for
+            // 1.5 s (never committing a record), then sends one message.
+            "flood" => {
+                let mut tx = channel::connect(&addr).unwrap();
+                say("connected");
+                let sent = hostile::flood(Duration::from_millis(1500));
+                say(format!("flooded {sent}"));
+                tx.send(b"real").unwrap();
+                std::thread::sleep(Duration::from_millis(200));
             }
             other => panic!("unknown peer role {other}"),
         }
@@ -642,9 +654,8 @@ fn thread_cpu() -> Duration {
 fn a_wait_on_idle_rings_does_not_spin() {
     let mut sel = Select::new();
     let (mut talkers, toks) = ring_talkers(&mut sel, "selspin");
-    // Park them all, then have every sender ring its doorbell: each eventfd counter is
-    // non-zero from now on (it is never read), which a level-triggered wait would see as
-    // readable forever.
+    // Park them all, then have every sender ring its doorbell: a byte on each connection's
+    // socket, which a level-triggered wait would see as readable forever unless drained.
     let e = sel.wait(Some(Duration::from_millis(10))).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TimedOut);
     for (i, t) in talkers.iter_mut().enumerate() {
@@ -681,4 +692,36 @@ fn a_wait_on_idle_rings_does_not_spin() {
     for t in talkers {
         t.finish();
     }
+}
+
+#[test]
+fn a_ring_receiver_flooded_with_doorbell_bytes_does_not_spin() {
+    // The socket is the doorbell and the Select polls it level-triggered: a wait that did
+    // not drain it would return at once, forever.
+    let ring: Address = format!("shm-ring:@{}", unique_name("selflood"))
+        .parse()
+        .unwrap();
+    let mut listener = channel::listen(&ring).unwrap();
+    let peer = Peer::spawn("flood", &[&ring.to_string()]);
+    let rx = listener.accept_timeout(PEER_TIMEOUT).unwrap();
+    let mut sel = Select::new();
+    let tok = sel.insert_receiver(rx).unwrap();
+    let cpu = thread_cpu();
+    let t0 = Instant::now();
+    let e = sel.wait(Some(Duration::from_secs(1))).unwrap_err();
+    let (wall, used) = (t0.elapsed(), thread_cpu() - cpu);
+    assert_eq!(e.kind(), ErrorKind::TimedOut);
+    // Not a speed assertion: a busy loop would use about the whole second.
+    eprintln!("flooded select: {used:?} of CPU in {wall:?}");
+    assert!(
+        used < Duration::from_millis(250),
+        "{used:?} of CPU in {wall:?}"
+    );
+    let ev = sel.wait(Some(PEER_TIMEOUT)).unwrap();
+    assert_eq!(ev.token, tok);
+    let mut buf = Vec::new();
+    sel.try_recv(ev.token, &mut buf).unwrap();
+    assert_eq!(buf, b"real");
+    let lines = peer.wait_lines();
+    assert!(lines.iter().any(|l| l.starts_with("flooded ")), "{lines:?}");
 }

@@ -1,15 +1,19 @@
 //! The async ring ends (`ipckit::tokio::ring`) across real processes: round trips, 10^5
 //! messages in order with a checksum, sync producer -> async consumer and async producer ->
 //! sync consumer (the doorbell mixed with the futex), a peer killed with `kill -9` while we
-//! are parked (PeerGone, not a hang), and `tokio::select!` racing a timer against `recv`
-//! without losing a message.
+//! are parked (PeerGone, not a hang), `tokio::select!` racing a timer against `recv`
+//! without losing a message, a hostile peer that makes its socket blocking and never reads
+//! (our doorbell sends never block), and a flood of doorbell bytes (no spin).
 #![cfg(feature = "tokio")]
 
 mod common;
+#[path = "common/hostile.rs"]
+mod hostile;
 
 use std::time::Duration;
 
 use common::{say, Live, Peer};
+use hostile::{flood, send_byte, sockets_of};
 use ipckit::net::unix::SocketAddr;
 use ipckit::ring;
 use ipckit::tokio::ring as aring;
@@ -152,6 +156,52 @@ fn peer() {
                 say("sent");
                 std::thread::sleep(Duration::from_secs(60));
             }
+            // Echoes with its halves in two tasks of a multi-thread runtime, both parked on
+            // the one socket at once (the drain of one may take the other's doorbell byte).
+            "async-echo-split" => {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    let c = aring::connect_with(builder()).await.expect("connect");
+                    let (mut tx, mut rx) = c.split();
+                    let (fwd, mut back) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+                    let echo = tokio::spawn(async move {
+                        while let Some(m) = back.recv().await {
+                            tx.send(&m).await.unwrap();
+                        }
+                    });
+                    let mut buf = Vec::new();
+                    for _ in 0..SPLIT_COUNT {
+                        rx.recv(&mut buf).await.unwrap();
+                        fwd.send(buf.clone()).await.unwrap();
+                    }
+                    drop(fwd);
+                    echo.await.unwrap();
+                    rx.recv(&mut buf).await.unwrap();
+                });
+            }
+            "bell-producer" => {
+                let mut c = builder().capacity(1 << 20).connect().expect("connect");
+                let mut buf = Vec::new();
+                c.receiver().recv(&mut buf).unwrap();
+                assert_eq!(buf, b"go");
+                for seq in 0..BELLS {
+                    c.sender().send(&(seq as u32).to_le_bytes()).unwrap();
+                }
+                say("sent");
+                c.receiver().recv(&mut buf).unwrap();
+                assert_eq!(buf, b"bye");
+            }
+            "bell-flood" => {
+                let mut c = builder().connect().expect("connect");
+                let sent = flood(Duration::from_millis(1500));
+                say(format!("flooded {sent}"));
+                c.sender().send(b"real").unwrap();
+                std::thread::sleep(Duration::from_millis(200));
+            }
             "hang" => {
                 let _c = builder().connect().expect("connect");
                 say("ready");
@@ -251,6 +301,48 @@ fn async_to_async_100k_with_checksum() {
         assert_eq!(buf, b"done");
         let lines = peer.wait_lines();
         assert_eq!(lines, vec![format!("checksum {:x}", checksum(COUNT))]);
+    });
+}
+
+/// Messages each way in [`both_halves_parked_on_one_socket_lose_no_wake_up`].
+const SPLIT_COUNT: u64 = 30_000;
+
+#[test]
+fn both_halves_parked_on_one_socket_lose_no_wake_up() {
+    // Both sides stream both ways at once, each half in its own task of a multi-thread
+    // runtime and a small ring, so that the sender (waiting for space) and the receiver
+    // (waiting for data) of one side are parked on the same socket together: a drain by
+    // one takes bytes meant for the other, which only the kick rescues before the check
+    // interval (10 s here: a lost wake-up shows as a stall past the limit).
+    let addr = addr("tring-split");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(40), async {
+            let l = listener(&addr);
+            let peer = Peer::spawn("async-echo-split", &[&addr.to_string()]);
+            let (mut tx, mut rx) = l.accept().await.unwrap().split();
+            let sending = tokio::spawn(async move {
+                for seq in 0..SPLIT_COUNT {
+                    tx.send(&message(seq)).await.unwrap();
+                }
+                tx
+            });
+            let (mut sum, mut buf) = (0, Vec::new());
+            for _ in 0..SPLIT_COUNT {
+                rx.recv(&mut buf).await.unwrap();
+                sum = fold(sum, &buf);
+            }
+            assert_eq!(sum, checksum(SPLIT_COUNT));
+            let mut tx = sending.await.unwrap();
+            tx.send(b"bye").await.unwrap();
+            assert!(peer.wait().success());
+        })
+        .await
+        .expect("stalled: a lost wake-up?");
     });
 }
 
@@ -381,4 +473,129 @@ fn a_sync_connector_reaches_an_async_listener_and_back() {
             ErrorKind::PeerGone
         );
     });
+}
+
+/// The CPU time this thread used so far (`/proc/thread-self/stat`: utime + stime, in
+/// clock ticks of 10 ms).
+fn thread_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
+/// A `Context` whose waker does nothing, to poll a future by hand.
+fn noop_cx() -> std::task::Context<'static> {
+    std::task::Context::from_waker(std::task::Waker::noop())
+}
+
+/// How many doorbell records the hostile peer's sends stand for (one per publish while we
+/// look parked): far more than the socket queues (about 280).
+const BELLS: u64 = 5000;
+
+#[test]
+fn a_hostile_peer_that_makes_its_socket_blocking_and_never_reads_never_blocks_our_sends() {
+    // We are the hostile side: our receiver stays parked (every publish of the producer
+    // rings), nobody here ever reads the socket, and the producer's own socket description
+    // is made blocking (O_NONBLOCK cleared through a pidfd_getfd duplicate: the same file
+    // description). The producer must still finish every send: each ring is a
+    // send(MSG_DONTWAIT), which EAGAIN ends once our queue is full.
+    let addr = addr("tring-hostile");
+    let l = ring::Listener::builder(&addr)
+        .check_interval(CHECK)
+        .create_new()
+        .unwrap();
+    let mut peer = Peer::spawn("bell-producer", &[&addr.to_string()]);
+    let (mut tx, rx) = l.accept().unwrap().split();
+    let rt = rt();
+    let _enter = rt.enter();
+    let mut rx = aring::RingReceiver::from_sync(rx).unwrap();
+    let mut buf = Vec::new();
+    assert!(
+        rx.poll_recv(&mut noop_cx(), &mut buf).is_pending(),
+        "parked"
+    );
+    let theirs = sockets_of(peer.pid());
+    assert!(!theirs.is_empty());
+    for s in &theirs {
+        use rustix::fs::{fcntl_getfl, fcntl_setfl, OFlags};
+        let fl = fcntl_getfl(s).unwrap();
+        fcntl_setfl(s, fl - OFlags::NONBLOCK).unwrap();
+        assert!(!fcntl_getfl(s).unwrap().contains(OFlags::NONBLOCK));
+    }
+    tx.send(b"go").unwrap();
+    let mut out = std::io::BufReader::new(peer.child_mut().stdout.take().unwrap());
+    let (said, got) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        while std::io::BufRead::read_line(&mut out, &mut line).unwrap_or(0) > 0 {
+            if line.contains("@@peer sent") {
+                let _ = said.send(());
+            }
+            line.clear();
+        }
+    });
+    // Generous: the sends take milliseconds; a blocked one never returns.
+    if got.recv_timeout(LIMIT).is_err() {
+        let _ = peer.child_mut().kill();
+        panic!("the producer did not finish {BELLS} sends: a doorbell blocked it");
+    }
+    // Our queue is full: one more byte from their end does not fit (the rings it made were
+    // dropped by EAGAIN, never waited for).
+    assert!(
+        theirs.iter().all(|s| !send_byte(s)),
+        "the socket was not full"
+    );
+    drop(theirs);
+    // Every record arrived; the parked receiver wakes and drains as it goes.
+    rt.block_on(async {
+        tokio::time::timeout(LIMIT, async {
+            for seq in 0..BELLS {
+                rx.recv(&mut buf).await.unwrap();
+                assert_eq!(buf, (seq as u32).to_le_bytes());
+            }
+        })
+        .await
+        .expect("records lost");
+    });
+    tx.send(b"bye").unwrap();
+    assert!(peer.wait().success());
+}
+
+#[test]
+fn a_parked_receiver_flooded_with_doorbell_bytes_does_not_spin() {
+    let addr = addr("tring-flood");
+    let l = ring::Listener::builder(&addr)
+        .check_interval(CHECK)
+        .create_new()
+        .unwrap();
+    let peer = Peer::spawn("bell-flood", &[&addr.to_string()]);
+    let (_tx, rx) = l.accept().unwrap().split();
+    let rt = rt();
+    let _enter = rt.enter();
+    let mut rx = aring::RingReceiver::from_sync(rx).unwrap();
+    let mut buf = Vec::new();
+    let (cpu, t0) = (thread_cpu(), std::time::Instant::now());
+    rt.block_on(async {
+        let r = tokio::time::timeout(Duration::from_secs(1), rx.recv(&mut buf)).await;
+        assert!(r.is_err(), "only doorbell bytes came: {r:?}");
+    });
+    let (wall, used) = (t0.elapsed(), thread_cpu() - cpu);
+    eprintln!("flooded wait: {used:?} of CPU in {wall:?}");
+    // Not a speed assertion: a waiter that does not drain would poll all the time.
+    assert!(
+        used < Duration::from_millis(250),
+        "{used:?} of CPU in {wall:?}"
+    );
+    // Still woken by a real record.
+    rt.block_on(async {
+        let n = tokio::time::timeout(LIMIT, rx.recv(&mut buf))
+            .await
+            .unwrap();
+        assert_eq!(n.unwrap(), 4);
+    });
+    assert_eq!(buf, b"real");
+    let lines = peer.wait_lines();
+    assert!(lines.iter().any(|l| l.starts_with("flooded ")), "{lines:?}");
 }

@@ -1,6 +1,7 @@
-//! [`Select`]: one thread waits on many [`Listener`]s and [`Receiver`]s at once (`poll(2)`,
-//! and an edge-triggered `epoll(7)` for the doorbells of `shm-ring:` receivers), so a server
-//! serves every sender and an idle or hostile one never delays another.
+//! [`Select`]: one thread waits on many [`Listener`]s and [`Receiver`]s at once (`poll(2)`;
+//! a `shm-ring:` receiver is waited on through its connection's socket, which is also its
+//! ring's doorbell), so a server serves every sender and an idle or hostile one never
+//! delays another.
 //!
 //! The waiting itself (what is polled for each kind of member, the ring receivers' parking
 //! and the pending `shm-ring:` handshakes) is in `select/wait.rs`.
@@ -11,7 +12,6 @@ use std::time::Duration;
 
 use super::{Listener, Receiver};
 use crate::ring::Handshake;
-use crate::sys::epoll::EdgeSet;
 use crate::{Error, ErrorKind, Result};
 
 mod wait;
@@ -89,8 +89,7 @@ pub struct Refused<T> {
 }
 
 impl<T> Refused<T> {
-    /// Why: [`ErrorKind::InvalidInput`] (nothing to wait on), or the errno's kind if the
-    /// doorbell of a `shm-ring:` receiver could not be registered (`epoll_ctl`).
+    /// Why: [`ErrorKind::InvalidInput`] (nothing to wait on).
     pub fn error(&self) -> &Error {
         &self.error
     }
@@ -137,10 +136,11 @@ impl<T: fmt::Debug> std::error::Error for Refused<T> {}
 /// - listeners of connections: `unix:`, `unix-seqpacket:`, `tcp:` and `shm-ring:`;
 /// - receivers of every transport except `sysv-mq:` (and `zenoh:`, whose samples arrive
 ///   on zenoh's own threads): the ones with an fd, and `shm-ring:` receivers, which have
-///   none ([`Receiver::as_fd_opt`] is `None`) but are waited on through their ring's
-///   doorbell (an eventfd the sender writes only while the Select has parked the receiver,
-///   so a ring outside a wait costs its sender nothing more), their connection's socket
-///   (which hangs up when the sender dies) and, as a fallback, their check interval.
+///   none ([`Receiver::as_fd_opt`] is `None`) but are waited on through their connection's
+///   socket, which is their ring's doorbell (the sender sends it a byte, never blocking,
+///   only while the Select has parked the receiver, so a ring outside a wait costs its
+///   sender nothing more) and hangs up when the sender dies, and, as a fallback, their
+///   check interval.
 ///
 /// A `shm-ring:` listener in a Select never blocks on a connector: [`accept`](Select::accept)
 /// takes the connection, and if its handshake (the connector's rings) has not arrived yet,
@@ -220,19 +220,13 @@ impl<T: fmt::Debug> std::error::Error for Refused<T> {}
 /// ```
 ///
 /// # References
-/// <https://man7.org/linux/man-pages/man2/poll.2.html>,
-/// <https://man7.org/linux/man-pages/man7/epoll.7.html>,
-/// <https://man7.org/linux/man-pages/man2/eventfd.2.html>
+/// <https://man7.org/linux/man-pages/man2/poll.2.html>
 #[doc(alias = "poll")]
-#[doc(alias = "epoll")]
 #[derive(Debug, Default)]
 pub struct Select {
     slots: Vec<Option<Slot>>,
     /// Where the next round-robin scan starts.
     cursor: usize,
-    /// The doorbells of the ring receivers, edge-triggered, keyed by slot; made with the
-    /// first ring receiver.
-    bells: Option<EdgeSet>,
     /// Scratch reused by every wait (see `select/wait.rs`).
     scratch: wait::Scratch,
 }
@@ -329,19 +323,14 @@ impl Select {
     }
 
     /// Adds a receiver; it is ready when bytes or a message, the end of the stream or an
-    /// error wait. A `shm-ring:` receiver's doorbell is registered with the set's `epoll`
-    /// instance (made with the first).
+    /// error wait. A `shm-ring:` receiver is waited on through its connection's socket
+    /// (its doorbell).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] for a `sysv-mq:` receiver (a System V queue is not a
-    /// file) and a `zenoh:` one (no fd), the errno's kind if `epoll_create1` or
-    /// `epoll_ctl` fails for a `shm-ring:` one (`ENOSPC`: `max_user_watches`); the receiver
-    /// is given back in [`Refused`].
+    /// file) and a `zenoh:` one (no fd); the receiver is given back in [`Refused`].
     pub fn insert_receiver(&mut self, receiver: Receiver) -> Result<Token, Refused<Receiver>> {
-        if receiver.ring().is_some() {
-            return self.insert_ring(receiver);
-        }
-        if receiver.as_fd_opt().is_none() {
+        if receiver.ring().is_none() && receiver.as_fd_opt().is_none() {
             let scheme = receiver.scheme();
             let why = match scheme {
                 "sysv-mq" => {
@@ -367,38 +356,8 @@ impl Select {
         Ok(self.insert(Member::Receiver(receiver)))
     }
 
-    fn insert_ring(&mut self, receiver: Receiver) -> Result<Token, Refused<Receiver>> {
-        let fail = |e: crate::Errno, op: &'static str, receiver: Receiver| Refused {
-            error: Error::from_errno(e, op, "select: shm-ring: receiver's doorbell"),
-            member: Box::new(receiver),
-        };
-        if self.bells.is_none() {
-            match EdgeSet::new() {
-                Ok(b) => self.bells = Some(b),
-                Err(e) => return Err(fail(e, "epoll_create1", receiver)),
-            }
-        }
-        let token = self.insert(Member::Receiver(receiver));
-        let bells = self.bells.as_ref().expect("made above");
-        let Some(Some(Slot {
-            member: Member::Receiver(rx),
-            ..
-        })) = self.slots.get(token.0)
-        else {
-            unreachable!("inserted above")
-        };
-        let ring = rx.ring().expect("a ring receiver");
-        if let Err(e) = bells.add(ring.doorbell_fd(), token.0 as u64) {
-            let Some(Member::Receiver(rx)) = self.slots[token.0].take().map(|s| s.member) else {
-                unreachable!("inserted above")
-            };
-            return Err(fail(e, "epoll_ctl", rx));
-        }
-        Ok(token)
-    }
-
     /// Takes a member out of the set; `None` if `token` holds nothing. A `shm-ring:`
-    /// receiver is unparked (its sender stops ringing) and its doorbell deregistered; a
+    /// receiver is unparked (its sender stops ringing); a
     /// `shm-ring:` listener's pending and finished handshakes are dropped (those connectors
     /// see the connection closed).
     pub fn remove(&mut self, token: Token) -> Option<Member> {
@@ -406,9 +365,6 @@ impl Select {
         let mut member = slot.member;
         if let Member::Receiver(rx) = &mut member {
             if let Some(ring) = rx.ring_mut() {
-                if let Some(bells) = &self.bells {
-                    bells.remove(ring.doorbell_fd());
-                }
                 ring.unpark();
             }
         }
@@ -475,7 +431,7 @@ impl Select {
     /// # Errors
     /// [`ErrorKind::TimedOut`] if nothing was ready within `timeout`;
     /// [`ErrorKind::InvalidInput`] if the set is empty and `timeout` is `None`; others from
-    /// `poll` or `epoll_wait`.
+    /// `poll`.
     ///
     /// # Examples
     /// See [`Select`].

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::receiver::Receiver;
 use super::sender::Sender;
-use super::shm::{self, Bells, Flag, Ring, MAX_CAPACITY, VERSION};
+use super::shm::{self, Ring, MAX_CAPACITY, VERSION};
 use super::sys;
 use super::wait::{Link, WaitConfig, DEFAULT_CHECK_INTERVAL, DEFAULT_SPIN};
 use crate::net::unix::{PeerCred, SocketAddr, UnixSeqpacket, UnixSeqpacketListener};
@@ -19,15 +19,26 @@ pub const DEFAULT_CAPACITY: usize = 1 << 20;
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The connector's hello: magic and layout version ([`VERSION`]), then [`OPT_MEMBARRIER`] or
-/// 0, then padding to 16 bytes; sent with six fds: the connector's sending memfd, its
-/// receiving memfd, then the doorbells (data, space) of the first ring and of the second.
+/// 0, then padding to 16 bytes; sent with two fds: the connector's sending memfd, then its
+/// receiving memfd. (Version 2 also passed four eventfd doorbells; version 3 rings over
+/// this socket, see `ring::park`.)
+///
+/// The handshake and the doorbell share the socket without confusion: each side reads the
+/// handshake's records (the hello; the listener's one- or two-byte verdict) before it has
+/// a ring end that could park, the peer can ring only a parked end (and a hostile one that
+/// rings early sends a record the handshake refuses as a bad hello or reply), and seqpacket
+/// keeps records in order, so the first record each side reads is the handshake's; after
+/// it, only the doorbell's drain reads this socket.
 const MAGIC: &[u8; 8] = b"IPCKRING";
 const HELLO_LEN: usize = 16;
 /// The hello's version byte (after the magic) and option byte.
 const HELLO_VERSION: usize = 8;
 const HELLO_OPTS: usize = 9;
 /// The fds a hello carries.
-const HELLO_FDS: usize = 6;
+const HELLO_FDS: usize = 2;
+/// The fds a version-2 hello carried (two memfds, four eventfds): we take that many, so
+/// that such a hello is refused naming its version, not as "too many fds".
+const HELLO_FDS_MAX: usize = 6;
 /// In the hello and the reply: this process registered for `membarrier(GLOBAL_EXPEDITED)`.
 const OPT_MEMBARRIER: u8 = 1;
 const ACCEPTED: u8 = 0;
@@ -168,17 +179,7 @@ impl ConnectBuilder {
         hello[..MAGIC.len()].copy_from_slice(MAGIC);
         hello[HELLO_VERSION] = VERSION as u8;
         hello[HELLO_OPTS] = ours_opt;
-        let sent = sock.send_fds(
-            &hello,
-            &[
-                our_fd.as_fd(),
-                their_fd.as_fd(),
-                ours.bell(Flag::DataWaiter),
-                ours.bell(Flag::SpaceWaiter),
-                theirs.bell(Flag::DataWaiter),
-                theirs.bell(Flag::SpaceWaiter),
-            ],
-        );
+        let sent = sock.send_fds(&hello, &[our_fd.as_fd(), their_fd.as_fd()]);
         drop((our_fd, their_fd));
         sock.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
         let mut reply = [0u8; 8];
@@ -216,7 +217,12 @@ impl ConnectBuilder {
         }
         sock.set_read_timeout(None)?;
         let cred = sock.peer_cred()?;
-        let link = Arc::new(Link { sock, cred, name });
+        let link = Arc::new(Link {
+            sock,
+            cred,
+            name,
+            kicks: Default::default(),
+        });
         let mut cfg = wait_opts(self.spin, self.check_interval);
         cfg.asymmetric = ours_opt & reply[1] & OPT_MEMBARRIER != 0;
         Ok(Connection {
@@ -322,7 +328,7 @@ impl Listener {
         let hs = self.accept_start()?;
         hs.sock.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
         let mut hello = [0u8; 32];
-        let got = hs.sock.recv_fds(&mut hello, HELLO_FDS);
+        let got = hs.sock.recv_fds(&mut hello, HELLO_FDS_MAX);
         let got = got.map_err(|e| match e.kind() {
             ErrorKind::WouldBlock => Error::new(ErrorKind::TimedOut, "ring accept", &hs.name),
             _ => e,
@@ -375,7 +381,7 @@ impl Listener {
     ) -> Result<std::result::Result<Connection, Handshake>> {
         hs.sock.set_nonblocking(true)?;
         let mut hello = [0u8; 32];
-        let got = hs.sock.recv_fds(&mut hello, HELLO_FDS);
+        let got = hs.sock.recv_fds(&mut hello, HELLO_FDS_MAX);
         match got {
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 if hs.deadline.remaining().is_zero() {
@@ -410,25 +416,23 @@ impl Listener {
             Err(Error::new(ErrorKind::InvalidData, "ring accept", &name)
                 .with_detail(format!("bad hello: {n} bytes, {} fds", fds.len())))
         } else if hello[HELLO_VERSION] != VERSION as u8 || fds.len() != HELLO_FDS {
+            let old = if hello[HELLO_VERSION] == 2 {
+                " (version 2 passed eventfd doorbells; version 3 rings over the socket)"
+            } else {
+                ""
+            };
             Err(
                 Error::new(ErrorKind::InvalidData, "ring accept", &name).with_detail(format!(
-                    "ring version {} with {} fds, need version {VERSION} with {HELLO_FDS}",
+                    "ring version {} with {} fds, need version {VERSION} with {HELLO_FDS}{old}",
                     hello[HELLO_VERSION],
                     fds.len()
                 )),
             )
         } else {
-            let mut fds = fds.into_iter();
-            let mut next = || fds.next().expect("six fds");
-            let (rx_mem, tx_mem) = (next(), next());
-            let (rx_data, rx_space, tx_data, tx_space) = (next(), next(), next(), next());
-            Bells::verify(rx_data, rx_space, &name)
-                .and_then(|b| Ring::verify(rx_mem.as_fd(), b, self.max_capacity, &name))
-                .and_then(|rx| {
-                    Bells::verify(tx_data, tx_space, &name)
-                        .and_then(|b| Ring::verify(tx_mem.as_fd(), b, self.max_capacity, &name))
-                        .map(|tx| (rx, tx))
-                })
+            let (rx_mem, tx_mem) = (&fds[0], &fds[1]);
+            Ring::verify(rx_mem.as_fd(), self.max_capacity, &name).and_then(|rx| {
+                Ring::verify(tx_mem.as_fd(), self.max_capacity, &name).map(|tx| (rx, tx))
+            })
         };
         let (rx, tx) = match rings {
             Ok(r) => r,
@@ -440,7 +444,12 @@ impl Listener {
         let ours_opt = our_options();
         sock.send(&[ACCEPTED, ours_opt])?;
         sock.set_read_timeout(None)?;
-        let link = Arc::new(Link { sock, cred, name });
+        let link = Arc::new(Link {
+            sock,
+            cred,
+            name,
+            kicks: Default::default(),
+        });
         let mut cfg = self.cfg;
         cfg.asymmetric = ours_opt & hello[HELLO_OPTS] & OPT_MEMBARRIER != 0;
         Ok(Connection {

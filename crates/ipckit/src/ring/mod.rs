@@ -38,7 +38,7 @@
 //!
 //! | offset | written by | content |
 //! |---|---|---|
-//! | 0 | the creator, before sealing | header: magic `IPCKRING`, version 2, line size 128, capacity, data offset 512 |
+//! | 0 | the creator, before sealing | header: magic `IPCKRING`, version 3, line size 128, capacity, data offset 512 |
 //! | 128 | producer | producer index (tail): bytes ever published, a multiple of 8 |
 //! | 256 | consumer | consumer index (head): bytes ever released, a multiple of 8 |
 //! | 384 | both, rarely | flags: consumer waits, producer waits (each: bit 0 sleeping on the futex, bit 1 parked on the doorbell), producer closed, consumer closed |
@@ -127,23 +127,30 @@
 //! been received.
 //!
 //! # Doorbells: waiting from an event loop
-//! Each ring also has two doorbells, eventfds (`EFD_CLOEXEC | EFD_NONBLOCK`) that the
-//! connector creates and passes with the memfds (six fds in the hello; the listener checks
-//! that they are non-blocking eventfds and refuses a hello of another version): "data
-//! available", rung by the producer for a consumer that waits, and "space available", rung
-//! by the consumer for a producer that waits. A side waits on its doorbell instead of the
-//! futex only when it is *parked asynchronously* (`ipckit::tokio::ring`, feature `tokio`),
-//! which it says with its own bit in its waiter word; a publisher writes the eventfd only
-//! when it sees that bit, so the synchronous fast path (no waiter: one load of a zero word)
-//! is unchanged, and sync and async ends mix freely. The no-lost-wake-up argument is the
-//! futex path's, and is spelled out in `park.rs`. A peer can only ring, set bits or close:
-//! at worst spurious wake-ups.
+//! The doorbell is the connection's socket: a publisher rings a waiting peer by sending it
+//! one byte (`send(MSG_DONTWAIT | MSG_NOSIGNAL)`, which never blocks, whatever the peer
+//! does: it cannot touch our end's file description, and a full queue is `EAGAIN`, ignored
+//! because the waiter's socket is then readable anyway). "Data available" is rung by the
+//! producer for a consumer that waits, "space available" by the consumer for a producer
+//! that waits; both go over the one socket, so a byte may wake either parked end of a side
+//! (a spurious wake-up re-checks). A side waits on the socket instead of the futex only
+//! when it is *parked asynchronously* (`ipckit::tokio::ring`, feature `tokio`, or a
+//! `channel::Select`), which it says with its own bit in its waiter word; a publisher rings
+//! only when it sees that bit, so the synchronous fast path (no waiter: one load of a zero
+//! word) is unchanged, and sync and async ends mix freely. A woken end drains the socket
+//! (bounded) before it re-checks, so level- and edge-triggered waits both work. The
+//! no-lost-wake-up argument is the futex path's, and is spelled out in `park.rs`. A peer
+//! can only ring, set bits, flood the socket or close: at worst spurious wake-ups.
+//!
+//! Layout and handshake version 3 (the hello carries the two memfds only); version 2
+//! passed four eventfd doorbells, which a hostile peer sharing their file descriptions
+//! could make blocking, and is refused with `InvalidData` naming both versions.
 //!
 //! # References
 //! <https://man7.org/linux/man-pages/man2/memfd_create.2.html>,
 //! <https://man7.org/linux/man-pages/man2/fcntl.2.html> (file seals),
 //! <https://man7.org/linux/man-pages/man2/futex.2.html>,
-//! <https://man7.org/linux/man-pages/man2/eventfd.2.html>,
+//! <https://man7.org/linux/man-pages/man2/send.2.html> (`MSG_DONTWAIT`),
 //! <https://man7.org/linux/man-pages/man7/unix.7.html> (`SCM_RIGHTS`, `SO_PEERCRED`)
 #![allow(unsafe_code)]
 

@@ -220,6 +220,7 @@ impl Receiver {
                     self.head,
                     Flag::SpaceWaiter,
                     &self.cfg,
+                    &self.link,
                 );
                 continue;
             }
@@ -253,7 +254,13 @@ fn copy_out(r: &Record<'_>, buf: &mut Vec<u8>) -> usize {
 
 impl Drop for Receiver {
     fn drop(&mut self) {
-        wait::close(&self.ring, self.ring.head(), Flag::ConsumerClosed);
+        wait::close(
+            &self.ring,
+            self.ring.head(),
+            Flag::ConsumerClosed,
+            Flag::SpaceWaiter,
+            &self.link,
+        );
     }
 }
 
@@ -306,6 +313,13 @@ impl Drop for Record<'_> {
         let r = &mut *self.receiver;
         r.head += record_size(self.len);
         r.last_len = self.len;
-        wait::publish(&r.ring, r.ring.head(), r.head, Flag::SpaceWaiter, &r.cfg);
+        wait::publish(
+            &r.ring,
+            r.ring.head(),
+            r.head,
+            Flag::SpaceWaiter,
+            &r.cfg,
+            &r.link,
+        );
     }
 }

@@ -242,6 +242,7 @@ impl Sender {
                 self.tail,
                 Flag::DataWaiter,
                 &self.cfg,
+                &self.link,
             );
         }
     }
@@ -249,7 +250,13 @@ impl Sender {
 
 impl Drop for Sender {
     fn drop(&mut self) {
-        wait::close(&self.ring, self.ring.tail(), Flag::ProducerClosed);
+        wait::close(
+            &self.ring,
+            self.ring.tail(),
+            Flag::ProducerClosed,
+            Flag::DataWaiter,
+            &self.link,
+        );
     }
 }
 
@@ -294,7 +301,14 @@ impl Grant<'_> {
             .word(self.pos - 8)
             .store(len as u64, Ordering::Relaxed);
         s.tail += record_size(len as u64);
-        wait::publish(&s.ring, s.ring.tail(), s.tail, Flag::DataWaiter, &s.cfg);
+        wait::publish(
+            &s.ring,
+            s.ring.tail(),
+            s.tail,
+            Flag::DataWaiter,
+            &s.cfg,
+            &s.link,
+        );
     }
 }
 

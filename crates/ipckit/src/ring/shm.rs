@@ -29,13 +29,15 @@ pub(super) const DATA: usize = 4 * LINE;
 /// `b"IPCKRING"` as a little-endian word.
 const MAGIC: u64 = u64::from_le_bytes(*b"IPCKRING");
 /// The layout version; a peer with another version is refused. Version 2 added the
-/// doorbells (two eventfds per ring passed at the handshake) and the [`PARKED`] bit.
-pub(super) const VERSION: u64 = 2;
+/// doorbells (two eventfds per ring passed at the handshake) and the [`PARKED`] bit;
+/// version 3 rings the doorbell over the connection's socket instead (no eventfds: the
+/// hello carries the two memfds only), with the same layout.
+pub(super) const VERSION: u64 = 3;
 
 /// Waiter bit: the waiter sleeps (or is about to) in `FUTEX_WAIT` on the index.
 pub(super) const SLEEPING: u64 = 1;
-/// Waiter bit: the waiter is parked asynchronously (or is about to be), waiting for its
-/// doorbell eventfd to become readable.
+/// Waiter bit: the waiter is parked asynchronously (or is about to be), waiting for the
+/// connection's socket to become readable (the doorbell, see `ring::park`).
 pub(super) const PARKED: u64 = 2;
 
 /// The smallest capacity, in bytes.
@@ -59,43 +61,12 @@ pub(super) enum Flag {
     ConsumerClosed = 24,
 }
 
-/// One direction of a connection: a mapping of a sealed memfd with the ring layout, the
-/// capacity this side checked (never re-read from shared memory), and its two doorbells.
+/// One direction of a connection: a mapping of a sealed memfd with the ring layout and the
+/// capacity this side checked (never re-read from shared memory).
 #[derive(Debug)]
 pub(super) struct Ring {
     map: Map,
     capacity: u64,
-    bells: Bells,
-}
-
-/// A ring's doorbells: eventfds (`EFD_NONBLOCK`) that the connector creates and passes with
-/// the memfd. The producer rings `data` when the consumer is [`PARKED`] waiting for data;
-/// the consumer rings `space` when the producer is parked waiting for space.
-#[derive(Debug)]
-pub(super) struct Bells {
-    pub(super) data: OwnedFd,
-    pub(super) space: OwnedFd,
-}
-
-impl Bells {
-    /// Two new doorbells.
-    pub(super) fn create() -> Result<Bells> {
-        Ok(Bells {
-            data: sys::eventfd().ctx("eventfd", "ipckit-ring doorbell")?,
-            space: sys::eventfd().ctx("eventfd", "ipckit-ring doorbell")?,
-        })
-    }
-
-    /// Doorbells a peer passed: both must be non-blocking eventfds.
-    pub(super) fn verify(data: OwnedFd, space: OwnedFd, peer: &str) -> Result<Bells> {
-        for fd in [&data, &space] {
-            if !sys::is_nonblocking_eventfd(fd.as_fd()) {
-                return Err(Error::new(ErrorKind::InvalidData, "ring handshake", peer)
-                    .with_detail("a doorbell that is not an O_NONBLOCK eventfd"));
-            }
-        }
-        Ok(Bells { data, space })
-    }
 }
 
 /// Checks a requested capacity.
@@ -113,8 +84,8 @@ pub(super) fn check_capacity(capacity: usize) -> Result<()> {
 
 impl Ring {
     /// Creates a ring of `capacity` data bytes in a new memfd, writes its header and seals it
-    /// (`F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL`), and two doorbells. Returns the ring
-    /// and the memfd to pass (the doorbells to pass are [`Ring::bell`]).
+    /// (`F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL`). Returns the ring and the memfd to
+    /// pass.
     pub(super) fn create(capacity: usize) -> Result<(Ring, OwnedFd)> {
         check_capacity(capacity)?;
         let fd = sys::memfd_create(c"ipckit-ring").ctx("memfd_create", "ipckit-ring")?;
@@ -132,7 +103,6 @@ impl Ring {
             Ring {
                 map,
                 capacity: capacity as u64,
-                bells: Bells::create()?,
             },
             fd,
         ))
@@ -140,12 +110,7 @@ impl Ring {
 
     /// Maps a ring a peer passed: checks that it is a sealed regular memfd of
     /// `DATA + capacity` bytes, and that the header (read once) matches.
-    pub(super) fn verify(
-        fd: BorrowedFd<'_>,
-        bells: Bells,
-        max_capacity: usize,
-        peer: &str,
-    ) -> Result<Ring> {
+    pub(super) fn verify(fd: BorrowedFd<'_>, max_capacity: usize, peer: &str) -> Result<Ring> {
         let bad = |what: String| {
             Error::new(ErrorKind::InvalidData, "ring handshake", peer).with_detail(what)
         };
@@ -175,11 +140,7 @@ impl Ring {
                  capacity {capacity}, data offset {DATA}"
             )));
         }
-        Ok(Ring {
-            map,
-            capacity,
-            bells,
-        })
+        Ok(Ring { map, capacity })
     }
 
     /// The data area's size in bytes (a power of two).
@@ -217,16 +178,6 @@ impl Ring {
     pub(super) fn word(&self, pos: u64) -> &AtomicU64 {
         self.map
             .atomic_u64(DATA + (pos & (self.capacity - 1)) as usize)
-    }
-
-    /// The doorbell rung for the waiter of flag `f` (`data` for [`Flag::DataWaiter`],
-    /// `space` for [`Flag::SpaceWaiter`]; the "closed" flags ring their peer's waiter).
-    #[inline]
-    pub(super) fn bell(&self, f: Flag) -> BorrowedFd<'_> {
-        match f {
-            Flag::DataWaiter | Flag::ProducerClosed => self.bells.data.as_fd(),
-            Flag::SpaceWaiter | Flag::ConsumerClosed => self.bells.space.as_fd(),
-        }
     }
 
     /// The data bytes `pos..pos + len` (positions within the data area), or `None` if they are

@@ -1,4 +1,5 @@
-//! The ring's own syscalls: `memfd_create`, seals, `fstat`, `mmap`, `futex`, `poll`.
+//! The ring's own syscalls: `memfd_create`, seals, `fstat`, `mmap`, `futex`, `poll`, and
+//! the doorbell's `send` / `recv` on the connection's socket.
 //!
 //! Thin `libc` calls that return `Result<_, crate::Errno>`; the rest of `ring` turns them into
 //! [`crate::Error`]s. They live here rather than in `crate::sys` so that the ring is one
@@ -257,63 +258,58 @@ pub(super) fn membarrier_global() -> bool {
     membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0
 }
 
-/// `eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)`: a doorbell whose fd is readable while its
-/// counter is non-zero.
-pub(super) fn eventfd() -> Result<OwnedFd, Errno> {
-    // SAFETY: plain integer arguments.
-    let fd = check(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
-    // SAFETY: the kernel just returned `fd`, a new descriptor nobody else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// Whether `fd` is an eventfd (its `/proc/self/fd` link is `anon_inode:[eventfd]`) opened
-/// `O_NONBLOCK`.
-pub(super) fn is_nonblocking_eventfd(fd: BorrowedFd<'_>) -> bool {
-    let link = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()));
-    // SAFETY: plain integer arguments; the fd is borrowed for the call.
-    let fl = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
-    matches!(link, Ok(p) if p.as_os_str() == "anon_inode:[eventfd]")
-        && fl >= 0
-        && fl & libc::O_NONBLOCK != 0
-}
-
-/// Rings a doorbell: adds 1 to the eventfd's counter (each write is an edge for the
-/// waiter's edge-triggered `epoll`; nobody reads the counter), unless the fd is not
-/// writable now (`poll(POLLOUT, 0)`: the counter is saturated, and the waiter falls back to
-/// its check interval). Errors are ignored: a doorbell is only a hint, the waiter
-/// re-checks the ring (and wakes on its own at the check interval).
-///
-/// The peer shares this file description: it could clear `O_NONBLOCK` and fill the counter
-/// between the `poll` and the `write`, which would block the write until the peer reads.
-/// That needs a hostile peer hitting a window of a few instructions; the `poll` closes the
-/// wide one (a counter it filled earlier). A `send(MSG_DONTWAIT)` on a socket would close
-/// it entirely (eventfds accept no per-call "don't wait": `pwritev2(RWF_NOWAIT)` is
-/// `EOPNOTSUPP` on them, Linux 6.18).
-pub(super) fn eventfd_ring(fd: BorrowedFd<'_>) {
-    let mut p = libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events: libc::POLLOUT,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, count 1, timeout 0.
-    let r = unsafe { libc::poll(&mut p, 1, 0) };
-    if r != 1 || p.revents & libc::POLLOUT == 0 {
-        return;
-    }
-    let one = 1u64.to_ne_bytes();
-    // SAFETY: writes 8 bytes from a live local buffer; the fd is borrowed for the call.
+/// Rings the peer's doorbell: `send(fd, 1 byte, MSG_DONTWAIT | MSG_NOSIGNAL)` on the
+/// connection's socket, one seqpacket record. `MSG_DONTWAIT` makes this one call
+/// non-blocking whatever the flags of the socket's file description, and this side's socket
+/// description is ours alone (the peer holds the other end), so no peer can make it block.
+/// Errors are ignored: `EAGAIN` means the peer's receive queue is full of unread bytes, so
+/// its socket is readable and a waiter there is (or will be) awake anyway; `EPIPE` /
+/// `ECONNRESET` mean the peer is gone, which its hang-up tells us; a doorbell is only a
+/// hint, and the waiter re-checks the ring (and wakes on its own at the check interval).
+pub(super) fn ring_bell(fd: BorrowedFd<'_>) {
+    let one = [BELL];
+    // SAFETY: sends 1 byte from a live local buffer, never blocking (MSG_DONTWAIT) and
+    // never raising SIGPIPE (MSG_NOSIGNAL); the fd is borrowed for the call.
     unsafe {
-        libc::write(fd.as_raw_fd(), one.as_ptr().cast(), one.len());
+        libc::send(
+            fd.as_raw_fd(),
+            one.as_ptr().cast(),
+            one.len(),
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        );
     }
 }
 
-/// Discards whatever a peer sent on the connection's socket after the handshake (nothing,
-/// if it follows the protocol), without blocking: `recv(MSG_DONTWAIT)` at most 64 times.
-pub(super) fn discard_pending(fd: BorrowedFd<'_>) {
-    let mut buf = [0u8; 64];
-    for _ in 0..64 {
-        // SAFETY: receives at most 64 bytes into a live local buffer, never blocking. With no
-        // control buffer, fds a peer attached (`SCM_RIGHTS`) are discarded by the kernel.
+/// The doorbell record's one byte (its value is never looked at: any record after the
+/// handshake is a ring).
+pub(super) const BELL: u8 = b'!';
+
+/// The most records [`drain`] takes per call: more than a connected Unix seqpacket socket
+/// queues by default (about 280 one-byte records in `wmem_default`), so a drain normally
+/// empties it, and bounded, so that a peer that floods the socket as fast as we read costs
+/// us wake-ups, never an endless loop.
+pub(super) const DRAIN_MAX: usize = 512;
+
+/// What [`drain`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Drained {
+    /// Records taken.
+    pub(super) records: usize,
+    /// The bound was reached: more may be queued (the socket may still be readable).
+    pub(super) more: bool,
+}
+
+/// Drains the doorbell records a peer sent on the connection's socket, without blocking:
+/// `recv(MSG_DONTWAIT)` (non-blocking per call, whatever the description's flags) at most
+/// [`DRAIN_MAX`] times, until `EAGAIN`, an end of file (the peer hung up: that stays
+/// readable, and the waiter's re-check sees it) or an error. After the handshake nothing
+/// else reads this socket.
+pub(super) fn drain(fd: BorrowedFd<'_>) -> Drained {
+    let mut buf = [0u8; 16];
+    for records in 0..DRAIN_MAX {
+        // SAFETY: receives at most 16 bytes (the rest of a longer record is discarded, as
+        // seqpacket does) into a live local buffer, never blocking. With no control buffer,
+        // fds a peer attached (`SCM_RIGHTS`) are closed by the kernel.
         let r = unsafe {
             libc::recv(
                 fd.as_raw_fd(),
@@ -322,8 +318,18 @@ pub(super) fn discard_pending(fd: BorrowedFd<'_>) {
                 libc::MSG_DONTWAIT,
             )
         };
-        if r <= 0 {
-            return;
+        if r < 0 && Errno::last() == Errno::EINTR {
+            continue;
         }
+        if r <= 0 {
+            return Drained {
+                records,
+                more: false,
+            };
+        }
+    }
+    Drained {
+        records: DRAIN_MAX,
+        more: true,
     }
 }

@@ -55,12 +55,16 @@ impl Default for WaitConfig {
 }
 
 /// The connection's socket, shared by the sender and the receiver of one side: its hang-up
-/// tells that the peer process is gone.
+/// tells that the peer process is gone, and the peer rings our doorbell on it (see
+/// `ring::park`).
 #[derive(Debug)]
 pub(super) struct Link {
     pub(super) sock: UnixSeqpacket,
     pub(super) cred: PeerCred,
     pub(super) name: String,
+    /// How one half tells the other that it drained doorbell records that may have been
+    /// for it (see `ring::park`).
+    pub(super) kicks: super::park::Kicks,
 }
 
 impl Link {
@@ -219,6 +223,7 @@ pub(super) fn publish(
     value: u64,
     peer_waiter: Flag,
     cfg: &WaitConfig,
+    link: &Link,
 ) {
     index.store(value, Ordering::Release);
     if cfg.asymmetric {
@@ -228,31 +233,35 @@ pub(super) fn publish(
     }
     let waiter = ring.flag(peer_waiter).load(Ordering::Relaxed);
     if waiter != 0 {
-        wake(ring, index, waiter, peer_waiter);
+        wake(index, waiter, link);
     }
 }
 
 /// Wakes a waiter whose flag word read `waiter`: `FUTEX_WAKE` if it has [`SLEEPING`], its
-/// doorbell if it has [`PARKED`]. The word comes from shared memory: any other bits are
-/// ignored, and a peer that sets bits it is not waiting with only costs us syscalls.
+/// doorbell (one byte on the connection's socket, never blocking: [`sys::ring_bell`]) if it
+/// has [`PARKED`]. The word comes from shared memory: any other bits are ignored, and a
+/// peer that sets bits it is not waiting with only costs us syscalls.
 #[cold]
 #[inline(never)]
-fn wake(ring: &Ring, index: &AtomicU64, waiter: u64, peer_waiter: Flag) {
+fn wake(index: &AtomicU64, waiter: u64, link: &Link) {
     if waiter & SLEEPING != 0 {
         sys::futex_wake(index);
     }
     if waiter & PARKED != 0 {
-        sys::eventfd_ring(ring.bell(peer_waiter));
+        sys::ring_bell(link.sock.as_fd());
     }
 }
 
-/// Marks our end closed and wakes a peer that sleeps on `index` or is parked on its
-/// doorbell (rung unconditionally: at worst one spurious wake-up).
-pub(super) fn close(ring: &Ring, index: &AtomicU64, ours: Flag) {
+/// Marks our end closed (flag `ours`) and wakes a peer that sleeps on `index` (woken
+/// unconditionally) or is parked (flag `peer_waiter` holds [`PARKED`]: the same Dekker
+/// pairing as [`publish`], the "closed" store against the waiter's [`PARKED`] store).
+pub(super) fn close(ring: &Ring, index: &AtomicU64, ours: Flag, peer_waiter: Flag, link: &Link) {
     ring.flag(ours).store(1, Ordering::Release);
     fence(Ordering::SeqCst);
     sys::futex_wake(index);
-    sys::eventfd_ring(ring.bell(ours));
+    if ring.flag(peer_waiter).load(Ordering::Relaxed) & PARKED != 0 {
+        sys::ring_bell(link.sock.as_fd());
+    }
 }
 
 /// The link shared by the two halves of one side.

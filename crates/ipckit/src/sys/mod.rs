@@ -21,7 +21,7 @@ mod linux;
 #[cfg(all(target_os = "linux", feature = "tokio"))]
 pub(crate) use linux::reactor;
 #[cfg(target_os = "linux")]
-pub(crate) use linux::{epoll, fd, inspect, io, pipe, poll, posix, region, signal, sysv, unix};
+pub(crate) use linux::{fd, inspect, io, pipe, poll, posix, region, signal, sysv, unix};
 #[cfg(target_os = "linux")]
 pub(crate) use linux::{inotify, lock};
 

@@ -11,7 +11,7 @@
 //! | `fifo:`, `unix:`, `unix-dgram:`, `unix-seqpacket:`, `tcp:` | the fd, non-blocking, under tokio's reactor ([`AsyncFd`](::tokio::io::unix::AsyncFd), `epoll`) |
 //! | `posix-mq:` | the same: on Linux an `mqd_t` is an fd that `epoll` reports |
 //! | `sysv-mq:` | no fd exists: each wait runs the sync call on tokio's blocking pool ([`spawn_blocking`](::tokio::task::spawn_blocking)), a receive in slices of 100 ms |
-//! | `shm-ring:` | not through [`connect`]/[`listen`] yet ([`ErrorKind::InvalidInput`]); use [`ring`] (the ring's own async ends, waiting on an eventfd doorbell agreed at the handshake) |
+//! | `shm-ring:` | not through [`connect`]/[`listen`] yet ([`ErrorKind::InvalidInput`]); use [`ring`] (the ring's own async ends, waiting on the connection socket, which is the ring's doorbell) |
 //!
 //! [`connect`] runs the sync connect on the blocking pool (a FIFO's open waits for a reader,
 //! a TCP connect for the handshake). [`listen`] binds at once and must be called inside a
@@ -52,7 +52,8 @@
 //!
 //! # Also here
 //! - [`ring`]: the shared-memory ring's async ends ([`ring::RingSender`],
-//!   [`ring::RingReceiver`], [`ring::RingListener`]), waiting on the ring's eventfd doorbell.
+//!   [`ring::RingReceiver`], [`ring::RingListener`]), waiting on the ring's doorbell (its
+//!   connection's socket).
 //! - [`UnixStream`], [`UnixSeqpacket`], [`UnixDatagram`]: async [`crate::net::unix`] sockets
 //!   with `send_fds`/`recv_fds` (`SCM_RIGHTS`), which tokio does not offer.
 //! - [`SignalStream`]: a [`crate::signal::SignalFd`] as a `Stream` of

@@ -4,9 +4,11 @@
 //! The ring itself is unchanged: a send or receive that can proceed is the synchronous
 //! `try_*` call (no syscall, no await point). One that cannot *parks* the end (a bit in the
 //! shared waiter word, then a re-check, see `ring::park`) and awaits, through
-//! [`tokio::io::unix::AsyncFd`], the ring's doorbell eventfd, which the peer writes only for
-//! a parked end, or the connection's socket, which hangs up when the peer dies, or a timer
-//! of the check interval (20 ms by default). Sync and async ends mix freely: a synchronous
+//! [`tokio::io::unix::AsyncFd`], the connection's socket, which is the ring's doorbell (the
+//! peer sends it a byte, never blocking, only for a parked end) and hangs up when the peer
+//! dies, or a timer of the check interval (20 ms by default). A woken end drains the
+//! socket's doorbell bytes before it clears tokio's readiness, so no ring is lost and a
+//! peer that floods the socket causes only spurious wake-ups. Sync and async ends mix freely: a synchronous
 //! [`ring::Sender`] rings the doorbell of an async receiver, and an
 //! async sender wakes a synchronous receiver's futex.
 //!
@@ -61,7 +63,7 @@ use crate::net::unix::{PeerCred, SocketAddr};
 use crate::ring::{self, ConnectBuilder, Connection, Listener};
 use crate::{Error, ErrorKind, Result};
 
-/// An fd we own (a `dup` of a ring end's doorbell or socket), registered with the reactor.
+/// An fd we own (a `dup` of a ring end's socket), registered with the reactor.
 type Fd = OwnedFd;
 
 /// An `io::Error` from tokio or std as ours.
@@ -86,7 +88,7 @@ fn register(fd: BorrowedFd<'_>, what: &str) -> Result<AsyncFd<Fd>> {
 /// the async ring ends (the async fns are `poll_fn` over it).
 #[derive(Debug)]
 struct Waiter {
-    bell: AsyncFd<Fd>,
+    /// The connection's socket: doorbell and hang-up.
     sock: AsyncFd<Fd>,
     check: Duration,
     /// The check-interval timer, armed at each park (made at the first).
@@ -96,9 +98,8 @@ struct Waiter {
 }
 
 impl Waiter {
-    fn new(bell: BorrowedFd<'_>, sock: BorrowedFd<'_>, check: Duration) -> Result<Waiter> {
+    fn new(sock: BorrowedFd<'_>, check: Duration) -> Result<Waiter> {
         Ok(Waiter {
-            bell: register(bell, "ring doorbell")?,
             sock: register(sock, "ring socket")?,
             check,
             timer: None,
@@ -106,21 +107,24 @@ impl Waiter {
         })
     }
 
-    /// Polls the wait of a parked end: `Ready` once the doorbell or the socket is readable
-    /// or the check interval passed; clears the readiness it saw, so that the next wait is
-    /// for a new edge (a ring after this point). `Pending` with `cx`'s waker registered
-    /// with all three.
-    fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut woken = false;
-        for fd in [&self.bell, &self.sock] {
-            if let Poll::Ready(g) = fd.poll_read_ready(cx) {
-                if let Ok(mut g) = g {
+    /// Polls the wait of a parked end: `Ready` once the socket is readable (a ring, or the
+    /// peer hung up), the other half of this side kicked us (it drained bytes that may have
+    /// been our ring, see `ring::park`) or the check interval passed. A readable socket is
+    /// drained first, and only then is tokio's readiness cleared (by the guard that
+    /// reported it, so that a ring after the guard is kept): the next wait is for a new
+    /// ring. If the drain stopped at its bound the readiness is kept, and the next wait
+    /// returns at once to drain on. `Pending` with `cx`'s waker registered with all three.
+    fn poll_wait<E: Park>(&mut self, end: &E, cx: &mut Context<'_>) -> Poll<()> {
+        if end.kicked(cx.waker()) {
+            return Poll::Ready(());
+        }
+        if let Poll::Ready(g) = self.sock.poll_read_ready(cx) {
+            let more = end.drain_doorbell();
+            if let Ok(mut g) = g {
+                if !more {
                     g.clear_ready();
                 }
-                woken = true;
             }
-        }
-        if woken {
             return Poll::Ready(());
         }
         match &mut self.timer {
@@ -161,7 +165,7 @@ impl Waiter {
     ) -> Poll<Result<T>> {
         loop {
             if self.parked {
-                ready!(self.poll_wait(cx));
+                ready!(self.poll_wait(end, cx));
                 self.unpark(end);
             }
             match op(end) {
@@ -173,10 +177,12 @@ impl Waiter {
     }
 }
 
-/// The two ring ends' park protocol.
+/// The two ring ends' park protocol (see `ring::park`).
 trait Park {
     fn park(&mut self) -> bool;
     fn unpark(&mut self);
+    fn drain_doorbell(&self) -> bool;
+    fn kicked(&self, waker: &std::task::Waker) -> bool;
 }
 
 impl Park for ring::Receiver {
@@ -186,6 +192,12 @@ impl Park for ring::Receiver {
     fn unpark(&mut self) {
         ring::Receiver::unpark(self)
     }
+    fn drain_doorbell(&self) -> bool {
+        ring::Receiver::drain_doorbell(self)
+    }
+    fn kicked(&self, waker: &std::task::Waker) -> bool {
+        ring::Receiver::kicked(self, waker)
+    }
 }
 
 impl Park for ring::Sender {
@@ -194,6 +206,12 @@ impl Park for ring::Sender {
     }
     fn unpark(&mut self) {
         ring::Sender::unpark(self)
+    }
+    fn drain_doorbell(&self) -> bool {
+        ring::Sender::drain_doorbell(self)
+    }
+    fn kicked(&self, waker: &std::task::Waker) -> bool {
+        ring::Sender::kicked(self, waker)
     }
 }
 
@@ -242,7 +260,7 @@ pub struct RingSender {
 }
 
 impl RingSender {
-    /// Makes a synchronous sender async: registers (duplicates of) its doorbell and socket
+    /// Makes a synchronous sender async: registers (a duplicate of) its socket, the doorbell,
     /// with the current tokio runtime.
     ///
     /// # Errors
@@ -251,11 +269,7 @@ impl RingSender {
     /// # Panics
     /// Outside a tokio runtime with IO enabled (as [`AsyncFd::new`]).
     pub fn from_sync(inner: ring::Sender) -> Result<RingSender> {
-        let waiter = Waiter::new(
-            inner.doorbell_fd(),
-            inner.socket_fd(),
-            inner.check_interval(),
-        )?;
+        let waiter = Waiter::new(inner.socket_fd(), inner.check_interval())?;
         Ok(RingSender { inner, waiter })
     }
 
@@ -273,7 +287,7 @@ impl RingSender {
 
     /// The poll form of [`send`](Self::send), for hand-written futures: `Ready` once the
     /// record is committed (or with an error), `Pending` with nothing written, this end
-    /// parked and `cx`'s waker registered with the doorbell, the socket and the check
+    /// parked and `cx`'s waker registered with the socket (the doorbell) and the check
     /// timer. A parked end makes the peer ring the doorbell after each release; the next
     /// poll, [`send`](Self::send) or drop ends the park.
     ///
@@ -330,7 +344,7 @@ pub struct RingReceiver {
 }
 
 impl RingReceiver {
-    /// Makes a synchronous receiver async: registers (duplicates of) its doorbell and socket
+    /// Makes a synchronous receiver async: registers (a duplicate of) its socket, the doorbell,
     /// with the current tokio runtime.
     ///
     /// # Errors
@@ -339,11 +353,7 @@ impl RingReceiver {
     /// # Panics
     /// Outside a tokio runtime with IO enabled.
     pub fn from_sync(inner: ring::Receiver) -> Result<RingReceiver> {
-        let waiter = Waiter::new(
-            inner.doorbell_fd(),
-            inner.socket_fd(),
-            inner.check_interval(),
-        )?;
+        let waiter = Waiter::new(inner.socket_fd(), inner.check_interval())?;
         Ok(RingReceiver { inner, waiter })
     }
 
@@ -359,7 +369,7 @@ impl RingReceiver {
 
     /// The poll form of [`recv`](Self::recv), for hand-written futures: `Ready` with a
     /// message in `buf` (or an error), `Pending` with nothing consumed, this end parked and
-    /// `cx`'s waker registered with the doorbell, the socket and the check timer. A parked
+    /// `cx`'s waker registered with the socket (the doorbell) and the check timer. A parked
     /// end makes the peer ring the doorbell after each commit; the next poll,
     /// [`recv`](Self::recv) or drop ends the park.
     ///

@@ -1,27 +1,31 @@
 //! How a [`Select`] waits: one `poll(2)` over
 //! - the fd of each member that has one (level-triggered, as before rings joined);
-//! - for each `shm-ring:` receiver, its connection's socket (it hangs up when the sender
-//!   dies, even by `SIGKILL`), and, once for all of them, the set's `epoll` instance, in
-//!   which their doorbells are registered edge-triggered (a doorbell's counter is never
-//!   read, see `ring::park`, so `poll` on the eventfd itself would stay readable forever
-//!   after its first ring and every wait would return at once);
+//! - for each `shm-ring:` receiver, its connection's socket: the ring's doorbell (the sender
+//!   sends it a byte for a parked receiver) and the sender's liveness (it hangs up when the
+//!   sender dies, even by `SIGKILL`). Level-triggered: a readable socket is drained
+//!   (bounded, never blocking, see `ring::park`) before the ring is re-checked, so a ring
+//!   already handled does not make the next poll return, and a sender that floods the
+//!   socket causes spurious wake-ups in proportion to its bytes, never a spin. (Version 2
+//!   rang eventfds whose counters were never read, which needed an edge-triggered `epoll`
+//!   beside the poll; with the socket as the doorbell, that `epoll` is gone.)
 //! - for each pending `shm-ring:` handshake, its socket (readable when the hello arrived);
 //!
 //! with a timeout bounded by the caller's, by the shortest check interval of the parked
-//! rings (the protocol's fallback: a doorbell can be missed only if the peer misbehaves or
-//! the counter saturated) and by the earliest handshake deadline.
+//! rings (the protocol's fallback: a doorbell can be missed only if the peer misbehaves)
+//! and by the earliest handshake deadline.
 //!
 //! Before each poll every ring receiver is checked in memory and parked if idle
 //! (`ring::Receiver::park_idle`): one with a record waiting, a new index or a closed
-//! producer is ready without waiting. After a doorbell event the ring is checked again, so
-//! a ring whose record was already taken is not reported. Parked rings stay parked while
+//! producer is ready without waiting. After a doorbell (the socket readable) the socket is
+//! drained and the ring checked again, so a ring whose record was already taken is not
+//! reported. Parked rings stay parked while
 //! in the set (their sender rings the doorbell per publish only while the set holds them
 //! and has not looked); [`Select::remove`] unparks.
 
 use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
-use super::{Event, Member, Readiness, Select, Slot, Token};
+use super::{Event, Member, Readiness, Select, Token};
 use crate::sys::{io, Deadline};
 use crate::{Error, ErrorKind, Result};
 
@@ -34,8 +38,6 @@ enum Polled {
     RingSocket(usize),
     /// A pending handshake of the ring listener in this slot.
     Handshake(usize),
-    /// The `epoll` instance of the doorbells.
-    Bells,
 }
 
 /// Buffers every wait reuses.
@@ -45,7 +47,6 @@ pub(super) struct Scratch {
     pub(super) ready: Vec<Event>,
     polled: Vec<Polled>,
     revents: Vec<io::Revents>,
-    keys: Vec<u64>,
     /// Ring listeners whose handshakes to advance.
     handshakes: Vec<usize>,
 }
@@ -171,10 +172,6 @@ impl Select {
                 }
             }
         }
-        if let Some(bells) = &self.bells {
-            fds.push(std::os::fd::AsFd::as_fd(bells));
-            polled.push(Polled::Bells);
-        }
         let now = !self.scratch.ready.is_empty() || !self.scratch.handshakes.is_empty();
         let limit = match (deadline.map(|d| d.remaining()), bound) {
             _ if now => Some(Duration::ZERO),
@@ -200,56 +197,33 @@ impl Select {
                 )),
                 Polled::RingSocket(i) => self.ring_socket(i, r),
                 Polled::Handshake(i) => self.scratch.handshakes.push(i),
-                Polled::Bells => self.doorbells()?,
             }
         }
         Ok(())
     }
 
     /// A ring receiver's socket polled readable: the sender is gone (ready: `try_recv`
-    /// drains what it committed, then says `PeerGone`), or it sent bytes it should not
-    /// have (dropped, so that they do not keep the socket readable).
+    /// drains what it committed, then says `PeerGone`), or it rang the doorbell (or sent
+    /// garbage, or flooded it): drain the socket (bounded), then re-check the ring, ready
+    /// if it has something now. A drain that stopped at its bound leaves the socket
+    /// readable, and the next poll drains on.
     fn ring_socket(&mut self, i: usize, r: io::Revents) {
-        let Some(Some(Slot {
-            member: Member::Receiver(rx),
-            ..
-        })) = self.slots.get(i)
-        else {
+        let Some(Some(slot)) = self.slots.get_mut(i) else {
             return;
         };
-        let Some(ring) = rx.ring() else { return };
+        let Member::Receiver(rx) = &mut slot.member else {
+            return;
+        };
+        let Some(ring) = rx.ring_mut() else { return };
         if r.hangup || r.error || ring.hung_up() {
             self.scratch.ready.push(event(i, HANGUP));
-        } else {
-            ring.discard_socket();
+            return;
         }
-    }
-
-    /// The doorbells' `epoll` instance is readable: takes its events and reports each rung
-    /// ring that has something now.
-    fn doorbells(&mut self) -> Result<()> {
-        let Some(bells) = &self.bells else {
-            return Ok(());
-        };
-        self.scratch.keys.clear();
-        bells
-            .take(&mut self.scratch.keys)
-            .map_err(|e| Error::from_errno(e, "epoll_wait", "select"))?;
-        for &key in &self.scratch.keys {
-            let i = key as usize;
-            let Some(Some(slot)) = self.slots.get_mut(i) else {
-                continue;
-            };
-            let Member::Receiver(rx) = &mut slot.member else {
-                continue;
-            };
-            let Some(ring) = rx.ring_mut() else { continue };
-            slot.parked = ring.park_idle(slot.parked);
-            if !slot.parked {
-                self.scratch.ready.push(event(i, READABLE));
-            }
+        ring.drain_doorbell();
+        slot.parked = ring.park_idle(slot.parked);
+        if !slot.parked {
+            self.scratch.ready.push(event(i, READABLE));
         }
-        Ok(())
     }
 
     /// Tries the pending handshakes of the ring listeners in `self.scratch.handshakes`

@@ -1,6 +1,5 @@
 //! The Linux implementation of the platform seam, one file per facility.
 
-pub(crate) mod epoll;
 pub(crate) mod fd;
 pub(crate) mod inotify;
 pub(crate) mod inspect;
