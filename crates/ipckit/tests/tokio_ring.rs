@@ -216,6 +216,14 @@ fn addr(tag: &str) -> SocketAddr {
     format!("@{}", common::unique_name(tag)).parse().unwrap()
 }
 
+/// A sync ring listener on `addr` with the tests' short check interval.
+fn sync_listener(addr: &SocketAddr) -> ring::Listener {
+    ring::Listener::builder(addr)
+        .check_interval(CHECK)
+        .create_new()
+        .unwrap()
+}
+
 /// Runs `f` on a fresh runtime, failing the test instead of hanging past [`LIMIT`].
 fn run<F: std::future::Future<Output = ()>>(f: F) {
     rt().block_on(async {
@@ -268,10 +276,7 @@ fn sync_producer_to_async_consumer_100k_in_order() {
 #[test]
 fn async_producer_to_sync_consumer_100k_in_order() {
     let addr = addr("tring-a2s");
-    let l = ring::Listener::builder(&addr)
-        .check_interval(CHECK)
-        .create_new()
-        .unwrap();
+    let l = sync_listener(&addr);
     let peer = Peer::spawn("async-produce", &[&addr.to_string()]);
     let mut c = l.accept().unwrap();
     let (mut sum, mut buf) = (0, Vec::new());
@@ -502,10 +507,7 @@ fn a_hostile_peer_that_makes_its_socket_blocking_and_never_reads_never_blocks_ou
     // description). The producer must still finish every send: each ring is a
     // send(MSG_DONTWAIT), which EAGAIN ends once our queue is full.
     let addr = addr("tring-hostile");
-    let l = ring::Listener::builder(&addr)
-        .check_interval(CHECK)
-        .create_new()
-        .unwrap();
+    let l = sync_listener(&addr);
     let mut peer = Peer::spawn("bell-producer", &[&addr.to_string()]);
     let (mut tx, rx) = l.accept().unwrap().split();
     let rt = rt();
@@ -566,10 +568,7 @@ fn a_hostile_peer_that_makes_its_socket_blocking_and_never_reads_never_blocks_ou
 #[test]
 fn a_parked_receiver_flooded_with_doorbell_bytes_does_not_spin() {
     let addr = addr("tring-flood");
-    let l = ring::Listener::builder(&addr)
-        .check_interval(CHECK)
-        .create_new()
-        .unwrap();
+    let l = sync_listener(&addr);
     let peer = Peer::spawn("bell-flood", &[&addr.to_string()]);
     let (_tx, rx) = l.accept().unwrap().split();
     let rt = rt();
