@@ -638,18 +638,6 @@ fn a_killed_ring_sender_is_an_end_and_the_others_go_on() {
     assert!(sel.is_empty());
 }
 
-/// The CPU time this thread used so far (`/proc/thread-self/stat`: utime + stime, in
-/// clock ticks of 10 ms).
-fn thread_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    let f: Vec<&str> = rest.split(' ').collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
-    Duration::from_millis(ticks * 10)
-}
-
 #[test]
 fn a_wait_on_idle_rings_does_not_spin() {
     let mut sel = Select::new();
@@ -665,10 +653,10 @@ fn a_wait_on_idle_rings_does_not_spin() {
     assert!(serve_until(&mut sel, &[], &mut log, PEER_TIMEOUT, |l| {
         l.msgs.len() == 3
     }));
-    let cpu = thread_cpu();
+    let cpu = hostile::thread_cpu();
     let t0 = Instant::now();
     let e = sel.wait(Some(Duration::from_millis(500))).unwrap_err();
-    let (wall, used) = (t0.elapsed(), thread_cpu() - cpu);
+    let (wall, used) = (t0.elapsed(), hostile::thread_cpu() - cpu);
     assert_eq!(e.kind(), ErrorKind::TimedOut);
     assert!(wall >= Duration::from_millis(500), "{wall:?}");
     // Not a speed assertion: a busy loop would use about the whole 500 ms.
@@ -706,10 +694,10 @@ fn a_ring_receiver_flooded_with_doorbell_bytes_does_not_spin() {
     let rx = listener.accept_timeout(PEER_TIMEOUT).unwrap();
     let mut sel = Select::new();
     let tok = sel.insert_receiver(rx).unwrap();
-    let cpu = thread_cpu();
+    let cpu = hostile::thread_cpu();
     let t0 = Instant::now();
     let e = sel.wait(Some(Duration::from_secs(1))).unwrap_err();
-    let (wall, used) = (t0.elapsed(), thread_cpu() - cpu);
+    let (wall, used) = (t0.elapsed(), hostile::thread_cpu() - cpu);
     assert_eq!(e.kind(), ErrorKind::TimedOut);
     // Not a speed assertion: a busy loop would use about the whole second.
     eprintln!("flooded select: {used:?} of CPU in {wall:?}");

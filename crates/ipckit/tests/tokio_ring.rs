@@ -480,16 +480,6 @@ fn a_sync_connector_reaches_an_async_listener_and_back() {
     });
 }
 
-/// The CPU time this thread used so far (`/proc/thread-self/stat`: utime + stime, in
-/// clock ticks of 10 ms).
-fn thread_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    let f: Vec<&str> = rest.split(' ').collect();
-    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
-    Duration::from_millis(ticks * 10)
-}
-
 /// A `Context` whose waker does nothing, to poll a future by hand.
 fn noop_cx() -> std::task::Context<'static> {
     std::task::Context::from_waker(std::task::Waker::noop())
@@ -575,12 +565,12 @@ fn a_parked_receiver_flooded_with_doorbell_bytes_does_not_spin() {
     let _enter = rt.enter();
     let mut rx = aring::RingReceiver::from_sync(rx).unwrap();
     let mut buf = Vec::new();
-    let (cpu, t0) = (thread_cpu(), std::time::Instant::now());
+    let (cpu, t0) = (hostile::thread_cpu(), std::time::Instant::now());
     rt.block_on(async {
         let r = tokio::time::timeout(Duration::from_secs(1), rx.recv(&mut buf)).await;
         assert!(r.is_err(), "only doorbell bytes came: {r:?}");
     });
-    let (wall, used) = (t0.elapsed(), thread_cpu() - cpu);
+    let (wall, used) = (t0.elapsed(), hostile::thread_cpu() - cpu);
     eprintln!("flooded wait: {used:?} of CPU in {wall:?}");
     // Not a speed assertion: a waiter that does not drain would poll all the time.
     assert!(

@@ -55,3 +55,10 @@ pub fn flood(time: Duration) -> u64 {
     }
     sent
 }
+
+/// The CPU time this thread used so far (`clock_gettime(CLOCK_THREAD_CPUTIME_ID)`): what a
+/// "does not spin" check compares before and after a wait.
+pub fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
