@@ -55,12 +55,7 @@ fn each_address(transport: &str, addresses: fn() -> Vec<String>, case: fn(&Addre
     }
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use common::rt;
 
 /// No connection: a receiver cannot tell that a sender left, and all senders share a queue.
 fn is_datagram(addr: &Address) -> bool {

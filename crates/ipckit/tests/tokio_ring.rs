@@ -41,12 +41,7 @@ fn listener(addr: &SocketAddr) -> aring::RingListener {
     .unwrap()
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use common::rt;
 
 /// Message `seq`: its number then 0..40 bytes derived from it.
 fn message(seq: u64) -> Vec<u8> {

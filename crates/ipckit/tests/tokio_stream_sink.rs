@@ -7,12 +7,7 @@ use common::{run_peer, say, unique_name, Peer};
 use futures_util::{SinkExt, StreamExt};
 use ipckit::channel::{self, Address};
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use common::rt;
 
 #[test]
 /// The peer-process entry point (see `common::run_peer`): run as a test, it checks that

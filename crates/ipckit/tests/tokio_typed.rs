@@ -23,12 +23,7 @@ const COUNT: u32 = 40;
 const RACE: u32 = 8;
 const WAIT: Duration = Duration::from_secs(30);
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use common::rt;
 
 /// Waits for one "go" line on stdin.
 fn wait_for_go() {

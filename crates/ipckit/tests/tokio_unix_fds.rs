@@ -11,12 +11,7 @@ use std::os::fd::AsFd;
 use common::{run_peer, say, unique_name, Peer};
 use ipckit::net::unix::{self, SocketAddr, UnixListener, UnixSeqpacketListener};
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use common::rt;
 
 #[test]
 /// The peer-process entry point (see `common::run_peer`): run as a test, it checks that

@@ -35,6 +35,15 @@ pub mod reading;
 #[cfg(feature = "serde")]
 pub mod typed_rows;
 
+/// A current-thread tokio runtime with I/O and timers, as the async suites run their tests.
+#[cfg(feature = "tokio")]
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 const PEER_ENV: &str = "IPCKIT_PEER";
